@@ -1,0 +1,53 @@
+# BinaBoard: `make run` serves the app with demo data; `make test` runs the whole suite.
+# Both set everything up on a fresh machine first.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+export DEBUG ?= 1
+
+# The first Python 3.12+ on PATH, then pyenv's installed versions.
+PYTHON_FOR_VENV := $(shell for p in python3.14 python3.13 python3.12; do \
+	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; exit 0; }; done; \
+	for root in "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.1[2-9]*; do \
+	  [ -x "$$root/bin/python3" ] && { echo "$$root/bin/python3"; exit 0; }; done; \
+	p=$$(command -v python3); [ -n "$$p" ] && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo $$p)
+
+.PHONY: setup run test lint bench browser clean vendor
+
+$(STAMP): requirements.txt
+	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
+	  echo "BinaBoard needs Python 3.12 or newer. Install it (e.g. 'pyenv install 3.12' or your package manager's python3.12) and run make again."; exit 1; fi
+	@[ -x $(PY) ] || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Browser tests need Chromium; install Debian's package when it is missing and we are allowed to.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ -z "$$CHROMIUM_PATH" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)) \
+	    || echo "Could not install Chromium: browser tests will be skipped."; \
+	  else echo "Chromium not found (apt-get install chromium): browser tests will be skipped."; fi; fi
+
+test: setup browser
+	$(PY) -m ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3* test*.sqlite3* media staticfiles

@@ -1,0 +1,82 @@
+"""Project roles: named bundles of django-guardian object permissions on a Project.
+
+Each role maps to one permission, so holding a role and holding its permission are the same fact,
+stored once. Any role also grants view_project; losing the last role ends the membership.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from guardian.shortcuts import assign_perm, get_perms, get_users_with_perms, remove_perm
+
+ROLE_PERMISSIONS = {
+    "manager": "manage_project",
+    "reviewer": "review_project",
+    "annotator": "annotate_project",
+}
+ROLE_LABELS = {"manager": "Manager", "reviewer": "Reviewer", "annotator": "Annotator"}
+VIEW = "view_project"
+
+
+class RoleError(ValueError):
+    pass
+
+
+def _check(role: str) -> str:
+    if role not in ROLE_PERMISSIONS:
+        raise RoleError(f"“{role}” is not a role; choose manager, reviewer or annotator.")
+    return ROLE_PERMISSIONS[role]
+
+
+@transaction.atomic
+def grant_role(project, user, role: str) -> None:
+    perm = _check(role)
+    if not user.is_active:
+        raise RoleError(f"{user.username} is deactivated and cannot join a project.")
+    assign_perm(VIEW, user, project)
+    assign_perm(perm, user, project)
+
+
+@transaction.atomic
+def revoke_role(project, user, role: str) -> None:
+    perm = _check(role)
+    remove_perm(perm, user, project)
+    if not roles_of(project, user):
+        remove_perm(VIEW, user, project)
+
+
+@transaction.atomic
+def remove_member(project, user) -> None:
+    for perm in [*ROLE_PERMISSIONS.values(), VIEW]:
+        remove_perm(perm, user, project)
+
+
+def roles_of(project, user) -> list[str]:
+    perms = set(get_perms(user, project)) if not user.is_superuser else _direct_perms(project, user)
+    return [role for role, perm in ROLE_PERMISSIONS.items() if perm in perms]
+
+
+def _direct_perms(project, user) -> set[str]:
+    from batches.models import ProjectUserObjectPermission
+
+    return set(
+        ProjectUserObjectPermission.objects.filter(content_object=project, user=user).values_list(
+            "permission__codename", flat=True
+        )
+    )
+
+
+def members_with_roles(project) -> list[tuple[object, list[str]]]:
+    """Every member and their roles, in two queries whatever the member count."""
+    users = get_users_with_perms(project, attach_perms=True, with_superusers=False, with_group_users=False)
+    members = []
+    for user, perms in sorted(users.items(), key=lambda item: item[0].username.lower()):
+        members.append((user, [role for role, perm in ROLE_PERMISSIONS.items() if perm in perms]))
+    return members
+
+
+def users_with_role(project, role: str) -> Iterable:
+    perm = _check(role)
+    return get_users_with_perms(project, only_with_perms_in=[perm], with_superusers=False, with_group_users=False)

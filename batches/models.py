@@ -1,0 +1,308 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    review_required = models.BooleanField(
+        default=True, help_text="Submitted batches go to Review; when off they go straight to Dataset."
+    )
+    allow_self_review = models.BooleanField(
+        default=False, help_text="Let a reviewer approve or reject a batch they annotated themselves."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        # view_project comes with Django's default permissions.
+        permissions = [
+            ("annotate_project", "Annotate batches assigned to them"),
+            ("review_project", "Approve or reject batches in Review"),
+            ("manage_project", "Upload, assign, delete, manage members, classes and exports"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("board", args=[self.pk])
+
+
+class ProjectUserObjectPermission(UserObjectPermissionBase):
+    """Direct-FK object permissions: a real foreign key, joinable and indexed (guardian's fast path)."""
+
+    content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
+
+
+class ProjectGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
+
+
+colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f77b4.")
+
+
+class LabelClass(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="label_classes")
+    name = models.CharField(max_length=100)
+    colour = models.CharField(max_length=7, default="#1f77b4", validators=[colour_validator])
+    key = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(9)],
+        help_text="Number key 1–9 that picks this class while annotating.",
+    )
+
+    class Meta:
+        ordering = ["key", "name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "project", name="labelclass_unique_name_per_project"),
+            models.UniqueConstraint(fields=["project", "key"], name="labelclass_unique_key_per_project"),
+            models.CheckConstraint(condition=Q(key__gte=1, key__lte=9) | Q(key__isnull=True), name="labelclass_key_1_9"),
+            models.CheckConstraint(condition=~Q(name=""), name="labelclass_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Move:
+    """One row of spec/WORKFLOW.md's moves table."""
+
+    action: str
+    label: str
+    sources: tuple[str, ...]
+    target: str | None  # None: the batch is gone; "submit" picks Review or Dataset by project setting
+    permission: str
+
+
+class BatchQuerySet(models.QuerySet):
+    def for_board(self, project: Project) -> BatchQuerySet:
+        return self.filter(project=project).select_related("assignee").order_by("position", "-id")
+
+    def column_totals(self, project: Project) -> dict[str, dict[str, int]]:
+        """Batches and images per column, from the batches' stored counts: one grouped query."""
+        rows = (
+            self.filter(project=project)
+            .order_by()
+            .values("status")
+            .annotate(batches=Count("id"), images=Sum("image_count"))
+        )
+        totals = {status: {"batches": 0, "images": 0} for status in Batch.Status.values}
+        for row in rows:
+            totals[row["status"]] = {"batches": row["batches"], "images": row["images"] or 0}
+        return totals
+
+
+class Batch(models.Model):
+    class Status(models.TextChoices):
+        UNASSIGNED = "unassigned", "Unassigned"
+        ANNOTATING = "annotating", "Annotating"
+        REVIEW = "review", "Review"
+        DATASET = "dataset", "Dataset"
+
+    # The allowed moves are data: the board, the card menus and workflow checks all read this table.
+    MOVES = {
+        move.action: move
+        for move in [
+            Move("assign", "Assign", (Status.UNASSIGNED,), Status.ANNOTATING, "manage_project"),
+            Move("reassign", "Reassign", (Status.ANNOTATING,), Status.ANNOTATING, "manage_project"),
+            Move("submit", "Submit", (Status.ANNOTATING,), "submit", "annotate_project"),
+            Move("approve", "Approve", (Status.REVIEW,), Status.DATASET, "review_project"),
+            Move("reject", "Reject", (Status.REVIEW,), Status.ANNOTATING, "review_project"),
+            Move(
+                "reset",
+                "Reset to Unassigned",
+                (Status.ANNOTATING, Status.REVIEW, Status.DATASET),
+                Status.UNASSIGNED,
+                "manage_project",
+            ),
+            Move("delete", "Delete for good", (Status.UNASSIGNED,), None, "manage_project"),
+            Move("merge", "Merge", (Status.UNASSIGNED,), Status.UNASSIGNED, "manage_project"),
+        ]
+    }
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="batches")
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNASSIGNED)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_batches"
+    )
+    # Order within its column: smaller comes first.
+    position = models.FloatField(default=0)
+    split_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="split_batches"
+    )
+    review_comment = models.TextField(blank=True)
+    rejection_count = models.PositiveIntegerField(default=0)
+    # Kept by the workflow (split, merge, create) and the annotation save, so the board never counts images.
+    image_count = models.PositiveIntegerField(default=0)
+    done_count = models.PositiveIntegerField(default=0)
+    # Bumped by every move: the compare-and-set guard and the board's cheap "has anything changed" check.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "-id"]
+        verbose_name_plural = "batches"
+        indexes = [
+            models.Index(fields=["project", "status", "position"], name="batch_board_idx"),
+            models.Index(fields=["project", "assignee", "status"], name="batch_assignee_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(done_count__lte=F("image_count")), name="batch_done_le_images"),
+            models.CheckConstraint(
+                condition=Q(status="unassigned", assignee__isnull=True) | (~Q(status="unassigned") & Q(assignee__isnull=False)),
+                name="batch_assignee_iff_assigned",
+            ),
+            models.CheckConstraint(condition=Q(status__in=["unassigned", "annotating", "review", "dataset"]), name="batch_status_valid"),
+            models.CheckConstraint(condition=~Q(name=""), name="batch_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("batch_detail", args=[self.project_id, self.pk])
+
+    @property
+    def progress_percent(self) -> int:
+        return round(100 * self.done_count / self.image_count) if self.image_count else 0
+
+    @classmethod
+    def moves_from(cls, status: str) -> list[Move]:
+        return [move for move in cls.MOVES.values() if status in move.sources]
+
+    @classmethod
+    def action_for(cls, source: str, target: str) -> str | None:
+        """The move a drag from one column to another means, or None when no move does that."""
+        for move in cls.MOVES.values():
+            if move.action in ("merge", "reassign", "delete"):
+                continue
+            targets = {cls.Status.REVIEW, cls.Status.DATASET} if move.target == "submit" else {move.target}
+            if source in move.sources and target in targets:
+                return move.action
+        return None
+
+
+def image_upload_to(instance: Image, filename: str) -> str:
+    # Never the uploaded name: a generated one, so no path trick or clash can reach storage.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"projects/{instance.project_id}/images/{uuid.uuid4().hex}.{ext}"
+
+
+def thumbnail_upload_to(instance: Image, filename: str) -> str:
+    return f"projects/{instance.project_id}/thumbs/{uuid.uuid4().hex}.jpg"
+
+
+class Image(models.Model):
+    class State(models.TextChoices):
+        NEW = "new", "Not annotated"
+        ANNOTATED = "annotated", "Annotated"
+        NO_OBJECTS = "no_objects", "No objects"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="images")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="images")
+    file = models.FileField(upload_to=image_upload_to, max_length=255)
+    thumbnail = models.FileField(upload_to=thumbnail_upload_to, max_length=255, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=255)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
+    review_flag = models.BooleanField(default=False)
+    review_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["batch", "id"]
+        indexes = [models.Index(fields=["batch", "id"], name="image_batch_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "sha256"], name="image_unique_content_per_project"),
+            models.CheckConstraint(condition=Q(width__gt=0, height__gt=0), name="image_positive_size"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Annotation(models.Model):
+    """A bounding box in pixels of the upright image (EXIF orientation applied)."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="annotations")
+    label_class = models.ForeignKey(LabelClass, on_delete=models.PROTECT, related_name="annotations")
+    x = models.FloatField()
+    y = models.FloatField()
+    w = models.FloatField()
+    h = models.FloatField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["image", "id"]
+        constraints = [
+            # The upper bounds (x + w <= image width, ...) span two tables; workflow.save_box checks them.
+            models.CheckConstraint(condition=Q(x__gte=0, y__gte=0), name="annotation_box_origin_inside"),
+            models.CheckConstraint(condition=Q(w__gt=0, h__gt=0), name="annotation_box_positive_size"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label_class} ({self.x:.0f}, {self.y:.0f}, {self.w:.0f}×{self.h:.0f})"
+
+
+class BatchEvent(models.Model):
+    class Action(models.TextChoices):
+        CREATED = "created", "created"
+        ASSIGNED = "assigned", "assigned"
+        REASSIGNED = "reassigned", "reassigned"
+        SUBMITTED = "submitted", "submitted"
+        APPROVED = "approved", "approved"
+        REJECTED = "rejected", "rejected"
+        RESET = "reset", "reset to Unassigned"
+        DELETED = "deleted", "deleted"
+        MERGED = "merged", "merged"
+        MOVED = "moved", "moved within its column"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
+    # Survives a permanent delete (the row keeps the name), so the project's history stays whole.
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    batch_name = models.CharField(max_length=200)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    from_status = models.CharField(max_length=20, choices=Batch.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Batch.Status.choices, blank=True)
+    image_count = models.PositiveIntegerField(default=0)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["batch", "-created_at"], name="event_batch_idx"),
+            models.Index(fields=["project", "-created_at"], name="event_project_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_action_display()} {self.batch_name}"

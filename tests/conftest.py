@@ -1,0 +1,82 @@
+"""The shared cast: a manager, an annotator, a reviewer, an outsider, in one project."""
+
+import os
+
+import pytest
+
+from accounts.roles import grant_role
+from tests.factories import make_project, make_user
+
+# Playwright's sync API runs an event loop; the ORM may be used beside it in one test.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ.setdefault("DEBUG", "1")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def project(db):
+    return make_project("Street scenes")
+
+
+@pytest.fixture
+def manager(project):
+    user = make_user("manager")
+    grant_role(project, user, "manager")
+    return user
+
+
+@pytest.fixture
+def annotator(project):
+    user = make_user("annotator")
+    grant_role(project, user, "annotator")
+    return user
+
+
+@pytest.fixture
+def annotator2(project):
+    user = make_user("annotator2")
+    grant_role(project, user, "annotator")
+    return user
+
+
+@pytest.fixture
+def reviewer(project):
+    user = make_user("reviewer")
+    grant_role(project, user, "reviewer")
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("outsider")
+
+
+@pytest.fixture
+def superuser(db):
+    return make_user("root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+        ],
+    }

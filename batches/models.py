@@ -72,7 +72,9 @@ class LabelClass(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("name"), "project", name="labelclass_unique_name_per_project"),
             models.UniqueConstraint(fields=["project", "key"], name="labelclass_unique_key_per_project"),
-            models.CheckConstraint(condition=Q(key__gte=1, key__lte=9) | Q(key__isnull=True), name="labelclass_key_1_9"),
+            models.CheckConstraint(
+                condition=Q(key__gte=1, key__lte=9) | Q(key__isnull=True), name="labelclass_key_1_9"
+            ),
             models.CheckConstraint(condition=~Q(name=""), name="labelclass_name_not_empty"),
         ]
 
@@ -171,10 +173,13 @@ class Batch(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(done_count__lte=F("image_count")), name="batch_done_le_images"),
             models.CheckConstraint(
-                condition=Q(status="unassigned", assignee__isnull=True) | (~Q(status="unassigned") & Q(assignee__isnull=False)),
+                condition=Q(status="unassigned", assignee__isnull=True)
+                | (~Q(status="unassigned") & Q(assignee__isnull=False)),
                 name="batch_assignee_iff_assigned",
             ),
-            models.CheckConstraint(condition=Q(status__in=["unassigned", "annotating", "review", "dataset"]), name="batch_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["unassigned", "annotating", "review", "dataset"]), name="batch_status_valid"
+            ),
             models.CheckConstraint(condition=~Q(name=""), name="batch_name_not_empty"),
         ]
 

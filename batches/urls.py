@@ -1,1 +1,14 @@
-urlpatterns = []
+from django.urls import path
+
+from .views import media
+
+# Each area keeps its own section; add routes inside yours.
+urlpatterns = [
+    # --- media (private files) ---
+    path("images/<int:pk>/file", media.image_file, name="image_file"),
+    path("images/<int:pk>/thumb", media.image_thumbnail, name="image_thumbnail"),
+    # --- board ---
+    # --- upload ---
+    # --- annotate and review ---
+    # --- export ---
+]

@@ -79,7 +79,9 @@ def _who_changed(batch_pk: int) -> str:
     if event is None:
         return "someone else"
     who = event.actor.username if event.actor else "someone"
-    return f"{who} ({event.get_action_display()}, {timesince(event.created_at)} ago)"
+    ago = timesince(event.created_at)
+    when = "just now" if ago.startswith("0\xa0") or ago.startswith("0 ") else f"{ago} ago"
+    return f"{who} ({event.get_action_display()}, {when})"
 
 
 def _require_permission(actor, project: Project, action: str, batch: Batch | None = None) -> set[str]:
@@ -219,15 +221,15 @@ def create_batch(*, actor, project: Project, name: str, images: Sequence[Image])
         raise WorkflowError("Only a manager of this project can upload images.", kind=WorkflowError.FORBIDDEN)
     try:
         with transaction.atomic():
-            batch = Batch.objects.create(
-                project=project, name=name, image_count=len(images), position=_top_position()
-            )
+            batch = Batch.objects.create(project=project, name=name, image_count=len(images), position=_top_position())
             for image in images:
                 image.project = project
                 image.batch = batch
                 image.state = Image.State.NEW
             Image.objects.bulk_create(images, batch_size=500)
-            _event(actor, batch, BatchEvent.Action.CREATED, from_status="", to_status=Status.UNASSIGNED, images=len(images))
+            _event(
+                actor, batch, BatchEvent.Action.CREATED, from_status="", to_status=Status.UNASSIGNED, images=len(images)
+            )
     except IntegrityError:
         raise WorkflowError(
             "Some of these images are already in the project (same content); nothing was created.",
@@ -288,7 +290,9 @@ def assign(
                 )
         if n < len(assignees):
             raise WorkflowError(
-                f"{n} images cannot be split among {len(assignees)} annotators.", kind=WorkflowError.INVALID, batch=fresh
+                f"{n} images cannot be split among {len(assignees)} annotators.",
+                kind=WorkflowError.INVALID,
+                batch=fresh,
             )
         sizes = _split_sizes(n, len(assignees))
         rest = total - n
@@ -347,7 +351,15 @@ def assign(
         note = f"to {shares}"
         if remainder:
             note += f"; {rest} images stay in Unassigned as “{remainder.name}”"
-        _event(actor, fresh, BatchEvent.Action.ASSIGNED, from_status=Status.UNASSIGNED, to_status=Status.ANNOTATING, images=n, note=note)
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.ASSIGNED,
+            from_status=Status.UNASSIGNED,
+            to_status=Status.ANNOTATING,
+            images=n,
+            note=note,
+        )
     return AssignResult(assigned=assigned, remainder=remainder)
 
 
@@ -386,7 +398,15 @@ def submit(*, actor, batch: Batch, project: Project | None = None) -> Batch:
         undone = fresh.image_count - fresh.done_count
         if undone:
             note = "; ".join(filter(None, [note, f"{undone} images not annotated"]))
-        _event(actor, fresh, BatchEvent.Action.SUBMITTED, from_status=Status.ANNOTATING, to_status=target, images=fresh.image_count, note=note)
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.SUBMITTED,
+            from_status=Status.ANNOTATING,
+            to_status=target,
+            images=fresh.image_count,
+            note=note,
+        )
     return fresh
 
 
@@ -406,7 +426,14 @@ def approve(*, actor, batch: Batch, project: Project | None = None) -> Batch:
                 batch=fresh,
             )
         _update(fresh, status=Status.DATASET, position=_top_position())
-        _event(actor, fresh, BatchEvent.Action.APPROVED, from_status=Status.REVIEW, to_status=Status.DATASET, images=fresh.image_count)
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.APPROVED,
+            from_status=Status.REVIEW,
+            to_status=Status.DATASET,
+            images=fresh.image_count,
+        )
     return fresh
 
 
@@ -415,9 +442,13 @@ def reject(*, actor, batch: Batch, comment: str, project: Project | None = None)
     _ensure_same_project(batch, project)
     comment = (comment or "").strip()
     if not comment:
-        raise WorkflowError("Say what needs fixing: a rejection needs a comment.", kind=WorkflowError.INVALID, batch=batch)
+        raise WorkflowError(
+            "Say what needs fixing: a rejection needs a comment.", kind=WorkflowError.INVALID, batch=batch
+        )
     if len(comment) > MAX_COMMENT:
-        raise WorkflowError(f"Keep the comment under {MAX_COMMENT} characters.", kind=WorkflowError.INVALID, batch=batch)
+        raise WorkflowError(
+            f"Keep the comment under {MAX_COMMENT} characters.", kind=WorkflowError.INVALID, batch=batch
+        )
     with transaction.atomic():
         fresh = _begin(actor, batch, "reject")
         _update(
@@ -428,7 +459,15 @@ def reject(*, actor, batch: Batch, comment: str, project: Project | None = None)
             position=_top_position(),
         )
         fresh.rejection_count += 1
-        _event(actor, fresh, BatchEvent.Action.REJECTED, from_status=Status.REVIEW, to_status=Status.ANNOTATING, images=fresh.image_count, note=comment)
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.REJECTED,
+            from_status=Status.REVIEW,
+            to_status=Status.ANNOTATING,
+            images=fresh.image_count,
+            note=comment,
+        )
     return fresh
 
 
@@ -472,11 +511,21 @@ def _reset(actor, fresh: Batch) -> DeleteResult:
 
 
 def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
-    files = [name for pair in Image.objects.filter(batch=fresh).values_list("file", "thumbnail") for name in pair if name]
+    files = [
+        name for pair in Image.objects.filter(batch=fresh).values_list("file", "thumbnail") for name in pair if name
+    ]
     # The compare-and-set first; nothing is removed unless this caller still holds the batch as seen.
     _update(fresh)
     # Written before the row goes so it can name the batch; the delete sets its batch to NULL.
-    _event(actor, fresh, BatchEvent.Action.DELETED, from_status=Status.UNASSIGNED, to_status="", images=fresh.image_count, note="deleted for good with its images")
+    _event(
+        actor,
+        fresh,
+        BatchEvent.Action.DELETED,
+        from_status=Status.UNASSIGNED,
+        to_status="",
+        images=fresh.image_count,
+        note="deleted for good with its images",
+    )
     # One statement each whatever the batch size. Django's collector would load every image and
     # delete them 100 at a time; annotations are removed first, so nothing refers to these rows.
     Annotation.objects.filter(image__batch=fresh).delete()
@@ -514,12 +563,20 @@ def merge(*, actor, batches: Sequence[Batch], name: str | None = None, project: 
         others = [fresh[b.pk] for b in batches[1:]]
         total = target.image_count + sum(b.image_count for b in others)
         moved = Image.objects.filter(batch__in=[b.pk for b in others]).update(batch=target)
-        deleted, per_model = Batch.objects.filter(
+        _, per_model = Batch.objects.filter(
             Q(*[Q(pk=b.pk, version=b.version) for b in others], _connector=Q.OR), status=Status.UNASSIGNED
         ).delete()
         if per_model.get("batches.Batch", 0) != len(others):
             raise WorkflowError("One of these batches changed just now; nothing was merged.", kind=WorkflowError.STALE)
         _update(target, image_count=total, **({"name": name} if name else {}))
         note = "merged in " + ", ".join(f"“{b.name}” ({b.image_count})" for b in others)
-        _event(actor, target, BatchEvent.Action.MERGED, from_status=Status.UNASSIGNED, to_status=Status.UNASSIGNED, images=moved, note=note)
+        _event(
+            actor,
+            target,
+            BatchEvent.Action.MERGED,
+            from_status=Status.UNASSIGNED,
+            to_status=Status.UNASSIGNED,
+            images=moved,
+            note=note,
+        )
     return target

@@ -53,11 +53,13 @@ def database_from_url(url: str) -> dict:
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60),
-            "TEST": {"NAME": os.environ.get("TEST_DB_NAME") or None},
+            "TEST": {"NAME": os.environ.get("TEST_DB_NAME") or None},  # helpers running side by side pick their own
         }
     if parsed.scheme == "sqlite":
         return sqlite_database(Path(unquote(parsed.path)) if parsed.path not in ("", "/") else BASE_DIR / "db.sqlite3")
-    raise ImproperlyConfigured(f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use postgres:// or sqlite:///)")
+    raise ImproperlyConfigured(
+        f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use postgres:// or sqlite:///)"
+    )
 
 
 def sqlite_database(path: Path) -> dict:

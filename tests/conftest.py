@@ -80,3 +80,25 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+def _chromium_path() -> str | None:
+    import shutil
+
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    return path if os.path.exists(path) else shutil.which("chromium")
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests skip without DATABASE_URL; browser tests skip without Chromium (fail in CI)."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    has_chromium = _chromium_path() is not None
+    must_have_browser = os.environ.get("BINABOARD_REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
+    wants_browser = any("browser" in item.keywords for item in items)
+    if wants_browser and not has_chromium and must_have_browser:
+        raise pytest.UsageError("Browser tests must run in CI, but no Chromium was found (apt-get install chromium).")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)"))
+        if "browser" in item.keywords and not has_chromium:
+            item.add_marker(pytest.mark.skip(reason="no Chromium found (apt-get install chromium)"))

@@ -47,7 +47,9 @@ def image_rows(n: int, width: int = 640, height: int = 480) -> list[Image]:
 
 def make_batch(project: Project, actor, images: int = 10, name: str | None = None) -> Batch:
     """A new Unassigned batch made the way uploads make them: through workflow.create_batch."""
-    return workflow.create_batch(actor=actor, project=project, name=name or f"Batch {next(_seq)}", images=image_rows(images))
+    return workflow.create_batch(
+        actor=actor, project=project, name=name or f"Batch {next(_seq)}", images=image_rows(images)
+    )
 
 
 def jpeg_bytes(width: int = 64, height: int = 48, colour=(200, 80, 40)) -> bytes:
@@ -62,7 +64,13 @@ def stored_image_rows(project: Project, n: int, width: int = 64, height: int = 4
     for _ in range(n):
         i = next(_seq)
         data = jpeg_bytes(width, height, colour=(i * 37 % 256, i * 91 % 256, i * 53 % 256))
-        image = Image(project=project, width=width, height=height, sha256=hashlib.sha256(data + str(i).encode()).hexdigest(), original_name=f"photo_{i}.jpg")
+        image = Image(
+            project=project,
+            width=width,
+            height=height,
+            sha256=hashlib.sha256(data + str(i).encode()).hexdigest(),
+            original_name=f"photo_{i}.jpg",
+        )
         image.file.save(f"{i}.jpg", ContentFile(data), save=False)
         image.thumbnail.save(f"{i}.jpg", ContentFile(data), save=False)
         rows.append(image)

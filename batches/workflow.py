@@ -75,7 +75,24 @@ def _top_position() -> float:
 
 
 def _who_changed(batch_pk: int) -> str:
-    event = BatchEvent.objects.filter(batch_id=batch_pk).select_related("actor").first()
+    return _describe(BatchEvent.objects.filter(batch_id=batch_pk).select_related("actor").first())
+
+
+def _who_removed(batch: Batch) -> str:
+    """Who deleted or merged away a batch that is gone. Its events lost their link, so find them by name."""
+    event = (
+        BatchEvent.objects.filter(project_id=batch.project_id)
+        .filter(
+            Q(action=BatchEvent.Action.DELETED, batch__isnull=True, batch_name=batch.name)
+            | Q(action=BatchEvent.Action.MERGED, note__contains=f"“{batch.name}”")
+        )
+        .select_related("actor")
+        .first()
+    )
+    return _describe(event)
+
+
+def _describe(event: BatchEvent | None) -> str:
     if event is None:
         return "someone else"
     who = event.actor.username if event.actor else "someone"
@@ -113,7 +130,7 @@ def _begin(actor, batch: Batch, action: str) -> Batch:
         fresh = Batch.objects.select_for_update(of=("self",)).select_related("project").get(pk=batch.pk)
     except Batch.DoesNotExist:
         raise WorkflowError(
-            f"“{batch.name}” no longer exists: {_who_changed(batch.pk)} removed it.",
+            f"“{batch.name}” no longer exists: {_who_removed(batch)} removed it.",
             kind=WorkflowError.STALE,
             batch=batch,
         ) from None

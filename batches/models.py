@@ -69,6 +69,7 @@ class LabelClass(models.Model):
 
     class Meta:
         ordering = ["key", "name"]
+        verbose_name_plural = "label classes"
         constraints = [
             models.UniqueConstraint(Lower("name"), "project", name="labelclass_unique_name_per_project"),
             models.UniqueConstraint(fields=["project", "key"], name="labelclass_unique_key_per_project"),

@@ -1,0 +1,61 @@
+"""The export page's form: format, batches, images, split; it turns into ExportOptions."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .core import DEFAULT_SEED, DEFAULT_SPLIT, FORMATS, ExportOptions
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(choices=list(FORMATS.items()), initial="coco", widget=forms.RadioSelect)
+    batches = forms.TypedMultipleChoiceField(
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one batch.",
+            "invalid_choice": "A chosen batch is no longer in the Dataset column; reload the page and choose again.",
+        },
+    )
+    include_images = forms.BooleanField(required=False, label="Include the image files")
+    split = forms.BooleanField(required=False, label="Split into train, validation and test subsets")
+    train = forms.IntegerField(min_value=0, max_value=100, initial=DEFAULT_SPLIT[0], label="Train %")
+    val = forms.IntegerField(min_value=0, max_value=100, initial=DEFAULT_SPLIT[1], label="Validation %")
+    test = forms.IntegerField(min_value=0, max_value=100, initial=DEFAULT_SPLIT[2], label="Test %")
+    seed = forms.IntegerField(
+        min_value=0,
+        max_value=2**31 - 1,
+        initial=DEFAULT_SEED,
+        help_text="The same seed gives the same split.",
+    )
+
+    def __init__(self, *args, batches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["batches"].choices = [(batch.pk, batch.name) for batch in batches]
+        self.fields["batches"].initial = [batch.pk for batch in batches]
+        if self.is_bound and not self.data.get("split"):
+            # Without a split the percentages do not matter, so blank ones are no error.
+            for name in ("train", "val", "test", "seed"):
+                self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        if data.get("split"):
+            values = [data.get(name) for name in ("train", "val", "test")]
+            if None not in values and sum(values) != 100:
+                raise forms.ValidationError(
+                    f"The split percentages add up to {sum(values)}; they must add up to 100.", code="split_sum"
+                )
+        return data
+
+    def options(self) -> ExportOptions:
+        data = self.cleaned_data
+        split = (data["train"], data["val"], data["test"]) if data.get("split") else None
+        seed = data.get("seed")
+        return ExportOptions(
+            format=data["format"],
+            include_images=data.get("include_images", False),
+            split=split,
+            seed=DEFAULT_SEED if seed is None else seed,
+            batch_ids=tuple(data["batches"]),
+        )

@@ -1,1 +1,38 @@
-urlpatterns = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    # --- signing in and out (no sign-up: operators create users in the admin) ---
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(template_name="registration/change_password.html"),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="registration/change_password_done.html"),
+        name="password_change_done",
+    ),
+    # --- projects ---
+    path("", views.project_list, name="project_list"),
+    path("projects/new/", views.project_create, name="project_create"),
+    path("projects/<int:pk>/settings/", views.project_settings, name="project_settings"),
+    # --- members ---
+    path("projects/<int:pk>/members/", views.members, name="members"),
+    path("projects/<int:pk>/members/add/", views.member_add, name="member_add"),
+    path("projects/<int:pk>/members/<int:user_pk>/roles/", views.member_roles, name="member_roles"),
+    path("projects/<int:pk>/members/<int:user_pk>/remove/", views.member_remove, name="member_remove"),
+    # --- label classes ---
+    path("projects/<int:pk>/classes/", views.label_classes, name="label_classes"),
+    path("projects/<int:pk>/classes/add/", views.label_class_add, name="label_class_add"),
+    path("projects/<int:pk>/classes/<int:class_pk>/edit/", views.label_class_edit, name="label_class_edit"),
+    path("projects/<int:pk>/classes/<int:class_pk>/delete/", views.label_class_delete, name="label_class_delete"),
+]

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models.functions import Lower
+
+from batches.models import LabelClass, Project
+
+from .roles import ROLE_LABELS
+
+ROLE_CHOICES = list(ROLE_LABELS.items())
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["name", "description", "review_required", "allow_self_review"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {
+            "review_required": "Submitted batches need a review",
+            "allow_self_review": "Reviewers may approve batches they annotated",
+        }
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the project a name.")
+        return name
+
+
+class RolesField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", ROLE_CHOICES)
+        kwargs.setdefault("error_messages", {"required": "Choose at least one role."})
+        super().__init__(**kwargs)
+
+
+class MemberAddForm(forms.Form):
+    who = forms.CharField(
+        label="Username or email",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "alice or alice@example.com"}),
+    )
+    roles = RolesField(label="Roles", initial=["annotator"])
+
+    def clean_who(self):
+        who = self.cleaned_data["who"].strip()
+        users = get_user_model().objects.all()
+        user = users.filter(username__iexact=who).first()
+        if user is None and "@" in who:
+            matches = list(users.filter(email__iexact=who)[:2])
+            if len(matches) > 1:
+                raise forms.ValidationError(f"Several users have the email {who}: give the username instead.")
+            user = matches[0] if matches else None
+        if user is None:
+            raise forms.ValidationError(
+                f"There is no user “{who}”. Check the spelling, or ask an operator to create the account."
+            )
+        if not user.is_active:
+            raise forms.ValidationError(f"{user.username}'s account is deactivated, so they cannot join a project.")
+        return user
+
+
+class MemberRolesForm(forms.Form):
+    roles = RolesField(label="Roles", required=True)
+
+
+class LabelClassForm(forms.ModelForm):
+    key = forms.TypedChoiceField(
+        label="Key",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "none")] + [(n, str(n)) for n in range(1, 10)],
+        help_text="Number key that picks this class while annotating.",
+    )
+
+    class Meta:
+        model = LabelClass
+        fields = ["name", "colour", "key"]
+        widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.instance.project = project
+
+    def _siblings(self):
+        siblings = LabelClass.objects.filter(project=self.project)
+        return siblings.exclude(pk=self.instance.pk) if self.instance.pk else siblings
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the class a name.")
+        clash = self._siblings().annotate(lower=Lower("name")).filter(lower=name.lower()).first()
+        if clash:
+            raise forms.ValidationError(
+                f"This project already has a class named “{clash.name}” (names ignore upper and lower case)."
+            )
+        return name
+
+    def clean_colour(self) -> str:
+        return self.cleaned_data["colour"].lower()
+
+    def clean_key(self):
+        key = self.cleaned_data["key"]
+        if key is not None:
+            clash = self._siblings().filter(key=key).first()
+            if clash:
+                raise forms.ValidationError(f"Key {key} already picks “{clash.name}”: choose another key, or none.")
+        return key

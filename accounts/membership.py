@@ -1,0 +1,104 @@
+"""Who belongs to a project and in which roles: the changes the Members page makes, with their rules.
+
+accounts.roles stores the roles; this module adds the rules a person meets: a project always keeps
+at least one manager, and a new project starts with its creator as its manager. Each change locks
+the project row first, so two managers removing each other at the same moment cannot leave the
+project without one (SQLite ignores the lock but serialises writers with BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from batches.access import forget_perms
+from batches.models import Project
+
+from .roles import ROLE_LABELS, ROLE_PERMISSIONS, grant_role, remove_member, revoke_role, roles_of, users_with_role
+
+
+class MembershipError(ValueError):
+    """A membership change that did not happen; the message says why to a person."""
+
+
+def role_names(roles: Iterable[str]) -> str:
+    labels = [ROLE_LABELS[role] for role in ROLE_PERMISSIONS if role in set(roles)]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+@transaction.atomic
+def create_project(*, creator, name: str, description: str = "", **settings) -> Project:
+    """A new project whose only member is its creator, as its manager."""
+    project = Project.objects.create(name=name, description=description, created_by=creator, **settings)
+    grant_role(project, creator, "manager")
+    forget_perms(creator)
+    return project
+
+
+def _lock(project: Project) -> None:
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+
+
+def _other_managers(project: Project, user) -> bool:
+    return users_with_role(project, "manager").exclude(pk=user.pk).exists()
+
+
+def _clean_roles(roles: Iterable[str]) -> list[str]:
+    roles = [role for role in ROLE_PERMISSIONS if role in set(roles)]
+    if not roles:
+        raise MembershipError("Choose at least one role.")
+    return roles
+
+
+@transaction.atomic
+def add_member(*, project: Project, user, roles: Iterable[str]) -> tuple[list[str], bool]:
+    """Give the user these roles; returns (roles newly granted, whether they were a member already)."""
+    roles = _clean_roles(roles)
+    _lock(project)
+    before = roles_of(project, user)
+    added = [role for role in roles if role not in before]
+    for role in added:
+        grant_role(project, user, role)
+    forget_perms(user)
+    return added, bool(before)
+
+
+@transaction.atomic
+def set_roles(*, project: Project, user, roles: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Make the member's roles exactly these; returns (roles granted, roles revoked)."""
+    roles = _clean_roles(roles)
+    _lock(project)
+    before = roles_of(project, user)
+    if not before:
+        raise MembershipError(f"{user.username} is no longer a member of this project.")
+    granted = [role for role in roles if role not in before]
+    revoked = [role for role in before if role not in roles]
+    if "manager" in revoked and not _other_managers(project, user):
+        raise MembershipError(
+            f"{user.username} is the only manager of this project: make someone else a manager first."
+        )
+    for role in granted:
+        grant_role(project, user, role)
+    for role in revoked:
+        revoke_role(project, user, role)
+    forget_perms(user)
+    return granted, revoked
+
+
+@transaction.atomic
+def remove_from_project(*, project: Project, user) -> list[str]:
+    """Remove the member and every role; returns the roles they held."""
+    _lock(project)
+    before = roles_of(project, user)
+    if not before:
+        raise MembershipError(f"{user.username} is not a member of this project.")
+    if "manager" in before and not _other_managers(project, user):
+        raise MembershipError(
+            f"{user.username} is the only manager of this project: make someone else a manager before removing them."
+        )
+    remove_member(project, user)
+    forget_perms(user)
+    return before

@@ -1,0 +1,257 @@
+"""Accounts and project pages: the projects list, creating a project, its settings, members and label classes.
+
+Every project page fetches and authorises through batches.access: a non-member gets 404, a member
+without manage_project who tries a change gets 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
+from django.db.models import Count, ProtectedError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from batches.access import get_project_for
+from batches.models import Batch, LabelClass
+
+from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm
+from .membership import (
+    MembershipError,
+    add_member,
+    create_project,
+    remove_from_project,
+    role_names,
+    set_roles,
+)
+from .overview import project_summaries
+from .roles import members_with_roles, roles_of
+
+MANAGE = "manage_project"
+
+
+# --- projects ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def project_list(request):
+    return render(request, "accounts/project_list.html", {"summaries": project_summaries(request.user)})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def project_create(request):
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        project = create_project(creator=request.user, **form.cleaned_data)
+        messages.success(request, f"Created “{project.name}”. You are its manager: upload images to start.")
+        return redirect(project)
+    return render(request, "accounts/project_create.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def project_settings(request, pk: int):
+    project = get_project_for(request.user, pk, MANAGE)
+    form = ProjectForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved.")
+        return redirect("project_settings", project.pk)
+    return render(request, "accounts/project_settings.html", {"project": project, "form": form})
+
+
+# --- members ----------------------------------------------------------------------------------------
+
+
+def _members_page(request, project, add_form=None, status=200):
+    members = members_with_roles(project)
+    rows = [
+        {"user": user, "roles": roles, "form": MemberRolesForm(initial={"roles": roles})} for user, roles in members
+    ]
+    context = {
+        "project": project,
+        "can_manage": MANAGE in project.user_perms,
+        "rows": rows,
+        "manager_count": sum("manager" in roles for _, roles in members),
+        "add_form": add_form if add_form is not None else MemberAddForm(),
+    }
+    return render(request, "accounts/members.html", context, status=status)
+
+
+def _member_of(project, user_pk: int):
+    """The user, if they are a member of the project; 404 otherwise."""
+    user = get_object_or_404(get_user_model(), pk=user_pk)
+    roles = roles_of(project, user)
+    if not roles:
+        raise Http404("That user is not a member of this project.")
+    return user, roles
+
+
+@require_GET
+@login_required
+def members(request, pk: int):
+    return _members_page(request, get_project_for(request.user, pk))
+
+
+@require_POST
+@login_required
+def member_add(request, pk: int):
+    project = get_project_for(request.user, pk, MANAGE)
+    form = MemberAddForm(request.POST)
+    if not form.is_valid():
+        return _members_page(request, project, add_form=form)
+    user = form.cleaned_data["who"]
+    added, was_member = add_member(project=project, user=user, roles=form.cleaned_data["roles"])
+    if not was_member:
+        messages.success(request, f"Added {user.username} as {role_names(added)}.")
+    elif added:
+        messages.success(request, f"{user.username} was already a member; added the role {role_names(added)}.")
+    else:
+        messages.info(request, f"{user.username} already has those roles; nothing changed.")
+    return redirect("members", project.pk)
+
+
+@require_POST
+@login_required
+def member_roles(request, pk: int, user_pk: int):
+    project = get_project_for(request.user, pk, MANAGE)
+    member, _ = _member_of(project, user_pk)
+    form = MemberRolesForm(request.POST)
+    level, text = "error", "Choose at least one role; to take someone out of the project, use Remove."
+    if form.is_valid():
+        try:
+            granted, revoked = set_roles(project=project, user=member, roles=form.cleaned_data["roles"])
+        except MembershipError as error:
+            text = str(error)
+        else:
+            level, text = "success", f"{member.username} is now {role_names(roles_of(project, member))}."
+            if not (granted or revoked):
+                level, text = "info", f"{member.username}'s roles are unchanged."
+    if not request.htmx or (member == request.user and level == "success"):
+        getattr(messages, level)(request, text)
+        url = reverse("members", args=[project.pk])
+        # Your own roles changed: the whole page (and what it lets you do) must be drawn again.
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    roles = roles_of(project, member)
+    row = {"user": member, "roles": roles, "form": MemberRolesForm(initial={"roles": roles})}
+    response = render(request, "accounts/members.html#member_row", {"project": project, "row": row})
+    return trigger_client_event(response, "showMessage", {"text": text, "level": level})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def member_remove(request, pk: int, user_pk: int):
+    project = get_project_for(request.user, pk, MANAGE)
+    member, roles = _member_of(project, user_pk)
+    if request.method == "POST":
+        try:
+            remove_from_project(project=project, user=member)
+        except MembershipError as error:
+            messages.error(request, str(error))
+            return redirect("members", project.pk)
+        if member == request.user:
+            messages.success(request, f"You left “{project.name}”.")
+            return redirect("project_list")
+        messages.success(request, f"Removed {member.username} from the project.")
+        return redirect("members", project.pk)
+    open_batches = Batch.objects.filter(project=project, assignee=member).exclude(status=Batch.Status.DATASET)
+    context = {"project": project, "member": member, "roles": roles, "open_batches": open_batches.count()}
+    return render(request, "accounts/member_remove.html", context)
+
+
+# --- label classes ----------------------------------------------------------------------------------
+
+
+def _label_classes_page(request, project, form=None):
+    classes = LabelClass.objects.filter(project=project).annotate(annotation_count=Count("annotations"))
+    context = {
+        "project": project,
+        "can_manage": MANAGE in project.user_perms,
+        "classes": classes,
+        "form": form or LabelClassForm(project=project),
+    }
+    return render(request, "accounts/label_classes.html", context)
+
+
+def _save_class(form) -> bool:
+    """Save the form's class; a clash that slipped past the form's checks becomes a form error."""
+    try:
+        form.save()
+    except IntegrityError:
+        form.add_error(None, "Another manager just saved a class with this name or key; choose another.")
+        return False
+    return True
+
+
+@require_GET
+@login_required
+def label_classes(request, pk: int):
+    return _label_classes_page(request, get_project_for(request.user, pk))
+
+
+@require_POST
+@login_required
+def label_class_add(request, pk: int):
+    project = get_project_for(request.user, pk, MANAGE)
+    form = LabelClassForm(request.POST, project=project)
+    if form.is_valid() and _save_class(form):
+        messages.success(request, f"Added the class “{form.instance.name}”.")
+        return redirect("label_classes", project.pk)
+    return _label_classes_page(request, project, form)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def label_class_edit(request, pk: int, class_pk: int):
+    project = get_project_for(request.user, pk, MANAGE)
+    label_class = get_object_or_404(LabelClass, pk=class_pk, project=project)
+    form = LabelClassForm(request.POST or None, instance=label_class, project=project)
+    if request.method == "POST" and form.is_valid() and _save_class(form):
+        messages.success(request, f"Saved the class “{label_class.name}”.")
+        return redirect("label_classes", project.pk)
+    return render(
+        request, "accounts/label_class_edit.html", {"project": project, "form": form, "label_class": label_class}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def label_class_delete(request, pk: int, class_pk: int):
+    project = get_project_for(request.user, pk, MANAGE)
+    label_class = get_object_or_404(
+        LabelClass.objects.annotate(annotation_count=Count("annotations")), pk=class_pk, project=project
+    )
+    if request.method == "POST":
+        try:
+            if label_class.annotation_count:
+                raise ProtectedError("in use", set())
+            label_class.delete()
+        except ProtectedError:
+            # Counted again: annotations may have been drawn since the page was loaded.
+            messages.error(request, _in_use(label_class, label_class.annotations.count()))
+        else:
+            messages.success(request, f"Deleted the class “{label_class.name}”.")
+        return redirect("label_classes", project.pk)
+    context = {
+        "project": project,
+        "label_class": label_class,
+        "in_use": _in_use(label_class, label_class.annotation_count),
+    }
+    return render(request, "accounts/label_class_delete.html", context)
+
+
+def _in_use(label_class, count: int) -> str:
+    if not count:
+        return ""
+    noun = "annotation uses" if count == 1 else "annotations use"
+    return (
+        f"“{label_class.name}” cannot be deleted: {count} {noun} it. "
+        "Rename it instead, or remove those annotations first (resetting their batches removes them)."
+    )

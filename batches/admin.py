@@ -1,0 +1,492 @@
+"""The operators' admin. Batches move only through batches.workflow: the admin has actions that call it,
+never a raw write of status, and no delete button (a delete is a workflow move that states its losses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation, helpers
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from guardian.admin import GuardedModelAdmin
+
+from accounts.roles import ROLE_PERMISSIONS
+
+from . import workflow
+from .models import (
+    Annotation,
+    Batch,
+    BatchEvent,
+    Image,
+    LabelClass,
+    Project,
+    ProjectGroupObjectPermission,
+    ProjectUserObjectPermission,
+)
+from .workflow import WorkflowError
+
+Status = Batch.Status
+BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+CHANGE_FORM_ACTION = f"{ActionLocation.CHANGE_FORM.value}-action"
+
+
+def _on_change_form(request) -> bool:
+    return CHANGE_FORM_ACTION in request.POST
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+class ReadOnlyAdminMixin:
+    """Rows that only the app writes: operators look, search and filter, but change nothing here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _swatch(colour: str) -> str:
+    # An SVG fill, not a style attribute: the CSP allows no inline styles.
+    return format_html(
+        '<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">'
+        '<rect x=".5" y=".5" width="15" height="15" rx="3" fill="{}" stroke="#0003"/></svg> {}',
+        colour,
+        colour,
+    )
+
+
+# --- projects and label classes --------------------------------------------------------------------
+
+
+class LabelClassInline(admin.TabularInline):
+    model = LabelClass
+    fields = ["name", "colour", "key"]
+    extra = 0
+
+
+def _count_of(model, **filters) -> Subquery:
+    """A correlated count per project: separate subqueries, so batches × images never multiply."""
+    rows = model.objects.filter(project=OuterRef("pk"), **filters).order_by().values("project")
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()), 0)
+
+
+@admin.register(Project)
+class ProjectAdmin(GuardedModelAdmin):
+    list_display = [
+        "name",
+        "review_required",
+        "allow_self_review",
+        "batch_count",
+        "image_count",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["review_required", "allow_self_review"]
+    search_fields = ["name", "description"]
+    list_select_related = ["created_by"]
+    autocomplete_fields = ["created_by"]
+    readonly_fields = ["created_at"]
+    date_hierarchy = "created_at"
+    inlines = [LabelClassInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(batch_total=_count_of(Batch), image_total=_count_of(Image))
+
+    @admin.display(description="batches", ordering="batch_total")
+    def batch_count(self, project: Project) -> int:
+        return project.batch_total
+
+    @admin.display(description="images", ordering="image_total")
+    def image_count(self, project: Project) -> int:
+        return project.image_total
+
+
+@admin.register(LabelClass)
+class LabelClassAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "swatch", "key", "annotation_count"]
+    list_filter = ["project"]
+    search_fields = ["name", "project__name"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(annotation_total=Count("annotations"))
+
+    @admin.display(description="colour", ordering="colour")
+    def swatch(self, label_class: LabelClass) -> str:
+        return _swatch(label_class.colour)
+
+    @admin.display(description="annotations", ordering="annotation_total")
+    def annotation_count(self, label_class: LabelClass) -> int:
+        return label_class.annotation_total
+
+
+# --- batches ---------------------------------------------------------------------------------------
+
+
+class BatchEventInline(admin.TabularInline):
+    model = BatchEvent
+    fk_name = "batch"
+    verbose_name_plural = "history"
+    fields = ["created_at", "actor", "action", "from_status", "to_status", "image_count", "note"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "project",
+        "status",
+        "assignee",
+        "image_count",
+        "done_count",
+        "rejection_count",
+        "status_changed_at",
+    ]
+    list_filter = [
+        "status",
+        "project",
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["name", "project__name", "assignee__username"]
+    list_select_related = ["project", "assignee"]
+    date_hierarchy = "status_changed_at"
+    ordering = ["project", "status", "position", "-id"]
+    # Only the name is edited here; everything else belongs to the workflow.
+    fields = [
+        "name",
+        "project",
+        "status",
+        "assignee",
+        "images_link",
+        "image_count",
+        "done_count",
+        "review_comment",
+        "rejection_count",
+        "split_from",
+        "version",
+        "position",
+        "created_at",
+        "status_changed_at",
+        "updated_at",
+    ]
+    readonly_fields = [field for field in fields if field != "name"]
+    inlines = [BatchEventInline]
+    actions = ["submit_batches", "approve_batches", "merge_batches", "reset_batches", "delete_batches_for_good"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("project", "assignee", "split_from")
+
+    def has_add_permission(self, request) -> bool:
+        # Batches are born from uploads (workflow.create_batch), never typed in.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj: Batch, form, change: bool) -> None:
+        # Write the edited name only: a full save would write back a status a move changed meanwhile.
+        if "name" in form.changed_data:
+            Batch.objects.filter(pk=obj.pk).update(name=obj.name, version=F("version") + 1, updated_at=timezone.now())
+
+    @admin.display(description="images")
+    def images_link(self, batch: Batch) -> str:
+        url = reverse("admin:batches_image_changelist") + f"?batch__id__exact={batch.pk}"
+        return format_html('<a href="{}">{}</a>', url, _plural(batch.image_count, "image", "images"))
+
+    # The actions: each calls one workflow move per batch and reports every refusal by name. All but
+    # merge also appear on a batch's own page (Django 6.1 change-form actions).
+
+    def _each(self, request, queryset, verb: str, move: Callable[[Batch], object], allowed=None) -> None:
+        done = 0
+        for batch in queryset.select_related("project", "assignee").order_by("pk"):
+            seen = request.POST.get(f"version_{batch.pk}", "")
+            if seen.isdigit():
+                # The version the operator confirmed: if the batch moved since, the workflow says so.
+                batch.version = int(seen)
+            try:
+                if allowed is not None:
+                    allowed(batch)
+                move(batch)
+            except WorkflowError as error:
+                self.message_user(request, f"“{batch.name}” ({batch.project.name}): {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{verb} {_plural(done, 'batch', 'batches')}.", messages.SUCCESS)
+
+    @admin.action(
+        description="Submit (Annotating → Review or Dataset)",
+        description_plural="Submit selected batches (Annotating → Review or Dataset)",
+        permissions=["change"],
+        location=BOTH,
+    )
+    def submit_batches(self, request, queryset):
+        self._each(request, queryset, "Submitted", lambda b: workflow.submit(actor=request.user, batch=b))
+
+    @admin.action(
+        description="Approve (Review → Dataset)",
+        description_plural="Approve selected batches (Review → Dataset)",
+        permissions=["change"],
+        location=BOTH,
+    )
+    def approve_batches(self, request, queryset):
+        self._each(request, queryset, "Approved", lambda b: workflow.approve(actor=request.user, batch=b))
+
+    @admin.action(description="Merge selected Unassigned batches into one", permissions=["change"])
+    def merge_batches(self, request, queryset):
+        batches = list(queryset.select_related("project").order_by("pk"))
+        try:
+            merged = workflow.merge(actor=request.user, batches=batches)
+        except WorkflowError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Merged {_plural(len(batches), 'batch', 'batches')} into “{merged.name}” "
+            f"({_plural(merged.image_count, 'image', 'images')}).",
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description="Reset to Unassigned (removes its annotations)",
+        description_plural="Reset selected batches to Unassigned (removes their annotations)",
+        permissions=["change"],
+        location=BOTH,
+    )
+    def reset_batches(self, request, queryset):
+        def outside_unassigned(batch: Batch) -> None:
+            if batch.status == Status.UNASSIGNED:
+                raise WorkflowError(
+                    "it is already in Unassigned; use “Delete for good” to remove it.", kind=WorkflowError.REFUSED
+                )
+
+        if request.POST.get("confirm") != "reset_batches" and queryset.exclude(status=Status.UNASSIGNED).exists():
+            return self._confirmation(request, queryset, "reset_batches", reset=True)
+        self._each(request, queryset, "Reset", self._delete_move(request), allowed=outside_unassigned)
+        return None
+
+    @admin.action(
+        description="Delete for good (Unassigned only, with its images)",
+        description_plural="Delete selected Unassigned batches for good (with their images)",
+        permissions=["change"],
+        location=BOTH,
+    )
+    def delete_batches_for_good(self, request, queryset):
+        def in_unassigned(batch: Batch) -> None:
+            if batch.status != Status.UNASSIGNED:
+                raise WorkflowError(
+                    f"it is in {batch.get_status_display()}; reset it to Unassigned first.", kind=WorkflowError.REFUSED
+                )
+
+        confirmed = request.POST.get("confirm") == "delete_batches_for_good"
+        if not confirmed and queryset.filter(status=Status.UNASSIGNED).exists():
+            return self._confirmation(request, queryset, "delete_batches_for_good", reset=False)
+        self._each(request, queryset, "Deleted for good", self._delete_move(request), allowed=in_unassigned)
+        if _on_change_form(request) and not queryset.exists():
+            # The batch's own page is gone with it.
+            return HttpResponseRedirect(reverse("admin:batches_batch_changelist"))
+        return None
+
+    def _delete_move(self, request):
+        return lambda batch: workflow.delete_batch(actor=request.user, batch=batch)
+
+    def _confirmation(self, request, queryset, action: str, *, reset: bool) -> TemplateResponse:
+        """Say exactly what the move loses, in numbers, before it happens (spec: delete twice, both confirmed)."""
+        batches = list(queryset.select_related("project", "assignee").order_by("pk"))
+        annotations = dict(
+            Annotation.objects.filter(image__batch__in=batches)
+            .order_by()
+            .values_list("image__batch")
+            .annotate(n=Count("pk"))
+        )
+        rows = []
+        for batch in batches:
+            applies = (batch.status != Status.UNASSIGNED) if reset else (batch.status == Status.UNASSIGNED)
+            rows.append({"batch": batch, "applies": applies, "annotations": annotations.get(batch.pk, 0)})
+        applying = [row for row in rows if row["applies"]]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reset to Unassigned?" if reset else "Delete for good?",
+            "opts": self.model._meta,
+            "rows": rows,
+            "reset": reset,
+            "action": action,
+            "images": sum(row["batch"].image_count for row in applying),
+            "annotations_lost": sum(row["annotations"] for row in applying),
+            "applying": len(applying),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            # On a batch's own page the action field has the change form's prefix.
+            "action_field_name": CHANGE_FORM_ACTION if _on_change_form(request) else "action",
+        }
+        return TemplateResponse(request, "admin/batches/batch/confirm_workflow_action.html", context)
+
+
+# --- images, annotations, history ------------------------------------------------------------------
+
+
+@admin.register(Image)
+class ImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "thumbnail_preview",
+        "original_name",
+        "project",
+        "batch",
+        "state",
+        "size",
+        "review_flag",
+        "created_at",
+    ]
+    list_display_links = ["thumbnail_preview", "original_name"]
+    list_filter = ["state", "review_flag", "project"]
+    search_fields = ["original_name", "sha256", "batch__name"]
+    list_select_related = ["project", "batch"]
+    fields = [
+        "image_preview",
+        "original_name",
+        "project",
+        "batch",
+        "state",
+        "size",
+        "review_flag",
+        "review_note",
+        "sha256",
+        "stored_as",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("project", "batch")
+
+    @admin.display(description="thumbnail")
+    def thumbnail_preview(self, image: Image) -> str:
+        if not image.thumbnail:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" width="64" loading="lazy">', reverse("image_thumbnail", args=[image.pk])
+        )
+
+    @admin.display(description="image")
+    def image_preview(self, image: Image) -> str:
+        thumb = (
+            reverse("image_thumbnail", args=[image.pk]) if image.thumbnail else reverse("image_file", args=[image.pk])
+        )
+        return format_html(
+            '<a href="{}"><img src="{}" alt="{}" width="320"></a>',
+            reverse("image_file", args=[image.pk]),
+            thumb,
+            image.original_name,
+        )
+
+    @admin.display(description="stored as")
+    def stored_as(self, image: Image) -> str:
+        # The names only: media has no public URL (the default FileField display would need one).
+        return format_html("{}<br>{}", image.file.name, image.thumbnail.name or "(no thumbnail)")
+
+    @admin.display(description="size")
+    def size(self, image: Image) -> str:
+        return f"{image.width} × {image.height}"
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "label_class", "image", "batch", "box", "author", "updated_at"]
+    list_filter = [("image__project", admin.RelatedFieldListFilter)]
+    search_fields = ["label_class__name", "image__original_name", "image__batch__name", "author__username"]
+    list_select_related = ["label_class", "image__batch", "author"]
+
+    @admin.display(description="batch", ordering="image__batch__name")
+    def batch(self, annotation: Annotation) -> Batch:
+        return annotation.image.batch
+
+    @admin.display(description="box (x, y, w × h)")
+    def box(self, annotation: Annotation) -> str:
+        return f"{annotation.x:.0f}, {annotation.y:.0f}, {annotation.w:.0f} × {annotation.h:.0f}"
+
+
+@admin.register(BatchEvent)
+class BatchEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "project",
+        "batch_name",
+        "action",
+        "from_status",
+        "to_status",
+        "image_count",
+        "actor",
+        "note",
+    ]
+    list_filter = ["action", "project", "to_status"]
+    search_fields = ["batch_name", "note", "actor__username", "project__name"]
+    list_select_related = ["project", "actor"]
+    date_hierarchy = "created_at"
+
+
+# --- who holds which role (django-guardian's object permission rows) -------------------------------
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = "role"
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [(perm, capfirst(role)) for role, perm in ROLE_PERMISSIONS.items()] + [("view_project", "Member (view)")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(permission__codename=self.value()) if self.value() else queryset
+
+
+@admin.register(ProjectUserObjectPermission)
+class ProjectUserPermissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: roles change on a project's Members page or its admin “Object permissions” page."""
+
+    list_display = ["content_object", "user", "codename"]
+    list_filter = [RoleFilter, "content_object"]
+    search_fields = ["user__username", "user__email", "content_object__name"]
+    list_select_related = ["content_object", "user", "permission"]
+
+    @admin.display(description="permission", ordering="permission__codename")
+    def codename(self, row) -> str:
+        return row.permission.codename
+
+
+@admin.register(ProjectGroupObjectPermission)
+class ProjectGroupPermissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["content_object", "group", "codename"]
+    list_filter = [RoleFilter, "content_object"]
+    search_fields = ["group__name", "content_object__name"]
+    list_select_related = ["content_object", "group", "permission"]
+
+    @admin.display(description="permission", ordering="permission__codename")
+    def codename(self, row) -> str:
+        return row.permission.codename

@@ -1,0 +1,274 @@
+"""The Members page: every member sees who is in; managers add, change roles and remove."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from accounts.roles import grant_role, roles_of
+from tests.factories import make_batch, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def url(project):
+    return reverse("members", args=[project.pk])
+
+
+@pytest.fixture
+def add_url(project):
+    return reverse("member_add", args=[project.pk])
+
+
+def roles_url(project, user):
+    return reverse("member_roles", args=[project.pk, user.pk])
+
+
+def remove_url(project, user):
+    return reverse("member_remove", args=[project.pk, user.pk])
+
+
+# --- seeing the list ---
+
+
+@pytest.mark.parametrize("who", ["manager", "annotator", "reviewer"])
+def test_every_member_sees_the_members_and_their_roles(client, url, who, request, manager, annotator, reviewer):
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(url)
+    assert response.status_code == 200
+    rows = {row["user"].username: row["roles"] for row in response.context["rows"]}
+    assert rows == {"annotator": ["annotator"], "manager": ["manager"], "reviewer": ["reviewer"]}
+    assert b"annotator@example.com" in response.content
+
+
+def test_only_managers_see_the_forms(client, url, manager, annotator):
+    client.force_login(annotator)
+    assert b"Add a member" not in client.get(url).content
+    client.force_login(manager)
+    content = client.get(url).content
+    assert b"Add a member" in content
+    assert b"Save roles" in content
+
+
+def test_an_outsider_learns_nothing(client, url, outsider, manager):
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_login(client, url):
+    assert client.get(url).url.startswith(reverse("login"))
+
+
+def test_the_list_costs_the_same_queries_whatever_the_member_count(
+    client, project, url, manager, django_assert_num_queries
+):
+    for n in range(8):
+        grant_role(project, make_user(f"member{n}"), "annotator")
+    client.force_login(manager)
+    # session, user, project, the viewer's user and group perms, every member with their perms
+    with django_assert_num_queries(6):
+        response = client.get(url)
+    assert len(response.context["rows"]) == 9
+
+
+# --- adding ---
+
+
+def test_a_manager_adds_a_user_by_username_with_several_roles(client, project, url, add_url, manager):
+    alice = make_user("alice")
+    client.force_login(manager)
+    response = client.post(add_url, {"who": "Alice", "roles": ["annotator", "reviewer"]})
+    assert response.url == url
+    assert roles_of(project, alice) == ["reviewer", "annotator"]
+    assert "Added alice as Reviewer and Annotator." in client.get(url).content.decode()
+
+
+def test_a_manager_adds_a_user_by_email(client, project, add_url, manager):
+    bob = make_user("bob")
+    client.force_login(manager)
+    client.post(add_url, {"who": "BOB@example.com", "roles": ["reviewer"]})
+    assert roles_of(project, bob) == ["reviewer"]
+
+
+def test_adding_an_existing_member_adds_the_new_roles(client, project, url, add_url, manager, annotator):
+    client.force_login(manager)
+    client.post(add_url, {"who": "annotator", "roles": ["annotator", "reviewer"]})
+    assert roles_of(project, annotator) == ["reviewer", "annotator"]
+    assert "annotator was already a member; added the role Reviewer." in client.get(url).content.decode()
+
+
+def test_an_unknown_user_gets_a_clear_error(client, project, add_url, manager):
+    client.force_login(manager)
+    response = client.post(add_url, {"who": "nobody", "roles": ["annotator"]})
+    assert response.status_code == 200
+    assert "There is no user “nobody”" in response.content.decode()
+
+
+def test_a_deactivated_user_cannot_join(client, project, add_url, manager):
+    ghost = make_user("ghost", is_active=False)
+    client.force_login(manager)
+    response = client.post(add_url, {"who": "ghost", "roles": ["annotator"]})
+    assert "deactivated" in response.content.decode()
+    assert roles_of(project, ghost) == []
+
+
+def test_adding_without_a_role_is_refused(client, project, add_url, manager):
+    alice = make_user("alice")
+    client.force_login(manager)
+    response = client.post(add_url, {"who": "alice"})
+    assert "Choose at least one role." in response.content.decode()
+    assert roles_of(project, alice) == []
+
+
+def test_an_email_shared_by_two_users_asks_for_the_username(client, add_url, manager):
+    twins = [make_user("twin1").pk, make_user("twin2").pk]
+    get_user_model().objects.filter(pk__in=twins).update(email="twins@example.com")
+    client.force_login(manager)
+    response = client.post(add_url, {"who": "twins@example.com", "roles": ["annotator"]})
+    assert "give the username instead" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["annotator", "reviewer"])
+def test_members_who_do_not_manage_may_not_add(client, project, add_url, who, request):
+    alice = make_user("alice")
+    client.force_login(request.getfixturevalue(who))
+    assert client.post(add_url, {"who": "alice", "roles": ["manager"]}).status_code == 403
+    assert roles_of(project, alice) == []
+
+
+def test_an_outsider_posting_gets_404(client, project, add_url, outsider, manager):
+    client.force_login(outsider)
+    assert client.post(add_url, {"who": "outsider", "roles": ["manager"]}).status_code == 404
+    assert roles_of(project, outsider) == []
+
+
+# --- changing roles ---
+
+
+def test_a_manager_changes_a_members_roles(client, project, url, manager, annotator):
+    client.force_login(manager)
+    response = client.post(roles_url(project, annotator), {"roles": ["reviewer"]})
+    assert response.url == url
+    assert roles_of(project, annotator) == ["reviewer"]
+    assert "annotator is now Reviewer." in client.get(url).content.decode()
+
+
+def test_with_htmx_the_row_comes_back_with_a_message(client, project, manager, annotator):
+    client.force_login(manager)
+    response = client.post(
+        roles_url(project, annotator), {"roles": ["annotator", "manager"]}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith(f'<tr id="member-{annotator.pk}"')
+    assert json.loads(response["HX-Trigger"]) == {
+        "showMessage": {"text": "annotator is now Manager and Annotator.", "level": "success"}
+    }
+    assert roles_of(project, annotator) == ["manager", "annotator"]
+
+
+def test_removing_every_role_is_refused(client, project, manager, annotator):
+    client.force_login(manager)
+    response = client.post(roles_url(project, annotator), {}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert json.loads(response["HX-Trigger"])["showMessage"]["level"] == "error"
+    assert roles_of(project, annotator) == ["annotator"]
+
+
+def test_the_last_manager_cannot_drop_their_manager_role(client, project, url, manager):
+    client.force_login(manager)
+    client.post(roles_url(project, manager), {"roles": ["annotator"]})
+    assert roles_of(project, manager) == ["manager"]
+    assert "the only manager of this project" in client.get(url).content.decode()
+
+
+def test_the_refusal_reaches_an_htmx_caller_as_a_message(client, project, manager):
+    client.force_login(manager)
+    response = client.post(roles_url(project, manager), {"roles": ["reviewer"]}, headers={"HX-Request": "true"})
+    message = json.loads(response["HX-Trigger"])["showMessage"]
+    assert message["level"] == "error"
+    assert "make someone else a manager first" in message["text"]
+
+
+def test_a_manager_may_step_down_when_another_manager_remains(client, project, url, manager, annotator):
+    grant_role(project, annotator, "manager")
+    client.force_login(manager)
+    response = client.post(roles_url(project, manager), {"roles": ["reviewer"]}, headers={"HX-Request": "true"})
+    # Their own powers changed, so the whole page is drawn again.
+    assert response["HX-Redirect"] == url
+    assert roles_of(project, manager) == ["reviewer"]
+    assert client.post(roles_url(project, annotator), {"roles": ["annotator"]}).status_code == 403
+
+
+def test_changing_roles_of_a_non_member_is_404(client, project, manager, outsider):
+    client.force_login(manager)
+    assert client.post(roles_url(project, outsider), {"roles": ["annotator"]}).status_code == 404
+    assert roles_of(project, outsider) == []
+
+
+def test_members_who_do_not_manage_may_not_change_roles(client, project, annotator, reviewer):
+    client.force_login(annotator)
+    assert client.post(roles_url(project, annotator), {"roles": ["manager"]}).status_code == 403
+    assert roles_of(project, annotator) == ["annotator"]
+
+
+# --- removing ---
+
+
+def test_removing_asks_first_and_says_what_happens(client, project, manager, annotator):
+    make_batch(project, manager, images=3)
+    client.force_login(manager)
+    response = client.get(remove_url(project, annotator))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Remove annotator from “Street scenes”?" in content
+    assert "<strong>Annotator</strong>" in content
+    assert roles_of(project, annotator) == ["annotator"]
+
+
+def test_the_confirmation_counts_the_batches_still_assigned(client, project, manager, annotator):
+    from batches import workflow
+
+    workflow.assign(actor=manager, batch=make_batch(project, manager, images=3), assignees=[annotator])
+    client.force_login(manager)
+    content = client.get(remove_url(project, annotator)).content.decode()
+    assert "1 batch assigned to them stays assigned" in content
+
+
+def test_a_manager_removes_a_member(client, project, url, manager, annotator):
+    client.force_login(manager)
+    response = client.post(remove_url(project, annotator))
+    assert response.url == url
+    assert roles_of(project, annotator) == []
+    client.force_login(annotator)
+    assert client.get(url).status_code == 404
+
+
+def test_the_last_manager_cannot_be_removed(client, project, url, manager):
+    client.force_login(manager)
+    response = client.post(remove_url(project, manager))
+    assert response.url == url
+    assert roles_of(project, manager) == ["manager"]
+    assert "the only manager of this project" in client.get(url).content.decode()
+
+
+def test_a_manager_who_leaves_goes_back_to_their_projects(client, project, manager, annotator):
+    grant_role(project, annotator, "manager")
+    client.force_login(manager)
+    response = client.post(remove_url(project, manager))
+    assert response.url == reverse("project_list")
+    assert roles_of(project, manager) == []
+
+
+def test_members_who_do_not_manage_may_not_remove(client, project, manager, annotator, reviewer):
+    client.force_login(reviewer)
+    assert client.get(remove_url(project, annotator)).status_code == 403
+    assert client.post(remove_url(project, annotator)).status_code == 403
+    assert roles_of(project, annotator) == ["annotator"]
+
+
+def test_an_outsider_removing_gets_404(client, project, manager, outsider):
+    client.force_login(outsider)
+    assert client.post(remove_url(project, manager)).status_code == 404
+    assert roles_of(project, manager) == ["manager"]

@@ -1,0 +1,76 @@
+"""The projects page: the user's projects, their roles there and the column totals."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.roles import grant_role
+from batches import workflow
+from tests.factories import make_batch, make_project
+
+pytestmark = pytest.mark.django_db
+URL = reverse("project_list")
+
+
+def test_a_member_sees_their_projects_with_roles_and_column_totals(client, project, manager, annotator):
+    first = make_batch(project, manager, images=7)
+    make_batch(project, manager, images=3)
+    workflow.assign(actor=manager, batch=first, assignees=[annotator])
+    client.force_login(manager)
+    response = client.get(URL)
+    assert response.status_code == 200
+    [summary] = response.context["summaries"]
+    assert summary.project == project
+    assert summary.roles == ["manager"]
+    counts = {column.status: (column.batches, column.images) for column in summary.columns}
+    assert counts == {"unassigned": (1, 3), "annotating": (1, 7), "review": (0, 0), "dataset": (0, 0)}
+    assert b"Street scenes" in response.content
+
+
+def test_it_lists_only_the_projects_the_user_belongs_to(client, project, annotator):
+    make_project("Secret project")
+    client.force_login(annotator)
+    response = client.get(URL)
+    assert [s.project.name for s in response.context["summaries"]] == ["Street scenes"]
+    assert b"Secret project" not in response.content
+
+
+def test_a_user_with_several_roles_sees_them_all(client, project, reviewer):
+    grant_role(project, reviewer, "annotator")
+    client.force_login(reviewer)
+    [summary] = client.get(URL).context["summaries"]
+    assert summary.role_labels == ["Reviewer", "Annotator"]
+
+
+def test_a_superuser_sees_every_project(client, project, superuser):
+    make_project("Another")
+    client.force_login(superuser)
+    response = client.get(URL)
+    assert [s.project.name for s in response.context["summaries"]] == ["Another", "Street scenes"]
+    assert b"Superuser" in response.content
+
+
+def test_an_outsider_sees_the_empty_state_with_a_create_button(client, project, outsider):
+    client.force_login(outsider)
+    response = client.get(URL)
+    assert response.context["summaries"] == []
+    assert "You're not in any project yet" in response.content.decode()
+    assert reverse("project_create").encode() in response.content
+
+
+def test_it_costs_the_same_number_of_queries_whatever_the_number_of_projects(
+    client, manager, django_assert_num_queries
+):
+    for n in range(6):
+        other = make_project(f"Project {n}")
+        grant_role(other, manager, "manager")
+        make_batch(other, manager, images=2)
+    client.force_login(manager)
+    # session, user, projects, the user's roles in them, one grouped query of column totals
+    with django_assert_num_queries(5):
+        response = client.get(URL)
+    assert len(response.context["summaries"]) == 7
+
+
+def test_anonymous_visitors_are_sent_to_login(client):
+    response = client.get(URL)
+    assert response.url.startswith(reverse("login"))

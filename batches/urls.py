@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import media
+from .views import export, media
 
 # Each area keeps its own section; add routes inside yours.
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     # --- upload ---
     # --- annotate and review ---
     # --- export ---
+    path("projects/<int:project_pk>/export/", export.export, name="export"),
 ]

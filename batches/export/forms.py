@@ -38,6 +38,12 @@ class ExportForm(forms.Form):
             for name in ("train", "val", "test", "seed"):
                 self.fields[name].required = False
 
+    def chosen_batch_ids(self) -> set[int]:
+        """The ticked batches as sent (all of them before the first submit), to tick them again."""
+        if not self.is_bound:
+            return set(self.fields["batches"].initial)
+        return {int(value) for value in self.data.getlist("batches") if str(value).isdigit()}
+
     def clean(self):
         data = super().clean()
         if data.get("split"):

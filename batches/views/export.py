@@ -1,0 +1,51 @@
+"""The export page: managers choose a format and batches, and download the Dataset column as a zip."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.decorators import login_required
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from ..access import get_project_for
+from ..export import Export, ExportError, dataset_batches, prepare_export
+from ..export.forms import ExportForm
+
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export(request, project_pk: int):
+    project = get_project_for(request.user, project_pk, "manage_project")
+    batches = list(dataset_batches(project))
+    form = ExportForm(request.POST if request.method == "POST" else None, batches=batches)
+    if batches and form.is_bound and form.is_valid():
+        try:
+            return _zip_response(prepare_export(project, form.options()))
+        except ExportError as error:
+            form.add_error(None, error.message)
+    classes = list(project.label_classes.order_by("pk"))
+    context = {
+        "project": project,
+        "form": form,
+        "batches": batches,
+        "chosen": form.chosen_batch_ids(),
+        "image_total": sum(batch.image_count for batch in batches),
+        "classes": classes,
+        # Colours go into a <style> block: only well-formed ones.
+        "swatches": [(c.pk, c.colour) for c in classes if HEX_COLOUR.fullmatch(c.colour)],
+        "split_fields": [form["train"], form["val"], form["test"], form["seed"]],
+    }
+    return render(request, "batches/export.html", context)
+
+
+def _zip_response(export: Export) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(export.stream(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Cache-Control"] = "no-store"
+    # Let a proxy pass the pieces on as they come instead of buffering the whole archive.
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -1,0 +1,260 @@
+"""The export page: managers only, a clear word on an empty Dataset column, the zip as a download."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from batches.export.core import archive_stem
+from tests.batches.export_helpers import build_dataset
+from tests.factories import make_batch
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def dataset(project, manager, annotator, reviewer):
+    return build_dataset(project, manager=manager, annotator=annotator, reviewer=reviewer)
+
+
+def url(project) -> str:
+    return reverse("export", args=[project.pk])
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def download(response) -> zipfile.ZipFile:
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response.streaming
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def form_data(dataset, **extra) -> dict:
+    data = {"format": "coco", "batches": [batch.pk for batch in dataset.batches], "seed": "42"}
+    data.update(extra)
+    return data
+
+
+# --- who may ----------------------------------------------------------------------------------
+
+
+def test_a_manager_sees_the_dataset_batches_ticked_and_the_formats(dataset, manager):
+    response = client_for(manager).get(url(dataset.project))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for batch in dataset.batches:
+        assert f'name="batches" value="{batch.pk}" id="batch-{batch.pk}" checked' in page
+    assert dataset.review_batch.name not in page
+    for label in ("COCO JSON", "YOLO", "Pascal VOC XML", "Include the image files", "Train %"):
+        assert label in page
+    assert "2 batches · 8 images in the Dataset column" in page
+
+
+def test_the_page_shows_each_class_with_its_yolo_index_and_coco_id(dataset, manager):
+    page = client_for(manager).get(url(dataset.project)).content.decode()
+
+    for index, label_class in enumerate(dataset.project.label_classes.order_by("pk")):
+        assert f"YOLO {index} · COCO {label_class.pk}" in page
+
+
+@pytest.mark.parametrize("who", ["annotator", "reviewer"])
+def test_members_who_are_not_managers_are_forbidden(who, dataset, request):
+    client = client_for(request.getfixturevalue(who))
+
+    assert client.get(url(dataset.project)).status_code == 403
+    assert client.post(url(dataset.project), form_data(dataset)).status_code == 403
+
+
+def test_an_outsider_learns_nothing_about_the_project(dataset, outsider):
+    client = client_for(outsider)
+
+    assert client.get(url(dataset.project)).status_code == 404
+    assert client.post(url(dataset.project), form_data(dataset)).status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(dataset):
+    response = Client().post(url(dataset.project), form_data(dataset))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_superuser_may_export(dataset, superuser):
+    archive = download(client_for(superuser).post(url(dataset.project), form_data(dataset)))
+
+    assert "annotations/instances_default.json" in archive.namelist()
+
+
+def test_the_project_nav_links_to_the_export_page_for_managers_only(dataset, manager, annotator):
+    link = f'href="{url(dataset.project)}"'
+
+    assert link in client_for(manager).get(url(dataset.project)).content.decode()
+    board = reverse("board", args=[dataset.project.pk])
+    response = client_for(annotator).get(board)
+    assert response.status_code == 200 and link not in response.content.decode()
+
+
+# --- downloading ------------------------------------------------------------------------------
+
+
+def test_a_manager_downloads_the_whole_dataset_as_coco(dataset, manager):
+    response = client_for(manager).post(url(dataset.project), form_data(dataset))
+
+    assert response["Content-Disposition"].startswith('attachment; filename="street-scenes-coco-')
+    assert response["Cache-Control"] == "no-store"
+    archive = download(response)
+    coco = json.loads(archive.read("annotations/instances_default.json"))
+    assert sorted(entry["id"] for entry in coco["images"]) == [image.pk for image in dataset.images]
+
+
+def test_a_manager_downloads_chosen_batches_as_yolo_with_images_and_a_split(dataset, manager):
+    night = dataset.batches[1]
+    data = form_data(
+        dataset, format="yolo", batches=[night.pk], include_images="on", split="on", train=50, val=50, test=0
+    )
+
+    archive = download(client_for(manager).post(url(dataset.project), data))
+
+    labels = [name for name in archive.namelist() if name.startswith("labels/")]
+    stems = {archive_stem(image.pk, image.original_name) for image in dataset.images_of(night)}
+    assert {name.rsplit("/", 1)[1].removesuffix(".txt") for name in labels} == stems
+    assert {name.split("/")[1] for name in labels} <= {"train", "val"}
+    assert len([name for name in archive.namelist() if name.startswith("images/")]) == len(stems)
+
+
+def test_the_same_form_gives_the_same_split_twice(dataset, manager):
+    data = form_data(dataset, format="voc", split="on", train=60, val=20, test=20, seed=7)
+    client = client_for(manager)
+
+    first, second = (download(client.post(url(dataset.project), data)) for _ in range(2))
+
+    for subset in ("train", "val", "test"):
+        name = f"ImageSets/Main/{subset}.txt"
+        assert first.read(name) == second.read(name)
+
+
+def test_percentages_that_do_not_add_up_to_100_are_refused_on_the_page(dataset, manager):
+    data = form_data(dataset, split="on", train=80, val=30, test=10)
+
+    response = client_for(manager).post(url(dataset.project), data)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert "add up to 120; they must add up to 100" in response.content.decode()
+
+
+def test_without_a_split_blank_percentages_are_no_error(dataset, manager):
+    data = form_data(dataset, format="yolo", train="", val="", test="", seed="")
+
+    archive = download(client_for(manager).post(url(dataset.project), data))
+
+    assert "data.yaml" in archive.namelist()
+
+
+def test_choosing_no_batch_is_refused_clearly(dataset, manager):
+    response = client_for(manager).post(url(dataset.project), form_data(dataset, batches=[]))
+
+    assert "Choose at least one batch." in response.content.decode()
+
+
+def test_a_batch_that_left_the_dataset_column_is_refused_clearly(dataset, manager):
+    data = form_data(dataset, batches=[dataset.review_batch.pk])
+
+    response = client_for(manager).post(url(dataset.project), data)
+
+    assert response["Content-Type"].startswith("text/html")
+    assert "no longer in the Dataset column" in response.content.decode()
+
+
+def test_an_unknown_format_is_refused_on_the_page(dataset, manager):
+    response = client_for(manager).post(url(dataset.project), form_data(dataset, format="csv"))
+
+    assert response["Content-Type"].startswith("text/html")
+    assert "Select a valid choice" in response.content.decode()
+
+
+# --- an empty Dataset column --------------------------------------------------------------------
+
+
+def test_an_empty_dataset_column_gives_a_clear_message_and_no_form(project, manager):
+    make_batch(project, manager, images=3)
+
+    page = client_for(manager).get(url(project)).content.decode()
+
+    assert "The Dataset column is empty" in page
+    assert "Download zip" not in page
+
+
+def test_posting_to_an_empty_dataset_column_gives_the_message_not_an_empty_zip(project, manager):
+    response = client_for(manager).post(url(project), {"format": "coco"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert "The Dataset column is empty" in response.content.decode()
+
+
+# --- cost ---------------------------------------------------------------------------------------
+
+
+def test_the_page_costs_a_fixed_number_of_queries(dataset, manager, django_assert_num_queries):
+    client = client_for(manager)
+    # session, user, project, the user's permissions (guardian: user perms, group perms),
+    # Dataset batches, label classes
+    with django_assert_num_queries(7):
+        client.get(url(dataset.project))
+
+
+# --- in a real browser --------------------------------------------------------------------------
+
+
+def sign_in(page, live_server, user) -> None:
+    client = client_for(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_manager_downloads_a_yolo_split_from_the_page_in_a_browser(page, live_server, tmp_path):
+    from accounts.roles import grant_role
+    from tests.factories import make_project, make_user
+
+    project = make_project("Street scenes")
+    people = {}
+    for role in ("manager", "annotator", "reviewer"):
+        people[role] = make_user(role)
+        grant_role(project, people[role], role)
+    dataset = build_dataset(project, **people)
+    sign_in(page, live_server, people["manager"])
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + url(project))
+    page.screenshot(path=str(tmp_path / "export.png"), full_page=True)
+    page.get_by_label("YOLO").check()
+    page.get_by_label("Split into train, validation and test subsets").check()
+    page.get_by_label(dataset.batches[0].name).uncheck()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download zip").click()
+    download = info.value
+    assert download.suggested_filename.startswith("street-scenes-yolo-")
+    download.save_as(tmp_path / "export.zip")
+
+    archive = zipfile.ZipFile(tmp_path / "export.zip")
+    labels = [name for name in archive.namelist() if name.startswith("labels/")]
+    assert len(labels) == len(dataset.images_of(dataset.batches[1]))
+    assert "test: images/test" in archive.read("data.yaml").decode()

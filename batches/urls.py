@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import export, media
+from .views import export, media, upload
 
 # Each area keeps its own section; add routes inside yours.
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("images/<int:pk>/thumb", media.image_thumbnail, name="image_thumbnail"),
     # --- board ---
     # --- upload ---
+    path("projects/<int:project_pk>/upload/", upload.upload, name="upload"),
     # --- annotate and review ---
     # --- export ---
     path("projects/<int:project_pk>/export/", export.export, name="export"),

@@ -177,6 +177,45 @@ STORAGES = {
     },
 }
 
+# Image storage (issue 4): local disk under MEDIA_ROOT by default; STORAGE_BACKEND=s3 stores images
+# and thumbnails in an S3-compatible bucket through django-storages. The bucket stays private: files
+# reach people only through the permission-checking media views.
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local").strip().lower()
+if STORAGE_BACKEND == "s3":
+    if not os.environ.get("S3_BUCKET"):
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for non-AWS servers).")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or boto3's usual chain (roles, profiles).
+            "location": os.environ.get("S3_PREFIX", ""),
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            # Storage names are random UUIDs: skip the existence check (one round trip per file).
+            "file_overwrite": True,
+        },
+    }
+elif STORAGE_BACKEND != "local":
+    raise ImproperlyConfigured(f"STORAGE_BACKEND={STORAGE_BACKEND!r} is not supported (use local or s3).")
+# e.g. "/protected-media/": the media views check permission, then nginx sends the file from an
+# `internal` location aliased to MEDIA_ROOT (local storage only).
+MEDIA_X_ACCEL_REDIRECT = os.environ.get("MEDIA_X_ACCEL_REDIRECT", "")
+
+# Upload limits, checked by batches.ingest (per file, per request, per archive; pixels before decoding).
+UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_MB", 50) * 1024 * 1024
+UPLOAD_MAX_REQUEST_BYTES = env_int("UPLOAD_MAX_REQUEST_MB", 1024) * 1024 * 1024
+UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 1000)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_MEGAPIXELS", 50) * 1_000_000
+ARCHIVE_MAX_ENTRIES = env_int("ARCHIVE_MAX_ENTRIES", 10_000)
+ARCHIVE_MAX_BYTES = env_int("ARCHIVE_MAX_UNPACKED_MB", 4096) * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
+# Processes that check images in parallel for larger uploads (1: always in the request's process).
+INGEST_WORKERS = env_int("INGEST_WORKERS", min(os.cpu_count() or 1, 4))
+
 from django.utils.csp import CSP  # noqa: E402
 
 SECURE_CSP = {

@@ -1,10 +1,17 @@
 """Private media: image files and thumbnails go only to members of their project.
 
-There is no public /media/ URL. With MEDIA_X_ACCEL_REDIRECT set (e.g. "/protected-media/"), the
-permission check stays here and nginx sends the bytes from an `internal` location.
+There is no public /media/ URL. A non-member (or a guessed id) gets 404, a visitor who is not
+signed in goes to the login page. With MEDIA_X_ACCEL_REDIRECT set (e.g. "/protected-media/"), the
+permission check stays here and nginx sends the bytes from an `internal` location aliased to
+MEDIA_ROOT (local storage only; with S3 the bytes are streamed through this view).
+
+Every answer says exactly what it is (the type comes from the stored name, which ingest chose from
+the file's bytes, never from the uploaded name), forbids sniffing, and carries a CSP that lets
+nothing run even if someone opens the file as a page.
 """
 
-import mimetypes
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -13,22 +20,39 @@ from django.views.decorators.http import require_GET
 
 from ..access import get_image_for
 
+# The only kinds of file ingest stores (see batches.ingest.check.STORED_EXT) and thumbnails.
+CONTENT_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".bmp": "image/bmp",
+    ".gif": "image/gif",
+}
+LOCKED_DOWN = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
-def _serve(field_file, content_type: str):
+
+def content_type_for(name: str) -> str:
+    return CONTENT_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")
+
+
+def _serve(field_file):
     if not field_file:
         raise Http404("No such file.")
+    content_type = content_type_for(field_file.name)
     accel = getattr(settings, "MEDIA_X_ACCEL_REDIRECT", "")
     if accel:
         response = HttpResponse(content_type=content_type)
-        response["X-Accel-Redirect"] = accel.rstrip("/") + "/" + field_file.name
+        response["X-Accel-Redirect"] = accel.rstrip("/") + "/" + quote(field_file.name)
     else:
         try:
             handle = field_file.storage.open(field_file.name, "rb")
-        except (FileNotFoundError, OSError):
+        except OSError:  # FileNotFoundError too; django-storages turns S3's 404 into one
             raise Http404("The stored file is missing.") from None
         response = FileResponse(handle, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    # Private to the signed-in member; the name is content-addressed enough to cache for a day.
+    response["Content-Security-Policy"] = LOCKED_DOWN
+    # Private to the signed-in member; stored names are never reused, so a day of caching is safe.
     response["Cache-Control"] = "private, max-age=86400"
     response["Content-Disposition"] = "inline"
     return response
@@ -37,13 +61,10 @@ def _serve(field_file, content_type: str):
 @require_GET
 @login_required
 def image_file(request, pk: int):
-    image = get_image_for(request.user, pk)
-    content_type = mimetypes.guess_type(image.file.name)[0] or "application/octet-stream"
-    return _serve(image.file, content_type)
+    return _serve(get_image_for(request.user, pk).file)
 
 
 @require_GET
 @login_required
 def image_thumbnail(request, pk: int):
-    image = get_image_for(request.user, pk)
-    return _serve(image.thumbnail, "image/jpeg")
+    return _serve(get_image_for(request.user, pk).thumbnail)

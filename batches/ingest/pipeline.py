@@ -1,0 +1,395 @@
+"""Sources → checks → dedupe → storage → one new batch through workflow.create_batch.
+
+Used by the upload view and `manage.py import_images`. A refused file never stops the others and
+never leaves anything in storage; a run that keeps nothing creates no batch; when the batch cannot
+be created, every file this run stored is removed again.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import multiprocessing
+import os
+import tempfile
+import time
+import zipfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+
+from ..access import project_perms
+from ..models import Batch, Image, Project
+from ..workflow import WorkflowError, create_batch, remove_stored_files
+from .archives import is_system_file, list_archive
+from .check import Checked, Refused, Task, check, is_zip
+from .limits import Limits
+
+log = logging.getLogger("batches.ingest")
+
+DEDUPE_CHUNK = 64  # hashes looked up per query
+PARALLEL_MIN_FILES = 16  # below this a process pool costs more than it saves
+
+
+@dataclass
+class Source:
+    """One file handed in: an image or a .zip archive, as a path, bytes, or an uploaded file."""
+
+    name: str
+    path: str | None = None
+    data: bytes | None = None
+    upload: File | None = None  # stored as it is (an uploaded temporary file is moved, not copied)
+    refused: str = ""  # refused on arrival (e.g. over the size limit while it streamed in)
+
+    @classmethod
+    def from_upload(cls, upload) -> Source:
+        path = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else None
+        data = None
+        if path is None:
+            upload.seek(0)
+            data = upload.read()
+        return cls(name=upload.name or "unnamed", path=path, data=data, upload=upload)
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike, name: str | None = None) -> Source:
+        return cls(name=name or Path(path).name, path=os.fspath(path))
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes) -> Source:
+        return cls(name=name, data=data)
+
+    def head(self, n: int = 8) -> bytes:
+        if self.data is not None:
+            return self.data[:n]
+        with open(self.path, "rb") as handle:
+            return handle.read(n)
+
+
+@dataclass
+class Outcome:
+    name: str
+    kept: bool
+    reason: str = ""
+    width: int = 0
+    height: int = 0
+    note: str = ""
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    batch: Batch | None = None
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def kept(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.kept]
+
+    @property
+    def refused(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.kept]
+
+    def summary(self) -> str:
+        kept, refused = len(self.kept), len(self.refused)
+        files = lambda n: f"{n} file{'s' if n != 1 else ''}"  # noqa: E731
+        if self.batch is None:
+            return self.message or f"Nothing was kept; {files(refused)} refused."
+        text = f"Kept {kept} image{'s' if kept != 1 else ''} as the new batch “{self.batch.name}” in Unassigned"
+        return text + (f"; refused {files(refused)}." if refused else ".")
+
+
+@dataclass
+class _Plan:
+    tasks: list[Task] = field(default_factory=list)
+    early: list[tuple[int, Outcome]] = field(default_factory=list)  # refused before any check
+    originals: dict[int, str] = field(default_factory=dict)  # task index → name kept for display
+    sources: dict[int, Source] = field(default_factory=dict)  # task index → where its bytes live
+    spooled: list[str] = field(default_factory=list)  # temporary files to remove at the end
+    archive_names: list[str] = field(default_factory=list)
+
+
+def ingest(
+    *,
+    actor,
+    project: Project,
+    sources: Iterable[Source],
+    name: str = "",
+    default_name: str = "",
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    limits: Limits | None = None,
+) -> IngestReport:
+    """Check every source, keep the good images, and make them one new batch in Unassigned."""
+    started = time.perf_counter()
+    limits = limits or Limits.from_settings()
+    name = (name or "").strip()
+    if len(name) > 200:
+        raise WorkflowError("A batch name has at most 200 characters.", kind=WorkflowError.INVALID)
+    # Early, so nobody's files are checked for nothing (create_batch checks again, afresh).
+    if "manage_project" not in project_perms(actor, project):
+        raise WorkflowError("Only a manager of this project can upload images.", kind=WorkflowError.FORBIDDEN)
+    if workers is None:
+        workers = getattr(settings, "INGEST_WORKERS", 1)
+
+    report = IngestReport()
+    plan = _plan(sources, limits)
+    stored: list[str] = []
+    committed = False
+    try:
+        ordered: list[tuple[int, Outcome]] = list(plan.early)
+        rows = _check_and_store(project, plan, limits, workers, progress, ordered, stored)
+        ordered.sort(key=lambda pair: pair[0])
+        report.outcomes = [outcome for _, outcome in ordered]
+        if not rows:
+            report.message = "No image was kept, so no batch was created."
+            if not report.outcomes:
+                report.message = "No files were received, so no batch was created."
+            return report
+        if not name:
+            name = default_name or (PurePath(plan.archive_names[0]).stem if len(plan.archive_names) == 1 else "")
+        report.batch = _create(actor, project, name[:200], rows, report, dict(ordered), stored)
+        committed = report.batch is not None
+        return report
+    finally:
+        if not committed and stored:
+            remove_stored_files(stored)
+        for path in plan.spooled:
+            Path(path).unlink(missing_ok=True)
+        report.seconds = time.perf_counter() - started
+        log.info(
+            "ingest into project %s by %s: %d kept, %d refused in %.1f s%s",
+            project.pk,
+            getattr(actor, "username", actor),
+            len(report.kept),
+            len(report.refused),
+            report.seconds,
+            f" → batch {report.batch.pk}" if report.batch else "",
+        )
+
+
+def _plan(sources: Iterable[Source], limits: Limits) -> _Plan:
+    plan = _Plan()
+    index = 0
+
+    def refuse(display: str, reason: str) -> None:
+        nonlocal index
+        plan.early.append((index, Outcome(display, kept=False, reason=reason)))
+        index += 1
+
+    for source in sources:
+        if source.refused:
+            refuse(source.name, source.refused)
+            continue
+        if is_system_file(source.name):
+            refuse(source.name, "skipped: operating-system metadata, not a picture")
+            continue
+        if source.name.lower().endswith(".zip"):
+            if not is_zip(source.head()):
+                refuse(source.name, "not a valid zip archive")
+                continue
+            path = source.path
+            if path is None:
+                path = _spool(source.data, plan)
+            listing = list_archive(path, source.name, limits)
+            if listing.error:
+                refuse(source.name, listing.error)
+                continue
+            plan.archive_names.append(source.name)
+            for entry in listing.entries:
+                if entry.problem:
+                    refuse(entry.display, entry.problem)
+                    continue
+                plan.tasks.append(Task(index, entry.display, path=path, member=entry.member))
+                plan.originals[index] = entry.member
+                index += 1
+            continue
+        plan.tasks.append(Task(index, source.name, path=source.path, data=None if source.path else source.data))
+        plan.originals[index] = source.name
+        plan.sources[index] = source
+        index += 1
+    return plan
+
+
+def _spool(data: bytes, plan: _Plan) -> str:
+    handle = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115 - removed by ingest
+    with handle:
+        handle.write(data)
+    plan.spooled.append(handle.name)
+    return handle.name
+
+
+def _check_and_store(project, plan, limits, workers, progress, ordered, stored) -> list[Image]:
+    rows: list[Image] = []
+    seen: dict[str, str] = {}
+    pending: list[Checked] = []
+    total = len(plan.tasks)
+
+    def flush() -> None:
+        existing = {
+            sha: (original, batch_name)
+            for sha, original, batch_name in Image.objects.filter(
+                project=project, sha256__in=[r.sha256 for r in pending]
+            ).values_list("sha256", "original_name", "batch__name")
+        }
+        for result in pending:
+            if result.sha256 in existing:
+                original, batch_name = existing[result.sha256]
+                ordered.append((result.index, _refused(result, f"duplicate of {original} in batch {batch_name}")))
+                continue
+            row = _store(project, plan, result, stored)
+            if row is None:
+                ordered.append((result.index, _refused(result, "could not be stored (storage error); try again")))
+                continue
+            row.ingest_index = result.index
+            rows.append(row)
+            ordered.append(
+                (result.index, Outcome(result.name, True, width=result.width, height=result.height, note=result.note))
+            )
+        pending.clear()
+
+    movable = {i for i, source in plan.sources.items() if source.upload is not None and source.path}
+    for done, result in enumerate(_results(plan.tasks, limits, workers, movable), start=1):
+        if isinstance(result, Refused):
+            ordered.append((result.index, Outcome(result.name, kept=False, reason=result.reason)))
+        elif result.sha256 in seen:
+            ordered.append((result.index, _refused(result, f"duplicate of {seen[result.sha256]} in this upload")))
+        else:
+            seen[result.sha256] = plan.originals[result.index]
+            pending.append(result)
+            if len(pending) >= DEDUPE_CHUNK:
+                flush()
+        if progress:
+            progress(done, total)
+    if pending:
+        flush()
+    return rows
+
+
+def _refused(result: Checked, reason: str) -> Outcome:
+    return Outcome(result.name, kept=False, reason=reason)
+
+
+def _store(project: Project, plan: _Plan, result: Checked, stored: list[str]) -> Image | None:
+    """Store the file and its thumbnail under generated names; None (and nothing left) on a storage error."""
+    image = Image(
+        project=project,
+        width=result.width,
+        height=result.height,
+        sha256=result.sha256,
+        original_name=plan.originals[result.index][-255:],
+    )
+    source = plan.sources.get(result.index)
+    opened = None
+    if result.data is not None:
+        content = ContentFile(result.data)
+    elif source is not None and source.upload is not None:
+        content = source.upload
+        content.seek(0)
+    else:
+        content = opened = File(open(source.path, "rb"))  # noqa: SIM115 - closed below
+    saved: list[str] = []
+    try:
+        image.file.save(f"image.{result.ext}", content, save=False)
+        saved.append(image.file.name)
+        image.thumbnail.save("thumb.jpg", ContentFile(result.thumbnail), save=False)
+        saved.append(image.thumbnail.name)
+    except Exception:
+        log.exception("could not store %s", result.name)
+        remove_stored_files(saved)
+        return None
+    finally:
+        if opened is not None:
+            opened.close()
+    stored.extend(saved)
+    return image
+
+
+def _results(tasks: list[Task], limits: Limits, workers: int, movable: set[int]) -> Iterator[Checked | Refused]:
+    """Each task's verdict, in task order: in this process, or in a pool when that is worth it.
+
+    movable: tasks whose source is an uploaded temporary file, which storage moves into place, so
+    their bytes need not come back from the check.
+    """
+    if workers <= 1 or len(tasks) < PARALLEL_MIN_FILES:
+        archives: dict[str, zipfile.ZipFile] = {}
+        try:
+            for task in tasks:
+                yield check(task, limits, keep_bytes=task.index not in movable, archives=archives)
+        finally:
+            for archive in archives.values():
+                archive.close()
+        return
+    # A bounded window of tasks in flight, consumed in order: memory stays flat however many files.
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=_pool_context())
+    try:
+        pending = iter(tasks)
+        window = deque((pool.submit(check, task, limits), task) for task in _take(pending, workers * 4))
+        while window:
+            future, task = window.popleft()
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                log.error("a checker process died while checking %s", task.name)
+                yield Refused(task.index, task.name, "could not be checked: the checker process crashed")
+                for rest in [t for _, t in window] + list(pending):
+                    yield Refused(rest.index, rest.name, "not checked: a checker process crashed; upload it again")
+                return
+            window.extend((pool.submit(check, t, limits), t) for t in _take(pending, 1))
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _take(iterator: Iterator[Task], n: int) -> list[Task]:
+    taken = []
+    for task in iterator:
+        taken.append(task)
+        if len(taken) == n:
+            break
+    return taken
+
+
+@functools.cache
+def _pool_context():
+    # Not fork: the web server and the tests run threads, and forking a threaded process can
+    # deadlock. The fork server starts once, with Pillow and the checker already imported.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["batches.ingest.check"])
+    return context
+
+
+def _create(actor, project, name, rows: list[Image], report: IngestReport, outcomes: dict[int, Outcome], stored):
+    """create_batch; if a concurrent upload took some of these images meanwhile, drop those and try once more."""
+    for attempt in range(2):
+        try:
+            return create_batch(actor=actor, project=project, name=name, images=rows)
+        except WorkflowError as exc:
+            taken = set()
+            if exc.kind == WorkflowError.INVALID and attempt == 0:
+                shas = [row.sha256 for row in rows]
+                taken = set(Image.objects.filter(project=project, sha256__in=shas).values_list("sha256", flat=True))
+            if not taken:
+                report.message = f"No batch was created: {exc.message}"
+                return None
+            gone = [row for row in rows if row.sha256 in taken]
+            names = [name for row in gone for name in (row.file.name, row.thumbnail.name)]
+            remove_stored_files(names)
+            for name_ in names:
+                stored.remove(name_)
+            for row in gone:
+                outcome = outcomes[row.ingest_index]
+                outcome.kept = False
+                outcome.reason = "duplicate: another upload added the same image a moment ago"
+            rows = [row for row in rows if row.sha256 not in taken]
+            if not rows:
+                report.message = "No image was kept, so no batch was created."
+                return None
+    return None

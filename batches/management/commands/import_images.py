@@ -1,0 +1,162 @@
+"""`manage.py import_images PROJECT PATH`: a folder or archive on the server → one new batch.
+
+The same pipeline as the upload page (batches.ingest): the same checks, the same report. A batch
+needs someone who made it: --as names a manager of the project; without it the first superuser is
+the actor, and the command says so.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from batches.ingest.limits import Limits
+from batches.ingest.pipeline import IngestReport, Source, ingest
+from batches.models import Project
+from batches.workflow import WorkflowError
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a folder (with its sub-folders) or a .zip archive of images as one new batch in Unassigned, "
+        "with the upload page's checks and report."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("project", help="the project's id or exact name")
+        parser.add_argument("path", help="a folder, a .zip archive or one image file on this server")
+        parser.add_argument(
+            "--batch-name", default="", help="name of the new batch (default: the folder's or archive's name)"
+        )
+        parser.add_argument(
+            "--as",
+            dest="username",
+            default="",
+            help="the manager the batch is created by (default: the first superuser)",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help=f"processes checking images in parallel (default {getattr(settings, 'INGEST_WORKERS', 1)})",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, **options):
+        project = find_project(options["project"])
+        actor = self.find_actor(options["username"])
+        path = Path(options["path"]).expanduser()
+        if not path.exists():
+            raise CommandError(f"{path} does not exist.")
+        sources = list(sources_from_path(path))
+        default_name = path.resolve().name if path.is_dir() else ""
+        show = not options["no_progress"] and options["verbosity"] > 0
+        self.stderr.write(f"Checking {len(sources)} file{'s' if len(sources) != 1 else ''} from {path}…")
+        try:
+            report = ingest(
+                actor=actor,
+                project=project,
+                sources=sources,
+                name=options["batch_name"],
+                default_name=default_name,
+                progress=ProgressBar(self.stderr) if show else None,
+                workers=options["workers"],
+                limits=Limits.from_settings(),
+            )
+        except WorkflowError as error:
+            raise CommandError(error.message) from None
+        self.print_report(report, options["verbosity"])
+        if report.batch is None:
+            raise CommandError(report.summary())
+
+    def find_actor(self, username: str):
+        User = get_user_model()
+        if username:
+            try:
+                return User.objects.get(username=username, is_active=True)
+            except User.DoesNotExist:
+                raise CommandError(f"There is no active user called {username!r}.") from None
+        actor = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        if actor is None:
+            raise CommandError("Name the manager who imports with --as USERNAME (there is no superuser to default to).")
+        self.stderr.write(
+            f"Importing as {actor.username}, the first superuser (use --as USERNAME to import as a manager)."
+        )
+        return actor
+
+    def print_report(self, report: IngestReport, verbosity: int) -> None:
+        style = self.style.SUCCESS if report.batch else self.style.ERROR
+        self.stdout.write(style(report.summary()))
+        if report.refused:
+            self.stdout.write(f"Refused ({len(report.refused)}):")
+            for outcome in report.refused:
+                self.stdout.write(f"  {outcome.name}: {outcome.reason}")
+        if report.kept and verbosity >= 2:
+            self.stdout.write(f"Kept ({len(report.kept)}):")
+            for outcome in report.kept:
+                note = f"  ({outcome.note})" if outcome.note else ""
+                self.stdout.write(f"  {outcome.name}: {outcome.width}×{outcome.height}{note}")
+        if report.batch:
+            self.stdout.write(f"Batch id {report.batch.pk}, {len(report.kept)} images, in {report.seconds:.1f} s.")
+
+
+def find_project(key: str) -> Project:
+    if key.isdigit():
+        project = Project.objects.filter(pk=int(key)).first()
+        if project:
+            return project
+    matches = list(Project.objects.filter(name=key))
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        ids = ", ".join(str(p.pk) for p in matches)
+        raise CommandError(f"{len(matches)} projects are called {key!r} (ids {ids}); give the id instead.")
+    raise CommandError(f"No project has the id or name {key!r}.")
+
+
+def sources_from_path(path: Path):
+    """A folder's files (sorted, sub-folders too; links are not followed), or the one file given."""
+    if not path.is_dir():
+        yield Source.from_path(path)
+        return
+    for folder, dirs, files in os.walk(path, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            full = Path(folder, name)
+            relative = full.relative_to(path).as_posix()
+            if full.is_symlink():
+                yield Source(relative, refused="skipped: symbolic link")
+            else:
+                yield Source.from_path(full, name=relative)
+        for name in dirs:
+            if Path(folder, name).is_symlink():
+                yield Source(Path(folder, name).relative_to(path).as_posix() + "/", refused="skipped: symbolic link")
+
+
+class ProgressBar:
+    """A bar that redraws in place on a terminal, and prints a line every 10% elsewhere (logs)."""
+
+    def __init__(self, stream, width: int = 30):
+        self.stream = stream
+        self.width = width
+        self.tty = stream.isatty()
+        self.last_tenth = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        fraction = done / total if total else 1.0
+        if self.tty:
+            filled = int(self.width * fraction)
+            bar = "█" * filled + "·" * (self.width - filled)
+            self.stream.write(f"\r  {bar} {done}/{total} {fraction:4.0%}", ending="")
+            if done == total:
+                self.stream.write("")
+            self.stream.flush()
+            return
+        tenth = int(fraction * 10)
+        if tenth != self.last_tenth:
+            self.last_tenth = tenth
+            self.stream.write(f"  checked {done}/{total} ({fraction:.0%})")

@@ -1,0 +1,124 @@
+"""Upload page and dialog (managers): many files, a folder or .zip archives → one new batch.
+
+The files stream to temporary files on disk (never held in memory), a file over the size limit is
+dropped while it arrives, and everything else goes through batches.ingest. The same view answers
+the plain multipart form (full page) and upload.js / htmx (the `upload_area` partial).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
+from django.http import HttpResponseNotAllowed
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from ..access import get_project_for
+from ..ingest.limits import Limits, human_bytes
+from ..ingest.pipeline import IngestReport, Source, ingest
+from ..workflow import WorkflowError
+
+FIELD = "files"
+
+
+class LimitedUploadHandler(TemporaryFileUploadHandler):
+    """Every file to a temporary file, and a file over its limit dropped while it streams in.
+
+    `arrivals` keeps the order files came in: None for a file that was received, (name, reason)
+    for one that was dropped, so the report lists everything in the order it was sent.
+    """
+
+    def __init__(self, request, limits: Limits):
+        super().__init__(request)
+        self.limits = limits
+        self.limit = limits.file_bytes
+        self.arrivals: list[tuple[str, str] | None] = []
+
+    def new_file(self, field_name, file_name, *args, **kwargs):
+        super().new_file(field_name, file_name, *args, **kwargs)
+        archive = file_name.lower().endswith(".zip")
+        self.limit = self.limits.request_bytes if archive else self.limits.file_bytes
+        if field_name == FIELD:
+            self.arrivals.append(None)
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            if self.field_name == FIELD:
+                self.arrivals[-1] = (self.file_name, f"file too large: over {human_bytes(self.limit)}")
+            raise SkipFile()
+        return super().receive_data_chunk(raw_data, start)
+
+
+@csrf_exempt  # checked by _receive, once the upload handlers are in place
+@login_required
+def upload(request, project_pk: int):
+    project = get_project_for(request.user, project_pk, perm="manage_project")
+    if request.method == "GET":
+        return _render(request, project)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    limits = Limits.from_settings()
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limits.request_bytes:
+        message = (
+            f"This upload is {human_bytes(length)}; one upload takes at most {human_bytes(limits.request_bytes)}. "
+            "Upload the files in parts."
+        )
+        return _render(request, project, error=message, status=413)
+    handler = LimitedUploadHandler(request, limits)
+    request.upload_handlers = [handler]
+    try:
+        return _receive(request, project, handler)
+    except TooManyFilesSent:
+        message = (
+            f"Too many files in one upload: at most {limits.files}. Put them in a .zip archive or upload them in parts."
+        )
+    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
+        message = "The upload could not be read (it was interrupted or malformed); nothing was added. Try again."
+    return _render(request, project, error=message, status=400)
+
+
+@csrf_protect
+def _receive(request, project, handler: LimitedUploadHandler):
+    received = iter(request.FILES.getlist(FIELD))
+    sources = []
+    for arrival in handler.arrivals:
+        if arrival is not None:
+            sources.append(Source(arrival[0], refused=arrival[1]))
+        elif (upload := next(received, None)) is not None:
+            sources.append(Source.from_upload(upload))
+    try:
+        report = ingest(
+            actor=request.user,
+            project=project,
+            sources=sources,
+            name=request.POST.get("name", ""),
+            default_name=request.POST.get("folder", "").strip()[:200],
+        )
+    except WorkflowError as exc:
+        return _render(request, project, error=exc.message, status=400)
+    return _render(request, project, report=report)
+
+
+def _render(request, project, *, report: IngestReport | None = None, error: str = "", status: int = 200):
+    limits = Limits.from_settings()
+    context = {
+        "project": project,
+        "report": report,
+        "kept": report.kept if report else [],
+        "refused": report.refused if report else [],
+        "kept_notes": bool(report) and any(outcome.note for outcome in report.kept),
+        "error": error,
+        "limits": limits,
+        "max_file": human_bytes(limits.file_bytes),
+        "max_request": human_bytes(limits.request_bytes),
+    }
+    if request.htmx:
+        # htmx 2 and upload.js swap only what they are given: answer 200 and let the page say what went wrong.
+        return render(request, "batches/upload.html#upload_area", context)
+    return render(request, "batches/upload.html", context, status=status)

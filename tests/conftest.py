@@ -70,7 +70,23 @@ def superuser(db):
     return make_user("root", is_superuser=True, is_staff=True)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
+def _live_server_media_prefix():
+    # Media is private (settings.MEDIA_URL = None: no public URL), but Django's live server wraps the
+    # app in a media-files handler that crashes on a None prefix. Give it one nothing links to;
+    # images still reach the browser only through the permission-checking views.
+    from django.test import override_settings
+
+    with override_settings(MEDIA_URL="/__no_public_media__/"):
+        yield
+
+
+@pytest.fixture(scope="session")
+def live_server(_live_server_media_prefix, live_server):
+    return live_server
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,

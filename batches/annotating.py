@@ -1,0 +1,298 @@
+"""Annotation work on the images of a batch: saving boxes, "no objects", review flags.
+
+The save protocol is the simplest robust one: the client sends the whole box list of ONE image and
+the server replaces that image's annotations (delete + bulk_create) in one transaction, keeping
+Image.state and Batch.done_count right on the way. The number of queries does not depend on the
+number of boxes or on the size of the batch.
+
+Locking: the image and its batch are read with FOR UPDATE inside the transaction. Every workflow
+move locks the batch row the same way, so on PostgreSQL a save and a move never interleave; SQLite
+takes its write lock at BEGIN (transaction_mode IMMEDIATE), which serialises them too. A save that
+arrives after the batch left Annotating therefore sees the new status and is refused with nothing
+written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from . import workflow
+from .access import project_perms
+from .models import Annotation, Batch, Image, LabelClass
+from .workflow import WorkflowError
+
+Status = Batch.Status
+State = Image.State
+
+MAX_BOXES = 500  # per image and per request: far above any honest image, far below a hostile payload
+MAX_NOTE = 1000
+MIN_SIZE = 1.0  # a box is at least one pixel wide and high
+# Coordinates come from a browser as floats; allow rounding noise at the right and bottom edges.
+EDGE_TOLERANCE = 1e-6
+DONE_STATES = frozenset({State.ANNOTATED, State.NO_OBJECTS})
+
+
+@dataclass(frozen=True)
+class Box:
+    label_class_id: int
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@dataclass
+class SaveResult:
+    image: Image
+    annotations: list[Annotation]
+    done_count: int
+    image_count: int
+
+
+# --- who may ---------------------------------------------------------------------------------------
+
+
+def can_annotate(user, batch: Batch, perms: set[str] | None = None) -> bool:
+    """The batch's assignee (still an annotator of the project) or a manager."""
+    perms = project_perms(user, batch.project) if perms is None else perms
+    if "manage_project" in perms:
+        return True
+    return "annotate_project" in perms and batch.assignee_id == user.pk
+
+
+def can_review(user, batch: Batch, perms: set[str] | None = None) -> bool:
+    perms = project_perms(user, batch.project) if perms is None else perms
+    return "review_project" in perms
+
+
+# --- reading the batch's images in workspace order -------------------------------------------------
+#
+# The annotate workspace lists images flagged by review first (then by id), so after a rejection
+# the annotator starts with what needs fixing. The review workspace keeps plain id order, so
+# flagging an image never reshuffles what the reviewer is walking through.
+
+
+def ordered_images(batch: Batch, *, flagged_first: bool = True) -> QuerySet[Image]:
+    images = Image.objects.filter(batch=batch)
+    return images.order_by("-review_flag", "id") if flagged_first else images.order_by("id")
+
+
+def _after(image: Image, flagged_first: bool) -> Q:
+    if not flagged_first:
+        return Q(id__gt=image.pk)
+    if image.review_flag:
+        return Q(review_flag=True, id__gt=image.pk) | Q(review_flag=False)
+    return Q(review_flag=False, id__gt=image.pk)
+
+
+def _before(image: Image, flagged_first: bool) -> Q:
+    if not flagged_first:
+        return Q(id__lt=image.pk)
+    if image.review_flag:
+        return Q(review_flag=True, id__lt=image.pk)
+    return Q(review_flag=True) | Q(review_flag=False, id__lt=image.pk)
+
+
+def neighbours(batch: Batch, image: Image, *, flagged_first: bool = True) -> tuple[Image | None, Image | None]:
+    """The previous and next image: two small indexed queries, whatever the batch size."""
+    images = Image.objects.filter(batch=batch).only("id", "review_flag")
+    backwards = ("review_flag", "-id") if flagged_first else ("-id",)
+    forwards = ("-review_flag", "id") if flagged_first else ("id",)
+    previous = images.filter(_before(image, flagged_first)).order_by(*backwards).first()
+    following = images.filter(_after(image, flagged_first)).order_by(*forwards).first()
+    return previous, following
+
+
+def position_of(batch: Batch, image: Image, *, flagged_first: bool = True) -> int:
+    """0-based index of `image` in workspace order."""
+    return Image.objects.filter(batch=batch).filter(_before(image, flagged_first)).count()
+
+
+def start_image(batch: Batch, wanted=None, *, for_review: bool = False) -> Image | None:
+    """Where a workspace opens: the image asked for; else the first flagged one; else, to annotate,
+    the first one not done yet; else the first."""
+    images = Image.objects.filter(batch=batch)
+    if wanted not in (None, ""):
+        try:
+            image = images.filter(pk=int(wanted)).first()
+        except (TypeError, ValueError, OverflowError):
+            image = None
+        if image is not None:
+            return image
+    first = ordered_images(batch).first()
+    if first is None or first.review_flag:
+        return first
+    if for_review:
+        return first
+    return images.filter(state=State.NEW).order_by("id").first() or first
+
+
+def flagged_count(batch: Batch) -> int:
+    return Image.objects.filter(batch=batch, review_flag=True).count()
+
+
+# --- saving ----------------------------------------------------------------------------------------
+
+
+def _number(raw, what: str, where: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise WorkflowError(f"{where}: {what} must be a number.", kind=WorkflowError.INVALID)
+    value = float(raw)
+    if not math.isfinite(value):
+        raise WorkflowError(f"{where}: {what} must be a finite number.", kind=WorkflowError.INVALID)
+    return value
+
+
+def parse_boxes(raw, width: int, height: int) -> list[Box]:
+    """Check a box list from the client against the image's upright size; refuse the whole list on any fault."""
+    if not isinstance(raw, list):
+        raise WorkflowError("“boxes” must be a list of boxes.", kind=WorkflowError.INVALID)
+    if len(raw) > MAX_BOXES:
+        raise WorkflowError(
+            f"{len(raw)} boxes is more than the {MAX_BOXES} one image may have; nothing was saved.",
+            kind=WorkflowError.INVALID,
+        )
+    boxes = []
+    for n, item in enumerate(raw, start=1):
+        where = f"Box {n}"
+        if not isinstance(item, dict):
+            raise WorkflowError(f"{where} is not an object with label_class, x, y, w, h.", kind=WorkflowError.INVALID)
+        label = item.get("label_class")
+        if isinstance(label, bool) or not isinstance(label, int):
+            raise WorkflowError(f"{where}: choose a label class.", kind=WorkflowError.INVALID)
+        x, y, w, h = (_number(item.get(k), k, where) for k in ("x", "y", "w", "h"))
+        if x < 0 or y < 0:
+            raise WorkflowError(
+                f"{where} starts outside the image (x and y must not be negative).", kind=WorkflowError.INVALID
+            )
+        if w < MIN_SIZE or h < MIN_SIZE:
+            raise WorkflowError(
+                f"{where} is too small: width and height must be at least 1 pixel.", kind=WorkflowError.INVALID
+            )
+        if x + w > width + EDGE_TOLERANCE or y + h > height + EDGE_TOLERANCE:
+            raise WorkflowError(
+                f"{where} reaches outside the image ({width}×{height} pixels).", kind=WorkflowError.INVALID
+            )
+        boxes.append(Box(label, x, y, min(w, width - x), min(h, height - y)))
+    return boxes
+
+
+def save_annotations(*, actor, image: Image, boxes, no_objects=False) -> SaveResult:
+    """Replace the image's boxes with `boxes` (or mark it as having no objects), in one transaction.
+
+    `boxes` is the client's list of {label_class, x, y, w, h}. Queries, whatever the number of boxes
+    or images: lock image+batch, check the classes, delete the old boxes, insert the new ones, and
+    only when something changed: the image's state and the batch's done count.
+    """
+    perms = project_perms(actor, image.project)
+    if "view_project" not in perms:
+        raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN)
+    if not isinstance(no_objects, bool):
+        raise WorkflowError("“no_objects” must be true or false.", kind=WorkflowError.INVALID)
+    boxes = parse_boxes(boxes, image.width, image.height)
+    if no_objects and boxes:
+        raise WorkflowError(
+            "An image with boxes cannot also be marked “no objects”; delete its boxes first.",
+            kind=WorkflowError.INVALID,
+        )
+
+    with transaction.atomic():
+        try:
+            fresh = (
+                Image.objects.select_for_update(of=("self", "batch"))
+                .select_related("batch")
+                .get(pk=image.pk, project_id=image.project_id)
+            )
+        except Image.DoesNotExist:
+            raise WorkflowError("This image no longer exists.", kind=WorkflowError.STALE) from None
+        batch = fresh.batch
+        batch.project = image.project
+        # Status first: after a reset the assignee is gone too, and "it left Annotating" is the news.
+        if batch.status != Status.ANNOTATING:
+            raise WorkflowError(
+                f"“{batch.name}” is in {batch.get_status_display()} now, no longer in Annotating, "
+                "so this change was not saved.",
+                kind=WorkflowError.REFUSED,
+                batch=batch,
+            )
+        if not can_annotate(actor, batch, perms):
+            raise WorkflowError(
+                "Only the batch's assignee or a manager can annotate its images.", kind=WorkflowError.FORBIDDEN
+            )
+        wanted = {box.label_class_id for box in boxes}
+        if wanted:
+            known = set(
+                LabelClass.objects.filter(project_id=image.project_id, pk__in=wanted).values_list("pk", flat=True)
+            )
+            if known != wanted:
+                raise WorkflowError(
+                    "A box has a label class that is not one of this project's classes; nothing was saved.",
+                    kind=WorkflowError.INVALID,
+                )
+
+        Annotation.objects.filter(image=fresh).delete()
+        stored = Annotation.objects.bulk_create(
+            [
+                Annotation(image=fresh, label_class_id=b.label_class_id, x=b.x, y=b.y, w=b.w, h=b.h, author=actor)
+                for b in boxes
+            ]
+        )
+
+        state = State.NO_OBJECTS if no_objects else State.ANNOTATED if boxes else State.NEW
+        delta = (state in DONE_STATES) - (fresh.state in DONE_STATES)
+        if state != fresh.state:
+            Image.objects.filter(pk=fresh.pk).update(state=state)
+            fresh.state = state
+        if delta:
+            # updated_at moves only when progress does: the board's live poll then refreshes the card.
+            Batch.objects.filter(pk=batch.pk).update(done_count=F("done_count") + delta, updated_at=timezone.now())
+            batch.done_count += delta
+    return SaveResult(image=fresh, annotations=stored, done_count=batch.done_count, image_count=batch.image_count)
+
+
+# --- review ----------------------------------------------------------------------------------------
+
+
+def flag_image(*, actor, image: Image, flagged: bool, note: str = "") -> Image:
+    """Flag (with a note) or unflag an image of a batch in Review. Unflagging clears the note."""
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise WorkflowError(f"Keep the note under {MAX_NOTE} characters.", kind=WorkflowError.INVALID)
+    perms = project_perms(actor, image.project)
+    if "view_project" not in perms:
+        raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN)
+    if "review_project" not in perms:
+        raise WorkflowError("Only a reviewer of this project can flag images.", kind=WorkflowError.FORBIDDEN)
+    with transaction.atomic():
+        try:
+            fresh = (
+                Image.objects.select_for_update(of=("self", "batch"))
+                .select_related("batch")
+                .get(pk=image.pk, project_id=image.project_id)
+            )
+        except Image.DoesNotExist:
+            raise WorkflowError("This image no longer exists.", kind=WorkflowError.STALE) from None
+        if fresh.batch.status != Status.REVIEW:
+            raise WorkflowError(
+                f"“{fresh.batch.name}” is in {fresh.batch.get_status_display()} now, so its images cannot be flagged.",
+                kind=WorkflowError.REFUSED,
+                batch=fresh.batch,
+            )
+        fresh.review_flag = bool(flagged)
+        fresh.review_note = note if flagged else ""
+        Image.objects.filter(pk=fresh.pk).update(review_flag=fresh.review_flag, review_note=fresh.review_note)
+    fresh.project = image.project
+    return fresh
+
+
+def approve(*, actor, batch: Batch, project=None) -> Batch:
+    """Review → Dataset (workflow.approve), clearing the review flags: once approved nothing needs fixing."""
+    with transaction.atomic():
+        fresh = workflow.approve(actor=actor, batch=batch, project=project)
+        Image.objects.filter(batch=fresh, review_flag=True).update(review_flag=False, review_note="")
+    return fresh

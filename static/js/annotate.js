@@ -1,0 +1,768 @@
+// The annotate workspace: a small SVG box editor over the upright image, saving every change at once.
+//
+// Why not Annotorious: the page runs under a strict CSP (no inline styles), needs zoom and pan on a
+// plain <img> (Annotorious needs OpenSeadragon for that), number-key classes and a save protocol
+// that keeps an unsaved change visibly until it is stored. A focused editor does exactly that.
+//
+// Coordinates are pixels of the upright image (Image.width/height). The <img> and the <svg> share a
+// "canvas" of exactly width×height CSS pixels; zoom and pan are one CSS transform on that canvas.
+// Save protocol: the whole box list of ONE image is POSTed (replace semantics); one request in flight
+// at a time; a failed save keeps the change on screen, says why, and offers Retry.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("annotate");
+  var configNode = document.getElementById("annotate-config");
+  if (!root || !configNode) return;
+  var config = JSON.parse(configNode.textContent);
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var MIN_DRAW_SCREEN = 4; // a drag shorter than this (screen pixels) is a click, not a box
+  var HANDLE_SCREEN = 9;
+
+  var els = {
+    viewport: document.getElementById("viewport"),
+    canvas: document.getElementById("canvas"),
+    photo: document.getElementById("photo"),
+    overlay: document.getElementById("overlay"),
+    prev: document.getElementById("prev-link"),
+    next: document.getElementById("next-link"),
+    position: document.getElementById("image-position"),
+    name: document.getElementById("image-name"),
+    state: document.getElementById("image-state"),
+    saveStatus: document.getElementById("save-status"),
+    retry: document.getElementById("retry-save"),
+    discard: document.getElementById("discard-change"),
+    boxList: document.getElementById("box-list"),
+    boxEmpty: document.getElementById("box-empty"),
+    boxCount: document.getElementById("box-count"),
+    noObjects: document.getElementById("no-objects"),
+    zoomLevel: document.getElementById("zoom-level"),
+    progressBar: document.getElementById("progress-bar"),
+    progressText: document.getElementById("progress-text"),
+    submitForm: document.getElementById("submit-form"),
+    submitButton: document.getElementById("submit-button"),
+    submitDialog: document.getElementById("submit-dialog"),
+    submitDialogText: document.getElementById("submit-dialog-text"),
+    strip: document.getElementById("strip"),
+    flagNote: document.getElementById("flag-note"),
+    flagNoteText: document.getElementById("flag-note-text"),
+    banner: document.getElementById("readonly-banner"),
+  };
+
+  var csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+  var classes = config.classes;
+  var classById = {};
+  classes.forEach(function (c) { classById[c.id] = c; });
+
+  var state = {
+    image: null, // the current image's data from the server
+    boxes: [], // [{uid, label_class, x, y, w, h}]
+    noObjects: false,
+    selected: null, // uid
+    activeClass: classes.length ? classes[0].id : null,
+    scale: 1, tx: 0, ty: 0,
+    editVersion: 0, // bumps with every local change
+    savedVersion: 0, // the last editVersion the server confirmed
+    inFlight: null, // the save promise, if any
+    error: null, // {message, kind} of the last failed save
+    readOnly: false,
+    progress: config.progress,
+    navigating: false,
+    spaceDown: false,
+  };
+  var uidSeq = 0;
+  var imageStates = {}; // image id -> state, to restyle strip items loaded later
+
+  // --- small helpers -------------------------------------------------------------------------------
+
+  function toast(text, level) {
+    if (window.BinaBoard && window.BinaBoard.showToast) window.BinaBoard.showToast(text, level);
+  }
+  function svg(tag, attrs) {
+    var node = document.createElementNS(SVG_NS, tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    return node;
+  }
+  function clamp(v, lo, hi) { return Math.min(Math.max(v, lo), hi); }
+  function round2(v) { return Math.round(v * 100) / 100; }
+  function isDirty() { return state.editVersion !== state.savedVersion; }
+  function findBox(uid) {
+    for (var i = 0; i < state.boxes.length; i++) if (state.boxes[i].uid === uid) return state.boxes[i];
+    return null;
+  }
+  function colourOf(box) { return (classById[box.label_class] || { colour: "#888888" }).colour; }
+  function withUids(boxes) {
+    return boxes.map(function (b) {
+      return { uid: ++uidSeq, label_class: b.label_class, x: b.x, y: b.y, w: b.w, h: b.h };
+    });
+  }
+
+  // --- view transform: zoom and pan ----------------------------------------------------------------
+
+  function applyTransform() {
+    els.canvas.style.transform = "translate(" + state.tx + "px," + state.ty + "px) scale(" + state.scale + ")";
+    els.zoomLevel.textContent = Math.round(state.scale * 100) + "%";
+    renderOverlay();
+  }
+  function fit() {
+    var img = state.image;
+    var vw = els.viewport.clientWidth, vh = els.viewport.clientHeight;
+    var s = Math.min(vw / img.width, vh / img.height, 4) * 0.98;
+    state.scale = s;
+    state.tx = (vw - img.width * s) / 2;
+    state.ty = (vh - img.height * s) / 2;
+    applyTransform();
+  }
+  function zoomAt(factor, cx, cy) {
+    var s = clamp(state.scale * factor, 0.02, 32);
+    state.tx = cx - (cx - state.tx) * (s / state.scale);
+    state.ty = cy - (cy - state.ty) * (s / state.scale);
+    state.scale = s;
+    applyTransform();
+  }
+  function zoomCentre(factor) { zoomAt(factor, els.viewport.clientWidth / 2, els.viewport.clientHeight / 2); }
+  function toImage(evt) {
+    var r = els.viewport.getBoundingClientRect();
+    return { x: (evt.clientX - r.left - state.tx) / state.scale, y: (evt.clientY - r.top - state.ty) / state.scale };
+  }
+
+  // --- drawing the overlay -------------------------------------------------------------------------
+
+  function renderOverlay(draft) {
+    var img = state.image;
+    var overlay = els.overlay;
+    while (overlay.firstChild) overlay.removeChild(overlay.firstChild);
+    var unit = 1 / state.scale; // one screen pixel in image pixels
+    state.boxes.forEach(function (box) {
+      var selected = box.uid === state.selected;
+      var rect = svg("rect", {
+        x: box.x, y: box.y, width: box.w, height: box.h, "stroke-width": (selected ? 3 : 2) * unit,
+        stroke: colourOf(box), "class": "box" + (selected ? " is-selected" : ""), "data-uid": box.uid,
+      });
+      overlay.appendChild(rect);
+      // A chip in the class colour with the class name, above the box (inside it at the top edge).
+      var cls = classById[box.label_class];
+      var name = cls ? cls.name : "?";
+      var fontSize = 12 * unit;
+      var chipH = fontSize * 1.45;
+      var chipW = (name.length * 0.62 + 0.9) * fontSize;
+      var chipY = box.y >= chipH ? box.y - chipH : box.y;
+      overlay.appendChild(svg("rect", {
+        x: box.x, y: chipY, width: chipW, height: chipH, fill: colourOf(box), "class": "box-chip",
+      }));
+      var label = svg("text", { x: box.x + 0.45 * fontSize, y: chipY + fontSize * 1.08, "font-size": fontSize, "class": "box-label" });
+      label.textContent = name;
+      overlay.appendChild(label);
+    });
+    var sel = findBox(state.selected);
+    if (sel && !state.readOnly) {
+      var hs = HANDLE_SCREEN * unit;
+      handlesOf(sel).forEach(function (h) {
+        overlay.appendChild(svg("rect", {
+          x: h.x - hs / 2, y: h.y - hs / 2, width: hs, height: hs,
+          "stroke-width": unit, "class": "handle handle-" + h.name, "data-handle": h.name, "data-uid": sel.uid,
+        }));
+      });
+    }
+    if (draft) {
+      overlay.appendChild(svg("rect", {
+        x: draft.x, y: draft.y, width: draft.w, height: draft.h, "class": "box is-draft", "stroke-width": 2 * unit,
+        stroke: classById[state.activeClass] ? classById[state.activeClass].colour : "#2454d6",
+      }));
+    }
+    overlay.setAttribute("viewBox", "0 0 " + img.width + " " + img.height);
+  }
+
+  function handlesOf(b) {
+    var cx = b.x + b.w / 2, cy = b.y + b.h / 2, r = b.x + b.w, btm = b.y + b.h;
+    return [
+      { name: "nw", x: b.x, y: b.y }, { name: "n", x: cx, y: b.y }, { name: "ne", x: r, y: b.y },
+      { name: "e", x: r, y: cy }, { name: "se", x: r, y: btm }, { name: "s", x: cx, y: btm },
+      { name: "sw", x: b.x, y: btm }, { name: "w", x: b.x, y: cy },
+    ];
+  }
+
+  function renderBoxList() {
+    var list = els.boxList;
+    list.textContent = "";
+    state.boxes.forEach(function (box, i) {
+      var li = document.createElement("li");
+      li.className = "box-row" + (box.uid === state.selected ? " is-selected" : "");
+      li.dataset.uid = box.uid;
+      var sw = document.createElement("span");
+      sw.className = "swatch";
+      sw.style.background = colourOf(box);
+      var pick = document.createElement("button");
+      pick.type = "button";
+      pick.className = "box-pick";
+      pick.dataset.uid = box.uid;
+      pick.setAttribute("aria-pressed", box.uid === state.selected ? "true" : "false");
+      pick.textContent = "#" + (i + 1) + " " + Math.round(box.w) + "×" + Math.round(box.h);
+      var select = document.createElement("select");
+      select.dataset.uid = box.uid;
+      select.setAttribute("aria-label", "Class of box " + (i + 1));
+      select.disabled = state.readOnly;
+      classes.forEach(function (c) {
+        var opt = document.createElement("option");
+        opt.value = c.id;
+        opt.textContent = (c.key ? c.key + " · " : "") + c.name;
+        if (c.id === box.label_class) opt.selected = true;
+        select.appendChild(opt);
+      });
+      var del = document.createElement("button");
+      del.type = "button";
+      del.className = "btn btn-small box-delete";
+      del.dataset.uid = box.uid;
+      del.disabled = state.readOnly;
+      del.setAttribute("aria-label", "Delete box " + (i + 1));
+      del.textContent = "✕";
+      li.append(sw, pick, select, del);
+      list.appendChild(li);
+    });
+    els.boxEmpty.hidden = state.boxes.length > 0;
+    els.boxEmpty.textContent = state.noObjects ? "Marked “no objects”." : "No boxes yet. Drag on the image to draw one.";
+    els.boxCount.textContent = state.boxes.length ? "(" + state.boxes.length + ")" : "";
+  }
+
+  function renderClassPicker() {
+    document.querySelectorAll(".class-btn").forEach(function (btn) {
+      btn.setAttribute("aria-checked", Number(btn.dataset.classId) === state.activeClass ? "true" : "false");
+    });
+  }
+
+  var STATE_LABELS = { "new": "Not annotated", annotated: "Annotated", no_objects: "No objects" };
+
+  function currentState() {
+    return state.noObjects ? "no_objects" : state.boxes.length ? "annotated" : "new";
+  }
+
+  function renderStatus() {
+    var st = currentState();
+    els.state.textContent = STATE_LABELS[st];
+    els.state.className = "state-badge state-" + st;
+    els.noObjects.setAttribute("aria-pressed", state.noObjects ? "true" : "false");
+    els.noObjects.disabled = state.readOnly || state.boxes.length > 0;
+    els.noObjects.title = state.boxes.length
+      ? "This image has boxes; delete them to mark it “no objects”."
+      : "Mark this image as having nothing to label (N)";
+    els.viewport.classList.toggle("is-readonly", state.readOnly);
+  }
+
+  function renderAll() {
+    renderOverlay();
+    renderBoxList();
+    renderStatus();
+    renderClassPicker();
+  }
+
+  function renderProgress() {
+    var p = state.progress;
+    els.progressBar.max = p.total;
+    els.progressBar.value = p.done;
+    els.progressText.innerHTML = "";
+    var strong = document.createElement("strong");
+    strong.textContent = p.done;
+    els.progressText.append(strong, " / " + p.total + " done");
+    els.submitButton.classList.toggle("btn-primary", p.done >= p.total);
+  }
+
+  function setSaveStatus(kind, text) {
+    els.saveStatus.className = "save-status save-" + kind;
+    els.saveStatus.textContent = text;
+    els.retry.hidden = kind !== "error" || state.readOnly;
+    els.discard.hidden = kind !== "error";
+  }
+
+  // --- the image strip -----------------------------------------------------------------------------
+
+  function markStrip() {
+    if (!els.strip) return;
+    els.strip.querySelectorAll(".strip-item").forEach(function (li) {
+      var id = Number(li.dataset.imageId);
+      var a = li.querySelector("a");
+      if (state.image && id === state.image.id) a.setAttribute("aria-current", "true");
+      else a.removeAttribute("aria-current");
+      var st = imageStates[id];
+      if (st) {
+        li.classList.remove("state-new", "state-annotated", "state-no_objects");
+        li.classList.add("state-" + st);
+        var label = li.querySelector(".strip-state");
+        if (label) label.textContent = st === "annotated" ? "✓ annotated" : st === "no_objects" ? "✓ no objects" : "not done";
+      }
+    });
+  }
+  function scrollStripToCurrent() {
+    var current = els.strip && els.strip.querySelector("a[aria-current=true]");
+    if (current) current.scrollIntoView({ block: "nearest" });
+  }
+
+  // --- saving --------------------------------------------------------------------------------------
+
+  function changed() {
+    state.editVersion++;
+    state.error = null;
+    renderAll();
+    save();
+  }
+
+  function readJson(response) {
+    var type = response.headers.get("Content-Type") || "";
+    if (type.indexOf("application/json") === -1) {
+      var message = response.redirected
+        ? "You are signed out. Sign in again in another tab, then retry; your change is kept."
+        : "The server answered " + response.status + " " + response.statusText + ".";
+      return Promise.resolve({ error: message, kind: "http" });
+    }
+    return response.json();
+  }
+
+  // Sends the current box list; resolves true when everything on screen is stored.
+  function save() {
+    if (state.readOnly) return Promise.resolve(false);
+    if (state.inFlight) {
+      // One request at a time; the newest list goes once this one is answered.
+      return state.inFlight.then(function () { return isDirty() && !state.error ? save() : !isDirty(); });
+    }
+    if (!isDirty()) return Promise.resolve(true);
+    var image = state.image;
+    var sent = state.editVersion;
+    var body = JSON.stringify({
+      boxes: state.boxes.map(function (b) {
+        return { label_class: b.label_class, x: round2(b.x), y: round2(b.y), w: round2(b.w), h: round2(b.h) };
+      }),
+      no_objects: state.noObjects,
+    });
+    setSaveStatus("saving", "Saving…");
+    state.inFlight = fetch(image.save_url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+      body: body,
+    })
+      .then(function (response) {
+        return readJson(response).then(function (data) {
+          if (!response.ok || data.error) throw { message: data.error || "Saving failed.", kind: data.kind };
+          return data;
+        });
+      })
+      .then(function (data) {
+        state.inFlight = null;
+        imageStates[data.image.id] = data.image.state;
+        state.progress = data.progress;
+        renderProgress();
+        markStrip();
+        if (state.image.id !== image.id) return true;
+        image.state = data.image.state;
+        if (state.editVersion === sent) {
+          // Nothing changed meanwhile: show exactly what the server stored.
+          var uids = state.boxes.map(function (b) { return b.uid; });
+          state.boxes = data.image.boxes.map(function (b, i) {
+            return { uid: uids[i] || ++uidSeq, label_class: b.label_class, x: b.x, y: b.y, w: b.w, h: b.h };
+          });
+          state.savedVersion = sent;
+          renderAll();
+          setSaveStatus("saved", "Saved");
+          return true;
+        }
+        return save();
+      })
+      .catch(function (err) {
+        state.inFlight = null;
+        var message = err && err.message ? err.message : "Could not reach the server.";
+        if (err instanceof TypeError) message = "Could not reach the server; your change is kept. Retry when you are back online.";
+        state.error = { message: message, kind: err && err.kind };
+        if (err && (err.kind === "refused" || err.kind === "stale" || err.kind === "forbidden" || err.kind === "not_found")) {
+          enterReadOnly(message);
+        }
+        setSaveStatus("error", "Not saved: " + message);
+        toast("Not saved: " + message, "error");
+        return false;
+      });
+    return state.inFlight;
+  }
+
+  function enterReadOnly(message) {
+    state.readOnly = true;
+    state.selected = null;
+    els.banner.hidden = false;
+    els.banner.textContent = message + " What you see on this image is not stored; reload the page to see the batch as it is now.";
+    renderAll();
+  }
+
+  // --- loading an image ----------------------------------------------------------------------------
+
+  function showImage(data, keepView) {
+    state.image = data;
+    state.boxes = withUids(data.boxes);
+    state.noObjects = data.state === "no_objects";
+    state.selected = null;
+    state.editVersion = state.savedVersion = 0;
+    state.error = null;
+    imageStates[data.id] = data.state;
+    els.canvas.style.width = data.width + "px";
+    els.canvas.style.height = data.height + "px";
+    if (els.photo.getAttribute("src") !== data.file_url) {
+      els.photo.removeAttribute("src");
+      els.photo.width = data.width;
+      els.photo.height = data.height;
+      els.photo.src = data.file_url;
+    }
+    els.viewport.setAttribute("aria-label", "Image " + data.name + ". Drag to draw a box.");
+    els.position.textContent = data.position + " of " + data.total;
+    els.name.textContent = data.name;
+    setLink(els.prev, data.prev);
+    setLink(els.next, data.next);
+    els.flagNote.hidden = !data.flagged;
+    els.flagNoteText.textContent = data.note || "No note.";
+    setSaveStatus("idle", "");
+    if (!keepView) fit();
+    renderAll();
+    markStrip();
+    scrollStripToCurrent();
+    if (data.next) new Image().src = data.next.file_url; // preload the next image
+    // The address names the image, so a reload or a shared link opens it again.
+    if (window.location.pathname + window.location.search !== data.page_url) history.replaceState(null, "", data.page_url);
+  }
+
+  function setLink(a, target) {
+    if (target) {
+      a.href = state.image.page_url.split("?")[0] + "?image=" + target.id;
+      a.removeAttribute("aria-disabled");
+    } else {
+      a.removeAttribute("href");
+      a.setAttribute("aria-disabled", "true");
+    }
+  }
+
+  function navigate(target) {
+    if (!target || state.navigating) return;
+    state.navigating = true;
+    var ready = state.readOnly ? Promise.resolve(true) : save();
+    ready
+      .then(function (ok) {
+        if (!ok && !state.readOnly) {
+          toast("This image's last change is not saved yet: retry, or discard it, before moving on.", "error");
+          return null;
+        }
+        setSaveStatus("loading", "Loading…");
+        return fetch(target.data_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) {
+            return readJson(response).then(function (data) {
+              if (!response.ok || data.error) throw { message: data.error || "Could not load the image." };
+              return data;
+            });
+          })
+          .then(function (data) { showImage(data.image); });
+      })
+      .catch(function (err) {
+        var message = err && err.message ? err.message : "Could not reach the server.";
+        setSaveStatus("idle", "");
+        toast(message, "error");
+      })
+      .then(function () { state.navigating = false; });
+  }
+
+  // --- pointer interactions ------------------------------------------------------------------------
+
+  var drag = null;
+
+  els.viewport.addEventListener("pointerdown", function (evt) {
+    if (!state.image) return;
+    els.viewport.focus({ preventScroll: true });
+    var pan = evt.button === 1 || (evt.button === 0 && state.spaceDown);
+    if (!pan && evt.button !== 0) return;
+    evt.preventDefault();
+    var p = toImage(evt);
+    var target = evt.target;
+    if (pan) {
+      drag = { kind: "pan", sx: evt.clientX, sy: evt.clientY, tx: state.tx, ty: state.ty };
+    } else if (state.readOnly) {
+      return;
+    } else if (target.dataset && target.dataset.handle) {
+      var hb = findBox(Number(target.dataset.uid));
+      drag = { kind: "resize", handle: target.dataset.handle, uid: hb.uid, orig: copy(hb), start: p, moved: false };
+    } else if (!evt.shiftKey && target.dataset && target.dataset.uid) {
+      // Shift+drag draws even inside a box (a rider on a bike); a plain drag on a box moves it.
+      var box = findBox(Number(target.dataset.uid));
+      state.selected = box.uid;
+      drag = { kind: "move", uid: box.uid, orig: copy(box), start: p, moved: false };
+      renderAll();
+    } else {
+      if (!state.activeClass) {
+        toast("This project has no label classes yet; a manager adds them on the Classes page.", "error");
+        return;
+      }
+      drag = { kind: "draw", start: clampPoint(p), rect: null };
+    }
+    els.viewport.setPointerCapture(evt.pointerId);
+    els.viewport.classList.add("is-dragging");
+  });
+
+  els.viewport.addEventListener("pointermove", function (evt) {
+    if (!drag) return;
+    if (drag.kind === "pan") {
+      state.tx = drag.tx + (evt.clientX - drag.sx);
+      state.ty = drag.ty + (evt.clientY - drag.sy);
+      applyTransform();
+      return;
+    }
+    var p = toImage(evt);
+    var img = state.image;
+    if (drag.kind === "draw") {
+      var q = clampPoint(p);
+      drag.rect = {
+        x: Math.min(drag.start.x, q.x), y: Math.min(drag.start.y, q.y),
+        w: Math.abs(q.x - drag.start.x), h: Math.abs(q.y - drag.start.y),
+      };
+      renderOverlay(drag.rect);
+    } else if (drag.kind === "move") {
+      var b = findBox(drag.uid);
+      b.x = clamp(drag.orig.x + p.x - drag.start.x, 0, img.width - b.w);
+      b.y = clamp(drag.orig.y + p.y - drag.start.y, 0, img.height - b.h);
+      drag.moved = drag.moved || b.x !== drag.orig.x || b.y !== drag.orig.y;
+      renderOverlay();
+    } else if (drag.kind === "resize") {
+      resize(findBox(drag.uid), drag, clampPoint(p));
+      drag.moved = true;
+      renderOverlay();
+    }
+  });
+
+  function endDrag(evt) {
+    if (!drag) return;
+    var d = drag;
+    drag = null;
+    els.viewport.classList.remove("is-dragging");
+    if (els.viewport.hasPointerCapture && els.viewport.hasPointerCapture(evt.pointerId)) {
+      els.viewport.releasePointerCapture(evt.pointerId);
+    }
+    if (d.kind === "draw") {
+      var r = d.rect;
+      if (r && r.w * state.scale >= MIN_DRAW_SCREEN && r.h * state.scale >= MIN_DRAW_SCREEN) {
+        var box = { uid: ++uidSeq, label_class: state.activeClass, x: r.x, y: r.y, w: Math.max(r.w, 1), h: Math.max(r.h, 1) };
+        fitInside(box);
+        state.boxes.push(box);
+        state.selected = box.uid;
+        state.noObjects = false;
+        changed();
+      } else {
+        state.selected = null;
+        renderAll();
+      }
+    } else if ((d.kind === "move" || d.kind === "resize") && d.moved) {
+      changed();
+    } else {
+      renderAll();
+    }
+  }
+  els.viewport.addEventListener("pointerup", endDrag);
+  els.viewport.addEventListener("pointercancel", endDrag);
+
+  els.viewport.addEventListener("wheel", function (evt) {
+    evt.preventDefault();
+    var r = els.viewport.getBoundingClientRect();
+    zoomAt(Math.exp(-evt.deltaY * 0.0015), evt.clientX - r.left, evt.clientY - r.top);
+  }, { passive: false });
+
+  function copy(b) { return { x: b.x, y: b.y, w: b.w, h: b.h }; }
+  function clampPoint(p) {
+    return { x: clamp(p.x, 0, state.image.width), y: clamp(p.y, 0, state.image.height) };
+  }
+  function fitInside(b) {
+    var img = state.image;
+    b.w = Math.min(b.w, img.width);
+    b.h = Math.min(b.h, img.height);
+    b.x = clamp(b.x, 0, img.width - b.w);
+    b.y = clamp(b.y, 0, img.height - b.h);
+  }
+  function resize(b, d, p) {
+    var o = d.orig, left = o.x, top = o.y, right = o.x + o.w, bottom = o.y + o.h;
+    if (d.handle.indexOf("w") !== -1) left = p.x;
+    if (d.handle.indexOf("e") !== -1) right = p.x;
+    if (d.handle.indexOf("n") !== -1) top = p.y;
+    if (d.handle.indexOf("s") !== -1) bottom = p.y;
+    b.x = Math.min(left, right);
+    b.y = Math.min(top, bottom);
+    b.w = Math.max(Math.abs(right - left), 1);
+    b.h = Math.max(Math.abs(bottom - top), 1);
+    fitInside(b);
+  }
+
+  // --- keyboard ------------------------------------------------------------------------------------
+
+  function typing(evt) {
+    var t = evt.target;
+    return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+  }
+
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key === " " && !typing(evt) && (evt.target === els.viewport || evt.target === document.body)) {
+      state.spaceDown = true;
+      els.viewport.classList.add("is-panning");
+      evt.preventDefault();
+      return;
+    }
+    if (typing(evt) || evt.ctrlKey || evt.metaKey || evt.altKey) return;
+    if (els.submitDialog && els.submitDialog.open) return;
+    var key = evt.key;
+    if (/^[1-9]$/.test(key)) {
+      var cls = classes.filter(function (c) { return c.key === Number(key); })[0];
+      if (!cls) return;
+      pickClass(cls.id);
+      evt.preventDefault();
+    } else if (key === "Delete" || key === "Backspace") {
+      if (state.selected && !state.readOnly) { deleteBox(state.selected); evt.preventDefault(); }
+    } else if (key === "Escape") {
+      if (drag && drag.kind === "draw") { drag = null; els.viewport.classList.remove("is-dragging"); }
+      state.selected = null;
+      renderAll();
+    } else if (key === "ArrowRight" || key === "d" || key === "D") {
+      navigate(state.image.next); evt.preventDefault();
+    } else if (key === "ArrowLeft" || key === "a" || key === "A") {
+      navigate(state.image.prev); evt.preventDefault();
+    } else if (key === "n" || key === "N") {
+      toggleNoObjects();
+    } else if (key === "+" || key === "=") {
+      zoomCentre(1.25);
+    } else if (key === "-" || key === "_") {
+      zoomCentre(0.8);
+    } else if (key === "0" || key === "f" || key === "F") {
+      fit();
+    }
+  });
+  document.addEventListener("keyup", function (evt) {
+    if (evt.key === " ") {
+      state.spaceDown = false;
+      els.viewport.classList.remove("is-panning");
+    }
+  });
+
+  function pickClass(id) {
+    state.activeClass = id;
+    var box = findBox(state.selected);
+    if (box && !state.readOnly && box.label_class !== id) {
+      box.label_class = id;
+      changed();
+    } else {
+      renderAll();
+    }
+  }
+
+  function deleteBox(uid) {
+    state.boxes = state.boxes.filter(function (b) { return b.uid !== uid; });
+    if (state.selected === uid) state.selected = null;
+    changed();
+  }
+
+  function toggleNoObjects() {
+    if (state.readOnly) return;
+    if (state.boxes.length) {
+      toast("This image has boxes; delete them first to mark it “no objects”.", "warning");
+      return;
+    }
+    state.noObjects = !state.noObjects;
+    changed();
+  }
+
+  // --- buttons and lists ---------------------------------------------------------------------------
+
+  document.querySelectorAll(".class-btn").forEach(function (btn) {
+    btn.addEventListener("click", function () { pickClass(Number(btn.dataset.classId)); });
+  });
+  document.getElementById("zoom-in").addEventListener("click", function () { zoomCentre(1.25); });
+  document.getElementById("zoom-out").addEventListener("click", function () { zoomCentre(0.8); });
+  document.getElementById("zoom-fit").addEventListener("click", fit);
+  els.noObjects.addEventListener("click", toggleNoObjects);
+  els.retry.addEventListener("click", function () { state.error = null; save(); });
+  els.discard.addEventListener("click", function () {
+    if (!window.confirm("Discard the change that was not saved and show this image as stored?")) return;
+    var target = { id: state.image.id, data_url: state.image.data_url };
+    state.savedVersion = state.editVersion; // the user chose to drop it
+    state.readOnly = false;
+    els.banner.hidden = true;
+    state.navigating = false;
+    navigate(target);
+  });
+  [els.prev, els.next].forEach(function (a) {
+    a.addEventListener("click", function (evt) {
+      evt.preventDefault();
+      navigate(a === els.prev ? state.image.prev : state.image.next);
+    });
+  });
+
+  els.boxList.addEventListener("click", function (evt) {
+    var t = evt.target;
+    if (t.classList.contains("box-delete")) {
+      deleteBox(Number(t.dataset.uid));
+    } else if (t.classList.contains("box-pick")) {
+      state.selected = state.selected === Number(t.dataset.uid) ? null : Number(t.dataset.uid);
+      renderAll();
+      var again = els.boxList.querySelector('.box-pick[data-uid="' + t.dataset.uid + '"]');
+      if (again) again.focus();
+    }
+  });
+  els.boxList.addEventListener("change", function (evt) {
+    var t = evt.target;
+    if (t.tagName !== "SELECT") return;
+    var box = findBox(Number(t.dataset.uid));
+    if (!box) return;
+    box.label_class = Number(t.value);
+    state.activeClass = box.label_class;
+    state.selected = box.uid;
+    changed();
+  });
+
+  if (els.strip) {
+    els.strip.addEventListener("click", function (evt) {
+      var a = evt.target.closest(".strip-item a");
+      if (!a || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.button !== 0) return;
+      evt.preventDefault();
+      var li = a.closest(".strip-item");
+      var id = Number(li.dataset.imageId);
+      var base = state.image.data_url.replace(/\/images\/\d+\/$/, "/images/" + id + "/");
+      navigate({ id: id, data_url: base });
+    });
+    document.body.addEventListener("htmx:afterSwap", function () { markStrip(); });
+  }
+
+  // Submit: save first; with images not done, ask and say how many.
+  els.submitForm.addEventListener("submit", function (evt) {
+    evt.preventDefault();
+    save().then(function (ok) {
+      if (!ok && !state.readOnly) {
+        toast("The last change is not saved yet; retry saving before you submit.", "error");
+        return;
+      }
+      var undone = state.progress.total - state.progress.done;
+      if (undone > 0 && els.submitDialog && els.submitDialog.showModal) {
+        els.submitDialogText.textContent = undone + " of " + state.progress.total + " image" +
+          (state.progress.total === 1 ? " is" : "s are") + " not done yet (no box and no “no objects” mark). " +
+          (undone === 1 ? "It goes" : "They go") + " to review as " + (undone === 1 ? "it is." : "they are.");
+        els.submitDialog.showModal();
+        return;
+      }
+      els.submitForm.submit();
+    });
+  });
+  if (els.submitDialog) {
+    document.getElementById("submit-dialog-cancel").addEventListener("click", function () {
+      els.submitDialog.close();
+      els.submitButton.focus();
+    });
+  }
+
+  window.addEventListener("beforeunload", function (evt) {
+    if (isDirty() && !state.readOnly) {
+      evt.preventDefault();
+      evt.returnValue = "";
+    }
+  });
+  window.addEventListener("resize", function () { if (state.image) fit(); });
+
+  // Start.
+  showImage(config.image);
+  renderProgress();
+  els.photo.addEventListener("load", function () { els.viewport.classList.add("is-loaded"); });
+  window.BinaBoard = window.BinaBoard || {};
+  window.BinaBoard.annotate = { state: state, save: save }; // for tests and debugging in the console
+})();

@@ -1,0 +1,176 @@
+"""The same storage tests on local disk and on S3 (django-storages against moto's S3 server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import transaction
+from django.urls import reverse
+
+from batches import workflow
+from batches.ingest import pipeline
+from batches.ingest.pipeline import Source, ingest
+from batches.models import Batch
+from batches.workflow import WorkflowError
+from tests.batches import ingest_samples as samples
+from tests.batches.ingest_samples import stored_files
+
+CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    boto3 = pytest.importorskip("boto3")
+    server_module = pytest.importorskip("moto.server")
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    yield endpoint, client
+    server.stop()
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request, settings):
+    """Each test runs twice: on local disk (conftest's temporary MEDIA_ROOT), and on a fresh S3 bucket."""
+    if request.param == "s3":
+        endpoint, client = request.getfixturevalue("s3_endpoint")
+        bucket = f"binaboard-{uuid.uuid4().hex[:12]}"
+        client.create_bucket(Bucket=bucket)
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": bucket,
+                    "endpoint_url": endpoint,
+                    "addressing_style": "path",
+                    "file_overwrite": True,
+                    "default_acl": None,
+                    **CREDENTIALS,
+                },
+            },
+        }
+    return request.param
+
+
+def upload(manager, project, *pairs, **kwargs):
+    sources = [Source.from_bytes(name, data) for name, data in pairs]
+    return ingest(actor=manager, project=project, sources=sources, **kwargs)
+
+
+def names_of(batch) -> list[str]:
+    return sorted(name for image in batch.images.all() for name in (image.file.name, image.thumbnail.name))
+
+
+def test_the_backend_under_test_is_the_one_configured(backend):
+    default_storage.save("probe.txt", ContentFile(b"probe"))
+    kind = type(default_storage._wrapped).__name__
+    assert kind == ("S3Storage" if backend == "s3" else "FileSystemStorage")
+    assert default_storage.exists("probe.txt")
+
+
+def test_an_upload_stores_files_and_thumbnails_and_only_members_get_them(backend, client, project, manager, outsider):
+    client.force_login(manager)
+    files = [samples.jpeg(), samples.SVG_WITH_SCRIPT]
+    response = client.post(
+        reverse("upload", args=[project.pk]),
+        {"files": [SimpleUploadedFile("a.jpg", files[0]), SimpleUploadedFile("b.svg", files[1])]},
+    )
+    assert response.status_code == 200
+    batch = Batch.objects.get(project=project)
+    image = batch.images.get()
+    assert stored_files() == names_of(batch)
+
+    served = client.get(reverse("image_file", args=[image.pk]))
+    assert served.status_code == 200
+    assert served["Content-Type"] == "image/jpeg"
+    assert b"".join(served.streaming_content) == files[0]
+    thumb = client.get(reverse("image_thumbnail", args=[image.pk]))
+    assert b"".join(thumb.streaming_content).startswith(b"\xff\xd8\xff")
+
+    client.force_login(outsider)
+    assert client.get(reverse("image_file", args=[image.pk])).status_code == 404
+
+
+def test_refused_files_leave_nothing_in_storage(backend, project, manager):
+    report = upload(
+        manager,
+        project,
+        ("cut.jpg", samples.truncated_jpeg()),
+        ("bomb.png", samples.bomb_png()),
+        ("page.html", samples.HTML_PAGE),
+        ("hostile.zip", samples.zip_archive([("../x.jpg", samples.jpeg())])),
+    )
+    assert report.batch is None
+    assert stored_files() == []
+
+
+def test_when_the_batch_cannot_be_created_the_stored_files_are_removed(backend, project, manager, monkeypatch):
+    def refuse(**kwargs):
+        raise WorkflowError("No.", kind=WorkflowError.INVALID)
+
+    monkeypatch.setattr(pipeline, "create_batch", refuse)
+    assert upload(manager, project, ("a.jpg", samples.jpeg()), ("b.jpg", samples.jpeg())).batch is None
+    assert stored_files() == []
+
+
+def test_a_batch_deleted_for_good_loses_its_files_only_after_the_commit(
+    backend, project, manager, django_capture_on_commit_callbacks
+):
+    batch = upload(manager, project, ("a.jpg", samples.jpeg()), ("b.jpg", samples.jpeg())).batch
+    names = names_of(batch)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        workflow.delete_batch(actor=manager, batch=batch)
+    assert stored_files() == names  # the rows are gone, but the transaction has not committed yet
+    for callback in callbacks:
+        callback()
+    assert stored_files() == []
+
+
+def test_a_rolled_back_delete_keeps_the_files(backend, project, manager, django_capture_on_commit_callbacks):
+    batch = upload(manager, project, ("a.jpg", samples.jpeg())).batch
+    names = names_of(batch)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        workflow.delete_batch(actor=manager, batch=batch)
+        raise RuntimeError("something failed after the delete")
+    assert Batch.objects.filter(pk=batch.pk).exists()
+    assert stored_files() == names
+
+
+def test_cleanup_media_removes_what_no_row_points_to(backend, project, manager):
+    batch = upload(manager, project, ("a.jpg", samples.jpeg())).batch
+    orphan = default_storage.save(f"projects/{project.pk}/images/{'c' * 32}.jpg", ContentFile(b"orphan"))
+    out = io.StringIO()
+    call_command("cleanup_media", "--dry-run", "--min-age", "0", stdout=out)
+    assert f"would remove {orphan}" in out.getvalue()
+    assert default_storage.exists(orphan)
+    call_command("cleanup_media", "--min-age", "0", stdout=io.StringIO())
+    assert stored_files() == names_of(batch)
+
+
+def test_a_missing_stored_file_is_a_404(backend, client, project, manager):
+    image = upload(manager, project, ("a.jpg", samples.jpeg())).batch.images.get()
+    default_storage.delete(image.file.name)
+    client.force_login(manager)
+    assert client.get(reverse("image_file", args=[image.pk])).status_code == 404
+
+
+def test_a_process_pool_stores_through_the_same_backend(backend, project, manager):
+    pairs = [(f"{i:02}.jpg", samples.jpeg(160, 120)) for i in range(20)]
+    batch = upload(manager, project, *pairs, workers=2).batch
+    assert batch.image_count == 20
+    assert stored_files() == names_of(batch)

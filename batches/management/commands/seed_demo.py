@@ -11,7 +11,6 @@ import random
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from PIL import Image as PILImage
@@ -19,7 +18,7 @@ from PIL import ImageDraw
 
 from accounts.roles import grant_role
 from batches import annotating, workflow
-from batches.ingest import ingest_files
+from batches.ingest.pipeline import Source, ingest
 from batches.models import Batch, LabelClass, Project
 
 CLASSES = [("car", "#2454d6", 1), ("person", "#d62728", 2), ("bicycle", "#2ca02c", 3), ("traffic light", "#ff7f0e", 4)]
@@ -121,13 +120,13 @@ class Command(BaseCommand):
         self.stdout.write("These passwords are shown only now.")
 
     def _upload(self, project, manager, name, rng, count):
-        files, truth = [], {}
+        sources, truth = [], {}
         for i in range(count):
             data, boxes = street_scene(rng)
             file_name = f"{name.lower().replace(' ', '_')}_{i + 1:03d}.jpg"
-            files.append(SimpleUploadedFile(file_name, data, content_type="image/jpeg"))
+            sources.append(Source.from_bytes(file_name, data))
             truth[file_name] = boxes
-        report = ingest_files(project=project, actor=manager, files=files, batch_name=name)
+        report = ingest(actor=manager, project=project, sources=sources, name=name, workers=1)
         return report.batch, truth
 
     def _annotate_all(self, batch, user, classes, truth):
@@ -136,7 +135,7 @@ class Command(BaseCommand):
                 {"label_class": classes[label].pk, "x": x, "y": y, "w": w, "h": h}
                 for label, (x, y, w, h) in truth[image.original_name]
             ]
-            annotating.save_boxes(actor=user, image=image, boxes=boxes)
+            annotating.save_annotations(actor=user, image=image, boxes=boxes)
 
     def _make_batches(self, project, users, classes, rng, per_batch):
         manager, annotator, reviewer = users["manager"], users["annotator"], users["reviewer"]
@@ -151,7 +150,7 @@ class Command(BaseCommand):
         some = list(first.images.all()[: per_batch // 2])
         for image in some:
             label, (x, y, w, h) = truth[image.original_name][0]
-            annotating.save_boxes(
+            annotating.save_annotations(
                 actor=annotator, image=image, boxes=[{"label_class": classes[label].pk, "x": x, "y": y, "w": w, "h": h}]
             )
         # Annotating again after a rejection, with the reviewer's comment.

@@ -27,12 +27,10 @@ urlpatterns = [
     path("projects/<int:pk>/settings/", views.project_settings, name="project_settings"),
     # --- members ---
     path("projects/<int:pk>/members/", views.members, name="members"),
-    path("projects/<int:pk>/members/add/", views.member_add, name="member_add"),
     path("projects/<int:pk>/members/<int:user_pk>/roles/", views.member_roles, name="member_roles"),
     path("projects/<int:pk>/members/<int:user_pk>/remove/", views.member_remove, name="member_remove"),
     # --- label classes ---
     path("projects/<int:pk>/classes/", views.label_classes, name="label_classes"),
-    path("projects/<int:pk>/classes/add/", views.label_class_add, name="label_class_add"),
     path("projects/<int:pk>/classes/<int:class_pk>/edit/", views.label_class_edit, name="label_class_edit"),
     path("projects/<int:pk>/classes/<int:class_pk>/delete/", views.label_class_delete, name="label_class_delete"),
 ]

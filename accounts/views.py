@@ -94,15 +94,16 @@ def _member_of(project, user_pk: int):
     return user, roles
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def members(request, pk: int):
+    """Every member sees the list; a manager's POST adds a member (the form stays on this page)."""
+    if request.method == "POST":
+        return _add_member(request, pk)
     return _members_page(request, get_project_for(request.user, pk))
 
 
-@require_POST
-@login_required
-def member_add(request, pk: int):
+def _add_member(request, pk: int):
     project = get_project_for(request.user, pk, MANAGE)
     form = MemberAddForm(request.POST)
     if not form.is_valid():
@@ -190,15 +191,16 @@ def _save_class(form) -> bool:
     return True
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def label_classes(request, pk: int):
+    """Every member sees the classes; a manager's POST adds one (the form stays on this page)."""
+    if request.method == "POST":
+        return _add_label_class(request, pk)
     return _label_classes_page(request, get_project_for(request.user, pk))
 
 
-@require_POST
-@login_required
-def label_class_add(request, pk: int):
+def _add_label_class(request, pk: int):
     project = get_project_for(request.user, pk, MANAGE)
     form = LabelClassForm(request.POST, project=project)
     if form.is_valid() and _save_class(form):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, helpers
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
@@ -63,7 +64,7 @@ def _swatch(colour: str) -> str:
     # An SVG fill, not a style attribute: the CSP allows no inline styles.
     return format_html(
         '<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">'
-        '<rect x=".5" y=".5" width="15" height="15" rx="3" fill="{}" stroke="#0003"/></svg> {}',
+        '<rect x=".5" y=".5" width="15" height="15" rx="3" fill="{}" stroke="#0003"/></svg>\u00a0{}',
         colour,
         colour,
     )
@@ -72,10 +73,16 @@ def _swatch(colour: str) -> str:
 # --- projects and label classes --------------------------------------------------------------------
 
 
+COLOUR_WIDGET = {"colour": forms.TextInput(attrs={"type": "color"})}
+
+
 class LabelClassInline(admin.TabularInline):
     model = LabelClass
     fields = ["name", "colour", "key"]
     extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        return super().get_formset(request, obj, widgets=COLOUR_WIDGET, **kwargs)
 
 
 def _count_of(model, **filters) -> Subquery:
@@ -120,8 +127,12 @@ class LabelClassAdmin(admin.ModelAdmin):
     list_display = ["name", "project", "swatch", "key", "annotation_count"]
     list_filter = ["project"]
     search_fields = ["name", "project__name"]
+    ordering = ["project__name", "key", "name"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        return super().get_form(request, obj, widgets=COLOUR_WIDGET, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(annotation_total=Count("annotations"))
@@ -181,24 +192,18 @@ class BatchAdmin(admin.ModelAdmin):
     date_hierarchy = "status_changed_at"
     ordering = ["project", "status", "position", "-id"]
     # Only the name is edited here; everything else belongs to the workflow.
-    fields = [
-        "name",
-        "project",
-        "status",
-        "assignee",
-        "images_link",
-        "image_count",
-        "done_count",
-        "review_comment",
-        "rejection_count",
-        "split_from",
-        "version",
-        "position",
-        "created_at",
-        "status_changed_at",
-        "updated_at",
+    fieldsets = [
+        (None, {"fields": ["name", "project", "status", "assignee", "images_link"]}),
+        ("Progress", {"fields": ["image_count", "done_count", "review_comment", "rejection_count"]}),
+        (
+            "Bookkeeping",
+            {
+                "classes": ["collapse"],
+                "fields": ["split_from", "version", "position", "created_at", "status_changed_at", "updated_at"],
+            },
+        ),
     ]
-    readonly_fields = [field for field in fields if field != "name"]
+    readonly_fields = [field for _, options in fieldsets for field in options["fields"] if field != "name"]
     inlines = [BatchEventInline]
     actions = ["submit_batches", "approve_batches", "merge_batches", "reset_batches", "delete_batches_for_good"]
 
@@ -366,6 +371,7 @@ class ImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = ["thumbnail_preview", "original_name"]
+    list_per_page = 50
     list_filter = ["state", "review_flag", "project"]
     search_fields = ["original_name", "sha256", "batch__name"]
     list_select_related = ["project", "batch"]

@@ -16,7 +16,7 @@ def url(project):
 
 @pytest.fixture
 def add_url(project):
-    return reverse("label_class_add", args=[project.pk])
+    return reverse("label_classes", args=[project.pk])
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def url(project):
 
 @pytest.fixture
 def add_url(project):
-    return reverse("member_add", args=[project.pk])
+    return reverse("members", args=[project.pk])
 
 
 def roles_url(project, user):
@@ -271,4 +271,36 @@ def test_members_who_do_not_manage_may_not_remove(client, project, manager, anno
 def test_an_outsider_removing_gets_404(client, project, manager, outsider):
     client.force_login(outsider)
     assert client.post(remove_url(project, manager)).status_code == 404
+    assert roles_of(project, manager) == ["manager"]
+
+
+# --- in a browser: the htmx role form swaps its row and says what happened ---
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_a_role_change_swaps_the_row_and_shows_a_toast(page, live_server, project, manager, annotator):
+    from django.test import Client
+
+    session = Client()
+    session.force_login(manager)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(live_server.url + reverse("members", args=[project.pk]))
+    page.evaluate("window.notReloaded = true")
+    row = page.locator(f"#member-{annotator.pk}")
+    row.locator("input[value=reviewer]").check()
+    row.get_by_role("button", name="Save roles").click()
+    page.locator(".toast-success", has_text="annotator is now Reviewer and Annotator.").wait_for()
+    assert page.evaluate("window.notReloaded") is True
+    assert roles_of(project, annotator) == ["reviewer", "annotator"]
+
+    # The only manager cannot step down: the row comes back as it was, with the reason.
+    mine = page.locator(f"#member-{manager.pk}")
+    mine.locator("input[value=manager]").uncheck()
+    mine.locator("input[value=annotator]").check()
+    mine.get_by_role("button", name="Save roles").click()
+    page.locator(".toast-error", has_text="the only manager").wait_for()
+    assert page.locator(f"#member-{manager.pk} input[value=manager]").is_checked()
     assert roles_of(project, manager) == ["manager"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import annotate, export, media, upload
+from .views import annotate, batch_detail, board, export, media, moves, upload
 
 # Each area keeps its own section; add routes inside yours.
 urlpatterns = [
@@ -8,6 +8,16 @@ urlpatterns = [
     path("images/<int:pk>/file", media.image_file, name="image_file"),
     path("images/<int:pk>/thumb", media.image_thumbnail, name="image_thumbnail"),
     # --- board ---
+    path("projects/<int:project_pk>/", board.board, name="board"),
+    path("projects/<int:project_pk>/columns/<str:status>/", board.board_column, name="board_column"),
+    path("projects/<int:project_pk>/board/version", board.board_version, name="board_version"),
+    path("projects/<int:project_pk>/batches/<int:pk>/", batch_detail.batch_detail, name="batch_detail"),
+    path("projects/<int:project_pk>/batches/<int:pk>/move", moves.batch_move, name="batch_move"),
+    path(
+        "projects/<int:project_pk>/batches/<int:pk>/move/<str:action>",
+        moves.batch_move_dialog,
+        name="batch_move_dialog",
+    ),
     # --- upload ---
     path("projects/<int:project_pk>/upload/", upload.upload, name="upload"),
     # --- annotate and review ---

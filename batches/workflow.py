@@ -597,3 +597,77 @@ def merge(*, actor, batches: Sequence[Batch], name: str | None = None, project: 
             note=note,
         )
     return target
+
+
+def _may_reorder(perms: set[str], actor, batch: Batch) -> bool:
+    """Whoever may make some move of the batch from its column may also change its place in that column."""
+    if "manage_project" in perms:
+        return True
+    if batch.status == Status.REVIEW:
+        return "review_project" in perms
+    if batch.status == Status.ANNOTATING:
+        return "annotate_project" in perms and batch.assignee_id == actor.pk
+    return False
+
+
+def reorder(
+    *, actor, batch: Batch, before: Batch | None = None, after: Batch | None = None, project: Project | None = None
+) -> Batch:
+    """Move a batch within its column: below `before` and above `after` (either may be None).
+
+    Same guard as every move (lock, permission, compare-and-set on the version the caller saw) and one
+    MOVED event, so a stale message can still name who touched the batch last.
+    """
+    _ensure_same_project(batch, project)
+    with transaction.atomic():
+        try:
+            fresh = Batch.objects.select_for_update(of=("self",)).select_related("project").get(pk=batch.pk)
+        except Batch.DoesNotExist:
+            raise WorkflowError(
+                f"“{batch.name}” no longer exists: {_who_removed(batch)} removed it.",
+                kind=WorkflowError.STALE,
+                batch=batch,
+            ) from None
+        perms = current_perms(actor, fresh.project)
+        if "view_project" not in perms:
+            raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN, batch=fresh)
+        if not _may_reorder(perms, actor, fresh):
+            raise WorkflowError(
+                f"You may not move batches in {fresh.get_status_display()}: only someone who can work on “{fresh.name}” can.",
+                kind=WorkflowError.FORBIDDEN,
+                batch=fresh,
+            )
+        if fresh.version != batch.version or fresh.status != batch.status:
+            raise WorkflowError(
+                f"“{fresh.name}” has changed since you loaded it: last changed by {_who_changed(fresh.pk)}. "
+                f"It is now in {fresh.get_status_display()}.",
+                kind=WorkflowError.STALE,
+                batch=fresh,
+            )
+        # Neighbours count only if they are still in the same column; their positions are read afresh.
+        neighbour_ids = [b.pk for b in (before, after) if b is not None]
+        positions = dict(
+            Batch.objects.filter(pk__in=neighbour_ids, project_id=fresh.project_id, status=fresh.status).values_list(
+                "pk", "position"
+            )
+        )
+        above = positions.get(before.pk) if before is not None else None
+        below = positions.get(after.pk) if after is not None else None
+        if above is not None and below is not None:
+            position = (above + below) / 2
+        elif above is not None:
+            position = above + 1
+        elif below is not None:
+            position = below - 1
+        else:
+            return fresh
+        _update(fresh, position=position)
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.MOVED,
+            from_status=fresh.status,
+            to_status=fresh.status,
+            images=fresh.image_count,
+        )
+    return fresh

@@ -1,0 +1,82 @@
+"""Forms of the board's move dialogs. They only parse input; the moves themselves live in workflow.py."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import Batch
+from .workflow import MAX_COMMENT
+
+
+class AssignForm(forms.Form):
+    SCOPES = [("all", "All images"), ("part", "Only the first")]
+
+    assignees = forms.ModelMultipleChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one annotator."},
+    )
+    scope = forms.ChoiceField(choices=SCOPES, initial="all", required=False, widget=forms.RadioSelect)
+    count = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args, batch: Batch, annotators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.batch = batch
+        self.fields["assignees"].queryset = annotators
+        self.fields["count"].widget.attrs.update({"min": 1, "max": batch.image_count, "inputmode": "numeric"})
+
+    def clean(self):
+        data = super().clean()
+        total = self.batch.image_count
+        if data.get("scope") == "part":
+            count = data.get("count")
+            if count is None:
+                if "count" not in self.errors:
+                    self.add_error("count", f"Say how many of the {total} images to assign.")
+                return data
+            if count > total:
+                self.add_error("count", f"“{self.batch.name}” has only {total} images.")
+                return data
+        else:
+            data["count"] = None
+        assignees = data.get("assignees") or []
+        n = data.get("count") or total
+        if assignees and n < len(assignees):
+            self.add_error("assignees", f"{n} images cannot be split among {len(assignees)} annotators.")
+        return data
+
+
+class ReassignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=None, empty_label=None, error_messages={"required": "Choose the annotator who takes it over."}
+    )
+
+    def __init__(self, *args, annotators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = annotators
+
+
+class RejectForm(forms.Form):
+    comment = forms.CharField(
+        max_length=MAX_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Say what needs fixing: a rejection needs a comment."},
+        help_text="The annotator sees this on the card and in their workspace.",
+    )
+
+
+class MergeForm(forms.Form):
+    other = forms.ModelChoiceField(
+        queryset=None,
+        empty_label=None,
+        label="Merge into this batch",
+        error_messages={
+            "required": "Choose the batch to merge in.",
+            "invalid_choice": "That batch can no longer be merged.",
+        },
+    )
+    name = forms.CharField(max_length=200, required=False, label="New name (optional)")
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["other"].queryset = candidates

@@ -1,0 +1,333 @@
+"""The board: four columns of batch cards, their filter, paging, and the cheap "has anything changed" check.
+
+The board's query count does not depend on how many batches or images a project has: the cards of
+all shown columns come from one windowed query (the first N per column), their thumbnails from
+another (the first four per card), and the header counts from one grouped query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.roles import users_with_role
+
+from ..access import get_project_for
+from ..models import Batch, Image, Project
+
+Status = Batch.Status
+COLUMN_PAGE = 50
+# A live refresh re-renders as many cards as the person had loaded (so nothing jumps), up to this.
+MAX_REFRESH = 500
+THUMBS_PER_CARD = 4
+EMPTY_TEXT = {
+    Status.UNASSIGNED: "Upload images to start: every upload becomes a batch here.",
+    Status.ANNOTATING: "Nothing is being annotated. Assign a batch from Unassigned.",
+    Status.REVIEW: "Submitted batches wait here for a reviewer.",
+    Status.DATASET: "Approved batches land here, ready to export.",
+}
+AGE_LABEL = {
+    Status.UNASSIGNED: "in column {}",
+    Status.ANNOTATING: "in column {}",
+    Status.REVIEW: "waiting {}",
+    Status.DATASET: "done {} ago",
+}
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    action: str
+    label: str
+    dialog: bool  # needs input or a confirmation first
+    danger: bool = False
+
+
+@dataclass
+class BoardFilter:
+    q: str = ""
+    assignee: str = ""  # "" for everyone, "me", or a user id
+
+    @classmethod
+    def from_data(cls, data) -> BoardFilter:
+        q = (data.get("q") or "").strip()[:200]
+        assignee = (data.get("assignee") or "").strip()
+        if assignee != "me" and not assignee.isdigit():
+            assignee = ""
+        return cls(q=q, assignee=assignee)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.assignee)
+
+    @property
+    def querystring(self) -> str:
+        return urlencode({k: v for k, v in (("assignee", self.assignee), ("q", self.q)) if v})
+
+    def apply(self, batches: QuerySet, user) -> QuerySet:
+        if self.q:
+            batches = batches.filter(name__icontains=self.q)
+        if self.assignee == "me":
+            batches = batches.filter(assignee_id=user.pk)
+        elif self.assignee:
+            batches = batches.filter(assignee_id=int(self.assignee))
+        return batches
+
+
+@dataclass
+class Column:
+    status: str
+    batches: int = 0
+    images: int = 0
+    cards: list[Batch] = field(default_factory=list)
+    cursor: str = ""  # where "load more" continues; empty when every card is shown
+
+    @property
+    def label(self) -> str:
+        return Status(self.status).label
+
+    @property
+    def empty_text(self) -> str:
+        return EMPTY_TEXT[self.status]
+
+
+# --- what a user may do with a card ---------------------------------------------------------------
+
+
+def moves_for(user, project: Project, batch: Batch) -> list[MenuItem]:
+    """The moves of Batch.MOVES this user may make on this batch now (the server checks again)."""
+    perms = project.user_perms
+    manages = "manage_project" in perms
+    items = []
+    for move in Batch.moves_from(batch.status):
+        if move.action == "submit":
+            if manages or ("annotate_project" in perms and batch.assignee_id == user.pk):
+                label = "Submit for review" if project.review_required else "Submit to Dataset"
+                items.append(MenuItem("submit", label, dialog=False))
+        elif move.action == "approve":
+            own = batch.assignee_id == user.pk and not project.allow_self_review
+            if "review_project" in perms and not own:
+                items.append(MenuItem("approve", "Approve", dialog=False))
+        elif move.permission in perms:
+            labels = {
+                "assign": "Assign",
+                "reassign": "Reassign",
+                "reject": "Reject",
+                "reset": "Reset to Unassigned",
+                "delete": "Delete for good",
+                "merge": "Merge with another",
+            }
+            items.append(
+                MenuItem(move.action, labels[move.action], dialog=True, danger=move.action in ("reset", "delete"))
+            )
+    return items
+
+
+def may_annotate(user, project: Project, batch: Batch) -> bool:
+    perms = project.user_perms
+    return batch.status == Status.ANNOTATING and (
+        "manage_project" in perms or ("annotate_project" in perms and batch.assignee_id == user.pk)
+    )
+
+
+def may_review(user, project: Project, batch: Batch) -> bool:
+    return batch.status == Status.REVIEW and "review_project" in project.user_perms
+
+
+def short_age(since: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 60:
+        return "<1 min"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+# --- reading the board ----------------------------------------------------------------------------
+
+
+def thumbnails_for(batch_ids: list[int]) -> dict[int, list[int]]:
+    """The first few image ids with a thumbnail per batch, for every given batch in one query."""
+    if not batch_ids:
+        return {}
+    rows = (
+        Image.objects.filter(batch_id__in=batch_ids)
+        .exclude(thumbnail="")
+        .order_by()
+        .annotate(row=Window(RowNumber(), partition_by=[F("batch_id")], order_by=[F("id").asc()]))
+        .filter(row__lte=THUMBS_PER_CARD)
+        .values_list("batch_id", "id")
+    )
+    thumbs: dict[int, list[int]] = {}
+    for batch_id, image_id in rows:
+        thumbs.setdefault(batch_id, []).append(image_id)
+    for ids in thumbs.values():
+        ids.sort()
+    return thumbs
+
+
+def prepare_cards(cards: list[Batch], user, project: Project) -> None:
+    """Everything a card shows beyond its row: thumbnails (one query for all), age, the user's moves."""
+    thumbs = thumbnails_for([card.pk for card in cards])
+    now = timezone.now()
+    for card in cards:
+        card.project = project  # already loaded: spares a query per card wherever card.project is read
+        card.thumb_ids = thumbs.get(card.pk, [])
+        card.age_label = AGE_LABEL[card.status].format(short_age(card.status_changed_at, now))
+        card.menu = moves_for(user, project, card)
+        card.can_annotate = may_annotate(user, project, card)
+        card.can_review = may_review(user, project, card)
+
+
+def encode_cursor(batch: Batch) -> str:
+    return f"{batch.position!r}_{batch.pk}"
+
+
+def decode_cursor(raw: str | None) -> tuple[float, int] | None:
+    try:
+        position, pk = (raw or "").rsplit("_", 1)
+        return float(position), int(pk)
+    except ValueError:
+        return None
+
+
+def board_batches(project: Project, user, board_filter: BoardFilter) -> QuerySet:
+    return board_filter.apply(Batch.objects.filter(project=project), user)
+
+
+def build_columns(
+    project: Project,
+    user,
+    board_filter: BoardFilter,
+    statuses: list[str] | None = None,
+    shown: dict[str, int] | None = None,
+) -> list[Column]:
+    """The given columns (all four by default) with their first cards: three queries whatever the size."""
+    statuses = [s for s in Status.values if statuses is None or s in statuses]
+    shown = shown or {}
+    limits = {s: min(max(COLUMN_PAGE, shown.get(s, 0)), MAX_REFRESH) for s in statuses}
+    batches = board_batches(project, user, board_filter)
+    totals = batches.column_totals(project)
+    ranked = (
+        batches.filter(status__in=statuses)
+        .select_related("assignee")
+        .annotate(row=Window(RowNumber(), partition_by=[F("status")], order_by=[F("position").asc(), F("id").desc()]))
+        .filter(row__lte=max(limits.values()) + 1)
+        .order_by("position", "-id")
+    )
+    by_status: dict[str, list[Batch]] = {s: [] for s in statuses}
+    for batch in ranked:
+        by_status[batch.status].append(batch)
+    columns = []
+    for status in statuses:
+        cards = by_status[status]
+        more = len(cards) > limits[status]
+        cards = cards[: limits[status]]
+        columns.append(
+            Column(
+                status=status,
+                batches=totals[status]["batches"],
+                images=totals[status]["images"],
+                cards=cards,
+                cursor=encode_cursor(cards[-1]) if more else "",
+            )
+        )
+    prepare_cards([card for column in columns for card in column.cards], user, project)
+    return columns
+
+
+def column_page(project: Project, user, board_filter: BoardFilter, status: str, after: tuple[float, int]) -> Column:
+    """The next cards of one column after a cursor (keyset paging: stable while cards move)."""
+    position, pk = after
+    cards = list(
+        board_batches(project, user, board_filter)
+        .filter(status=status)
+        .filter(Q(position__gt=position) | Q(position=position, pk__lt=pk))
+        .select_related("assignee")
+        .order_by("position", "-id")[: COLUMN_PAGE + 1]
+    )
+    more = len(cards) > COLUMN_PAGE
+    cards = cards[:COLUMN_PAGE]
+    prepare_cards(cards, user, project)
+    return Column(status=status, cards=cards, cursor=encode_cursor(cards[-1]) if more else "")
+
+
+def board_token(project: Project) -> str:
+    """A fingerprint of every batch of the project in one aggregate query: any move, split, merge,
+    delete or annotation progress changes it."""
+    row = Batch.objects.filter(project=project).aggregate(
+        n=Count("id"), versions=Sum("version"), done=Sum("done_count"), latest=Max("updated_at")
+    )
+    raw = f"{row['n']}:{row['versions']}:{row['done']}:{row['latest'].isoformat() if row['latest'] else ''}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def parse_shown(raw: str | None) -> dict[str, int]:
+    """ "unassigned:120,review:3" (how many cards each column shows in the browser) as a dict."""
+    shown = {}
+    for part in (raw or "").split(",")[:4]:
+        status, _, count = part.partition(":")
+        if status in Status.values and count.isdigit():
+            shown[status] = int(count)
+    return shown
+
+
+def board_context(request, project: Project, board_filter: BoardFilter, columns: list[Column], **extra) -> dict:
+    return {"project": project, "filter": board_filter, "columns": columns, **extra}
+
+
+# --- views ----------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def board(request, project_pk: int):
+    project = get_project_for(request.user, project_pk)
+    board_filter = BoardFilter.from_data(request.GET)
+    columns = build_columns(project, request.user, board_filter)
+    context = board_context(request, project, board_filter, columns, token=board_token(project))
+    if request.htmx and not request.htmx.history_restore_request:
+        # The filter form: swap the columns in place.
+        return render(request, "batches/board.html#columns_oob", {**context, "oob": True})
+    context["annotators"] = users_with_role(project, "annotator").order_by("username")
+    return render(request, "batches/board.html", context)
+
+
+@require_GET
+@login_required
+def board_column(request, project_pk: int, status: str):
+    project = get_project_for(request.user, project_pk)
+    after = decode_cursor(request.GET.get("after"))
+    if status not in Status.values or after is None:
+        raise Http404("No such column page.")
+    board_filter = BoardFilter.from_data(request.GET)
+    column = column_page(project, request.user, board_filter, status, after)
+    context = board_context(request, project, board_filter, [column], column=column)
+    if request.htmx:
+        return render(request, "batches/board.html#more_cards", context)
+    return render(request, "batches/board.html", {**context, "single_column": True})
+
+
+@require_GET
+@login_required
+def board_version(request, project_pk: int):
+    """The live check: 204 without rendering anything when the client's token is current."""
+    project = get_project_for(request.user, project_pk)
+    token = board_token(project)
+    if request.GET.get("token") == token:
+        return HttpResponse(status=204)
+    board_filter = BoardFilter.from_data(request.GET)
+    columns = build_columns(project, request.user, board_filter, shown=parse_shown(request.GET.get("shown")))
+    context = board_context(request, project, board_filter, columns, token=token, oob=True)
+    return render(request, "batches/board.html#columns_oob", context)

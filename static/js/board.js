@@ -1,0 +1,306 @@
+// The board's behaviour: drag-and-drop (SortableJS), the move dialogs, the card menus and live updates.
+// Every move is also a plain form that works without this file; this only makes it nicer.
+(function () {
+  "use strict";
+
+  var app = document.getElementById("board-app");
+  if (!app || !window.htmx) return;
+
+  var state = {
+    dragging: false,
+    polling: false,
+    lastCheck: Date.now(),
+    refreshWanted: false,
+  };
+
+  function byId(id) { return document.getElementById(id); }
+  function token() { var input = byId("board-token"); return input ? input.value : ""; }
+  function dialogOpen() { return !!document.querySelector("#dialog-slot dialog"); }
+  function menuOpen() { return !!document.querySelector("#board details.card-menu[open]"); }
+
+  function filterValues() {
+    var values = {};
+    var form = byId("board-filter");
+    if (form) new FormData(form).forEach(function (value, key) { values[key] = value; });
+    return values;
+  }
+
+  function columnOf(element) {
+    var column = element && element.closest("[data-column]");
+    return column ? column.dataset.column : "";
+  }
+
+  // How many cards each column shows, so a refresh re-renders as many (nothing jumps).
+  function shownCounts() {
+    return Array.prototype.map.call(document.querySelectorAll("#board [data-column]"), function (column) {
+      return column.dataset.column + ":" + column.querySelectorAll(".card").length;
+    }).join(",");
+  }
+
+  function siblingCard(card, direction) {
+    var node = card[direction];
+    while (node && !(node.classList && node.classList.contains("card"))) node = node[direction];
+    return node;
+  }
+
+  // --- refreshing ---------------------------------------------------------------------------------
+
+  // Re-render every column from the server (an empty token never matches, so the answer is the board).
+  function refresh() {
+    state.refreshWanted = false;
+    return htmx.ajax("GET", app.dataset.versionUrl, {
+      source: app,
+      swap: "none",
+      values: Object.assign(filterValues(), { token: "", shown: shownCounts() }),
+    });
+  }
+
+  function busy() { return state.dragging || dialogOpen() || menuOpen(); }
+
+  function poll() {
+    if (document.hidden || state.polling) return;
+    if (busy()) { return; }
+    state.polling = true;
+    htmx.ajax("GET", app.dataset.versionUrl, {
+      source: app,
+      swap: "none",
+      values: Object.assign(filterValues(), { token: state.refreshWanted ? "" : token(), shown: shownCounts() }),
+    }).then(function () {
+      state.lastCheck = Date.now();
+      state.refreshWanted = false;
+    }).catch(function () {}).finally(function () { state.polling = false; });
+  }
+
+  function tickLiveLabel() {
+    var label = document.querySelector("[data-live-ago]");
+    if (!label) return;
+    var seconds = Math.round((Date.now() - state.lastCheck) / 1000);
+    label.textContent = seconds < 3 ? "just now" : seconds < 90 ? seconds + " s ago" : Math.round(seconds / 60) + " min ago";
+  }
+
+  // A live refresh must not pull the board from under a drag, an open dialog or an open menu:
+  // drop that swap and fetch again once the person is done.
+  var scrollTops = {};
+  var focusedId = null;
+  document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.matches || !target.matches("section[data-column]")) return;
+    if (state.polling && busy()) {
+      event.detail.shouldSwap = false;
+      state.refreshWanted = true;
+      return;
+    }
+    var list = target.querySelector(".column-cards");
+    scrollTops[target.id] = list ? list.scrollTop : 0;
+    if (target.contains(document.activeElement) && document.activeElement.id) focusedId = document.activeElement.id;
+  });
+  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.id || !(target.id in scrollTops)) return;
+    var column = byId(target.id);
+    var list = column && column.querySelector(".column-cards");
+    if (list) list.scrollTop = scrollTops[target.id];
+    delete scrollTops[target.id];
+    if (focusedId && byId(focusedId) && column.contains(byId(focusedId))) byId(focusedId).focus();
+  });
+
+  // --- drag and drop ------------------------------------------------------------------------------
+
+  function onDrop(event) {
+    state.dragging = false;
+    var card = event.item;
+    var from = columnOf(event.from);
+    var to = columnOf(event.to);
+    if (from === to && event.oldIndex === event.newIndex) return;
+    var before = siblingCard(card, "previousElementSibling");
+    var after = siblingCard(card, "nextElementSibling");
+    // The move is posted explicitly, with the column the card came from: a cross-list drop fires
+    // `end` on the source list, so hx-trigger="end" would post the wrong column.
+    htmx.ajax("POST", card.dataset.moveUrl, {
+      source: card,
+      swap: "none",
+      values: Object.assign(filterValues(), {
+        from: from,
+        to: to,
+        version: card.dataset.version,
+        token: token(),
+        before: before ? before.dataset.batchId : "",
+        after: after ? after.dataset.batchId : "",
+      }),
+    });
+  }
+
+  function initSortables(root) {
+    if (!window.Sortable) return;
+    var lists = root.matches && root.matches(".column-cards") ? [root] : root.querySelectorAll(".column-cards");
+    Array.prototype.forEach.call(lists, function (list) {
+      if (list.dataset.sortable) return;
+      list.dataset.sortable = "1";
+      Sortable.create(list, {
+        group: "board",
+        draggable: ".card",
+        forceFallback: true, // one code path for mouse, touch and Playwright
+        fallbackOnBody: true,
+        animation: 120,
+        emptyInsertThreshold: 40,
+        filter: ".card-menu, a, button, input, select, textarea",
+        preventOnFilter: false,
+        ghostClass: "card-ghost",
+        chosenClass: "card-chosen",
+        dragClass: "card-dragging",
+        onStart: function () { state.dragging = true; },
+        onEnd: onDrop,
+      });
+    });
+  }
+
+  // --- dialogs ------------------------------------------------------------------------------------
+
+  function focusFirst(dialog) {
+    var target = dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("[autofocus]") ||
+      dialog.querySelector("input:not([type=hidden]), select, textarea, button");
+    if (target) target.focus();
+  }
+
+  function returnFocus(cardId) {
+    var target = byId(cardId + "-moves") || byId(cardId + "-name");
+    if (target) target.focus();
+  }
+
+  function openDialog(dialog) {
+    if (dialog.dataset.ready) return;
+    dialog.dataset.ready = "1";
+    document.querySelectorAll("#board details.card-menu[open]").forEach(function (menu) { menu.open = false; });
+    if (!dialog.open) dialog.showModal();
+    focusFirst(dialog);
+    updateAssignText(dialog.querySelector("[data-assign-form]"));
+    dialog.addEventListener("close", function () {
+      // Closed by Escape or Cancel (a finished move removes the dialog instead): put the card back
+      // where the server has it and give focus back to the card.
+      if (!dialog.isConnected) return;
+      var cardId = dialog.dataset.card;
+      dialog.remove();
+      refresh().then(function () { returnFocus(cardId); });
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest("[data-dialog-cancel]");
+    if (cancel) {
+      var dialog = cancel.closest("dialog");
+      if (dialog) dialog.close();
+    }
+    // A click outside an open card menu closes it.
+    document.querySelectorAll("#board details.card-menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.open = false;
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var menu = event.target.closest && event.target.closest("details.card-menu[open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+
+  // The assign dialog states what will happen while one chooses (same words as the server's).
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+
+  function assignConsequence(total, names, count) {
+    if (!names.length) return "Choose at least one annotator.";
+    var n = count === null ? total : count;
+    if (!(n >= 1 && n <= total)) return "Choose between 1 and " + total + " images.";
+    if (n < names.length) return plural(n, "image") + " cannot be split among " + names.length + " annotators.";
+    var text;
+    if (names.length === 1) {
+      text = plural(n, "image") + " to " + names[0];
+    } else {
+      var base = Math.floor(n / names.length), extra = n % names.length;
+      text = plural(n, "image") + " split among " + names.map(function (name, i) {
+        return name + " (" + (base + (i < extra ? 1 : 0)) + ")";
+      }).join(", ");
+    }
+    var rest = total - n;
+    return rest ? text + "; the other " + rest + " stay in Unassigned as a new batch." : text + ".";
+  }
+
+  function updateAssignText(form) {
+    if (!form) return;
+    var output = form.querySelector("[data-assign-consequence]");
+    if (!output) return;
+    var names = Array.prototype.map.call(form.querySelectorAll("input[name=assignees]:checked"), function (box) {
+      return box.dataset.username;
+    });
+    var part = form.querySelector("input[name=scope][value=part]");
+    var countInput = form.querySelector("input[name=count]");
+    var count = null;
+    if (part && part.checked) {
+      count = countInput.value === "" ? NaN : Number(countInput.value);
+      if (!Number.isInteger(count)) count = NaN;
+    }
+    output.textContent = assignConsequence(Number(output.dataset.total), names, count);
+  }
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("[data-assign-form]");
+    if (!form) return;
+    if (event.target.name === "count") {
+      var part = form.querySelector("input[name=scope][value=part]");
+      if (part) part.checked = true;
+    }
+    updateAssignText(form);
+  });
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("[data-assign-form]");
+    if (form) updateAssignText(form);
+  });
+
+  // --- answers from the server --------------------------------------------------------------------
+
+  // After a move: focus the card where it now is (or its column when it left the board).
+  document.body.addEventListener("boardMoved", function (event) {
+    var detail = event.detail || {};
+    if (detail.card && byId(detail.card)) {
+      returnFocus(detail.card);
+    } else if (detail.columns && detail.columns.length) {
+      var heading = byId("column-" + detail.columns[0] + "-title");
+      if (heading) heading.focus();
+    }
+  });
+
+  // Anything unexpected (a 5xx, the network): say so and show the board as the server has it.
+  function failed(event) {
+    var config = event.detail && event.detail.requestConfig;
+    var wasRefresh = config && config.path && config.path.indexOf(app.dataset.versionUrl) === 0;
+    if (window.BinaBoard && window.BinaBoard.showToast) {
+      window.BinaBoard.showToast("The server did not answer as expected; the board was reloaded.", "error");
+    }
+    state.polling = false;
+    if (!wasRefresh) refresh();
+  }
+  document.body.addEventListener("htmx:responseError", failed);
+  document.body.addEventListener("htmx:sendError", function () {
+    if (window.BinaBoard && window.BinaBoard.showToast) {
+      window.BinaBoard.showToast("Could not reach the server. Check the connection; the board retries by itself.", "error");
+    }
+  });
+
+  htmx.onLoad(function (element) {
+    if (!element.querySelectorAll) return;
+    initSortables(element);
+    var dialogs = element.matches("dialog") ? [element] : element.querySelectorAll("dialog");
+    Array.prototype.forEach.call(dialogs, openDialog);
+  });
+
+  // --- start --------------------------------------------------------------------------------------
+
+  initSortables(document);
+  var live = byId("board-live");
+  if (live) live.hidden = false;
+  var seconds = Math.max(2, Number(app.dataset.pollSeconds) || 4);
+  setInterval(poll, seconds * 1000);
+  setInterval(tickLiveLabel, 1000);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
+})();

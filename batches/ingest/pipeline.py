@@ -7,11 +7,11 @@ be created, every file this run stored is removed again.
 
 from __future__ import annotations
 
-import functools
 import logging
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 import zipfile
 from collections import deque
@@ -35,7 +35,7 @@ from .limits import Limits
 log = logging.getLogger("batches.ingest")
 
 DEDUPE_CHUNK = 64  # hashes looked up per query
-PARALLEL_MIN_FILES = 16  # below this a process pool costs more than it saves
+PARALLEL_MIN_FILES = 8  # below this, handing files to the pool costs more than it saves
 
 
 @dataclass
@@ -328,16 +328,17 @@ def _results(tasks: list[Task], limits: Limits, workers: int, movable: set[int])
                 archive.close()
         return
     # A bounded window of tasks in flight, consumed in order: memory stays flat however many files.
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=_pool_context())
+    pool = _shared_pool(workers)
+    pending = iter(tasks)
+    window = deque((pool.submit(check, task, limits), task) for task in _take(pending, workers * 4))
     try:
-        pending = iter(tasks)
-        window = deque((pool.submit(check, task, limits), task) for task in _take(pending, workers * 4))
         while window:
             future, task = window.popleft()
             try:
                 result = future.result()
             except BrokenProcessPool:
                 log.error("a checker process died while checking %s", task.name)
+                _forget_pool(pool)
                 yield Refused(task.index, task.name, "could not be checked: the checker process crashed")
                 for rest in [t for _, t in window] + list(pending):
                     yield Refused(rest.index, rest.name, "not checked: a checker process crashed; upload it again")
@@ -345,7 +346,8 @@ def _results(tasks: list[Task], limits: Limits, workers: int, movable: set[int])
             window.extend((pool.submit(check, t, limits), t) for t in _take(pending, 1))
             yield result
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for future, _ in window:  # interrupted: drop what has not started
+            future.cancel()
 
 
 def _take(iterator: Iterator[Task], n: int) -> list[Task]:
@@ -357,13 +359,32 @@ def _take(iterator: Iterator[Task], n: int) -> list[Task]:
     return taken
 
 
-@functools.cache
-def _pool_context():
-    # Not fork: the web server and the tests run threads, and forking a threaded process can
-    # deadlock. The fork server starts once, with Pillow and the checker already imported.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["batches.ingest.check"])
-    return context
+_pool_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def _shared_pool(workers: int) -> ProcessPoolExecutor:
+    """One pool per process, kept between uploads: starting checker processes costs more than a small upload."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size != workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            # Not fork: the web server and the tests run threads, and forking a threaded process can
+            # deadlock. The fork server starts once, with Pillow and the checker already imported.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["batches.ingest.check"])
+            _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context), workers
+        return _pool
+
+
+def _forget_pool(broken: ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is broken:
+            _pool = None
+    broken.shutdown(wait=False, cancel_futures=True)
 
 
 def _create(actor, project, name, rows: list[Image], report: IngestReport, outcomes: dict[int, Outcome], stored):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, helpers
+from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
@@ -112,6 +113,32 @@ class ProjectAdmin(GuardedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(batch_total=_count_of(Batch), image_total=_count_of(Image))
+
+    def get_deleted_objects(self, objs, request):
+        # Batches, images and events have no delete button of their own (they move by the workflow),
+        # so Django would refuse a project's cascade; a superuser may still remove a whole project.
+        # The only protected rows inside a project are its annotations (their label class is
+        # PROTECT), and delete_queryset removes those first.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if request.user.is_superuser:
+            perms_needed, protected = set(), []
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj: Project) -> None:
+        self.delete_queryset(request, Project.objects.filter(pk=obj.pk))
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset) -> None:
+        files = [
+            name
+            for pair in Image.objects.filter(project__in=queryset).values_list("file", "thumbnail")
+            for name in pair
+            if name
+        ]
+        Annotation.objects.filter(image__project__in=queryset).delete()
+        queryset.delete()
+        # Stored files go only once the rows are really gone, as with a batch deleted for good.
+        transaction.on_commit(lambda: workflow.remove_stored_files(files))
 
     @admin.display(description="batches", ordering="batch_total")
     def batch_count(self, project: Project) -> int:

@@ -372,3 +372,35 @@ def test_deleting_for_good_from_a_batchs_own_page_returns_to_the_list(admin_clie
     )
     assert response.url == CHANGELIST
     assert not Batch.objects.filter(pk=batch.pk).exists()
+
+
+# --- removing a whole project ---
+
+
+def test_a_superuser_deletes_a_project_with_everything_in_it(
+    admin_client, project, manager, annotator, django_capture_on_commit_callbacks
+):
+    batch = workflow.create_batch(actor=manager, project=project, name="Photos", images=stored_image_rows(project, 2))
+    annotate(batch.images.first(), project.label_classes.first(), manager)
+    workflow.assign(actor=manager, batch=batch, assignees=[annotator])
+    files = [image.file for image in batch.images.all()]
+    url = reverse("admin:batches_project_delete", args=[project.pk])
+    assert "Are you sure" in admin_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert not Batch.objects.exists() and not Image.objects.exists() and not Annotation.objects.exists()
+    assert all(not f.storage.exists(f.name) for f in files)
+
+
+def test_a_staff_operator_cannot_delete_a_project_with_its_batches(client, project, manager):
+    from django.contrib.auth.models import Permission
+
+    make_batch(project, manager, images=1)
+    clerk = make_user("clerk", is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_project", "delete_project"]))
+    client.force_login(clerk)
+    response = client.post(reverse("admin:batches_project_delete", args=[project.pk]), {"post": "yes"})
+    assert response.status_code == 403 or "doesn't have permission" in response.content.decode()
+    assert Project.objects.filter(pk=project.pk).exists()

@@ -117,7 +117,7 @@ def _image_data(batch: Batch, image: Image) -> dict:
     }
 
 
-def _strip_context(request, batch: Batch, *, mode: str, current_pk: int | None, offset: int, end: int | None = None):
+def _strip_context(batch: Batch, *, mode: str, current_pk: int | None, offset: int, end: int | None = None):
     """One page of the image strip: never the whole batch, a batch of 2,000 reads 50 rows like a batch of 20."""
     flagged_first = mode == "annotate"
     stop = offset + STRIP_PAGE if end is None else min(end, offset + STRIP_PAGE)
@@ -190,7 +190,7 @@ def annotate(request, project_pk: int, pk: int):
         "batches/annotate.html",
         {
             **context,
-            **_strip_context(request, batch, mode="annotate", current_pk=image.pk, offset=offset),
+            **_strip_context(batch, mode="annotate", current_pk=image.pk, offset=offset),
             "mode": "workspace",
             "image": image,
             "data": data,
@@ -245,7 +245,6 @@ def annotate_strip(request, project_pk: int, pk: int):
 def _render_strip(request, batch: Batch, *, mode: str):
     current = request.GET.get("current")
     context = _strip_context(
-        request,
         batch,
         mode=mode,
         current_pk=int(current) if current and current.isdigit() else None,
@@ -337,7 +336,7 @@ def review(request, project_pk: int, pk: int):
         "batches/review.html",
         {
             **context,
-            **_strip_context(request, batch, mode="review", current_pk=image.pk, offset=offset),
+            **_strip_context(batch, mode="review", current_pk=image.pk, offset=offset),
             **details,
             **_flag_summary(batch),
             "mode": "workspace",

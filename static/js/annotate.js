@@ -762,7 +762,9 @@
   // Start.
   showImage(config.image);
   renderProgress();
-  els.photo.addEventListener("load", function () { els.viewport.classList.add("is-loaded"); });
+  els.photo.addEventListener("error", function () {
+    if (els.photo.getAttribute("src")) toast("The file of " + state.image.name + " could not be loaded; its boxes are still shown.", "error");
+  });
   window.BinaBoard = window.BinaBoard || {};
   window.BinaBoard.annotate = { state: state, save: save }; // for tests and debugging in the console
 })();

@@ -436,3 +436,53 @@ def test_an_image_of_another_batch_is_not_where_a_workspace_opens(batch, project
     stranger = Image.objects.get(batch=other)
 
     assert annotating.start_image(batch, stranger.pk) == images_of(batch)[0]
+
+
+# --- races (PostgreSQL: real row locks) ------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(4))
+def test_a_save_racing_a_submit_is_either_stored_before_it_or_refused(project, manager, annotator, attempt):
+    import threading
+
+    from django.db import connection as default_connection
+
+    made = make_batch(project, manager, images=2)
+    batch = workflow.assign(actor=manager, batch=made, assignees=[annotator]).assigned[0]
+    image = images_of(batch)[0]
+    car = project.label_classes.get(name="car")
+    annotating.can_annotate(annotator, batch)
+    barrier = threading.Barrier(2)
+    outcome = {}
+
+    def save():
+        barrier.wait()
+        try:
+            annotating.save_annotations(actor=annotator, image=image, boxes=[box(car)])
+            outcome["save"] = "stored"
+        except WorkflowError as exc:
+            outcome["save"] = exc.kind
+        finally:
+            default_connection.close()
+
+    def submit():
+        barrier.wait()
+        try:
+            workflow.submit(actor=manager, batch=batch)
+        finally:
+            default_connection.close()
+
+    threads = [threading.Thread(target=save), threading.Thread(target=submit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    after = Batch.objects.get(pk=batch.pk)
+    assert after.status == Status.REVIEW
+    assert outcome["save"] in {"stored", WorkflowError.REFUSED}
+    stored = Annotation.objects.filter(image=image).count()
+    assert stored == (1 if outcome["save"] == "stored" else 0)
+    assert after.done_count == done_images(batch) == stored

@@ -234,3 +234,150 @@ def test_submitting_with_images_not_done_asks_first_and_says_how_many(page, live
     dialog.get_by_role("button", name="Submit anyway").click()
     page.wait_for_url(re.compile(r"/projects/\d+/"))
     assert Batch.objects.get(pk=batch.pk).status == Batch.Status.REVIEW
+
+
+def test_zooming_and_panning_keep_boxes_in_image_pixels(page, live_server, batch, annotator):
+    first = images_of(batch)[0]
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    fitted = page.evaluate("window.BinaBoard.annotate.state.scale")
+
+    page.keyboard.press("+")
+    page.keyboard.press("+")
+    viewport = page.locator("#viewport").bounding_box()
+    page.mouse.move(viewport["x"] + 300, viewport["y"] + 300)
+    page.mouse.wheel(0, -200)  # the wheel zooms around the pointer
+    zoomed = page.evaluate("window.BinaBoard.annotate.state.scale")
+    assert zoomed > fitted * 1.5
+    expect(page.locator("#zoom-level")).to_have_text(f"{round(zoomed * 100)}%")
+
+    # Space + drag pans the view; it draws nothing.
+    before = page.evaluate("[window.BinaBoard.annotate.state.tx, window.BinaBoard.annotate.state.ty]")
+    page.keyboard.down(" ")
+    page.mouse.move(viewport["x"] + 400, viewport["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(viewport["x"] + 300, viewport["y"] + 250, steps=5)
+    page.mouse.up()
+    page.keyboard.up(" ")
+    after = page.evaluate("[window.BinaBoard.annotate.state.tx, window.BinaBoard.annotate.state.ty]")
+    assert (round(after[0] - before[0]), round(after[1] - before[1])) == (-100, -50)
+    expect(page.locator("#overlay rect.box")).to_have_count(0)
+
+    x, y = page.evaluate(
+        """() => { const s = window.BinaBoard.annotate.state, r = document.getElementById('viewport');
+                   return [(r.clientWidth / 2 - s.tx) / s.scale, (r.clientHeight / 2 - s.ty) / s.scale]; }"""
+    )
+    drag(page, (round(x), round(y)), (round(x) + 40, round(y) + 30))
+    expect_saved(page)
+    stored = Annotation.objects.get(image=first)
+    assert (round(stored.x), round(stored.y), round(stored.w), round(stored.h)) == (round(x), round(y), 40, 30)
+
+    page.get_by_role("button", name="Fit").click()
+    assert page.evaluate("window.BinaBoard.annotate.state.scale") == pytest.approx(fitted)
+
+
+def test_a_photo_taken_sideways_is_shown_upright_with_the_stored_size(page, live_server, project, manager, annotator):
+    import io
+
+    from PIL import Image as PILImage
+
+    from batches.ingest.pipeline import Source, ingest
+
+    buffer = io.BytesIO()
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
+    PILImage.new("RGB", (640, 480), (30, 120, 200)).save(buffer, "JPEG", exif=exif)
+    report = ingest(
+        actor=manager, project=project, sources=[Source.from_bytes("sideways.jpg", buffer.getvalue())], workers=1
+    )
+    batch = workflow.assign(actor=manager, batch=report.batch, assignees=[annotator]).assigned[0]
+    image = Image.objects.get(batch=batch)
+    assert (image.width, image.height) == (480, 640)
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+
+    natural = page.evaluate(
+        "[document.getElementById('photo').naturalWidth, document.getElementById('photo').naturalHeight]"
+    )
+    assert natural == [480, 640]
+    drag(page, (400, 560), (470, 630))  # near the bottom right: inside only if the image is upright
+    expect_saved(page)
+    stored = Annotation.objects.get(image=image)
+    assert (round(stored.x), round(stored.y), round(stored.w), round(stored.h)) == (400, 560, 70, 70)
+
+
+def test_a_save_that_fails_on_the_way_keeps_the_change_and_retry_stores_it(page, live_server, batch, annotator):
+    first = images_of(batch)[0]
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    page.route("**/save", lambda route: route.abort("internetdisconnected"))
+
+    drag(page, (20, 20), (120, 90))
+    expect(page.locator("#save-status")).to_contain_text("Not saved")
+    expect(page.get_by_role("button", name="Retry saving")).to_be_visible()
+    expect(page.locator("#overlay rect.box")).to_have_count(1)
+    page.keyboard.press("ArrowRight")  # moving on would lose the change: it stays, and says why
+    expect(page.locator("#image-position")).to_have_text("1 of 3")
+    assert not Annotation.objects.exists()
+
+    page.unroute("**/save")
+    page.get_by_role("button", name="Retry saving").click()
+    expect_saved(page)
+    expect(page.get_by_role("button", name="Retry saving")).to_be_hidden()
+    assert Annotation.objects.filter(image=first).count() == 1
+
+
+def test_the_image_strip_loads_in_pages_and_jumps_to_an_image(page, live_server, project, manager, annotator):
+    from tests.factories import image_rows
+
+    made = workflow.create_batch(actor=manager, project=project, name="Long", images=image_rows(120))
+    batch = workflow.assign(actor=manager, batch=made, assignees=[annotator]).assigned[0]
+    ids = list(Image.objects.filter(batch=batch).order_by("id").values_list("pk", flat=True))
+    sign_in(page, live_server, annotator)
+    url = live_server.url + reverse("annotate", args=[project.pk, batch.pk])
+    page.goto(f"{url}?image={ids[60]}")  # the strip opens at the page holding image 61
+    items = page.locator("#strip .strip-item")
+    expect(items).to_have_count(50)
+    expect(items.first).to_have_attribute("data-image-id", str(ids[50]))
+    expect(page.locator("#strip a[aria-current=true]")).to_have_count(1)
+
+    page.get_by_role("link", name="Show earlier images").click()
+    expect(items).to_have_count(100)
+    expect(items.first).to_have_attribute("data-image-id", str(ids[0]))
+
+    items.last.scroll_into_view_if_needed()  # the last page arrives as the end of the list comes into view
+    expect(items).to_have_count(120)
+
+    page.locator(f"#strip-item-{ids[3]} a").click()
+    expect(page.locator("#image-position")).to_have_text("4 of 120")
+    expect(page.locator(f"#strip-item-{ids[3]} a")).to_have_attribute("aria-current", "true")
+    assert page.url.endswith(f"?image={ids[3]}")
+
+
+def serious_accessibility_problems(page) -> list[dict]:
+    """Serious or critical axe-core violations on the current page (axe-core is vendored under tests/e2e)."""
+    from pathlib import Path
+
+    page.evaluate((Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text())
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_both_workspaces_pass_axe_without_serious_problems(page, live_server, batch, annotator, manager, reviewer):
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    drag(page, (100, 80), (300, 240))
+    expect_saved(page)
+    problems = serious_accessibility_problems(page)
+    assert problems == [], problems
+
+    workflow.submit(actor=manager, batch=Batch.objects.get(pk=batch.pk))
+    sign_in(page, live_server, reviewer)
+    page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
+    expect(page.locator(".review-figure svg rect.box")).to_have_count(1)
+    problems = serious_accessibility_problems(page)
+    assert problems == [], problems

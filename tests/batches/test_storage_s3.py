@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -174,3 +177,38 @@ def test_a_process_pool_stores_through_the_same_backend(backend, project, manage
     batch = upload(manager, project, *pairs, workers=2).batch
     assert batch.image_count == 20
     assert stored_files() == names_of(batch)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "django.core.files.storage.FileSystemStorage"),
+        (
+            {"STORAGE_BACKEND": "s3", "S3_BUCKET": "media", "S3_ENDPOINT_URL": "http://127.0.0.1:9000"},
+            "storages.backends.s3.S3Storage media http://127.0.0.1:9000",
+        ),
+        ({"STORAGE_BACKEND": "s3"}, "STORAGE_BACKEND=s3 needs S3_BUCKET"),
+        ({"STORAGE_BACKEND": "ftp"}, "STORAGE_BACKEND='ftp' is not supported (use local or s3)"),
+    ],
+)
+def test_the_storage_is_chosen_from_the_environment_and_bad_values_fail_loudly(env, expected):
+    code = (
+        "from django.conf import settings; d = settings.STORAGES['default']; o = d.get('OPTIONS', {}); "
+        "print(' '.join(filter(None, [d['BACKEND'], o.get('bucket_name'), o.get('endpoint_url')])))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("STORAGE_BACKEND", "S3_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "binaboard.settings", "DEBUG": "1", **env},
+        cwd=settings_dir(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert expected in (done.stdout + done.stderr)
+
+
+def settings_dir() -> str:
+    from django.conf import settings
+
+    return str(settings.BASE_DIR)

@@ -90,6 +90,7 @@ class Column:
     images: int = 0
     cards: list[Batch] = field(default_factory=list)
     cursor: str = ""  # where "load more" continues; empty when every card is shown
+    filtered: bool = False
 
     @property
     def label(self) -> str:
@@ -97,7 +98,7 @@ class Column:
 
     @property
     def empty_text(self) -> str:
-        return EMPTY_TEXT[self.status]
+        return "No batch here matches the filter." if self.filtered else EMPTY_TEXT[self.status]
 
 
 # --- what a user may do with a card ---------------------------------------------------------------
@@ -241,6 +242,7 @@ def build_columns(
                 images=totals[status]["images"],
                 cards=cards,
                 cursor=encode_cursor(cards[-1]) if more else "",
+                filtered=board_filter.active,
             )
         )
     prepare_cards([card for column in columns for card in column.cards], user, project)

@@ -146,6 +146,7 @@ def test_it_filters_by_assignee_and_searches_by_name(project, manager, annotator
     mine = client_for(annotator).get(board_url(project), {"assignee": "me"}).content.decode()
 
     assert card_ids(by_assignee) == [night.pk]
+    assert "No batch here matches the filter." in by_assignee
     assert sorted(card_ids(by_name)) == sorted([street.pk, loose.pk])
     assert card_ids(mine) == [street.pk]
 

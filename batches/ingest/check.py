@@ -69,7 +69,7 @@ class Checked:
     width: int  # upright
     height: int
     thumbnail: bytes  # JPEG
-    data: bytes | None  # the bytes to store; None: store the source file as it is (read it from its path)
+    data: bytes | None  # the bytes to store; None: store the source as it is (its file, or its archive entry)
     note: str = ""  # what was done to it, e.g. "turned upright (EXIF orientation 6)"
 
 
@@ -182,11 +182,14 @@ def check(task: Task, limits: Limits, keep_bytes: bool = False, archives: dict |
 
     keep_bytes: return the original bytes in Checked.data even when they are unchanged (the caller
     then needs not read the file again); otherwise data is set only for bytes that exist nowhere else
-    (a converted image, or an archive entry).
+    (a converted image), and the caller reads the source again to store it.
     """
     try:
-        data = read_bytes(task, limits, archives)
-        return _check_bytes(task, data, limits, keep_bytes or task.path is None or task.member is not None)
+        try:
+            data = read_bytes(task, limits, archives)
+        except OSError as exc:  # the source itself: gone, unreadable, a failing disk
+            raise Refusal(f"could not be read ({exc.strerror or exc})") from None
+        return _check_bytes(task, data, limits, keep_bytes or task.path is None)
     except Refusal as refusal:
         return Refused(task.index, task.name, str(refusal))
     except MemoryError:

@@ -112,6 +112,8 @@ class _Plan:
     early: list[tuple[int, Outcome]] = field(default_factory=list)  # refused before any check
     originals: dict[int, str] = field(default_factory=dict)  # task index → name kept for display
     sources: dict[int, Source] = field(default_factory=dict)  # task index → where its bytes live
+    members: dict[int, tuple[str, str]] = field(default_factory=dict)  # task index → (archive path, entry)
+    archives: dict[str, zipfile.ZipFile] = field(default_factory=dict)  # opened to store entries
     spooled: list[str] = field(default_factory=list)  # temporary files to remove at the end
     archive_names: list[str] = field(default_factory=list)
 
@@ -161,6 +163,8 @@ def ingest(
     finally:
         if not committed and stored:
             remove_stored_files(stored)
+        for archive in plan.archives.values():
+            archive.close()
         for path in plan.spooled:
             Path(path).unlink(missing_ok=True)
         report.seconds = time.perf_counter() - started
@@ -192,7 +196,12 @@ def _plan(sources: Iterable[Source], limits: Limits) -> _Plan:
             refuse(source.name, "skipped: operating-system metadata, not a picture")
             continue
         if source.name.lower().endswith(".zip"):
-            if not is_zip(source.head()):
+            try:
+                head = source.head()
+            except OSError as exc:
+                refuse(source.name, f"could not be read ({exc.strerror or exc})")
+                continue
+            if not is_zip(head):
                 refuse(source.name, "not a valid zip archive")
                 continue
             path = source.path
@@ -209,6 +218,7 @@ def _plan(sources: Iterable[Source], limits: Limits) -> _Plan:
                     continue
                 plan.tasks.append(Task(index, entry.display, path=path, member=entry.member))
                 plan.originals[index] = entry.member
+                plan.members[index] = (path, entry.member)
                 index += 1
             continue
         plan.tasks.append(Task(index, source.name, path=source.path, data=None if source.path else source.data))
@@ -288,15 +298,21 @@ def _store(project: Project, plan: _Plan, result: Checked, stored: list[str]) ->
     )
     source = plan.sources.get(result.index)
     opened = None
-    if result.data is not None:
-        content = ContentFile(result.data)
-    elif source is not None and source.upload is not None:
-        content = source.upload
-        content.seek(0)
-    else:
-        content = opened = File(open(source.path, "rb"))  # noqa: SIM115 - closed below
     saved: list[str] = []
     try:
+        if result.data is not None:
+            content = ContentFile(result.data)
+        elif result.index in plan.members:
+            path, member = plan.members[result.index]
+            if path not in plan.archives:
+                plan.archives[path] = zipfile.ZipFile(path)
+            with plan.archives[path].open(member) as handle:
+                content = ContentFile(handle.read())
+        elif source is not None and source.upload is not None:
+            content = source.upload
+            content.seek(0)
+        else:
+            content = opened = File(open(source.path, "rb"))  # noqa: SIM115 - closed below
         image.file.save(f"image.{result.ext}", content, save=False)
         saved.append(image.file.name)
         image.thumbnail.save("thumb.jpg", ContentFile(result.thumbnail), save=False)

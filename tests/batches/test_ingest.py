@@ -380,3 +380,14 @@ def test_a_folder_on_disk_is_read_from_its_paths(manager, project, tmp_path):
     assert report.batch.name == "Folder"
     assert report.batch.image_count == 2
     assert (tmp_path / "a.jpg").exists()  # the source is copied, never moved away
+
+
+def test_a_source_that_cannot_be_read_is_refused_with_the_reason(manager, project, tmp_path):
+    (tmp_path / "ok.jpg").write_bytes(samples.jpeg())
+    sources = [Source.from_path(tmp_path / "gone.jpg"), Source.from_path(tmp_path / "gone.zip")]
+    report = ingest(actor=manager, project=project, sources=[*sources, Source.from_path(tmp_path / "ok.jpg")])
+    assert reasons(report) == {
+        "gone.jpg": "could not be read (No such file or directory)",
+        "gone.zip": "could not be read (No such file or directory)",
+    }
+    assert report.batch.image_count == 1

@@ -29,6 +29,9 @@
     }
   });
 
+  var current = document.querySelector("#strip a[aria-current=true]");
+  if (current) current.scrollIntoView({ block: "nearest" });
+
   var form = document.getElementById("approve-form");
   var dialog = document.getElementById("approve-dialog");
   if (form && dialog && dialog.showModal) {

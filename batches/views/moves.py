@@ -156,10 +156,9 @@ def check_may(user, project: Project, batch: Batch, action: str) -> None:
         )
     if action not in {item.action for item in moves_for(user, project, batch)}:
         needed = {"manage_project": "a manager", "review_project": "a reviewer"}.get(move.permission, "an annotator")
+        verb = {"reset": "reset", "delete": "delete"}.get(action, move.label.lower())
         raise WorkflowError(
-            f"Only {needed} of this project can {move.label.lower()} a batch.",
-            kind=WorkflowError.FORBIDDEN,
-            batch=batch,
+            f"Only {needed} of this project can {verb} a batch.", kind=WorkflowError.FORBIDDEN, batch=batch
         )
 
 

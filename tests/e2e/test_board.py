@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from batches import workflow
 from batches.models import Annotation, Batch
+from batches.views.board import COLUMN_PAGE
 from tests.e2e.board_helpers import (
     card,
     column,
@@ -168,6 +169,26 @@ def test_escape_closes_a_dialog_the_card_snaps_back_and_focus_returns_to_it(
     assert Batch.objects.get(pk=batch.pk).status == Status.ANNOTATING
 
 
+def test_dragging_within_a_column_reorders_it_and_the_order_stays_after_a_reload(
+    board_page, live_server, project, manager
+):
+    page = board_page
+    first, second, third = (make_batch(project, manager, images=2, name=f"Order {i}") for i in (1, 2, 3))
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+    ids = column(page, "unassigned").locator(".card")
+    expect(ids.first).to_have_attribute("data-batch-id", str(third.pk))  # newest first
+
+    drag(page, card(page, first), column(page, "unassigned").locator(".column-cards"))
+
+    order = [str(b.pk) for b in (first, third, second)]
+    expect(card(page, first)).not_to_have_attribute("data-version", str(first.version))  # the server answered
+    assert [ids.nth(i).get_attribute("data-batch-id") for i in range(3)] == order
+    page.reload()
+    expect(ids.first).to_have_attribute("data-batch-id", order[0])
+    assert [ids.nth(i).get_attribute("data-batch-id") for i in range(3)] == order
+
+
 def test_a_refused_drag_snaps_back_and_says_why(board_page, live_server, project, annotator, demo):
     page = board_page
     batch = demo["review"]
@@ -279,6 +300,21 @@ def test_the_whole_workflow_with_the_keyboard_alone(board_page, live_server, pro
     page.keyboard.press("Enter")
     expect(card(page, batch)).to_have_count(0)
     assert not Batch.objects.filter(pk=batch.pk).exists()
+
+
+def test_a_long_column_loads_more_cards_as_it_scrolls(board_page, live_server, project, manager):
+    page = board_page
+    for i in range(COLUMN_PAGE + 5):
+        make_batch(project, manager, images=1, name=f"Scroll {i:02d}")
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+    cards = column(page, "unassigned").locator(".card")
+    expect(cards).to_have_count(COLUMN_PAGE)
+
+    column(page, "unassigned").locator(".load-more").scroll_into_view_if_needed()
+
+    expect(cards).to_have_count(COLUMN_PAGE + 5)
+    expect(column(page, "unassigned").locator(".load-more")).to_have_count(0)
 
 
 def test_the_filter_narrows_the_board_as_one_types(board_page, live_server, project, manager, demo):

@@ -33,6 +33,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -130,11 +131,11 @@ class ImageRow:
     height: int
     original_name: str
 
-    @property
+    @cached_property
     def stem(self) -> str:
         return archive_stem(self.pk, self.original_name)
 
-    @property
+    @cached_property
     def file_name(self) -> str:
         return self.stem + image_extension(self.file)
 
@@ -260,8 +261,8 @@ class Export:
         writer = formats.WRITERS[self.options.format](self)
         return _coalesce(writer.archive())
 
-    def read_file(self, name: str) -> Iterator[bytes] | None:
-        """A stored image file as a stream of pieces, or None (noted in the tally) when it is missing."""
+    def read_file(self, name: str) -> tuple[Iterator[bytes], int | None] | None:
+        """A stored image file as a stream of pieces and its size, or None (noted in the tally) when missing."""
         try:
             handle = default_storage.open(name, "rb")
         except (FileNotFoundError, OSError):
@@ -270,7 +271,11 @@ class Export:
                 self.tally.missing.append(name)
             return None
         self.tally.files += 1
-        return _read_and_close(handle)
+        try:
+            size = handle.size
+        except (AttributeError, OSError):
+            size = None
+        return _read_and_close(handle), size
 
 
 def _read_and_close(handle) -> Iterator[bytes]:
@@ -306,9 +311,11 @@ class ArchiveWriter:
 
     def add_image(self, folder: str, image: ImageRow) -> Iterator[bytes]:
         """Copy one image file in (stored as is: JPEG and PNG do not compress further)."""
-        pieces = self.export.read_file(image.file)
-        if pieces is not None:
-            self.zip.add(pieces, f"{folder}{image.file_name}", compress_type=ZIP_STORED)
+        opened = self.export.read_file(image.file)
+        if opened is not None:
+            pieces, size = opened
+            # A known size spares the entry zip64 fields, which some old unzip tools cannot read.
+            self.zip.add(pieces, f"{folder}{image.file_name}", size=size, compress_type=ZIP_STORED)
             # One open file at a time: write this entry before opening the next.
             yield from self.zip.all_files()
 

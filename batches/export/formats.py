@@ -21,8 +21,9 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _px(value: float) -> float:
-    return round(value, 2)
+def _n(value: float) -> str:
+    """A pixel coordinate as a JSON number, to 1/100 pixel."""
+    return f"{value:.2f}"
 
 
 class CocoWriter(ArchiveWriter):
@@ -80,19 +81,13 @@ class CocoWriter(ArchiveWriter):
                 kept = boxes_inside(image, boxes)
                 export.count(subset, len(kept))
                 for box, (x0, y0, x1, y1) in kept:
-                    w, h = x1 - x0, y1 - y0
+                    # Numbers only, so formatted directly: json.dumps per box was a third of the time.
+                    a, b, c, d, area = _n(x0), _n(y0), _n(x1 - x0), _n(y1 - y0), _n((x1 - x0) * (y1 - y0))
+                    r, t = _n(x1), _n(y1)
                     entries.append(
-                        json_text(
-                            {
-                                "id": box.pk,
-                                "image_id": image.pk,
-                                "category_id": box.class_id,
-                                "bbox": [_px(x0), _px(y0), _px(w), _px(h)],
-                                "area": _px(w * h),
-                                "iscrowd": 0,
-                                "segmentation": [[_px(v) for v in (x0, y0, x1, y0, x1, y1, x0, y1)]],
-                            }
-                        )
+                        f'{{"id":{box.pk},"image_id":{image.pk},"category_id":{box.class_id},'
+                        f'"bbox":[{a},{b},{c},{d}],"area":{area},"iscrowd":0,'
+                        f'"segmentation":[[{a},{b},{r},{b},{r},{t},{a},{t}]]}}'
                     )
             if entries:
                 yield (separator + ",".join(entries)).encode()

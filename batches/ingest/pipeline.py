@@ -142,10 +142,11 @@ def ingest(
         workers = getattr(settings, "INGEST_WORKERS", 1)
 
     report = IngestReport()
-    plan = _plan(sources, limits)
+    plan = _Plan()
     stored: list[str] = []
     committed = False
     try:
+        _plan(plan, sources, limits)
         ordered: list[tuple[int, Outcome]] = list(plan.early)
         rows = _check_and_store(project, plan, limits, workers, progress, ordered, stored)
         ordered.sort(key=lambda pair: pair[0])
@@ -179,8 +180,8 @@ def ingest(
         )
 
 
-def _plan(sources: Iterable[Source], limits: Limits) -> _Plan:
-    plan = _Plan()
+def _plan(plan: _Plan, sources: Iterable[Source], limits: Limits) -> None:
+    """Sort the sources into tasks to check, and what is refused before any decoding."""
     index = 0
 
     def refuse(display: str, reason: str) -> None:
@@ -225,7 +226,6 @@ def _plan(sources: Iterable[Source], limits: Limits) -> _Plan:
         plan.originals[index] = source.name
         plan.sources[index] = source
         index += 1
-    return plan
 
 
 def _spool(data: bytes, plan: _Plan) -> str:

@@ -6,11 +6,17 @@
   var app = document.getElementById("board-app");
   if (!app || !window.htmx) return;
 
+  // When htmx swaps a card it copies the old element's settle attributes onto the new one; SortableJS
+  // leaves a (often empty) style attribute on dragged cards, and copying it trips the CSP (no inline
+  // styles). Classes and sizes still settle.
+  htmx.config.attributesToSettle = ["class", "width", "height"];
+
   var state = {
     dragging: false,
     polling: false,
     lastCheck: Date.now(),
     refreshWanted: false,
+    failing: false,
   };
 
   function byId(id) { return document.getElementById(id); }
@@ -270,21 +276,32 @@
     }
   });
 
-  // Anything unexpected (a 5xx, the network): say so and show the board as the server has it.
-  function failed(event) {
-    var config = event.detail && event.detail.requestConfig;
-    var wasRefresh = config && config.path && config.path.indexOf(app.dataset.versionUrl) === 0;
-    if (window.BinaBoard && window.BinaBoard.showToast) {
-      window.BinaBoard.showToast("The server did not answer as expected; the board was reloaded.", "error");
-    }
-    state.polling = false;
-    if (!wasRefresh) refresh();
+  // Anything unexpected (a 5xx, the network): say so once and show the board as the server has it.
+  // Polls keep failing quietly after the first message, until one gets through again.
+  function say(text) {
+    if (window.BinaBoard && window.BinaBoard.showToast) window.BinaBoard.showToast(text, "error");
   }
-  document.body.addEventListener("htmx:responseError", failed);
-  document.body.addEventListener("htmx:sendError", function () {
-    if (window.BinaBoard && window.BinaBoard.showToast) {
-      window.BinaBoard.showToast("Could not reach the server. Check the connection; the board retries by itself.", "error");
+  function isPoll(event) {
+    var config = event.detail && event.detail.requestConfig;
+    return !!(config && config.path && config.path.indexOf(app.dataset.versionUrl) === 0);
+  }
+  document.body.addEventListener("htmx:responseError", function (event) {
+    state.polling = false;
+    if (isPoll(event)) {
+      if (!state.failing) say("The board could not be refreshed; it keeps trying.");
+      state.failing = true;
+      return;
     }
+    say("The server did not answer as expected; the board was reloaded.");
+    refresh();
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    state.polling = false;
+    if (!state.failing) say("Could not reach the server. Check the connection; the board keeps trying.");
+    state.failing = true;
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail && event.detail.successful) state.failing = false;
   });
 
   htmx.onLoad(function (element) {

@@ -8,7 +8,7 @@ another (the first four per card), and the header counts from one grouped query.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -17,6 +17,7 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -50,6 +51,7 @@ class MenuItem:
     label: str
     dialog: bool  # needs input or a confirmation first
     danger: bool = False
+    url: str = ""  # the dialog's, for moves that have one
 
 
 @dataclass
@@ -178,15 +180,38 @@ def thumbnails_for(batch_ids: list[int]) -> dict[int, list[int]]:
     return thumbs
 
 
+class CardUrls:
+    """Each link of a card, reversed once per page and filled in per card: a board shows hundreds."""
+
+    PK = "2147483646"
+    ACTION = "ACTION"
+
+    def __init__(self, project: Project):
+        self.detail = reverse("batch_detail", args=[project.pk, self.PK])
+        self.move = reverse("batch_move", args=[project.pk, self.PK])
+        self.dialog = reverse("batch_move_dialog", args=[project.pk, self.PK, self.ACTION])
+        self.thumbnail = reverse("image_thumbnail", args=[self.PK])
+
+    def fill(self, pattern: str, pk: int, action: str = "") -> str:
+        return pattern.replace(self.PK, str(pk)).replace(self.ACTION, action)
+
+
 def prepare_cards(cards: list[Batch], user, project: Project) -> None:
-    """Everything a card shows beyond its row: thumbnails (one query for all), age, the user's moves."""
+    """Everything a card shows beyond its row: thumbnails (one query for all), links, age, the user's moves."""
     thumbs = thumbnails_for([card.pk for card in cards])
+    urls = CardUrls(project)
     now = timezone.now()
     for card in cards:
         card.project = project  # already loaded: spares a query per card wherever card.project is read
-        card.thumb_ids = thumbs.get(card.pk, [])
+        card.thumb_urls = [urls.fill(urls.thumbnail, image_id) for image_id in thumbs.get(card.pk, [])]
+        card.detail_url = urls.fill(urls.detail, card.pk)
+        card.move_url = urls.fill(urls.move, card.pk)
         card.age_label = AGE_LABEL[card.status].format(short_age(card.status_changed_at, now))
-        card.menu = moves_for(user, project, card)
+        card.since = timezone.localtime(card.status_changed_at).strftime("%Y-%m-%d %H:%M")
+        card.menu = [
+            replace(item, url=urls.fill(urls.dialog, card.pk, item.action)) if item.dialog else item
+            for item in moves_for(user, project, card)
+        ]
         card.can_annotate = may_annotate(user, project, card)
         card.can_review = may_review(user, project, card)
 

@@ -101,8 +101,10 @@ def _describe(event: BatchEvent | None) -> str:
     return f"{who} ({event.get_action_display()}, {when})"
 
 
-def _require_permission(actor, project: Project, action: str, batch: Batch | None = None) -> set[str]:
-    perms = current_perms(actor, project)
+def _require_permission(
+    actor, project: Project, action: str, batch: Batch | None = None, perms: set[str] | None = None
+) -> set[str]:
+    perms = current_perms(actor, project) if perms is None else perms
     if "view_project" not in perms:
         raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN, batch=batch)
     move = Batch.MOVES[action]
@@ -125,7 +127,7 @@ def _require_permission(actor, project: Project, action: str, batch: Batch | Non
 
 
 def _begin(actor, batch: Batch, action: str) -> Batch:
-    """Re-read and lock the batch; check permission, staleness and the moves table, in that order."""
+    """Re-read and lock the batch; check membership, staleness, permission and the moves table, in that order."""
     try:
         fresh = Batch.objects.select_for_update(of=("self",)).select_related("project").get(pk=batch.pk)
     except Batch.DoesNotExist:
@@ -134,7 +136,11 @@ def _begin(actor, batch: Batch, action: str) -> Batch:
             kind=WorkflowError.STALE,
             batch=batch,
         ) from None
-    _require_permission(actor, fresh.project, action, fresh)
+    perms = current_perms(actor, fresh.project)
+    if "view_project" not in perms:
+        raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN, batch=batch)
+    # Staleness before the move's permission: whoever loses a race is told the batch changed, even when
+    # the winning move (a reset, a reassign) also took away their right to act on it.
     if fresh.version != batch.version or fresh.status != batch.status:
         raise WorkflowError(
             f"“{fresh.name}” has changed since you loaded it: last changed by {_who_changed(fresh.pk)}. "
@@ -142,6 +148,7 @@ def _begin(actor, batch: Batch, action: str) -> Batch:
             kind=WorkflowError.STALE,
             batch=fresh,
         )
+    _require_permission(actor, fresh.project, action, fresh, perms=perms)
     move = Batch.MOVES[action]
     if fresh.status not in move.sources:
         where = " or ".join(Status(s).label for s in move.sources)

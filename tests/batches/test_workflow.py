@@ -729,6 +729,26 @@ def test_acting_on_an_old_copy_is_stale_even_when_the_batch_is_back_in_the_same_
     assert database_state() == before
 
 
+@pytest.mark.parametrize("winning_move", ["reset", "reassign"])
+def test_an_assignee_whose_batch_was_just_taken_away_is_told_it_changed_not_that_they_may_not(
+    project, cast, annotator2, winning_move
+):
+    # The annotator's page still shows the batch as theirs; the manager's move lands first.
+    batch = batch_in(Status.ANNOTATING, project, **cast)
+    if winning_move == "reset":
+        workflow.delete_batch(actor=cast["manager"], batch=batch)
+    else:
+        workflow.reassign(actor=cast["manager"], batch=batch, assignee=annotator2)
+    before = database_state()
+
+    with pytest.raises(WorkflowError) as error:
+        workflow.submit(actor=cast["annotator"], batch=batch)
+
+    assert error.value.kind == WorkflowError.STALE
+    assert "has changed since you loaded it: last changed by manager" in error.value.message
+    assert database_state() == before
+
+
 def test_acting_on_a_deleted_batch_is_stale_and_says_who_deleted_it(project, manager, annotator):
     batch = make_batch(project, manager, images=2, name="Gone")
     other_manager = make_user("olga")

@@ -187,6 +187,7 @@ class CardUrls:
     ACTION = "ACTION"
 
     def __init__(self, project: Project):
+        self.board = reverse("board", args=[project.pk])
         self.detail = reverse("batch_detail", args=[project.pk, self.PK])
         self.move = reverse("batch_move", args=[project.pk, self.PK])
         self.dialog = reverse("batch_move_dialog", args=[project.pk, self.PK, self.ACTION])
@@ -205,6 +206,7 @@ def prepare_cards(cards: list[Batch], user, project: Project) -> None:
         card.project = project  # already loaded: spares a query per card wherever card.project is read
         card.thumb_urls = [urls.fill(urls.thumbnail, image_id) for image_id in thumbs.get(card.pk, [])]
         card.detail_url = urls.fill(urls.detail, card.pk)
+        card.board_url = urls.board
         card.move_url = urls.fill(urls.move, card.pk)
         card.age_label = AGE_LABEL[card.status].format(short_age(card.status_changed_at, now))
         card.since = timezone.localtime(card.status_changed_at).strftime("%Y-%m-%d %H:%M")

@@ -191,6 +191,28 @@ def test_without_javascript_a_move_that_needs_input_leads_to_its_form_on_the_bat
     assert 'id="move"' in page and f"Assign “{batch.name}”" in page and "<dialog" not in page
 
 
+def test_without_javascript_the_board_menu_leads_to_the_form_and_back_to_the_board(client, project, manager, annotator):
+    batch = make_batch(project, manager, images=3)
+    client.force_login(manager)
+    board = client.get(reverse("board", args=[project.pk])).content.decode()
+    href = re.search(r'<a href="([^"]+move=assign[^"]+)"', board).group(1).replace("&amp;", "&")
+
+    form_page = client.get(href).content.decode()
+    assert f'<input type="hidden" name="next" value="{reverse("board", args=[project.pk])}">' in form_page
+    response = client.post(
+        move_url(batch),
+        {
+            **seen(batch),
+            "action": "assign",
+            "dialog": "1",
+            "assignees": [annotator.pk],
+            "next": reverse("board", args=[project.pk]),
+        },
+    )
+
+    assert response["Location"] == reverse("board", args=[project.pk])
+
+
 def test_a_plain_assign_form_with_mistakes_shows_them_on_the_batch_page(client, project, manager, annotator):
     batch = make_batch(project, manager)
     client.force_login(manager)

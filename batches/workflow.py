@@ -638,17 +638,17 @@ def reorder(
         perms = current_perms(actor, fresh.project)
         if "view_project" not in perms:
             raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN, batch=fresh)
-        if not _may_reorder(perms, actor, fresh):
-            raise WorkflowError(
-                f"You may not move batches in {fresh.get_status_display()}: only someone who can work on “{fresh.name}” can.",
-                kind=WorkflowError.FORBIDDEN,
-                batch=fresh,
-            )
         if fresh.version != batch.version or fresh.status != batch.status:
             raise WorkflowError(
                 f"“{fresh.name}” has changed since you loaded it: last changed by {_who_changed(fresh.pk)}. "
                 f"It is now in {fresh.get_status_display()}.",
                 kind=WorkflowError.STALE,
+                batch=fresh,
+            )
+        if not _may_reorder(perms, actor, fresh):
+            raise WorkflowError(
+                f"You may not move batches in {fresh.get_status_display()}: only someone who can work on “{fresh.name}” can.",
+                kind=WorkflowError.FORBIDDEN,
                 batch=fresh,
             )
         # Neighbours count only if they are still in the same column; their positions are read afresh.

@@ -749,6 +749,20 @@ def test_an_assignee_whose_batch_was_just_taken_away_is_told_it_changed_not_that
     assert database_state() == before
 
 
+def test_an_assignee_reordering_a_batch_just_reassigned_away_is_told_it_changed(project, cast, annotator2):
+    batch = batch_in(Status.ANNOTATING, project, **cast)
+    neighbour = batch_in(Status.ANNOTATING, project, **cast)
+    workflow.reassign(actor=cast["manager"], batch=batch, assignee=annotator2)
+    before = database_state()
+
+    with pytest.raises(WorkflowError) as error:
+        workflow.reorder(actor=cast["annotator"], batch=batch, after=neighbour)
+
+    assert error.value.kind == WorkflowError.STALE
+    assert "last changed by manager (reassigned" in error.value.message
+    assert database_state() == before
+
+
 def test_acting_on_a_deleted_batch_is_stale_and_says_who_deleted_it(project, manager, annotator):
     batch = make_batch(project, manager, images=2, name="Gone")
     other_manager = make_user("olga")

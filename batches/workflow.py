@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from guardian.core import ObjectPermissionChecker
 
+from accounts.roles import roles_of
+
 from .models import Annotation, Batch, BatchEvent, Image, Project
 
 log = logging.getLogger("batches.workflow")
@@ -206,9 +208,18 @@ def _event(actor, batch: Batch, action: str, *, from_status: str, to_status: str
     )
 
 
+def _is_annotator(user, project: Project) -> bool:
+    if user is None or not user.is_active:
+        return False
+    if user.is_superuser:
+        # A superuser holds every permission, but works on batches only as a member with the annotator role.
+        return "annotator" in roles_of(project, user)
+    return "annotate_project" in current_perms(user, project)
+
+
 def _check_annotators(project: Project, users: Sequence) -> None:
     for user in users:
-        if user is None or not user.is_active or "annotate_project" not in current_perms(user, project):
+        if not _is_annotator(user, project):
             name = getattr(user, "username", "That user")
             raise WorkflowError(
                 f"{name} is not an annotator of this project; add the annotator role on the Members page first.",

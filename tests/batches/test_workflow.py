@@ -905,6 +905,25 @@ def test_assigning_to_someone_who_is_not_an_annotator_here_is_refused(project, b
     assert database_state() == before
 
 
+def test_assigning_to_a_superuser_who_is_not_an_annotator_here_is_refused(batch, manager, superuser):
+    # A superuser may do everything, but is not a member: the batch would sit with someone outside the team.
+    before = database_state()
+
+    with pytest.raises(WorkflowError) as error:
+        workflow.assign(actor=manager, batch=batch, assignees=[superuser])
+
+    assert error.value.kind == WorkflowError.INVALID
+    assert database_state() == before
+
+
+def test_a_superuser_who_holds_the_annotator_role_may_be_assigned(project, batch, manager, superuser):
+    grant_role(project, superuser, "annotator")
+
+    workflow.assign(actor=manager, batch=batch, assignees=[superuser])
+
+    assert fresh(batch).assignee == superuser
+
+
 def test_one_bad_annotator_among_several_stops_the_whole_split(batch, manager, annotator, outsider):
     before = database_state()
 

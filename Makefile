@@ -49,5 +49,17 @@ lint: setup
 bench: setup
 	$(PY) bench/run_all.py
 
+# Refresh the vendored front-end files from npm (versions pinned here; licences kept beside them).
+SORTABLE_VERSION := 1.15.7
+AXE_VERSION := 4.14.1
+vendor:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent sortablejs@$(SORTABLE_VERSION) axe-core@$(AXE_VERSION) >/dev/null \
+	  && mkdir s a && tar -xzf sortablejs-$(SORTABLE_VERSION).tgz -C s && tar -xzf axe-core-$(AXE_VERSION).tgz -C a \
+	  && cp s/package/Sortable.min.js s/package/LICENSE $(CURDIR)/static/vendor/sortablejs/ \
+	  && echo "sortablejs $(SORTABLE_VERSION) (npm: npm pack sortablejs@$(SORTABLE_VERSION)), MIT" > $(CURDIR)/static/vendor/sortablejs/VERSION \
+	  && cp a/package/axe.min.js a/package/LICENSE a/package/LICENSE-3RD-PARTY.txt $(CURDIR)/tests/e2e/vendor/axe-core/ \
+	  && echo "axe-core $(AXE_VERSION) (npm: npm pack axe-core@$(AXE_VERSION)), MPL-2.0" > $(CURDIR)/tests/e2e/vendor/axe-core/VERSION \
+	  && rm -rf $$tmp && echo "vendored sortablejs $(SORTABLE_VERSION), axe-core $(AXE_VERSION)"
+
 clean:
 	rm -rf $(VENV) db.sqlite3* test*.sqlite3* media staticfiles

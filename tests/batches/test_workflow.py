@@ -181,6 +181,7 @@ def test_assigning_part_by_count_splits_the_remainder_into_a_new_unassigned_batc
 def test_assigning_chosen_images_keeps_exactly_those_and_moves_the_rest_to_a_new_batch(batch, manager, annotator):
     ordered = sorted(image_ids(batch))
     chosen = [ordered[8], ordered[1], ordered[4]]
+    before = last_event_id()
 
     result = workflow.assign(actor=manager, batch=batch, assignees=[annotator], image_ids=chosen)
 
@@ -189,6 +190,8 @@ def test_assigning_chosen_images_keeps_exactly_those_and_moves_the_rest_to_a_new
     assert image_ids(result.remainder) == set(ordered) - set(chosen)
     assert fresh(result.remainder).image_count == 7
     assert fresh(result.remainder).split_from_id == batch.pk
+    event = the_one_new_event(before)
+    assert (event.action, event.actor, event.image_count) == (BatchEvent.Action.ASSIGNED, manager, 3)
 
 
 def test_assigning_all_chosen_images_leaves_no_remainder(batch, manager, annotator):

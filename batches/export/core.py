@@ -4,8 +4,8 @@ The archive is produced piece by piece while it is sent: images are read from th
 chunks of CHUNK_SIZE rows (one query for the image rows, plus one query per chunk for their boxes),
 each label file or JSON fragment is handed to zipstream-ng as soon as it exists, and image files are
 copied from storage in FILE_CHUNK pieces. Nothing holds the whole archive, the whole JSON or all the
-rows; what grows with the dataset is only the zip's central directory (about 100 bytes per entry),
-which every zip writer must keep until the end.
+rows; what grows with the dataset is only the zip's central directory (about 0.1 KB per file in the
+archive, see LeanZipStream), which every zip writer must keep until the end.
 
 Conventions, the same in every format (also written into the archive's README.txt):
 
@@ -187,7 +187,6 @@ class Export:
         self.classes = classes
         self.class_index = {label_class.pk: index for index, label_class in enumerate(classes)}
         self.class_name = {label_class.pk: label_class.name for label_class in classes}
-        self.image_count = sum(batch.image_count for batch in batches)
         self.created = timezone.now()
         self.tally = Tally()
 
@@ -299,12 +298,39 @@ def _coalesce(pieces: Iterable[bytes]) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
+class _CentralRecord:
+    """A finished entry's central-directory record, ready for the archive's footer."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record: bytes):
+        self.record = record
+
+    def _central_directory_header_data(self) -> bytes:
+        return self.record
+
+
+class LeanZipStream(ZipStream):
+    """A ZipStream that keeps ~0.1 KB per written entry for the footer instead of a ~0.5 KB ZipInfo.
+
+    The central directory must wait for the end of the archive, so it is the one thing that grows
+    with the dataset. Once an entry is written its record is final (sizes, CRC, offset are known),
+    so it is kept as bytes. This leans on zipstream-ng's internals (pinned in requirements.txt):
+    the footer only calls `_central_directory_header_data()` on each item of `_filelist`.
+    """
+
+    def _gen_file_entry(self, **kwargs):
+        yield from super()._gen_file_entry(**kwargs)
+        info = self._filelist[-1]
+        self._filelist[-1] = _CentralRecord(info._central_directory_header_data())
+
+
 class ArchiveWriter:
     """Shared plumbing of the three formats: a zip stream drained after every few entries."""
 
     def __init__(self, export: Export):
         self.export = export
-        self.zip = ZipStream(compress_type=ZIP_DEFLATED, compress_level=6)
+        self.zip = LeanZipStream(compress_type=ZIP_DEFLATED, compress_level=6)
 
     def add(self, name: str, data: bytes | str | Iterable[bytes]) -> None:
         self.zip.add(data, name)

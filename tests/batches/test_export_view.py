@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 import zipfile
 
 import pytest
-from django.test import Client
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, Client
 from django.urls import reverse
 
 from batches.export.core import archive_stem
@@ -185,6 +187,23 @@ def test_an_unknown_format_is_refused_on_the_page(dataset, manager):
 
     assert response["Content-Type"].startswith("text/html")
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_under_asgi_the_zip_streams_piece_by_piece_instead_of_being_collected_first(dataset, manager):
+    async def fetch():
+        client = AsyncClient()
+        await client.aforce_login(manager)
+        response = await client.post(url(dataset.project), form_data(dataset, format="voc"))
+        assert response.is_async  # an async iterator: Django's ASGI handler does not list() it
+        return b"".join([piece async for piece in response.streaming_content])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "must consume synchronous iterators" would fail here
+        body = async_to_sync(fetch)()
+
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    assert archive.testzip() is None
+    assert len([n for n in archive.namelist() if n.startswith("Annotations/")]) == len(dataset.images)
 
 
 # --- an empty Dataset column --------------------------------------------------------------------

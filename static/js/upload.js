@@ -112,12 +112,15 @@
     xhr.addEventListener("load", function () {
       setBusy(form, false);
       var type = xhr.getResponseHeader("Content-Type") || "";
-      if (type.indexOf("text/html") !== 0 || !xhr.responseText) {
+      var html = type.indexOf("text/html") === 0 ? xhr.responseText : "";
+      if (!html || html.indexOf("data-upload-area") === -1) {
+        // Not our answer: a proxy's limit, a signed-out session, a server error page.
         box.hidden = true;
-        showError(form, "The server refused the upload (HTTP " + xhr.status + "). Nothing was added; try fewer or smaller files.");
+        showError(form, "The server refused the upload (HTTP " + xhr.status + "). Nothing was added; " +
+          (xhr.status === 403 ? "reload the page and try again." : "try fewer or smaller files."));
         return;
       }
-      swapIn(form, xhr.responseText);
+      swapIn(form, html);
     });
     xhr.addEventListener("error", function () {
       setBusy(form, false);
@@ -128,12 +131,10 @@
   }
 
   function swapIn(form, html) {
-    var area = form.closest("[data-upload-area]");
-    var target = area || form;
-    var content = fragment(html);
-    var fresh = content.querySelector("[data-upload-area]") || content.firstElementChild;
-    target.replaceWith(content);
-    var report = fresh && fresh.querySelector ? fresh.querySelector("[data-upload-report]") : null;
+    var target = form.closest("[data-upload-area]") || form;
+    var fresh = fragment(html).querySelector("[data-upload-area]");
+    target.replaceWith(fresh);
+    var report = fresh.querySelector("[data-upload-report]");
     if (report) {
       report.focus();
       var batchId = report.getAttribute("data-batch-id");
@@ -141,8 +142,11 @@
         document.body.dispatchEvent(new CustomEvent("batches:uploaded", { bubbles: true, detail: { batchId: batchId } }));
       }
     } else {
-      var error = document.querySelector("[data-upload-error]:not([hidden])");
-      if (error) error.focus();
+      var error = fresh.querySelector("[data-upload-error]:not([hidden])");
+      if (error) {
+        error.setAttribute("tabindex", "-1");
+        error.focus();
+      }
     }
   }
 

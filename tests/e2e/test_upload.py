@@ -127,3 +127,14 @@ def test_on_a_phone_the_upload_page_fits_the_screen(page, live_server, project, 
     expect(page.locator("[data-upload-report]")).to_contain_text("Kept 2 images")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "upload-phone-report")
+
+
+def test_too_many_files_are_stopped_before_any_byte_is_sent(page, live_server, project, manager, files, settings):
+    settings.UPLOAD_MAX_FILES = 2
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/upload/")
+    page.locator("#upload-files").set_input_files(files[:3])
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("[data-upload-error]")).to_contain_text("3 files is more than one upload takes (2)")
+    expect(page.locator("[data-upload-progress]")).to_be_hidden()
+    assert not Batch.objects.exists()

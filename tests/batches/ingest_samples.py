@@ -36,6 +36,13 @@ def jpeg(width: int = 64, height: int = 48, seed: int | None = None) -> bytes:
     return encode(picture(width, height, seed), "JPEG", quality=90)
 
 
+def noisy_jpeg(width: int = 200, height: int = 150, seed: int | None = None) -> bytes:
+    """A JPEG that compresses no further (noise), for tests about sizes."""
+    sigma = 40 + (next(_seq) if seed is None else seed) % 50
+    noise = PILImage.effect_noise((width, height), sigma)
+    return encode(PILImage.merge("RGB", [noise, noise.rotate(180), noise]), "JPEG", quality=90)
+
+
 def png(width: int = 64, height: int = 48, seed: int | None = None) -> bytes:
     return encode(picture(width, height, seed), "PNG")
 

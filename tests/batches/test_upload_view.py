@@ -250,3 +250,15 @@ def test_the_query_count_does_not_grow_with_the_number_of_files(manager_client, 
         post(2)
     with django_assert_num_queries(len(small.captured_queries)):
         post(12)
+
+
+def test_an_archive_may_be_larger_than_one_image_but_each_entry_is_held_to_the_image_limit(
+    manager_client, url, project, settings
+):
+    settings.UPLOAD_MAX_FILE_BYTES = 20_000
+    entries = [(f"e{i}.jpg", samples.noisy_jpeg(100, 75)) for i in range(12)] + [("big.jpg", samples.jpeg(1200, 900))]
+    archive = samples.zip_archive(entries)
+    assert len(archive) > 20_000
+    html = manager_client.post(url, {"files": upload_files(("set.zip", archive))}).content.decode()
+    assert Batch.objects.get(project=project).image_count == 12
+    assert "set.zip/big.jpg" in html and "file too large" in html

@@ -21,7 +21,6 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from . import workflow
 from .access import project_perms
 from .models import Annotation, Batch, Image, LabelClass
 from .workflow import WorkflowError
@@ -287,12 +286,4 @@ def flag_image(*, actor, image: Image, flagged: bool, note: str = "") -> Image:
         fresh.review_note = note if flagged else ""
         Image.objects.filter(pk=fresh.pk).update(review_flag=fresh.review_flag, review_note=fresh.review_note)
     fresh.project = image.project
-    return fresh
-
-
-def approve(*, actor, batch: Batch, project=None) -> Batch:
-    """Review → Dataset (workflow.approve), clearing the review flags: once approved nothing needs fixing."""
-    with transaction.atomic():
-        fresh = workflow.approve(actor=actor, batch=batch, project=project)
-        Image.objects.filter(batch=fresh, review_flag=True).update(review_flag=False, review_note="")
     return fresh

@@ -20,7 +20,7 @@ class Project(models.Model):
         default=True, help_text="Submitted batches go to Review; when off they go straight to Dataset."
     )
     allow_self_review = models.BooleanField(
-        default=False, help_text="Let a reviewer approve or reject a batch they annotated themselves."
+        default=False, help_text="Let a reviewer approve a batch they annotated themselves."
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

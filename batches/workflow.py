@@ -450,7 +450,7 @@ def _annotated_by(user, batch: Batch) -> bool:
 
 
 def approve(*, actor, batch: Batch, project: Project | None = None) -> Batch:
-    """Review → Dataset."""
+    """Review → Dataset. The review flags are cleared: once approved, nothing is left to fix."""
     _ensure_same_project(batch, project)
     with transaction.atomic():
         fresh = _begin(actor, batch, "approve")
@@ -461,6 +461,7 @@ def approve(*, actor, batch: Batch, project: Project | None = None) -> Batch:
                 batch=fresh,
             )
         _update(fresh, status=Status.DATASET, position=_top_position())
+        Image.objects.filter(batch=fresh, review_flag=True).update(review_flag=False, review_note="")
         _event(
             actor,
             fresh,

@@ -391,7 +391,7 @@ def review_approve(request, project_pk: int, pk: int):
         context = {"project": batch.project, "batch": batch, "mode": "confirm_approve", "flagged_total": flagged}
         return render(request, "batches/review.html", context)
     try:
-        batch = annotating.approve(actor=request.user, batch=batch, project=batch.project)
+        batch = workflow.approve(actor=request.user, batch=batch, project=batch.project)
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("review", batch.project_id, batch.pk)

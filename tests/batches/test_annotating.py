@@ -379,7 +379,7 @@ def test_approving_moves_the_batch_to_the_dataset_and_clears_the_flags(in_review
     image = images_of(in_review)[0]
     annotating.flag_image(actor=reviewer, image=image, flagged=True, note="fine after all")
 
-    approved = annotating.approve(actor=reviewer, batch=in_review)
+    approved = workflow.approve(actor=reviewer, batch=in_review)
 
     assert approved.status == Status.DATASET
     assert not Image.objects.filter(batch=in_review, review_flag=True).exists()
@@ -391,7 +391,7 @@ def test_a_refused_approval_keeps_the_flags(in_review, reviewer, annotator):
     annotating.flag_image(actor=reviewer, image=image, flagged=True, note="check")
 
     with pytest.raises(WorkflowError):
-        annotating.approve(actor=annotator, batch=in_review)
+        workflow.approve(actor=annotator, batch=in_review)
 
     assert Image.objects.get(pk=image.pk).review_flag
     assert Batch.objects.get(pk=in_review.pk).status == Status.REVIEW

@@ -652,9 +652,9 @@ def test_an_approve_by_drag_costs_the_same_queries_whatever_the_batch_size(
     client = client_for(reviewer)
 
     # session, user, project, permissions (2), the batch as seen; in the move's transaction: savepoint,
-    # the locked row, permissions afresh (2), the self-review check, the compare-and-set, the event,
-    # release; then the answer: column totals, the two columns' cards, their thumbnails
-    with django_assert_num_queries(17):
+    # the locked row, permissions afresh (2), the self-review check, the compare-and-set, clearing the
+    # review flags, the event, release; then the answer: column totals, the two columns' cards, their thumbnails
+    with django_assert_num_queries(18):
         response = drag(client, batch, "dataset")
     assert refreshed(batch).status == Status.DATASET
     assert response.status_code == 200

@@ -209,10 +209,12 @@ class Export:
     # --- reading the database in chunks -----------------------------------------------------------
 
     def image_chunks(self) -> Iterator[list[ImageRow]]:
-        """Every exported image, by id, CHUNK_SIZE at a time: one query for all of them."""
+        """Every exported image, batch by batch, CHUNK_SIZE at a time: one query for all of them."""
         rows = (
             Image.objects.filter(batch_id__in=self.batch_ids, batch__status=Batch.Status.DATASET)
-            .order_by("pk")
+            # The (batch, id) index gives this order as it is: ordering by id alone makes the
+            # database sort every row of the export before it returns the first.
+            .order_by("batch_id", "pk")
             .values_list("pk", "file", "width", "height", "original_name")
         )
         chunk: list[ImageRow] = []
@@ -229,8 +231,12 @@ class Export:
         boxes: dict[int, list[Box]] = defaultdict(list)
         if not images:
             return boxes
+        ids = [image.pk for image in images]
+        # Always CHUNK_SIZE parameters, padded with ids no row has: a split leaves chunks of every
+        # length, and SQLite compiles and caches one statement per length (+10 MB at 20,000 images).
+        ids += range(-1, -1 - (CHUNK_SIZE - len(ids)), -1)
         rows = (
-            Annotation.objects.filter(image_id__in=[image.pk for image in images])
+            Annotation.objects.filter(image_id__in=ids)
             .order_by("image_id", "pk")
             .values_list("pk", "image_id", "label_class_id", "x", "y", "w", "h")
         )

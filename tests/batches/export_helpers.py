@@ -131,7 +131,7 @@ def build_dataset(project: Project, *, manager, annotator, reviewer) -> Dataset:
     pending = workflow.assign(actor=manager, batch=pending, assignees=[annotator]).assigned[0]
     label_pending(pending)
     dataset.review_batch = workflow.submit(actor=annotator, batch=pending)
-    dataset.images = list(Image.objects.filter(batch__in=dataset.batches).order_by("pk"))
+    dataset.images = list(Image.objects.filter(batch__in=dataset.batches).order_by("batch_id", "pk"))
     return dataset
 
 

@@ -128,8 +128,30 @@ def _require_permission(
     return perms
 
 
-def _begin(actor, batch: Batch, action: str) -> Batch:
-    """Re-read and lock the batch; check membership, staleness, permission and the moves table, in that order."""
+def stale_error(fresh: Batch) -> WorkflowError:
+    """The error for a batch that changed since the caller saw it, naming who changed it."""
+    return WorkflowError(
+        f"“{fresh.name}” has changed since you loaded it: last changed by {_who_changed(fresh.pk)}. "
+        f"It is now in {fresh.get_status_display()}.",
+        kind=WorkflowError.STALE,
+        batch=fresh,
+    )
+
+
+def refuse_unless_from(batch: Batch, action: str) -> None:
+    """The allowed-moves table: refuse a move that does not start from the batch's column."""
+    move = Batch.MOVES[action]
+    if batch.status not in move.sources:
+        where = " or ".join(Status(s).label for s in move.sources)
+        raise WorkflowError(
+            f"{move.label} is only possible from {where}; “{batch.name}” is in {batch.get_status_display()}.",
+            kind=WorkflowError.REFUSED,
+            batch=batch,
+        )
+
+
+def _lock(actor, batch: Batch) -> tuple[Batch, set[str]]:
+    """Re-read and lock the batch; check membership, then that it is still as the caller saw it."""
     try:
         fresh = Batch.objects.select_for_update(of=("self",)).select_related("project").get(pk=batch.pk)
     except Batch.DoesNotExist:
@@ -144,21 +166,15 @@ def _begin(actor, batch: Batch, action: str) -> Batch:
     # Staleness before the move's permission: whoever loses a race is told the batch changed, even when
     # the winning move (a reset, a reassign) also took away their right to act on it.
     if fresh.version != batch.version or fresh.status != batch.status:
-        raise WorkflowError(
-            f"“{fresh.name}” has changed since you loaded it: last changed by {_who_changed(fresh.pk)}. "
-            f"It is now in {fresh.get_status_display()}.",
-            kind=WorkflowError.STALE,
-            batch=fresh,
-        )
+        raise stale_error(fresh)
+    return fresh, perms
+
+
+def _begin(actor, batch: Batch, action: str) -> Batch:
+    """Lock and check the batch (_lock), then the move's permission and the moves table."""
+    fresh, perms = _lock(actor, batch)
     _require_permission(actor, fresh.project, action, fresh, perms=perms)
-    move = Batch.MOVES[action]
-    if fresh.status not in move.sources:
-        where = " or ".join(Status(s).label for s in move.sources)
-        raise WorkflowError(
-            f"{move.label} is only possible from {where}; “{fresh.name}” is in {fresh.get_status_display()}.",
-            kind=WorkflowError.REFUSED,
-            batch=fresh,
-        )
+    refuse_unless_from(fresh, action)
     return fresh
 
 
@@ -639,24 +655,7 @@ def reorder(
     """
     _ensure_same_project(batch, project)
     with transaction.atomic():
-        try:
-            fresh = Batch.objects.select_for_update(of=("self",)).select_related("project").get(pk=batch.pk)
-        except Batch.DoesNotExist:
-            raise WorkflowError(
-                f"“{batch.name}” no longer exists: {_who_removed(batch)} removed it.",
-                kind=WorkflowError.STALE,
-                batch=batch,
-            ) from None
-        perms = current_perms(actor, fresh.project)
-        if "view_project" not in perms:
-            raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN, batch=fresh)
-        if fresh.version != batch.version or fresh.status != batch.status:
-            raise WorkflowError(
-                f"“{fresh.name}” has changed since you loaded it: last changed by {_who_changed(fresh.pk)}. "
-                f"It is now in {fresh.get_status_display()}.",
-                kind=WorkflowError.STALE,
-                batch=fresh,
-            )
+        fresh, perms = _lock(actor, batch)
         if not _may_reorder(perms, actor, fresh):
             raise WorkflowError(
                 f"You may not move batches in {fresh.get_status_display()}: only someone who can work on “{fresh.name}” can.",

@@ -102,12 +102,7 @@ def seen_batch(project: Project, pk: int, data) -> Batch:
             batch=batch,
         )
     if int(version) != batch.version or seen_status != batch.status:
-        raise WorkflowError(
-            f"“{batch.name}” has changed since you loaded it: last changed by {workflow._who_changed(batch.pk)}. "
-            f"It is now in {batch.get_status_display()}.",
-            kind=WorkflowError.STALE,
-            batch=batch,
-        )
+        raise workflow.stale_error(batch)
     return batch
 
 
@@ -147,13 +142,7 @@ def action_from(data, batch: Batch, project: Project) -> str:
 def check_may(user, project: Project, batch: Batch, action: str) -> None:
     """Before showing a dialog: would the move be allowed at all? (The workflow checks again on submit.)"""
     move = Batch.MOVES[action]
-    if batch.status not in move.sources:
-        where = " or ".join(Status(s).label for s in move.sources)
-        raise WorkflowError(
-            f"{move.label} is only possible from {where}; “{batch.name}” is in {batch.get_status_display()}.",
-            kind=WorkflowError.REFUSED,
-            batch=batch,
-        )
+    workflow.refuse_unless_from(batch, action)
     if action not in {item.action for item in moves_for(user, project, batch)}:
         needed = {"manage_project": "a manager", "review_project": "a reviewer"}.get(move.permission, "an annotator")
         verb = {"reset": "reset", "delete": "delete"}.get(action, move.label.lower())

@@ -336,7 +336,8 @@ class ArchiveWriter:
 
     def __init__(self, export: Export):
         self.export = export
-        self.zip = LeanZipStream(compress_type=ZIP_DEFLATED, compress_level=6)
+        # zlib's default level; naming one would log a warning for every image stored uncompressed.
+        self.zip = LeanZipStream(compress_type=ZIP_DEFLATED)
 
     def add(self, name: str, data: bytes | str | Iterable[bytes]) -> None:
         self.zip.add(data, name)

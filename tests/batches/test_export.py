@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -127,6 +128,12 @@ def test_image_files_are_copied_byte_for_byte(dataset):
         name = f"images/default/{archive_stem(image.pk, image.original_name)}.jpg"
         with default_storage.open(image.file.name, "rb") as stored:
             assert archive.read(name) == stored.read()
+
+
+def test_exporting_image_files_logs_no_warnings(dataset, caplog):
+    export_zip(dataset.project, format="yolo", include_images=True)
+
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_the_coco_json_is_streamed_in_pieces_not_dumped_whole(dataset):

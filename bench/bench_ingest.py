@@ -123,6 +123,30 @@ def run_floor(files: list[Path], out: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "images": len(files), "baseline_mb": baseline}
 
 
+def _floor_one(job: tuple[str, str]) -> None:
+    from PIL import Image
+
+    path, out = job
+    with Image.open(path) as im:
+        im.draft("RGB", (THUMB, THUMB))
+        im.thumbnail((THUMB, THUMB))
+        im.save(out, "JPEG")
+
+
+def run_floor_pool(files: list[Path], out: Path) -> dict:
+    """The same bare loop spread over a pool: what a pool can reach on this machine right now."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    baseline = rss_mb()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["PIL.Image", "PIL.JpegImagePlugin"])
+    started = time.perf_counter()
+    with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
+        list(pool.map(_floor_one, [(str(path), str(out / path.name)) for path in files], chunksize=8))
+    return {"seconds": time.perf_counter() - started, "images": len(files), "baseline_mb": baseline}
+
+
 def run_pipeline(files: list[Path], how: str, workers: int, media: Path) -> dict:
     """how: "upload" (temporary upload files, moved into storage as the upload view does) or
     "folder" (files on disk, copied into storage as `import_images` does)."""
@@ -177,6 +201,8 @@ def child(mode: str, count: int) -> None:
     try:
         if mode == "floor":
             result = run_floor(files, scratch)
+        elif mode == "floorpool":
+            result = run_floor_pool(files, scratch)
         else:
             how, workers = mode.split("-")
             result = run_pipeline(files, how, int(workers), scratch)
@@ -185,6 +211,32 @@ def child(mode: str, count: int) -> None:
     result["peak_mb"] = peak_mb(resource.RUSAGE_SELF)
     result.setdefault("workers_peak_mb", 0.0)
     print("RESULT " + json.dumps(result), flush=True)
+
+
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def cores_free() -> float:
+    """How many cores the machine gives us right now: the speed-up of a pure-CPU loop on all cores.
+    On a shared machine the pool can never beat this, so it is printed next to the results."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    work = [1_500_000] * (4 * WORKERS)
+    started = time.perf_counter()
+    for n in work:
+        _spin(n)
+    alone = time.perf_counter() - started
+    with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        pool.submit(_spin, 1).result()
+        started = time.perf_counter()
+        list(pool.map(_spin, work))
+        together = time.perf_counter() - started
+    return alone / together
 
 
 def measure(mode: str, count: int, env: dict) -> dict:
@@ -220,25 +272,29 @@ def main() -> None:
     }
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-        modes = ["floor", "upload-1", f"upload-{WORKERS}", "folder-1", f"folder-{WORKERS}"]
+        modes = ["floor", "floorpool", "upload-1", f"upload-{WORKERS}", "folder-1", f"folder-{WORKERS}"]
         best: dict[str, dict] = {}
+        free: list[float] = []
         for repeat in range(REPEATS):
+            free.append(cores_free())
+            print(f"  run {repeat + 1}: cores free: {free[-1]:.2f}", flush=True)
             for mode in modes:
                 result = measure(mode, COUNT, env)
                 print(f"  run {repeat + 1}: {mode:<9} {result['per_second']:7.1f} images/s", flush=True)
                 if mode not in best or result["seconds"] < best[mode]["seconds"]:
                     best[mode] = result
-        small = {mode: measure(mode, SMALL, env) for mode in modes[1:]}
+        pipelines = modes[2:]
+        small = {mode: measure(mode, SMALL, env) for mode in pipelines}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     floor = best["floor"]
     ratio = {mode: best[mode]["per_second"] / floor["per_second"] for mode in modes}
-    peak = max(max(best[mode]["peak_mb"], best[mode]["workers_peak_mb"]) for mode in modes[1:])
+    peak = max(max(best[mode]["peak_mb"], best[mode]["workers_peak_mb"]) for mode in pipelines)
     growth = max(
         max(best[mode]["peak_mb"], best[mode]["workers_peak_mb"])
         - max(small[mode]["peak_mb"], small[mode]["workers_peak_mb"])
-        for mode in modes[1:]
+        for mode in pipelines
     )  # memory held per extra image, if any
     ok = lambda passed: "✅" if passed else "❌"  # noqa: E731
     targets = {
@@ -249,6 +305,7 @@ def main() -> None:
     }
     label = {
         "floor": "floor: bare Pillow loop (open + draft + thumbnail + save), 1 process",
+        "floorpool": f"the same bare loop over a pool of {WORKERS} (what a pool could reach during this run)",
         "upload-1": "upload (temporary files moved into storage), 1 process",
         f"upload-{WORKERS}": f"upload, process pool of {WORKERS}",
         "folder-1": "`import_images` from a folder (files copied into storage), 1 process",
@@ -267,6 +324,9 @@ def main() -> None:
 | --- | ---: | ---: | ---: |
 {rows}
 
+Cores the machine gave during the runs (speed-up of a pure-CPU loop on {WORKERS} processes):
+{", ".join(f"{f:.2f}" for f in free)}; a process pool cannot do better than that.
+
 Full pipeline = read, size limit, format from the bytes, header + pixel limit, SHA-256, EXIF
 orientation, thumbnail (JPEG draft decoding, which also proves the file is whole), duplicate lookup,
 storing file + thumbnail through Django's storage (local disk), one batch and its rows via
@@ -276,7 +336,7 @@ machine is shared, so compare the ratios of one run rather than absolute figures
 | target (upload path) | measured | |
 | --- | --- | --- |
 | one process ≥ 70% of the floor | {ratio["upload-1"]:.0%} | {ok(targets["single"])} |
-| process pool ≥ 1.4× the single-core floor | {ratio[f"upload-{WORKERS}"]:.2f}× | {ok(targets["parallel"])} |
+| process pool ≥ 1.4× the single-core floor | {ratio[f"upload-{WORKERS}"]:.2f}× (the bare loop's own pool: {ratio["floorpool"]:.2f}×) | {ok(targets["parallel"])} |
 | peak memory < 250 MB per process | {peak:.0f} MB | {ok(targets["memory"])} |
 | memory flat: peak at {COUNT} vs {SMALL} images | {growth:+.1f} MB | {ok(targets["flat"])} |
 

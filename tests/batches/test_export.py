@@ -25,12 +25,6 @@ from tests.batches.export_helpers import build_dataset, export_bytes, export_zip
 from tests.factories import make_batch
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The cast's passwords are hashed at full strength otherwise: seconds per test on a shared machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def dataset(project, manager, annotator, reviewer):
     return build_dataset(project, manager=manager, annotator=annotator, reviewer=reviewer)

@@ -15,11 +15,6 @@ from tests.batches.export_helpers import build_dataset, export_bytes
 from tests.factories import make_batch, make_project
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def dataset(project, manager, annotator, reviewer):
     return build_dataset(project, manager=manager, annotator=annotator, reviewer=reviewer)

@@ -17,11 +17,6 @@ from tests.batches.export_helpers import build_dataset
 from tests.factories import make_batch
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def dataset(project, manager, annotator, reviewer):
     return build_dataset(project, manager=manager, annotator=annotator, reviewer=reviewer)

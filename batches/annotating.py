@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from .access import project_perms
 from .models import Annotation, Batch, Image, LabelClass
+from .params import parse_id
 from .workflow import WorkflowError
 
 Status = Batch.Status
@@ -117,10 +118,8 @@ def start_image(batch: Batch, wanted=None, *, for_review: bool = False) -> Image
     the first one not done yet; else the first."""
     images = Image.objects.filter(batch=batch)
     if wanted not in (None, ""):
-        try:
-            image = images.filter(pk=int(wanted)).first()
-        except (TypeError, ValueError, OverflowError):
-            image = None
+        pk = parse_id(wanted)
+        image = images.filter(pk=pk).first() if pk is not None else None
         if image is not None:
             return image
     first = ordered_images(batch).first()
@@ -141,7 +140,10 @@ def flagged_count(batch: Batch) -> int:
 def _number(raw, what: str, where: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         raise WorkflowError(f"{where}: {what} must be a number.", kind=WorkflowError.INVALID)
-    value = float(raw)
+    try:
+        value = float(raw)
+    except OverflowError:  # a JSON integer with hundreds of digits
+        value = math.inf
     if not math.isfinite(value):
         raise WorkflowError(f"{where}: {what} must be a finite number.", kind=WorkflowError.INVALID)
     return value
@@ -162,7 +164,7 @@ def parse_boxes(raw, width: int, height: int) -> list[Box]:
         if not isinstance(item, dict):
             raise WorkflowError(f"{where} is not an object with label_class, x, y, w, h.", kind=WorkflowError.INVALID)
         label = item.get("label_class")
-        if isinstance(label, bool) or not isinstance(label, int):
+        if parse_id(label) is None:
             raise WorkflowError(f"{where}: choose a label class.", kind=WorkflowError.INVALID)
         x, y, w, h = (_number(item.get(k), k, where) for k in ("x", "y", "w", "h"))
         if x < 0 or y < 0:

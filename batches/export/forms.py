@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from ..params import parse_id
 from .core import DEFAULT_SEED, DEFAULT_SPLIT, FORMATS, ExportOptions
 
 
@@ -42,7 +43,7 @@ class ExportForm(forms.Form):
         """The ticked batches as sent (all of them before the first submit), to tick them again."""
         if not self.is_bound:
             return set(self.fields["batches"].initial)
-        return {int(value) for value in self.data.getlist("batches") if str(value).isdigit()}
+        return {pk for pk in map(parse_id, self.data.getlist("batches")) if pk is not None}
 
     def clean(self):
         data = super().clean()

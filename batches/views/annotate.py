@@ -7,7 +7,6 @@ swaps the flag panel), so it works without JavaScript.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from functools import wraps
 
@@ -23,6 +22,7 @@ from django_htmx.http import trigger_client_event
 from .. import annotating, workflow
 from ..access import get_batch_for
 from ..models import Batch, Image
+from ..params import parse_id
 from ..workflow import WorkflowError
 
 STRIP_PAGE = 50
@@ -144,11 +144,7 @@ def _strip_context(batch: Batch, *, mode: str, current_pk: int | None, offset: i
 
 
 def _offset(request, name: str = "offset") -> int | None:
-    try:
-        value = int(request.GET.get(name, ""))
-    except ValueError:
-        return None
-    return max(0, value)
+    return parse_id(request.GET.get(name, ""))
 
 
 def _board_url(batch: Batch) -> str:
@@ -157,8 +153,9 @@ def _board_url(batch: Batch) -> str:
 
 def _posted_version(request, batch: Batch) -> Batch:
     """The batch as the user saw it: its version from the form is the compare-and-set guard."""
-    with contextlib.suppress(ValueError):  # no version: act on the batch as it is now
-        batch.version = int(request.POST.get("version", ""))
+    # A request that does not say which version it saw never acts on the batch as it is now:
+    # version 0 matches no batch, so the move is refused as stale and changes nothing.
+    batch.version = parse_id(request.POST.get("version", "")) or 0
     return batch
 
 
@@ -247,7 +244,7 @@ def _render_strip(request, batch: Batch, *, mode: str):
     context = _strip_context(
         batch,
         mode=mode,
-        current_pk=int(current) if current and current.isdigit() else None,
+        current_pk=parse_id(current),
         offset=_offset(request) or 0,
         end=_offset(request, "end"),
     )

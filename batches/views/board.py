@@ -8,6 +8,7 @@ another (the first four per card), and the header counts from one grouped query.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlencode
@@ -25,6 +26,7 @@ from accounts.roles import users_with_role
 
 from ..access import get_project_for
 from ..models import Batch, Image, Project
+from ..params import parse_id
 
 Status = Batch.Status
 COLUMN_PAGE = 50
@@ -63,7 +65,7 @@ class BoardFilter:
     def from_data(cls, data) -> BoardFilter:
         q = (data.get("q") or "").strip()[:200]
         assignee = (data.get("assignee") or "").strip()
-        if assignee != "me" and not assignee.isdigit():
+        if assignee != "me" and parse_id(assignee) is None:
             assignee = ""
         return cls(q=q, assignee=assignee)
 
@@ -225,9 +227,13 @@ def encode_cursor(batch: Batch) -> str:
 def decode_cursor(raw: str | None) -> tuple[float, int] | None:
     try:
         position, pk = (raw or "").rsplit("_", 1)
-        return float(position), int(pk)
+        position = float(position)
     except ValueError:
         return None
+    pk = parse_id(pk)
+    if pk is None or not math.isfinite(position):
+        return None
+    return position, pk
 
 
 def board_batches(project: Project, user, board_filter: BoardFilter) -> QuerySet:
@@ -307,8 +313,8 @@ def parse_shown(raw: str | None) -> dict[str, int]:
     shown = {}
     for part in (raw or "").split(",")[:4]:
         status, _, count = part.partition(":")
-        if status in Status.values and count.isdigit():
-            shown[status] = int(count)
+        if status in Status.values and parse_id(count) is not None:
+            shown[status] = parse_id(count)
     return shown
 
 

@@ -24,6 +24,7 @@ from .. import workflow
 from ..access import get_project_for
 from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm
 from ..models import Annotation, Batch, Project
+from ..params import parse_id
 from ..workflow import WorkflowError
 from .board import BoardFilter, board_token, build_columns, moves_for
 
@@ -95,13 +96,13 @@ def seen_batch(project: Project, pk: int, data) -> Batch:
             kind=WorkflowError.STALE,
         )
     version, seen_status = data.get("version", ""), data.get("from", "")
-    if not version.isdigit() or seen_status not in Status.values:
+    if parse_id(version) is None or seen_status not in Status.values:
         raise WorkflowError(
             "This request did not say which version of the batch you saw; reload the board and try again.",
             kind=WorkflowError.INVALID,
             batch=batch,
         )
-    if int(version) != batch.version or seen_status != batch.status:
+    if parse_id(version) != batch.version or seen_status != batch.status:
         raise workflow.stale_error(batch)
     return batch
 
@@ -263,7 +264,8 @@ def do_merge(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
 def do_reorder(request, project: Project, batch: Batch, data) -> Outcome:
     def neighbour(name: str) -> Batch | None:
         value = data.get(name, "")
-        return Batch(pk=int(value)) if value.isdigit() else None
+        pk = parse_id(value)
+        return Batch(pk=pk) if pk is not None else None
 
     workflow.reorder(
         actor=request.user, batch=batch, before=neighbour("before"), after=neighbour("after"), project=project

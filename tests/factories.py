@@ -88,3 +88,17 @@ def annotate(image: Image, label_class: LabelClass, author=None, box=(1, 1, 10, 
 
         Batch.objects.filter(pk=image.batch_id).update(done_count=F("done_count") + 1)
     return annotation
+
+
+def batch_in(status: str, project, *, manager, annotator=None, reviewer=None, images: int = 10, name=None) -> Batch:
+    """A new batch moved through the workflow (never written directly) into `status`."""
+    batch = make_batch(project, manager, images=images, name=name)
+    if status == Batch.Status.UNASSIGNED:
+        return batch
+    batch = workflow.assign(actor=manager, batch=batch, assignees=[annotator]).assigned[0]
+    if status == Batch.Status.ANNOTATING:
+        return batch
+    batch = workflow.submit(actor=manager, batch=batch)
+    if status == Batch.Status.REVIEW or batch.status == status:
+        return batch
+    return workflow.approve(actor=reviewer, batch=batch)

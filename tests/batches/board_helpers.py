@@ -6,26 +6,11 @@ import json
 
 from django.test import Client
 
-from batches import workflow
 from batches.models import Batch
-from tests.factories import make_batch
+from tests.factories import batch_in  # noqa: F401  (re-exported: the tests import it from here)
 
 Status = Batch.Status
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def batch_in(status: str, project, *, manager, annotator=None, reviewer=None, images: int = 10, name=None) -> Batch:
-    """A new batch moved through the workflow (never written directly) into `status`."""
-    batch = make_batch(project, manager, images=images, name=name)
-    if status == Status.UNASSIGNED:
-        return batch
-    batch = workflow.assign(actor=manager, batch=batch, assignees=[annotator]).assigned[0]
-    if status == Status.ANNOTATING:
-        return batch
-    batch = workflow.submit(actor=manager, batch=batch)
-    if status == Status.REVIEW or batch.status == status:
-        return batch
-    return workflow.approve(actor=reviewer, batch=batch)
 
 
 def client_for(user) -> Client:

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from batches import workflow
 from batches.models import Annotation, Batch, BatchEvent, Image
-from tests.factories import annotate, make_batch
+from tests.factories import annotate, batch_in  # noqa: F401  (batch_in re-exported: the tests import it from here)
 
 Status = Batch.Status
-
-
-def batch_in(status: str, project, *, manager, annotator, reviewer=None, images: int = 10, name=None) -> Batch:
-    """A new batch moved through the workflow (never written directly) into `status`."""
-    batch = make_batch(project, manager, images=images, name=name)
-    if status == Status.UNASSIGNED:
-        return batch
-    batch = workflow.assign(actor=manager, batch=batch, assignees=[annotator]).assigned[0]
-    if status == Status.ANNOTATING:
-        return batch
-    batch = workflow.submit(actor=manager, batch=batch)
-    if status == Status.REVIEW or batch.status == status:
-        return batch
-    return workflow.approve(actor=reviewer, batch=batch)
 
 
 def annotate_some(batch: Batch, author, n: int) -> list[Annotation]:

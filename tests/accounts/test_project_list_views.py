@@ -74,3 +74,22 @@ def test_it_costs_the_same_number_of_queries_whatever_the_number_of_projects(
 def test_anonymous_visitors_are_sent_to_login(client):
     response = client.get(URL)
     assert response.url.startswith(reverse("login"))
+
+
+def test_an_annotator_who_sees_only_their_batches_gets_only_their_batches_counted(
+    client, project, manager, annotator, annotator2
+):
+    project.annotator_visibility = "assigned"
+    project.save()
+    mine, theirs = make_batch(project, manager, images=7), make_batch(project, manager, images=3)
+    make_batch(project, manager, images=5)
+    workflow.assign(actor=manager, batch=mine, assignees=[annotator])
+    workflow.assign(actor=manager, batch=theirs, assignees=[annotator2])
+
+    def counts(user):
+        client.force_login(user)
+        [summary] = client.get(URL).context["summaries"]
+        return {column.status: (column.batches, column.images) for column in summary.columns}
+
+    assert counts(annotator) == {"unassigned": (0, 0), "annotating": (1, 7), "review": (0, 0), "dataset": (0, 0)}
+    assert counts(manager) == {"unassigned": (1, 5), "annotating": (2, 10), "review": (0, 0), "dataset": (0, 0)}

@@ -163,6 +163,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Who may create projects: "staff" (staff users and holders of the accounts.create_project permission,
+# which operators grant in the admin), "permission" (holders only) or "everyone"; superusers always may.
+PROJECT_CREATORS = os.environ.get("PROJECT_CREATORS", "staff").strip().lower()
+if PROJECT_CREATORS not in {"staff", "permission", "everyone"}:
+    raise ImproperlyConfigured(f"PROJECT_CREATORS={PROJECT_CREATORS!r}: use staff, permission or everyone.")
+
 # Sign-in throttling (django-axes, accounts/signin.py), on the app's login and the admin's: a username on
 # one address is paused after LOGIN_FAILURE_LIMIT failures, a whole address after
 # LOGIN_FAILURE_LIMIT_PER_IP, for LOGIN_COOLOFF_MINUTES after the last failure.

@@ -49,12 +49,20 @@ def test_a_superuser_sees_every_project(client, project, superuser):
     assert b"Superuser" in response.content
 
 
-def test_an_outsider_sees_the_empty_state_with_a_create_button(client, project, outsider):
+def test_an_outsider_sees_the_empty_state_without_a_create_button(client, project, outsider):
     client.force_login(outsider)
     response = client.get(URL)
     assert response.context["summaries"] == []
     assert "You're not in any project yet" in response.content.decode()
-    assert reverse("project_create").encode() in response.content
+    assert reverse("project_create").encode() not in response.content
+
+
+@pytest.mark.parametrize("staff", [True, False])
+def test_new_project_shows_for_those_who_may_create_projects(client, project, manager, staff):
+    manager.is_staff = staff
+    manager.save()
+    client.force_login(manager)
+    assert (reverse("project_create").encode() in client.get(URL).content) is staff
 
 
 def test_it_costs_the_same_number_of_queries_whatever_the_number_of_projects(
@@ -65,8 +73,9 @@ def test_it_costs_the_same_number_of_queries_whatever_the_number_of_projects(
         grant_role(other, manager, "manager")
         make_batch(other, manager, images=2)
     client.force_login(manager)
-    # session, user, projects, the user's roles in them, one grouped query of column totals
-    with django_assert_num_queries(5):
+    # session, user, projects, the user's roles in them, one grouped query of column totals, and whether
+    # they may create projects (their own and their groups' site permissions)
+    with django_assert_num_queries(7):
         response = client.get(URL)
     assert len(response.context["summaries"]) == 7
 

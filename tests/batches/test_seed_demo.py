@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 
+from accounts.membership import may_create_projects
+
 pytestmark = pytest.mark.django_db
 
 
@@ -24,3 +26,9 @@ def test_every_printed_password_signs_in_and_passes_the_password_rules(printed):
     for username, password in printed.items():
         assert users[username].check_password(password)
         validate_password(password, users[username])
+
+
+def test_the_demo_manager_may_create_projects_and_the_annotator_may_not(printed, settings):
+    settings.PROJECT_CREATORS = "permission"
+    users = get_user_model().objects.in_bulk(["manager", "annotator"], field_name="username")
+    assert may_create_projects(users["manager"]) and not may_create_projects(users["annotator"])

@@ -11,6 +11,7 @@ import random
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
@@ -113,6 +114,9 @@ class Command(BaseCommand):
                 passwords[username] = password
             project = Project.objects.create(
                 name="Street scenes", description="Cars, people and bikes in city streets.", created_by=users["manager"]
+            )
+            users["manager"].user_permissions.add(
+                Permission.objects.get_by_natural_key("create_project", "accounts", "user")
             )
             grant_role(project, users["manager"], "manager")
             grant_role(project, users["annotator"], "annotator")

@@ -6,6 +6,8 @@ without manage_project who tries a change gets 403.
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -37,6 +39,9 @@ from .overview import project_summaries
 from .roles import members_with_roles, roles_of
 
 MANAGE = "manage_project"
+# Adding a member answers after at least this long whatever happened, so the delay does not tell
+# what the words do not (adding an account costs a few more queries than finding none).
+MEMBER_ADD_SECONDS = 0.1
 
 
 # --- projects ---------------------------------------------------------------------------------------
@@ -116,7 +121,9 @@ def _add_member(request, pk: int):
     if not form.is_valid():
         return _members_page(request, project, add_form=form)
     who, roles = form.cleaned_data["who"], form.cleaned_data["roles"]
+    started = time.monotonic()
     add_member_by_name(project=project, who=who, roles=roles)
+    time.sleep(max(0.0, MEMBER_ADD_SECONDS - (time.monotonic() - started)))
     # The same answer whether the account exists, is deactivated or may not be added (see add_member_by_name).
     text = ngettext(
         "If an account with the name or address “%(who)s” exists, it now has the role %(roles)s in this project.",

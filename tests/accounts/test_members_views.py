@@ -1,11 +1,13 @@
 """The Members page: every member sees who is in; managers add, change roles and remove."""
 
 import json
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from accounts import views
 from accounts.roles import grant_role, members_with_roles, roles_of
 from tests.factories import make_batch, make_user
 
@@ -156,6 +158,18 @@ def test_no_account_that_may_not_be_added_is_told_apart_from_one_that_exists(
     assert refused_said == [answer(who)]
     assert said(client, url) == [answer("alice")]
     assert {user.username for user, _ in members_with_roles(project)} == members_before | {"alice"}
+
+
+def test_the_answer_takes_as_long_whether_or_not_the_account_exists(client, add_url, manager, monkeypatch):
+    monkeypatch.setattr(views, "MEMBER_ADD_SECONDS", 0.3)
+    make_user("alice")
+    client.force_login(manager)
+    durations = {}
+    for who in ("alice", "nobody"):
+        started = time.monotonic()
+        client.post(add_url, {"who": who, "roles": ["annotator"]})
+        durations[who] = time.monotonic() - started
+    assert min(durations.values()) >= 0.3
 
 
 def test_a_superuser_already_in_the_project_may_be_given_more_roles(client, project, add_url, manager, superuser):

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import users_with_role
 
-from ..access import get_project_for
+from ..access import get_project_for, project_perms
 from ..models import Batch, Image, Project
 from ..params import parse_id
 
@@ -237,7 +237,7 @@ def decode_cursor(raw: str | None) -> tuple[float, int] | None:
 
 
 def board_batches(project: Project, user, board_filter: BoardFilter) -> QuerySet:
-    return board_filter.apply(Batch.objects.filter(project=project), user)
+    return board_filter.apply(Batch.objects.visible_to(user, project_perms(user, project), project), user)
 
 
 def build_columns(
@@ -298,10 +298,10 @@ def column_page(project: Project, user, board_filter: BoardFilter, status: str, 
     return Column(status=status, cards=cards, cursor=encode_cursor(cards[-1]) if more else "")
 
 
-def board_token(project: Project) -> str:
-    """A fingerprint of every batch of the project in one aggregate query: any move, split, merge,
-    delete or annotation progress changes it."""
-    row = Batch.objects.filter(project=project).aggregate(
+def board_token(project: Project, user) -> str:
+    """A fingerprint of every batch of the project this person sees, in one aggregate query: any move,
+    split, merge, delete or annotation progress changes it."""
+    row = Batch.objects.visible_to(user, project_perms(user, project), project).aggregate(
         n=Count("id"), versions=Sum("version"), done=Sum("done_count"), latest=Max("updated_at")
     )
     raw = f"{row['n']}:{row['versions']}:{row['done']}:{row['latest'].isoformat() if row['latest'] else ''}"
@@ -331,7 +331,7 @@ def board(request, project_pk: int):
     project = get_project_for(request.user, project_pk)
     board_filter = BoardFilter.from_data(request.GET)
     columns = build_columns(project, request.user, board_filter)
-    context = board_context(request, project, board_filter, columns, token=board_token(project))
+    context = board_context(request, project, board_filter, columns, token=board_token(project, request.user))
     if request.htmx and not request.htmx.history_restore_request:
         # The filter form: swap the columns in place.
         return render(request, "batches/board.html#columns_oob", {**context, "oob": True})
@@ -359,7 +359,7 @@ def board_column(request, project_pk: int, status: str):
 def board_version(request, project_pk: int):
     """The live check: 204 without rendering anything when the client's token is current."""
     project = get_project_for(request.user, project_pk)
-    token = board_token(project)
+    token = board_token(project, request.user)
     if request.GET.get("token") == token:
         return HttpResponse(status=204)
     board_filter = BoardFilter.from_data(request.GET)

@@ -19,6 +19,24 @@ from django.db.models import Sum
 from django.shortcuts import render
 
 ADDRESS = "ip_address"
+USERNAME_KEPT = 150  # Django's longest username; axes stores at most 255 characters
+# What axes stores of a failed attempt besides the username and address, straight from the request.
+RECORDED_HEADERS = ("axes_user_agent", "axes_http_accept", "axes_path_info")
+
+
+def _printable(text: str) -> str:
+    # PostgreSQL refuses NUL in text: a header carrying one must not turn a wrong password into a 500.
+    return text.replace("\x00", "")
+
+
+def attempted_username(request, credentials: dict | None = None) -> str | None:
+    """The username a sign-in tried, as axes counts and stores it.
+
+    Django's login form does not enforce the username's length, so a 5,000-character name reaches
+    authentication; it is cut to the longest real username (names that long share one count)."""
+    source = credentials or getattr(request, "data", request.POST)
+    username = source.get(settings.AXES_USERNAME_FORM_FIELD)
+    return _printable(username)[:USERNAME_KEPT] if isinstance(username, str) else None
 
 
 def client_ip(request) -> str | None:
@@ -39,10 +57,29 @@ def client_ip(request) -> str | None:
         return remote
 
 
+def _clean_recorded(request) -> None:
+    for name in RECORDED_HEADERS:
+        value = getattr(request, name, None)
+        if isinstance(value, str):
+            setattr(request, name, _printable(value))
+
+
 class PairAndAddressHandler(AxesDatabaseHandler):
     """Axes compares one number with AXES_FAILURE_LIMIT. This reports the larger of the pair's failures
     and the address's failures rescaled to that limit, so an address is locked after
     LOGIN_FAILURE_LIMIT_PER_IP failures and a username on one address after AXES_FAILURE_LIMIT."""
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        _clean_recorded(request)
+        return super().user_login_failed(sender, credentials, request, **kwargs)
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        _clean_recorded(request)
+        return super().user_logged_in(sender, request, user, **kwargs)
+
+    def user_logged_out(self, sender, request, user, **kwargs):
+        _clean_recorded(request)
+        return super().user_logged_out(sender, request, user, **kwargs)
 
     def get_failures(self, request, credentials: dict | None = None) -> int:
         pair_limit, address_limit = settings.AXES_FAILURE_LIMIT, settings.LOGIN_FAILURE_LIMIT_PER_IP

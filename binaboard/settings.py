@@ -183,6 +183,7 @@ AXES_RESET_ON_SUCCESS = False  # else any working account could reset its addres
 AXES_HANDLER = "accounts.signin.PairAndAddressHandler"
 AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.signin.attempted_username"
 # The client's address is REMOTE_ADDR unless the header your own proxy sets is named here (e.g.
 # X-Forwarded-For, with nginx's `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`);
 # CLIENT_IP_PROXY_COUNT proxies of yours append to it. Never name a header your proxy passes through.

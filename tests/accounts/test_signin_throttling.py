@@ -123,3 +123,25 @@ def test_a_success_before_the_limit_does_not_wipe_the_address_s_count(client, al
     client.logout()
 
     assert sign_in(client, "alice", "wrong-password").status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("fields", "headers"),
+    [
+        ({"username": "a" * 5000, "password": "wrong-password"}, {}),
+        ({"username": "alice", "password": "wrong-password"}, {"HTTP_USER_AGENT": "bot\x00", "HTTP_ACCEPT": "\x00"}),
+        ({"username": "alice", "password": PASSWORD}, {"HTTP_USER_AGENT": "bot\x00"}),
+        ({"username": "alice", "password": "wrong-password"}, {"HTTP_X_FORWARDED_FOR": "\x00, 999.1.1.1, zz"}),
+    ],
+)
+@pytest.mark.parametrize("url", [LOGIN, reverse("admin:login")])
+def test_hostile_sign_ins_are_answered_and_counted_without_a_server_error(
+    client, alice, settings, fields, headers, url
+):
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+
+    response = client.post(url, fields, REMOTE_ADDR="10.0.0.1", **headers)
+
+    assert response.status_code in (200, 302)
+    if fields["password"] != PASSWORD:
+        assert AccessAttempt.objects.get().ip_address == "10.0.0.1"

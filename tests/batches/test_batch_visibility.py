@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from accounts.roles import grant_role
@@ -191,3 +193,18 @@ def test_the_batch_page_names_no_batch_it_was_split_from_or_into_that_the_annota
     for other in related:
         assert other.name not in html
     assert any(other.name in manager_html for other in related)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_projects_made_before_the_setting_existed_keep_the_whole_board():
+    before = [("batches", "0003_self_review_help_text")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    OldProject = executor.loader.project_state(before).apps.get_model("batches", "Project")
+    old = OldProject.objects.create(name="Made last year")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # back to today's schema, for the tests that follow
+
+    assert Project.objects.get(pk=old.pk).annotator_visibility == Project.AnnotatorVisibility.BOARD
+    assert Project.objects.create(name="Made today").annotator_visibility == Project.AnnotatorVisibility.ASSIGNED

@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from batches.models import LabelClass, Project
+from batches.params import CleanCharField
 
 from .roles import ROLE_LABELS
 
@@ -16,6 +17,7 @@ class ProjectForm(forms.ModelForm):
         model = Project
         fields = ["name", "description", "review_required", "allow_self_review", "annotator_visibility"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "annotator_visibility": forms.RadioSelect}
+        field_classes = {"name": CleanCharField, "description": CleanCharField}
         labels = {
             "review_required": "Submitted batches need a review",
             "allow_self_review": "Reviewers may approve batches they annotated",
@@ -76,6 +78,7 @@ class LabelClassForm(forms.ModelForm):
         model = LabelClass
         fields = ["name", "colour", "key"]
         widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
+        field_classes = {"name": CleanCharField}
 
     def __init__(self, *args, project: Project, **kwargs):
         super().__init__(*args, **kwargs)

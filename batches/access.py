@@ -12,6 +12,7 @@ from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 
 from .models import Batch, Image, Project, may_see_batch
+from .params import parse_id
 
 VIEW = "view_project"
 
@@ -46,7 +47,14 @@ def _authorise(user, project: Project, perm: str | None, batch: Batch | None = N
     return project
 
 
+def _known_ids(*ids) -> bool:
+    # An id past the database's integers (30 digits from a URL) raises OverflowError in some lookups.
+    return all(parse_id(pk) is not None for pk in ids)
+
+
 def get_project_for(user, pk, perm: str | None = None) -> Project:
+    if not _known_ids(pk):
+        raise Http404("No such project.")
     try:
         project = Project.objects.get(pk=pk)
     except (Project.DoesNotExist, ValueError, TypeError):
@@ -55,6 +63,8 @@ def get_project_for(user, pk, perm: str | None = None) -> Project:
 
 
 def get_batch_for(user, project_pk, pk, perm: str | None = None) -> Batch:
+    if not _known_ids(project_pk, pk):
+        raise Http404("No such batch.")
     try:
         batch = Batch.objects.select_related("project", "assignee").get(pk=pk, project_id=project_pk)
     except (Batch.DoesNotExist, ValueError, TypeError):
@@ -64,6 +74,8 @@ def get_batch_for(user, project_pk, pk, perm: str | None = None) -> Batch:
 
 
 def get_image_for(user, pk, perm: str | None = None) -> Image:
+    if not _known_ids(pk):
+        raise Http404("No such image.")
     try:
         image = Image.objects.select_related("batch", "project").get(pk=pk)
     except (Image.DoesNotExist, ValueError, TypeError):

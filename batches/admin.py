@@ -12,7 +12,7 @@ from django.contrib.admin import ActionLocation, helpers
 from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +33,7 @@ from .models import (
     ProjectGroupObjectPermission,
     ProjectUserObjectPermission,
 )
+from .params import parse_id
 from .workflow import WorkflowError
 
 Status = Batch.Status
@@ -92,6 +93,12 @@ def _count_of(model, **filters) -> Subquery:
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()), 0)
 
 
+def _id_or_404(raw) -> str:
+    if parse_id(raw) is None:
+        raise Http404("No such object.")
+    return str(raw)
+
+
 @admin.register(Project)
 class ProjectAdmin(GuardedModelAdmin):
     list_display = [
@@ -113,6 +120,16 @@ class ProjectAdmin(GuardedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(batch_total=_count_of(Batch), image_total=_count_of(Image))
+
+    # guardian's object-permission pages look their ids up as given: a non-number was a 500.
+    def obj_perms_manage_view(self, request, object_pk):
+        return super().obj_perms_manage_view(request, _id_or_404(object_pk))
+
+    def obj_perms_manage_user_view(self, request, object_pk, user_id):
+        return super().obj_perms_manage_user_view(request, _id_or_404(object_pk), _id_or_404(user_id))
+
+    def obj_perms_manage_group_view(self, request, object_pk, group_id):
+        return super().obj_perms_manage_group_view(request, _id_or_404(object_pk), _id_or_404(group_id))
 
     def get_deleted_objects(self, objs, request):
         # Batches, images and events have no delete button of their own (they move by the workflow),
@@ -260,10 +277,11 @@ class BatchAdmin(admin.ModelAdmin):
     def _each(self, request, queryset, verb: str, move: Callable[[Batch], object], allowed=None) -> None:
         done = 0
         for batch in queryset.select_related("project", "assignee").order_by("pk"):
-            seen = request.POST.get(f"version_{batch.pk}", "")
-            if seen.isdigit():
+            seen = request.POST.get(f"version_{batch.pk}")
+            if seen is not None:
                 # The version the operator confirmed: if the batch moved since, the workflow says so.
-                batch.version = int(seen)
+                # One that is not a plain number ("٣") matches no batch and is refused as stale.
+                batch.version = parse_id(seen) or 0
             try:
                 if allowed is not None:
                     allowed(batch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from .models import Batch
+from .params import CleanCharField
 from .workflow import MAX_COMMENT
 
 
@@ -57,7 +58,7 @@ class ReassignForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    comment = forms.CharField(
+    comment = CleanCharField(
         max_length=MAX_COMMENT,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Say what needs fixing: a rejection needs a comment."},
@@ -75,7 +76,7 @@ class MergeForm(forms.Form):
             "invalid_choice": "That batch can no longer be merged.",
         },
     )
-    name = forms.CharField(max_length=200, required=False, label="New name (optional)")
+    name = CleanCharField(max_length=200, required=False, label="New name (optional)")
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)

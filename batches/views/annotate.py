@@ -7,7 +7,6 @@ swaps the flag panel), so it works without JavaScript.
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 
 from django.contrib import messages
@@ -16,13 +15,14 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from .. import annotating, workflow
 from ..access import get_batch_for
 from ..models import Batch, Image
-from ..params import parse_id
+from ..params import MAX_TEXT, JsonBodyError, clean_text, parse_id, parse_json_body
 from ..workflow import WorkflowError
 
 STRIP_PAGE = 50
@@ -212,9 +212,11 @@ def annotate_save(request, project_pk: int, pk: int, image_pk: int):
     batch = _annotatable_batch(request, project_pk, pk)
     image = _image_of(batch, image_pk)
     try:
-        payload = json.loads(request.body)
-    except (ValueError, RequestDataTooBig):
-        raise WorkflowError("The request is not valid JSON; nothing was saved.", kind=WorkflowError.INVALID) from None
+        payload = parse_json_body(request.body)
+    except RequestDataTooBig:
+        raise WorkflowError(_("The request is too large; nothing was saved."), kind=WorkflowError.INVALID) from None
+    except JsonBodyError as exc:
+        raise WorkflowError(_("%(reason)s Nothing was saved.") % {"reason": exc}, kind=WorkflowError.INVALID) from None
     if not isinstance(payload, dict) or "boxes" not in payload:
         raise WorkflowError("Send an object with a “boxes” list; nothing was saved.", kind=WorkflowError.INVALID)
     result = annotating.save_annotations(
@@ -354,10 +356,13 @@ def review_strip(request, project_pk: int, pk: int):
 def review_flag(request, project_pk: int, pk: int, image_pk: int):
     batch = get_batch_for(request.user, project_pk, pk, perm="review_project")
     image = _image_of(batch, image_pk)
-    flagged = request.POST.get("flagged") == "1"
+    choice = request.POST.get("flagged")
     error = None
     try:
-        image = annotating.flag_image(actor=request.user, image=image, flagged=flagged, note=request.POST.get("note"))
+        if choice not in ("0", "1"):
+            raise WorkflowError(_("Flag the image or remove its flag."), kind=WorkflowError.INVALID)
+        note = clean_text(request.POST.get("note"), max_length=MAX_TEXT, multiline=True)
+        image = annotating.flag_image(actor=request.user, image=image, flagged=choice == "1", note=note)
     except WorkflowError as exc:
         error = exc.message
     if not request.htmx:
@@ -401,9 +406,8 @@ def review_approve(request, project_pk: int, pk: int):
 def review_reject(request, project_pk: int, pk: int):
     batch = _posted_version(request, get_batch_for(request.user, project_pk, pk, perm="review_project"))
     try:
-        batch = workflow.reject(
-            actor=request.user, batch=batch, comment=request.POST.get("comment", ""), project=batch.project
-        )
+        comment = clean_text(request.POST.get("comment"), max_length=MAX_TEXT, multiline=True)
+        batch = workflow.reject(actor=request.user, batch=batch, comment=comment, project=batch.project)
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("review", batch.project_id, batch.pk)

@@ -28,7 +28,7 @@ from accounts.roles import users_with_role
 
 from ..access import get_project_for, project_perms
 from ..models import Batch, Image, Project
-from ..params import parse_id
+from ..params import clean_text, parse_id
 
 Status = Batch.Status
 COLUMN_PAGE = 50
@@ -65,7 +65,7 @@ class BoardFilter:
 
     @classmethod
     def from_data(cls, data) -> BoardFilter:
-        q = (data.get("q") or "").strip()[:200]
+        q = clean_text(data.get("q"), max_length=200)  # a NUL was a 500 on PostgreSQL
         assignee = (data.get("assignee") or "").strip()
         if assignee != "me" and parse_id(assignee) is None:
             assignee = ""

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from ..access import get_project_for
 from ..ingest.limits import Limits, human_bytes
 from ..ingest.pipeline import IngestReport, Source, ingest
+from ..params import MAX_TEXT, clean_text
 from ..workflow import WorkflowError
 
 FIELD = "files"
@@ -97,8 +98,10 @@ def _receive(request, project, handler: LimitedUploadHandler):
             actor=request.user,
             project=project,
             sources=sources,
-            name=request.POST.get("name", ""),
-            default_name=request.POST.get("folder", "").strip()[:200],
+            # Names are stored: invisible characters go (a NUL was a 500 on PostgreSQL); a name too
+            # long is refused by ingest, a folder name (only a default) is cut to fit.
+            name=clean_text(request.POST.get("name"), max_length=MAX_TEXT),
+            default_name=clean_text(request.POST.get("folder"), max_length=200),
         )
     except WorkflowError as exc:
         return _render(request, project, error=exc.message, status=400)

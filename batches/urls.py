@@ -1,9 +1,11 @@
 from django.urls import path
 
-from .views import annotate, batch_detail, board, export, media, moves, upload
+from .views import annotate, batch_detail, board, export, media, moves, session, upload
 
 # Each area keeps its own section; add routes inside yours.
 urlpatterns = [
+    # --- session (the check after "signed out, sign in again, then retry") ---
+    path("session/csrf", session.session_csrf, name="session_csrf"),
     # --- media (private files) ---
     path("images/<int:pk>/file", media.image_file, name="image_file"),
     path("images/<int:pk>/thumb", media.image_thumbnail, name="image_thumbnail"),

@@ -44,7 +44,7 @@ def json_view(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            message = "You are signed out. Sign in again in another tab, then retry; your change is kept."
+            message = _("You are signed out. Sign in again in another tab, then retry; your change is kept.")
             return JsonResponse({"error": message, "kind": "signed_out"}, status=401)
         try:
             return view(request, *args, **kwargs)
@@ -178,6 +178,9 @@ def annotate(request, project_pk: int, pk: int):
         offset = (data["position"] - 1) // STRIP_PAGE * STRIP_PAGE
     classes = list(batch.project.label_classes.all())
     config = {
+        "text": {
+            "restored": _("Your unsaved change to this image was kept in this browser and is being saved now."),
+        },
         "image": data,
         "classes": [{"id": c.pk, "name": c.name, "colour": c.colour, "key": c.key} for c in classes],
         "progress": {"done": batch.done_count, "total": batch.image_count},

@@ -50,6 +50,7 @@
   };
 
   var csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+  var session = window.BinaBoard && window.BinaBoard.session;
   var classes = config.classes;
   var classById = {};
   classes.forEach(function (c) { classById[c.id] = c; });
@@ -301,6 +302,7 @@
   function changed() {
     state.editVersion++;
     state.error = null;
+    keepDraft();
     renderAll();
     save();
   }
@@ -308,12 +310,29 @@
   function readJson(response) {
     var type = response.headers.get("Content-Type") || "";
     if (type.indexOf("application/json") === -1) {
-      var message = response.redirected
-        ? "You are signed out. Sign in again in another tab, then retry; your change is kept."
-        : "The server answered " + response.status + " " + response.statusText + ".";
+      // A CSRF refusal (the token changed when the person signed in again) or a login page.
+      if (response.status === 403 || response.redirected) return Promise.resolve({ error: signedOutText(), kind: "signed_out" });
+      var message = "The server answered " + response.status + " " + response.statusText + ".";
       return Promise.resolve({ error: message, kind: "http" });
     }
     return response.json();
+  }
+
+  function signedOutText() { return session ? session.text("signedOut") : ""; }
+
+  // --- unsaved changes kept in this tab until the server has them ---------------------------------
+
+  function draftKey(image) { return "binaboard:unsaved:" + image.save_url; }
+  function keepDraft() {
+    try {
+      window.sessionStorage.setItem(draftKey(state.image), JSON.stringify({ boxes: state.boxes, no_objects: state.noObjects }));
+    } catch (e) { /* storage full or off: the change is still on screen */ }
+  }
+  function dropDraft(image) {
+    try { window.sessionStorage.removeItem(draftKey(image)); } catch (e) { /* nothing kept */ }
+  }
+  function readDraft(image) {
+    try { return JSON.parse(window.sessionStorage.getItem(draftKey(image)) || "null"); } catch (e) { return null; }
   }
 
   // Sends the current box list; resolves true when everything on screen is stored.
@@ -360,6 +379,7 @@
             return { uid: uids[i] || ++uidSeq, label_class: b.label_class, x: b.x, y: b.y, w: b.w, h: b.h };
           });
           state.savedVersion = sent;
+          dropDraft(image);
           renderAll();
           setSaveStatus("saved", "Saved");
           return true;
@@ -373,6 +393,11 @@
         state.error = { message: message, kind: err && err.kind };
         if (err && (err.kind === "refused" || err.kind === "stale" || err.kind === "forbidden" || err.kind === "not_found")) {
           enterReadOnly(message);
+        }
+        if (err && err.kind === "signed_out") {
+          if (session) session.showSignedOut();
+          setSaveStatus("error", message);
+          return false;
         }
         setSaveStatus("error", "Not saved: " + message);
         toast("Not saved: " + message, "error");
@@ -415,6 +440,14 @@
     els.flagNote.hidden = !data.flagged;
     els.flagNoteText.textContent = data.note || "No note.";
     setSaveStatus("idle", "");
+    var draft = readDraft(data);
+    if (draft && Array.isArray(draft.boxes)) {
+      // A change the server never confirmed (signed out, offline, the tab reloaded): show it and save it.
+      state.boxes = withUids(draft.boxes);
+      state.noObjects = !!draft.no_objects;
+      state.editVersion = 1;
+      toast(config.text.restored, "info");
+    }
     if (!keepView) fit();
     renderAll();
     markStrip();
@@ -422,6 +455,7 @@
     if (data.next) new Image().src = data.next.file_url; // preload the next image
     // The address names the image, so a reload or a shared link opens it again.
     if (window.location.pathname + window.location.search !== data.page_url) history.replaceState(null, "", data.page_url);
+    if (draft) save();
   }
 
   function setLink(a, target) {
@@ -673,11 +707,34 @@
   document.getElementById("zoom-out").addEventListener("click", function () { zoomCentre(0.8); });
   document.getElementById("zoom-fit").addEventListener("click", fit);
   els.noObjects.addEventListener("click", toggleNoObjects);
-  els.retry.addEventListener("click", function () { state.error = null; save(); });
+  function retry() {
+    var signedOut = state.error && state.error.kind === "signed_out";
+    state.error = null;
+    if (!signedOut || !session) return save();
+    return session.check().then(function (answer) {
+      if (!answer.authenticated) {
+        state.error = { message: signedOutText(), kind: "signed_out" };
+        session.showSignedOut();
+        setSaveStatus("error", signedOutText());
+        return false;
+      }
+      csrf = answer.csrfToken;
+      return save();
+    }).catch(function () { return save(); });
+  }
+  els.retry.addEventListener("click", retry);
+  if (session) {
+    // Back in this tab after signing in again: the change that waited is saved at once.
+    session.onSignedIn(function (token) {
+      csrf = token;
+      if (state.error && state.error.kind === "signed_out") { state.error = null; save(); }
+    });
+  }
   els.discard.addEventListener("click", function () {
     if (!window.confirm("Discard the change that was not saved and show this image as stored?")) return;
     var target = { id: state.image.id, data_url: state.image.data_url };
     state.savedVersion = state.editVersion; // the user chose to drop it
+    dropDraft(state.image);
     state.readOnly = false;
     els.banner.hidden = true;
     state.navigating = false;

@@ -22,6 +22,93 @@
     showToast(detail.text || detail.value, detail.level);
   });
 
+  // --- the session ending while a page is open ---------------------------------------------------
+  // A request that finds the person signed out (401, a CSRF 403, or htmx following a redirect to
+  // the login page) shows one notice with a link that signs in again in a new tab. When the tab is
+  // shown again, the session is checked; once signed in, the fresh CSRF token goes into every form
+  // and htmx header, the notice goes, and the page's listeners (retry a save, reload the board) run.
+  var info = document.getElementById("session-info");
+  var session = {
+    signedOut: false,
+    listeners: [],
+    text: function (name) { return info ? info.dataset[name] || "" : ""; },
+    isLoginPage: function (url) {
+      if (!info || !url) return false;
+      var login = new URL(info.dataset.loginUrl, window.location.href);
+      var answered = new URL(url, window.location.href);
+      return answered.origin === login.origin && answered.pathname === login.pathname;
+    },
+    check: function () {
+      if (!info) return Promise.resolve({ authenticated: true, csrfToken: "" });
+      return fetch(info.dataset.checkUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (answer) {
+          if (answer.authenticated) useToken(answer.csrfToken);
+          return answer;
+        });
+    },
+    showSignedOut: function () {
+      session.signedOut = true;
+      if (document.getElementById("session-notice")) return;
+      var notice = document.createElement("div");
+      notice.id = "session-notice";
+      notice.className = "toast toast-error session-notice";
+      notice.setAttribute("role", "alert");
+      var link = document.createElement("a");
+      link.href = info ? info.dataset.loginUrl : "/";
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = session.text("signIn");
+      notice.append(session.text("signedOut") + " ", link);
+      var region = document.getElementById("toasts");
+      if (region) region.appendChild(notice);
+    },
+    onSignedIn: function (listener) { session.listeners.push(listener); },
+  };
+
+  function useToken(token) {
+    if (!token) return;
+    document.querySelectorAll("input[name=csrfmiddlewaretoken]").forEach(function (input) { input.value = token; });
+    var headers = document.body.getAttribute("hx-headers");
+    if (headers) {
+      var parsed = JSON.parse(headers);
+      parsed["x-csrftoken"] = token;
+      document.body.setAttribute("hx-headers", JSON.stringify(parsed));
+    }
+  }
+
+  function checkAgain() {
+    if (!session.signedOut || document.hidden) return;
+    session.check().then(function (answer) {
+      if (!answer.authenticated || !session.signedOut) return;
+      session.signedOut = false;
+      var notice = document.getElementById("session-notice");
+      if (notice) notice.remove();
+      showToast(session.text("signedIn"), "success");
+      session.listeners.forEach(function (listener) { listener(answer.csrfToken); });
+    }).catch(function () {});
+  }
+  window.addEventListener("focus", checkAgain);
+  document.addEventListener("visibilitychange", checkAgain);
+  window.BinaBoard.session = session;
+
+  // htmx: a redirect to the login page is never swapped in; a 401 or 403 asks whether the session ended.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && session.isLoginPage(xhr.responseURL)) {
+      event.detail.shouldSwap = false;
+      event.detail.signedOut = true;
+      session.showSignedOut();
+    }
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || (xhr.status !== 401 && xhr.status !== 403)) return;
+    session.check().then(function (answer) {
+      if (!answer.authenticated) session.showSignedOut();
+    }).catch(function () {});
+  });
+
   // Server-rendered messages fade like the others.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(function (toast) {

@@ -285,8 +285,13 @@
     var config = event.detail && event.detail.requestConfig;
     return !!(config && config.path && config.path.indexOf(app.dataset.versionUrl) === 0);
   }
+  function signedOutAnswer(event) {
+    var xhr = event.detail && event.detail.xhr;
+    return !!xhr && (xhr.status === 401 || xhr.status === 403);
+  }
   document.body.addEventListener("htmx:responseError", function (event) {
     state.polling = false;
+    if (signedOutAnswer(event)) return; // app.js checks the session and says "signed out" if so
     if (isPoll(event)) {
       if (!state.failing) say("The board could not be refreshed; it keeps trying.");
       state.failing = true;
@@ -310,6 +315,9 @@
     var dialogs = element.matches("dialog") ? [element] : element.querySelectorAll("dialog");
     Array.prototype.forEach.call(dialogs, openDialog);
   });
+
+  // Signed out (app.js shows the notice): a drag that did not happen is put back once signed in again.
+  if (window.BinaBoard && window.BinaBoard.session) window.BinaBoard.session.onSignedIn(function () { refresh(); });
 
   // --- start --------------------------------------------------------------------------------------
 

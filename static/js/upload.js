@@ -68,7 +68,7 @@
     form.querySelectorAll("input, button").forEach(function (el) { el.disabled = busy; });
   }
 
-  function send(form) {
+  function send(form, resending) {
     var chosen = describe(form);
     var maxFiles = parseInt(form.dataset.maxFiles, 10);
     var maxBytes = parseInt(form.dataset.maxBytes, 10);
@@ -111,6 +111,22 @@
     });
     xhr.addEventListener("load", function () {
       setBusy(form, false);
+      var session = window.BinaBoard && window.BinaBoard.session;
+      var refused = xhr.status === 401 || xhr.status === 403 || (session && session.isLoginPage(xhr.responseURL));
+      if (session && refused && !resending) {
+        // Signed out (or signed in again elsewhere, which changes the CSRF token): nothing was added.
+        box.hidden = true;
+        session.check().then(function (answer) {
+          if (answer.authenticated) {
+            showError(form, "");
+            send(form, true); // once, with the fresh token app.js put into the form
+          } else {
+            showError(form, session.text("signedOut"));
+            session.showSignedOut();
+          }
+        }).catch(function () { showError(form, session.text("signedOut")); });
+        return;
+      }
       var type = xhr.getResponseHeader("Content-Type") || "";
       var html = type.indexOf("text/html") === 0 ? xhr.responseText : "";
       if (!html || html.indexOf("data-upload-area") === -1) {

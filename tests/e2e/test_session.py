@@ -7,13 +7,23 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from batches import workflow
 from batches.models import Annotation
 from tests.e2e.board_helpers import open_board
-from tests.e2e.test_annotate import batch, drag, expect_saved, open_annotate, sign_in  # noqa: F401 (batch: a fixture)
+from tests.e2e.test_annotate import drag, expect_saved, open_annotate, sign_in
+from tests.factories import stored_image_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SIGNED_OUT = "You are signed out"
+
+
+@pytest.fixture
+def batch(project, manager, annotator):
+    made = workflow.create_batch(
+        actor=manager, project=project, name="Street-01", images=stored_image_rows(project, 2, 640, 480)
+    )
+    return workflow.assign(actor=manager, batch=made, assignees=[annotator]).assigned[0]
 
 
 def expire_session() -> None:

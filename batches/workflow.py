@@ -221,6 +221,16 @@ def _event(actor, batch: Batch, action: str, *, from_status: str, to_status: str
         to_status or "-",
         images,
         f"; {note}" if note else "",
+        extra={
+            "batch_id": batch.pk,
+            "batch_name": batch.name,
+            "action": action,
+            "actor": actor.username,
+            "from_status": from_status,
+            "to_status": to_status,
+            "image_count": images,
+            "note": note,
+        },
     )
 
 

@@ -258,6 +258,7 @@ if STORAGE_BACKEND == "s3":
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": MEDIA_URL_EXPIRE_SECONDS,
+            "signature_version": "s3v4",  # presigned URLs with an explicit lifetime (X-Amz-Expires)
             # Storage names are random UUIDs: skip the existence check (one round trip per file).
             "file_overwrite": True,
         },

@@ -8,11 +8,14 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
+
 HEADER = "X-Request-ID"
 SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
 
-# Set at the start of each request and deliberately not reset at its end: a streamed response (an
-# export) logs after the middleware has returned, and the next request on the thread sets its own.
+# Set when a request arrives and forgotten once its response is closed, which for a streamed export is
+# after the last byte, long after the middleware returned: the export's log lines keep the id.
 _current: ContextVar[str] = ContextVar("request_id", default="-")
 
 
@@ -24,6 +27,11 @@ def incoming_or_new(value: str | None) -> str:
     if value and SANE_ID.fullmatch(value):
         return value
     return uuid.uuid4().hex
+
+
+@receiver(request_finished)
+def _forget_request_id(**kwargs) -> None:
+    _current.set("-")
 
 
 class RequestIdMiddleware:

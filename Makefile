@@ -78,7 +78,7 @@ test: export DEBUG ?= 1
 test: setup-dev browser
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
 lint: setup-dev
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

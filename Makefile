@@ -64,7 +64,7 @@ serve: setup
 	@export SECRET_KEY_FILE=$${SECRET_KEY_FILE:-$$( [ -n "$$SECRET_KEY" ] || echo $(CURDIR)/.secret_key)}; \
 	  $(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	  $(PY) manage.py migrate --noinput && \
-	  exec $(VENV)/bin/gunicorn --config gunicorn.conf.py binaboard.wsgi
+	  exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
 
 # Browser tests need Chromium; install Debian's package when it is missing and we are allowed to.
 browser:

@@ -77,6 +77,15 @@ def start_gunicorn(env: dict, log_path: Path) -> subprocess.Popen:
     )
 
 
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()  # the master stops its workers
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def wait_for_port(process: subprocess.Popen, log_path: Path) -> int:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -118,8 +127,7 @@ def server(tmp_path_factory):
         port = wait_for_port(process, log_path)
         yield {"port": port, "log": log_path, "env": env, "tmp": tmp}
     finally:
-        os.killpg(process.pid, signal.SIGINT)  # quick shutdown: the tests are done
-        process.wait(timeout=30)
+        stop(process)
         if pg_database:
             run_sql(os.environ["DATABASE_URL"], f'DROP DATABASE IF EXISTS "{pg_database}" WITH (FORCE)')
 

@@ -27,7 +27,7 @@ from PIL import Image as PILImage
 
 from tests.binaboard.failing_urls import FAILURE_MESSAGE
 
-# One server for the whole module, on one xdist worker (`make test` runs with --dist loadgroup).
+# One server for the whole module, on one xdist worker where `--dist loadgroup` keeps the group together.
 pytestmark = pytest.mark.xdist_group("production_server")
 
 ROOT = Path(django_settings.BASE_DIR)
@@ -44,7 +44,8 @@ def smoke_database_url(tmp: Path) -> tuple[str, str | None]:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         return f"sqlite:///{tmp}/smoke.sqlite3", None
-    name = f"{os.environ.get('TEST_DB_NAME') or 'test'}_smoke"
+    # xdist workers may each start a server for this module: one database per worker.
+    name = f"{os.environ.get('TEST_DB_NAME') or 'test'}_smoke_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     run_sql(url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
     return urlsplit(url)._replace(path=f"/{name}").geturl(), name
 

@@ -21,7 +21,8 @@ def _int(name: str, default: int) -> int:
 
 
 wsgi_app = "binaboard.wsgi:application"
-bind = os.environ.get("GUNICORN_BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+# Loopback by default: the proxy in front is the only way in (GUNICORN_BIND for anything else).
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 
 worker_class = "gthread"
 # One process per core (at least two, so a restart never leaves nobody answering), several threads each.

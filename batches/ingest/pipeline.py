@@ -28,7 +28,7 @@ from django.core.files.base import ContentFile
 from ..access import project_perms
 from ..models import Batch, Image, Project
 from ..workflow import WorkflowError, create_batch, remove_stored_files
-from .archives import is_system_file, list_archive
+from .archives import is_system_file, list_archive, printable_name
 from .check import Checked, Refused, Task, check, is_zip
 from .limits import Limits
 
@@ -190,40 +190,41 @@ def _plan(plan: _Plan, sources: Iterable[Source], limits: Limits) -> None:
         index += 1
 
     for source in sources:
+        name = printable_name(source.name)
         if source.refused:
-            refuse(source.name, source.refused)
+            refuse(name, source.refused)
             continue
-        if is_system_file(source.name):
-            refuse(source.name, "skipped: operating-system metadata, not a picture")
+        if is_system_file(name):
+            refuse(name, "skipped: operating-system metadata, not a picture")
             continue
-        if source.name.lower().endswith(".zip"):
+        if name.lower().endswith(".zip"):
             try:
                 head = source.head()
             except OSError as exc:
-                refuse(source.name, f"could not be read ({exc.strerror or exc})")
+                refuse(name, f"could not be read ({exc.strerror or exc})")
                 continue
             if not is_zip(head):
-                refuse(source.name, "not a valid zip archive")
+                refuse(name, "not a valid zip archive")
                 continue
             path = source.path
             if path is None:
                 path = _spool(source.data, plan)
-            listing = list_archive(path, source.name, limits)
+            listing = list_archive(path, name, limits)
             if listing.error:
-                refuse(source.name, listing.error)
+                refuse(name, listing.error)
                 continue
-            plan.archive_names.append(source.name)
+            plan.archive_names.append(name)
             for entry in listing.entries:
                 if entry.problem:
                     refuse(entry.display, entry.problem)
                     continue
                 plan.tasks.append(Task(index, entry.display, path=path, member=entry.member))
-                plan.originals[index] = entry.member
+                plan.originals[index] = printable_name(entry.member)
                 plan.members[index] = (path, entry.member)
                 index += 1
             continue
-        plan.tasks.append(Task(index, source.name, path=source.path, data=None if source.path else source.data))
-        plan.originals[index] = source.name
+        plan.tasks.append(Task(index, name, path=source.path, data=None if source.path else source.data))
+        plan.originals[index] = name
         plan.sources[index] = source
         index += 1
 

@@ -1,7 +1,8 @@
 """Fetch-and-authorise helpers: one call finds the object, checks the user may see it, and may lock it.
 
-A user who is not a member of the project learns nothing about it: every miss is a 404. A member
-without the permission an action needs gets PermissionDenied (403).
+A user who is not a member of the project learns nothing about it: every miss is a 404, and so is a
+batch (or its image) the member may not see (models.may_see_batch). A member without the permission
+an action needs gets PermissionDenied (403).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 
-from .models import Batch, Image, Project
+from .models import Batch, Image, Project, may_see_batch
 
 VIEW = "view_project"
 
@@ -33,10 +34,12 @@ def forget_perms(user) -> None:
         del user._project_perms_cache
 
 
-def _authorise(user, project: Project, perm: str | None) -> Project:
+def _authorise(user, project: Project, perm: str | None, batch: Batch | None = None) -> Project:
     perms = project_perms(user, project)
     if VIEW not in perms:
         raise Http404("No such project.")
+    if batch is not None and not may_see_batch(user, perms, project, batch):
+        raise Http404("No such batch.")
     if perm and perm not in perms:
         raise PermissionDenied("You do not have permission to do that in this project.")
     project.user_perms = perms
@@ -56,7 +59,7 @@ def get_batch_for(user, project_pk, pk, perm: str | None = None) -> Batch:
         batch = Batch.objects.select_related("project", "assignee").get(pk=pk, project_id=project_pk)
     except (Batch.DoesNotExist, ValueError, TypeError):
         raise Http404("No such batch.") from None
-    _authorise(user, batch.project, perm)
+    _authorise(user, batch.project, perm, batch)
     return batch
 
 
@@ -65,5 +68,5 @@ def get_image_for(user, pk, perm: str | None = None) -> Image:
         image = Image.objects.select_related("batch", "project").get(pk=pk)
     except (Image.DoesNotExist, ValueError, TypeError):
         raise Http404("No such image.") from None
-    _authorise(user, image.project, perm)
+    _authorise(user, image.project, perm, image.batch)
     return image

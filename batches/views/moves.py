@@ -21,7 +21,7 @@ from django_htmx.http import trigger_client_event
 from accounts.roles import users_with_role
 
 from .. import workflow
-from ..access import get_project_for
+from ..access import get_project_for, project_perms
 from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm
 from ..models import Annotation, Batch, Project
 from ..params import parse_id
@@ -87,9 +87,12 @@ def assign_consequence(total: int, names: list[str], count: int | None) -> str:
 # --- reading the request --------------------------------------------------------------------------
 
 
-def seen_batch(project: Project, pk: int, data) -> Batch:
-    """The batch as the person saw it: the stored row with their version and column (the CAS guard)."""
-    batch = Batch.objects.filter(project=project, pk=pk).select_related("assignee").first()
+def seen_batch(user, project: Project, pk: int, data) -> Batch:
+    """The batch as the person saw it: the stored row with their version and column (the CAS guard).
+
+    A batch they may not see answers like a deleted one."""
+    visible = Batch.objects.visible_to(user, project_perms(user, project), project)
+    batch = visible.filter(pk=pk).select_related("assignee").first()
     if batch is None:
         raise WorkflowError(
             "That batch is no longer on the board: someone deleted it or merged it into another batch.",
@@ -355,7 +358,7 @@ def answer_refusal(request, project: Project, error: WorkflowError):
         "filter": board_filter,
         "columns": columns,
         "oob": True,
-        "token": board_token(project),
+        "token": board_token(project, request.user),
         "close_dialog": True,
     }
     response = render(request, "batches/board.html#columns_oob", context)
@@ -375,7 +378,7 @@ def answer_outcome(request, project: Project, outcome: Outcome, token_before: st
     columns = build_columns(project, request.user, board_filter, statuses=list(outcome.columns))
     # Only hand out the new fingerprint if the page was current before this move; otherwise the next
     # poll brings the columns this answer did not re-render.
-    token = board_token(project) if token_before and request.POST.get("token") == token_before else None
+    token = board_token(project, request.user) if token_before and request.POST.get("token") == token_before else None
     context = {
         "project": project,
         "filter": board_filter,
@@ -427,9 +430,9 @@ def board_url(project: Project, request) -> str:
 def batch_move(request, project_pk: int, pk: int):
     project = get_project_for(request.user, project_pk)
     data = request.POST
-    token_before = board_token(project) if request.htmx and data.get("token") else None
+    token_before = board_token(project, request.user) if request.htmx and data.get("token") else None
     try:
-        batch = seen_batch(project, pk, data)
+        batch = seen_batch(request.user, project, pk, data)
         action = action_from(data, batch, project)
         from_dialog = data.get("dialog") == "1" or data.get("confirmed") == "yes"
         if action in DIALOG_ACTIONS:
@@ -451,7 +454,7 @@ def batch_move_dialog(request, project_pk: int, pk: int, action: str):
     """The dialog a menu item opens (htmx); without JavaScript the batch page shows the same form."""
     project = get_project_for(request.user, project_pk)
     try:
-        batch = seen_batch(project, pk, request.GET)
+        batch = seen_batch(request.user, project, pk, request.GET)
         dialog = open_dialog(request, project, batch, action)
     except WorkflowError as error:
         return answer_refusal(request, project, error)

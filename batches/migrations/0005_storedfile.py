@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0003_self_review_help_text'),
+        ('batches', '0004_project_annotator_visibility'),
     ]
 
     operations = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import io
 import os
 import subprocess
@@ -10,16 +12,17 @@ import uuid
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from batches import workflow
 from batches.ingest import pipeline
 from batches.ingest.pipeline import Source, ingest
-from batches.models import Batch
+from batches.models import Batch, StoredFile
 from batches.workflow import WorkflowError
 from tests.batches import ingest_samples as samples
 from tests.batches.ingest_samples import stored_files
@@ -163,6 +166,40 @@ def test_cleanup_media_removes_what_no_row_points_to(backend, project, manager):
     assert default_storage.exists(orphan)
     call_command("cleanup_media", "--min-age", "0", stdout=io.StringIO())
     assert stored_files() == names_of(batch)
+
+
+def test_a_storage_that_fails_half_way_leaves_no_file_without_its_row(backend, project, manager, monkeypatch):
+    storage_class = type(storages["default"])
+    real = storage_class._save
+    calls = {"n": 0}
+
+    def full(self, name, content):
+        calls["n"] += 1
+        if calls["n"] <= 3:
+            return real(self, name, content)
+        real(self, name, ContentFile(b""))  # what a failed write can leave: an empty file under the name
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage_class, "_save", full)
+    report = upload(manager, project, *[(f"{i}.jpg", samples.jpeg(seed=900 + i)) for i in range(4)], workers=1)
+
+    assert report.batch.image_count == 1
+    assert stored_files() == names_of(report.batch)
+    assert not StoredFile.objects.exists()
+
+
+def test_cleanup_media_removes_the_files_of_an_upload_that_died(backend, project, manager):
+    batch = upload(manager, project, ("a.jpg", samples.jpeg())).batch
+    left = default_storage.save(f"projects/{project.pk}/images/{'d' * 32}.jpg", ContentFile(b""))
+    # Recorded two hours ago by an upload that never finished; the file itself looks new.
+    StoredFile.objects.create(name=left, upload=uuid.uuid4(), created_at=timezone.now() - dt.timedelta(hours=2))
+
+    out = io.StringIO()
+    call_command("cleanup_media", stdout=out)
+
+    assert f"removing {left} (written by an upload that did not finish)" in out.getvalue()
+    assert stored_files() == names_of(batch)
+    assert not StoredFile.objects.exists()
 
 
 def test_a_missing_stored_file_is_a_404(backend, client, project, manager):

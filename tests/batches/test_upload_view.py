@@ -263,3 +263,35 @@ def test_an_archive_may_be_larger_than_one_image_but_each_entry_is_held_to_the_i
     html = manager_client.post(url, {"files": upload_files(("set.zip", archive))}).content.decode()
     assert Batch.objects.get(project=project).image_count == 12
     assert "set.zip/big.jpg" in html and "file too large" in html
+
+
+@pytest.fixture
+def upload_temp_dir(tmp_path, settings):
+    folder = tmp_path / "upload-tmp"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    return folder
+
+
+def test_no_temporary_upload_file_outlives_the_request(manager_client, url, upload_temp_dir):
+    files = [("a.jpg", samples.jpeg()), ("b.svg", samples.SVG_WITH_SCRIPT)]
+    files += [("set.zip", samples.zip_archive([("c.jpg", samples.jpeg(seed=3))]))]
+
+    manager_client.post(url, {"files": upload_files(*files)})
+
+    assert Image.objects.count() == 2
+    assert list(upload_temp_dir.iterdir()) == []
+
+
+def test_no_temporary_upload_file_outlives_a_request_that_crashed(manager, url, upload_temp_dir, monkeypatch):
+    def crash(**kwargs):
+        raise RuntimeError("the ingest crashed")
+
+    monkeypatch.setattr("batches.views.upload.ingest", crash)
+    client = Client(raise_request_exception=False)
+    client.force_login(manager)
+
+    response = client.post(url, {"files": upload_files(("a.jpg", samples.jpeg()), ("b.jpg", samples.jpeg(seed=2)))})
+
+    assert response.status_code == 500
+    assert list(upload_temp_dir.iterdir()) == []

@@ -6,12 +6,15 @@ data: transactional tests. Unmarked tests run on SQLite and, with DATABASE_URL, 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import threading
 import time
 import zipfile
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.db import connection, connections
 from django.db.utils import ConnectionDoesNotExist
 
@@ -20,6 +23,7 @@ from batches.export import ExportOptions, core, prepare_export
 from batches.export.core import archive_stem
 from batches.export.snapshot import Snapshot
 from batches.models import Annotation, Batch
+from batches.views.export import _pieces_for_asgi
 from tests.batches.export_helpers import build_dataset
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -163,3 +167,21 @@ def test_on_postgresql_the_export_reads_a_read_only_repeatable_read_snapshot(dat
         export.close()
 
     assert (isolation, read_only) == ("repeatable read", "on")
+
+
+def test_under_asgi_a_client_that_goes_away_ends_the_snapshot(dataset, project):
+    """A disconnect cancels the task sending the zip: the cancellation runs through the stream's finally."""
+    export = prepare_export(project, ExportOptions(format="yolo"))
+    pieces = _pieces_for_asgi(export.stream())
+
+    async def take_one_then_disconnect():
+        await anext(pieces)
+        sending = asyncio.ensure_future(anext(pieces))
+        await asyncio.sleep(0)
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await sending
+
+    async_to_sync(take_one_then_disconnect)()
+
+    assert not is_open(export)

@@ -441,7 +441,9 @@ class ArchiveWriter:
         lines += ["", "Layout:", self.layout.strip("\n"), "", "Conventions:"]
         lines += [
             "  Boxes are in pixels of the upright image (EXIF orientation applied); width and height are upright too.",
-            "  Image files are copied byte for byte as stored; if one carries an EXIF orientation tag, read it upright.",
+            "  Image files are copied byte for byte as stored: upright, without EXIF, XMP or comments (an ICC colour",
+            "  profile is kept). A file stored before metadata was removed at upload may still carry an EXIF",
+            "  orientation tag: read it upright.",
         ]
         lines += self.conventions
         if options.include_images:

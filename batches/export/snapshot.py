@@ -78,4 +78,5 @@ class Snapshot:
                 cursor.execute("ROLLBACK")
         finally:
             wrapper.close()
-            del connections[self.alias]
+            with contextlib.suppress(AttributeError):  # registered in this thread only
+                del connections[self.alias]

@@ -165,7 +165,8 @@ def test_stale_temporary_upload_files_are_removed_and_nothing_else_in_the_folder
     folder = tmp_path / "uploads"
     folder.mkdir()
     settings.FILE_UPLOAD_TEMP_DIR = str(folder)
-    stale = [folder / "tmpa1b2c3d4.upload.jpg", folder / "tmpz9y8x7.upload", folder / "binaboard-spool-k2j3.zip"]
+    stale = [folder / "tmpa1b2c3d4.upload.jpg", folder / "tmpz9y8x7.upload", folder / "tmp_k2.upload.jp-g"]
+    stale += [folder / "binaboard-spool-k2j3.zip"]
     young = folder / "tmpq1w2e3.upload.png"
     unrelated = folder / "notes.txt"
     then = time.time() - 3 * 3600
@@ -177,5 +178,5 @@ def test_stale_temporary_upload_files_are_removed_and_nothing_else_in_the_folder
     out = cleanup()
 
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "tmpq1w2e3.upload.png"]
-    assert "Of these: 3 temporary upload files." in out
+    assert "Of these: 4 temporary upload files." in out
     assert "Left alone: 1 files younger than 60 minutes" in out

@@ -35,7 +35,7 @@ from batches.models import Image, StoredFile
 ROOT = "projects"
 KINDS = ("images", "thumbs")
 # Django's TemporaryUploadedFile names its files tmpXXXXXXXX.upload[.ext].
-UPLOAD_TEMP = re.compile(r"tmp[A-Za-z0-9_]+\.upload(\.[A-Za-z0-9]{1,10})?")
+UPLOAD_TEMP = re.compile(r"tmp\w+\.upload(\..*)?", re.DOTALL)
 
 
 @dataclass
@@ -78,7 +78,8 @@ class Command(BaseCommand):
 
     def clean_ledger(self) -> Found:
         found = Found(young=StoredFile.objects.filter(created_at__gt=self.cutoff).count())
-        for entry in StoredFile.objects.filter(created_at__lte=self.cutoff).iterator():
+        # Listed first: rows are deleted along the way (SQLite must not change a table it is reading).
+        for entry in list(StoredFile.objects.filter(created_at__lte=self.cutoff)):
             if is_referenced(entry.name):  # cannot happen (same transaction), but never delete what a row names
                 if not self.dry_run:
                     entry.delete()

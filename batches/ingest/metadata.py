@@ -19,6 +19,7 @@ each with its own EXIF.
 
 from __future__ import annotations
 
+import re
 import struct
 
 # JPEG markers kept before the first scan: JFIF, ICC profile, Adobe; everything else that is an
@@ -26,6 +27,8 @@ import struct
 _APP0, _APP2, _APP14, _COM = 0xE0, 0xE2, 0xEE, 0xFE
 _SOS, _EOI = 0xDA, 0xD9
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}  # TEM and RSTn carry no length
+# In entropy-coded data 0xFF is followed by 0x00 (stuffing), RSTn or fill 0xFFs; anything else is a marker.
+_MARKER_AFTER_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_KEPT = {
     b"IHDR", b"PLTE", b"IDAT", b"IEND",  # critical
@@ -111,18 +114,8 @@ def strip_jpeg(data: bytes) -> bytes:
 
 def _end_of_scan(data: bytes, pos: int) -> int:
     """Where a scan's entropy-coded data ends: the next marker that is neither stuffing (FF00) nor RSTn."""
-    end = len(data)
-    while True:
-        pos = data.find(b"\xff", pos)
-        if pos == -1 or pos + 1 >= end:
-            return end
-        following = data[pos + 1]
-        if following == 0xFF:  # fill byte before a marker
-            pos += 1
-        elif following == 0x00 or 0xD0 <= following <= 0xD7:
-            pos += 2
-        else:
-            return pos
+    found = _MARKER_AFTER_SCAN.search(data, pos)
+    return found.start() if found else len(data)
 
 
 def strip_png(data: bytes) -> bytes:

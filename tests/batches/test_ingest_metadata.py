@@ -225,3 +225,14 @@ def test_names_of_files_imported_from_disk_lose_control_characters(manager, proj
 
     assert [outcome.name for outcome in report.outcomes] == ["oddname.jpg"]
     assert Image.objects.get(project=project).original_name == "oddname.jpg"
+
+
+@pytest.mark.parametrize("params", [{"progressive": True}, {"restart_marker_rows": 1}, {"optimize": True}])
+def test_stripping_keeps_every_scan_of_progressive_and_restart_marked_jpegs(params):
+    picture = samples.picture(200, 120, seed=5)
+    data = samples.encode(picture, "JPEG", exif=telling_exif(), comment=SCRIPT, quality=85, **params)
+
+    stripped = strip_metadata("JPEG", data)
+
+    assert_no_metadata(stripped)
+    assert pixels(stripped) == pixels(data)

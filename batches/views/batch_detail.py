@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from ..access import get_batch_for
+from ..access import get_batch_for, project_perms
 from ..models import Batch, Project
 from ..workflow import WorkflowError
 from .board import prepare_cards
@@ -24,6 +24,8 @@ EVENTS_SHOWN = 200
 
 def render_batch_page(request, project: Project, batch: Batch, move: dict | None = None):
     prepare_cards([batch], request.user, project)
+    # Where it came from and what it was split into: only the batches this person may see.
+    visible = Batch.objects.visible_to(request.user, project_perms(request.user, project), project)
     images = batch.images.order_by("id").only("id", "batch_id", "original_name", "state", "thumbnail", "review_flag")
     page = Paginator(images, IMAGES_PER_PAGE).get_page(request.GET.get("page"))
     context = {
@@ -31,7 +33,8 @@ def render_batch_page(request, project: Project, batch: Batch, move: dict | None
         "batch": batch,
         "page": page,
         "events": batch.events.select_related("actor")[:EVENTS_SHOWN],
-        "parts": batch.split_batches.order_by("id").only("id", "name", "project_id", "status"),
+        "source": visible.filter(pk=batch.split_from_id).only("id", "name").first() if batch.split_from_id else None,
+        "parts": visible.filter(split_from=batch).order_by("id").only("id", "name", "project_id", "status"),
         "move": move,
         "next": reverse("batch_detail", args=[project.pk, batch.pk]),
     }

@@ -22,10 +22,11 @@ from django.utils import timezone
 from batches import workflow
 from batches.ingest import pipeline
 from batches.ingest.pipeline import Source, ingest
-from batches.models import Batch, StoredFile
+from batches.models import Batch, Image, StoredFile
 from batches.workflow import WorkflowError
 from tests.batches import ingest_samples as samples
 from tests.batches.ingest_samples import stored_files
+from tests.batches.metadata_samples import assert_no_metadata, telling_jpeg
 
 CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
 
@@ -200,6 +201,23 @@ def test_cleanup_media_removes_the_files_of_an_upload_that_died(backend, project
     assert f"removing {left} (written by an upload that did not finish)" in out.getvalue()
     assert stored_files() == names_of(batch)
     assert not StoredFile.objects.exists()
+
+
+def test_strip_metadata_rewrites_older_files_in_place_of_the_old_ones(
+    backend, project, manager, django_capture_on_commit_callbacks
+):
+    image = Image(project=project, width=120, height=80, sha256="legacy", original_name="old.jpg")
+    image.file.save("old.jpg", ContentFile(telling_jpeg()), save=False)
+    image.thumbnail.save("thumb.jpg", ContentFile(samples.jpeg()), save=False)
+    batch = workflow.create_batch(actor=manager, project=project, name="Old", images=[image])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("strip_metadata", stdout=io.StringIO())
+
+    image = batch.images.get()
+    with default_storage.open(image.file.name, "rb") as handle:
+        assert_no_metadata(handle.read())
+    assert stored_files() == names_of(batch)
 
 
 def test_a_missing_stored_file_is_a_404(backend, client, project, manager):

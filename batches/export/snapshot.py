@@ -53,8 +53,10 @@ class Snapshot:
         if base.vendor not in BEGIN:
             raise ImproperlyConfigured(f"Exports need PostgreSQL or SQLite, not {base.vendor}.")
         settings_dict = copy.deepcopy(base.settings_dict)
+        options = settings_dict.setdefault("OPTIONS", {})
+        options.pop("pool", None)  # one plain connection, not a pool of its own per export
         if base.vendor == "sqlite":
-            settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), "transaction_mode": "DEFERRED"}
+            options["transaction_mode"] = "DEFERRED"
         self.alias = f"export-snapshot-{uuid.uuid4().hex}"
         self.wrapper = type(base)(settings_dict, alias=self.alias)
         connections[self.alias] = self.wrapper

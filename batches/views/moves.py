@@ -331,8 +331,12 @@ def dialog_context(request, project: Project, batch: Batch, dialog: Dialog, *, m
     elif dialog.action in ("reset", "delete"):
         context["annotations"] = Annotation.objects.filter(image__batch=batch).count()
     elif dialog.action == "merge":
-        candidates = list(form.fields["other"].queryset[: MERGE_CHOICES + 1])
-        context.update(candidates=candidates[:MERGE_CHOICES], more_candidates=len(candidates) > MERGE_CHOICES)
+        candidates = list(form.candidates[: MERGE_CHOICES + 1])
+        context.update(
+            candidates=[(MergeForm.choice(other), other) for other in candidates[:MERGE_CHOICES]],
+            chosen_other=form.data.get("other", "") if form.is_bound else "",
+            more_candidates=len(candidates) > MERGE_CHOICES,
+        )
     return context
 
 

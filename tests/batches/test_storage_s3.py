@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import io
 import os
 import subprocess
@@ -13,19 +15,21 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from batches import workflow
 from batches.ingest import pipeline
 from batches.ingest.pipeline import Source, ingest
-from batches.models import Batch
+from batches.models import Batch, Image, StoredFile
 from batches.workflow import WorkflowError
 from tests.batches import ingest_samples as samples
 from tests.batches.ingest_samples import stored_files
+from tests.batches.metadata_samples import assert_no_metadata, telling_jpeg
 
 CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
 
@@ -177,6 +181,57 @@ def test_cleanup_media_removes_what_no_row_points_to(backend, project, manager):
     assert f"would remove {orphan}" in out.getvalue()
     assert default_storage.exists(orphan)
     call_command("cleanup_media", "--min-age", "0", stdout=io.StringIO())
+    assert stored_files() == names_of(batch)
+
+
+def test_a_storage_that_fails_half_way_leaves_no_file_without_its_row(backend, project, manager, monkeypatch):
+    storage_class = type(storages["default"])
+    real = storage_class._save
+    calls = {"n": 0}
+
+    def full(self, name, content):
+        calls["n"] += 1
+        if calls["n"] <= 3:
+            return real(self, name, content)
+        real(self, name, ContentFile(b""))  # what a failed write can leave: an empty file under the name
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage_class, "_save", full)
+    report = upload(manager, project, *[(f"{i}.jpg", samples.jpeg(seed=900 + i)) for i in range(4)], workers=1)
+
+    assert report.batch.image_count == 1
+    assert stored_files() == names_of(report.batch)
+    assert not StoredFile.objects.exists()
+
+
+def test_cleanup_media_removes_the_files_of_an_upload_that_died(backend, project, manager):
+    batch = upload(manager, project, ("a.jpg", samples.jpeg())).batch
+    left = default_storage.save(f"projects/{project.pk}/images/{'d' * 32}.jpg", ContentFile(b""))
+    # Recorded two hours ago by an upload that never finished; the file itself looks new.
+    StoredFile.objects.create(name=left, upload=uuid.uuid4(), created_at=timezone.now() - dt.timedelta(hours=2))
+
+    out = io.StringIO()
+    call_command("cleanup_media", stdout=out)
+
+    assert f"removing {left} (written by an upload that did not finish)" in out.getvalue()
+    assert stored_files() == names_of(batch)
+    assert not StoredFile.objects.exists()
+
+
+def test_strip_metadata_rewrites_older_files_in_place_of_the_old_ones(
+    backend, project, manager, django_capture_on_commit_callbacks
+):
+    image = Image(project=project, width=120, height=80, sha256="legacy", original_name="old.jpg")
+    image.file.save("old.jpg", ContentFile(telling_jpeg()), save=False)
+    image.thumbnail.save("thumb.jpg", ContentFile(samples.jpeg()), save=False)
+    batch = workflow.create_batch(actor=manager, project=project, name="Old", images=[image])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("strip_metadata", stdout=io.StringIO())
+
+    image = batch.images.get()
+    with default_storage.open(image.file.name, "rb") as handle:
+        assert_no_metadata(handle.read())
     assert stored_files() == names_of(batch)
 
 

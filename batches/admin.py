@@ -33,6 +33,7 @@ from .models import (
     ProjectGroupObjectPermission,
     ProjectUserObjectPermission,
 )
+from .rules import MOVES
 from .workflow import WorkflowError
 
 Status = Batch.Status
@@ -316,7 +317,7 @@ class BatchAdmin(admin.ModelAdmin):
     )
     def reset_batches(self, request, queryset):
         def outside_unassigned(batch: Batch) -> None:
-            if batch.status == Status.UNASSIGNED:
+            if batch.status not in MOVES["reset"].sources:
                 raise WorkflowError(
                     "it is already in Unassigned; use “Delete for good” to remove it.", kind=WorkflowError.REFUSED
                 )
@@ -334,7 +335,7 @@ class BatchAdmin(admin.ModelAdmin):
     )
     def delete_batches_for_good(self, request, queryset):
         def in_unassigned(batch: Batch) -> None:
-            if batch.status != Status.UNASSIGNED:
+            if batch.status not in MOVES["delete"].sources:
                 raise WorkflowError(
                     f"it is in {batch.get_status_display()}; reset it to Unassigned first.", kind=WorkflowError.REFUSED
                 )

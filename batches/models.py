@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -83,15 +82,13 @@ class LabelClass(models.Model):
         return self.name
 
 
-@dataclass(frozen=True)
-class Move:
-    """One row of spec/WORKFLOW.md's moves table."""
+class BatchStatus(models.TextChoices):
+    """The board's columns, in order. batches/rules.py says which moves lead from one to another."""
 
-    action: str
-    label: str
-    sources: tuple[str, ...]
-    target: str | None  # None: the batch is gone; "submit" picks Review or Dataset by project setting
-    permission: str
+    UNASSIGNED = "unassigned", "Unassigned"
+    ANNOTATING = "annotating", "Annotating"
+    REVIEW = "review", "Review"
+    DATASET = "dataset", "Dataset"
 
 
 class BatchQuerySet(models.QuerySet):
@@ -113,32 +110,7 @@ class BatchQuerySet(models.QuerySet):
 
 
 class Batch(models.Model):
-    class Status(models.TextChoices):
-        UNASSIGNED = "unassigned", "Unassigned"
-        ANNOTATING = "annotating", "Annotating"
-        REVIEW = "review", "Review"
-        DATASET = "dataset", "Dataset"
-
-    # The allowed moves are data: the board, the card menus and workflow checks all read this table.
-    MOVES = {
-        move.action: move
-        for move in [
-            Move("assign", "Assign", (Status.UNASSIGNED,), Status.ANNOTATING, "manage_project"),
-            Move("reassign", "Reassign", (Status.ANNOTATING,), Status.ANNOTATING, "manage_project"),
-            Move("submit", "Submit", (Status.ANNOTATING,), "submit", "annotate_project"),
-            Move("approve", "Approve", (Status.REVIEW,), Status.DATASET, "review_project"),
-            Move("reject", "Reject", (Status.REVIEW,), Status.ANNOTATING, "review_project"),
-            Move(
-                "reset",
-                "Reset to Unassigned",
-                (Status.ANNOTATING, Status.REVIEW, Status.DATASET),
-                Status.UNASSIGNED,
-                "manage_project",
-            ),
-            Move("delete", "Delete for good", (Status.UNASSIGNED,), None, "manage_project"),
-            Move("merge", "Merge", (Status.UNASSIGNED,), Status.UNASSIGNED, "manage_project"),
-        ]
-    }
+    Status = BatchStatus
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="batches")
     name = models.CharField(max_length=200)
@@ -174,13 +146,11 @@ class Batch(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(done_count__lte=F("image_count")), name="batch_done_le_images"),
             models.CheckConstraint(
-                condition=Q(status="unassigned", assignee__isnull=True)
-                | (~Q(status="unassigned") & Q(assignee__isnull=False)),
+                condition=Q(status=BatchStatus.UNASSIGNED, assignee__isnull=True)
+                | (~Q(status=BatchStatus.UNASSIGNED) & Q(assignee__isnull=False)),
                 name="batch_assignee_iff_assigned",
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=["unassigned", "annotating", "review", "dataset"]), name="batch_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=BatchStatus.values), name="batch_status_valid"),
             models.CheckConstraint(condition=~Q(name=""), name="batch_name_not_empty"),
         ]
 
@@ -193,21 +163,6 @@ class Batch(models.Model):
     @property
     def progress_percent(self) -> int:
         return round(100 * self.done_count / self.image_count) if self.image_count else 0
-
-    @classmethod
-    def moves_from(cls, status: str) -> list[Move]:
-        return [move for move in cls.MOVES.values() if status in move.sources]
-
-    @classmethod
-    def action_for(cls, source: str, target: str) -> str | None:
-        """The move a drag from one column to another means, or None when no move does that."""
-        for move in cls.MOVES.values():
-            if move.action in ("merge", "reassign", "delete"):
-                continue
-            targets = {cls.Status.REVIEW, cls.Status.DATASET} if move.target == "submit" else {move.target}
-            if source in move.sources and target in targets:
-                return move.action
-        return None
 
 
 def image_upload_to(instance: Image, filename: str) -> str:
@@ -269,7 +224,7 @@ class Annotation(models.Model):
     class Meta:
         ordering = ["image", "id"]
         constraints = [
-            # The upper bounds (x + w <= image width, ...) span two tables; workflow.save_box checks them.
+            # The upper bounds (x + w <= image width, ...) span two tables; annotating.parse_boxes checks them.
             models.CheckConstraint(condition=Q(x__gte=0, y__gte=0), name="annotation_box_origin_inside"),
             models.CheckConstraint(condition=Q(w__gt=0, h__gt=0), name="annotation_box_positive_size"),
         ]

@@ -1,7 +1,7 @@
 """Every move of spec/WORKFLOW.md, one function per row of its moves table.
 
-Each move runs in one transaction: it re-reads and locks the batch, checks the actor's permission and
-the allowed-moves table (Batch.MOVES), guards the write with a compare-and-set on the version the
+Each move runs in one transaction: it re-reads and locks the batch, asks the rule book (rules.MOVES)
+whether the actor may make the move from where the batch is, guards the write with a compare-and-set on the version the
 caller saw (SQLite ignores FOR UPDATE; the WHERE clause is the guard that works everywhere), writes
 exactly one BatchEvent and logs the move. Every refusal raises WorkflowError with a message a person
 can read, and changes nothing. Nothing else in the project writes Batch.status.
@@ -18,31 +18,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
-from guardian.core import ObjectPermissionChecker
+from django.utils.translation import gettext as _
 
 from accounts.roles import roles_of
 
+from .errors import WorkflowError
 from .models import Annotation, Batch, BatchEvent, Image, Project
+from .rules import MOVES, Membership, self_review_refusal
 
 log = logging.getLogger("batches.workflow")
 
 Status = Batch.Status
 MAX_COMMENT = 2000
-
-
-class WorkflowError(Exception):
-    """A move that did not happen. `kind` tells why; the message says it to a person."""
-
-    REFUSED = "refused"  # the move is not allowed from where the batch is
-    STALE = "stale"  # the batch changed (or vanished) since the caller saw it
-    FORBIDDEN = "forbidden"  # the actor may not do this
-    INVALID = "invalid"  # the input is wrong (count, comment, assignee, ...)
-
-    def __init__(self, message: str, *, kind: str, batch: Batch | None = None):
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
-        self.batch = batch
 
 
 @dataclass
@@ -64,11 +51,9 @@ class DeleteResult:
 # --- shared steps ---------------------------------------------------------------------------------
 
 
-def current_perms(actor, project: Project) -> set[str]:
-    """The actor's permissions on the project, read afresh (never a cached answer inside a move)."""
-    if not actor.is_authenticated or not actor.is_active:
-        return set()
-    return set(ObjectPermissionChecker(actor).get_perms(project))
+def membership_now(actor, project: Project) -> Membership:
+    """The actor's membership, read afresh inside the move: a role taken away a moment ago counts."""
+    return Membership.read(actor, project)
 
 
 def _top_position() -> float:
@@ -103,31 +88,6 @@ def _describe(event: BatchEvent | None) -> str:
     return f"{who} ({event.get_action_display()}, {when})"
 
 
-def _require_permission(
-    actor, project: Project, action: str, batch: Batch | None = None, perms: set[str] | None = None
-) -> set[str]:
-    perms = current_perms(actor, project) if perms is None else perms
-    if "view_project" not in perms:
-        raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN, batch=batch)
-    move = Batch.MOVES[action]
-    if action == "submit":
-        allowed = "manage_project" in perms or (
-            "annotate_project" in perms and batch is not None and batch.assignee_id == actor.pk
-        )
-        if not allowed:
-            raise WorkflowError(
-                "Only the batch's assignee or a manager can submit it.", kind=WorkflowError.FORBIDDEN, batch=batch
-            )
-    elif move.permission not in perms:
-        needed = {"manage_project": "a manager", "review_project": "a reviewer", "annotate_project": "an annotator"}
-        raise WorkflowError(
-            f"Only {needed[move.permission]} of this project can {move.label.lower()} a batch.",
-            kind=WorkflowError.FORBIDDEN,
-            batch=batch,
-        )
-    return perms
-
-
 def stale_error(fresh: Batch) -> WorkflowError:
     """The error for a batch that changed since the caller saw it, naming who changed it."""
     return WorkflowError(
@@ -138,19 +98,7 @@ def stale_error(fresh: Batch) -> WorkflowError:
     )
 
 
-def refuse_unless_from(batch: Batch, action: str) -> None:
-    """The allowed-moves table: refuse a move that does not start from the batch's column."""
-    move = Batch.MOVES[action]
-    if batch.status not in move.sources:
-        where = " or ".join(Status(s).label for s in move.sources)
-        raise WorkflowError(
-            f"{move.label} is only possible from {where}; “{batch.name}” is in {batch.get_status_display()}.",
-            kind=WorkflowError.REFUSED,
-            batch=batch,
-        )
-
-
-def _lock(actor, batch: Batch) -> tuple[Batch, set[str]]:
+def _lock(actor, batch: Batch) -> tuple[Batch, Membership]:
     """Re-read and lock the batch; check membership, then that it is still as the caller saw it."""
     try:
         fresh = Batch.objects.select_for_update(of=("self",)).select_related("project").get(pk=batch.pk)
@@ -160,21 +108,20 @@ def _lock(actor, batch: Batch) -> tuple[Batch, set[str]]:
             kind=WorkflowError.STALE,
             batch=batch,
         ) from None
-    perms = current_perms(actor, fresh.project)
-    if "view_project" not in perms:
-        raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN, batch=batch)
+    membership = membership_now(actor, fresh.project)
+    if not membership.is_member:
+        raise WorkflowError(_("You are not a member of this project."), kind=WorkflowError.FORBIDDEN, batch=batch)
     # Staleness before the move's permission: whoever loses a race is told the batch changed, even when
     # the winning move (a reset, a reassign) also took away their right to act on it.
     if fresh.version != batch.version or fresh.status != batch.status:
         raise stale_error(fresh)
-    return fresh, perms
+    return fresh, membership
 
 
 def _begin(actor, batch: Batch, action: str) -> Batch:
-    """Lock and check the batch (_lock), then the move's permission and the moves table."""
-    fresh, perms = _lock(actor, batch)
-    _require_permission(actor, fresh.project, action, fresh, perms=perms)
-    refuse_unless_from(fresh, action)
+    """Lock and check the batch (_lock), then ask the rule book whether this move may happen."""
+    fresh, membership = _lock(actor, batch)
+    MOVES[action].require(membership, fresh)
     return fresh
 
 
@@ -230,7 +177,7 @@ def _is_annotator(user, project: Project) -> bool:
     if user.is_superuser:
         # A superuser holds every permission, but works on batches only as a member with the annotator role.
         return "annotator" in roles_of(project, user)
-    return "annotate_project" in current_perms(user, project)
+    return membership_now(user, project).annotates
 
 
 def _check_annotators(project: Project, users: Sequence) -> None:
@@ -267,9 +214,8 @@ def create_batch(*, actor, project: Project, name: str, images: Sequence[Image])
         raise WorkflowError("A batch name has at most 200 characters.", kind=WorkflowError.INVALID)
     if not images:
         raise WorkflowError("No images were kept, so no batch was created.", kind=WorkflowError.INVALID)
-    perms = current_perms(actor, project)
-    if "manage_project" not in perms:
-        raise WorkflowError("Only a manager of this project can upload images.", kind=WorkflowError.FORBIDDEN)
+    if not membership_now(actor, project).manages:
+        raise WorkflowError(_("Only a manager of this project can upload images."), kind=WorkflowError.FORBIDDEN)
     try:
         with transaction.atomic():
             batch = Batch.objects.create(project=project, name=name, image_count=len(images), position=_top_position())
@@ -443,7 +389,7 @@ def submit(*, actor, batch: Batch, project: Project | None = None) -> Batch:
     _ensure_same_project(batch, project)
     with transaction.atomic():
         fresh = _begin(actor, batch, "submit")
-        target = Status.REVIEW if fresh.project.review_required else Status.DATASET
+        target = MOVES["submit"].target_for(fresh)
         _update(fresh, status=target, position=_top_position())
         note = "" if target == Status.REVIEW else "the project needs no review"
         undone = fresh.image_count - fresh.done_count
@@ -461,8 +407,8 @@ def submit(*, actor, batch: Batch, project: Project | None = None) -> Batch:
     return fresh
 
 
-def _annotated_by(user, batch: Batch) -> bool:
-    return batch.assignee_id == user.pk or Annotation.objects.filter(image__batch=batch, author=user).exists()
+def _drew_boxes_in(user, batch: Batch) -> bool:
+    return Annotation.objects.filter(image__batch=batch, author=user).exists()
 
 
 def approve(*, actor, batch: Batch, project: Project | None = None) -> Batch:
@@ -470,12 +416,9 @@ def approve(*, actor, batch: Batch, project: Project | None = None) -> Batch:
     _ensure_same_project(batch, project)
     with transaction.atomic():
         fresh = _begin(actor, batch, "approve")
-        if not fresh.project.allow_self_review and _annotated_by(actor, fresh):
-            raise WorkflowError(
-                f"You annotated “{fresh.name}”, so someone else must approve it (this project does not allow self-review).",
-                kind=WorkflowError.FORBIDDEN,
-                batch=fresh,
-            )
+        # The rule book refuses the assignee; boxes drawn by someone else (a manager helping) count too.
+        if not fresh.project.allow_self_review and _drew_boxes_in(actor, fresh):
+            raise WorkflowError(self_review_refusal(fresh), kind=WorkflowError.FORBIDDEN, batch=fresh)
         _update(fresh, status=Status.DATASET, position=_top_position())
         Image.objects.filter(batch=fresh, review_flag=True).update(review_flag=False, review_note="")
         _event(
@@ -634,17 +577,6 @@ def merge(*, actor, batches: Sequence[Batch], name: str | None = None, project: 
     return target
 
 
-def _may_reorder(perms: set[str], actor, batch: Batch) -> bool:
-    """Whoever may make some move of the batch from its column may also change its place in that column."""
-    if "manage_project" in perms:
-        return True
-    if batch.status == Status.REVIEW:
-        return "review_project" in perms
-    if batch.status == Status.ANNOTATING:
-        return "annotate_project" in perms and batch.assignee_id == actor.pk
-    return False
-
-
 def reorder(
     *, actor, batch: Batch, before: Batch | None = None, after: Batch | None = None, project: Project | None = None
 ) -> Batch:
@@ -655,13 +587,7 @@ def reorder(
     """
     _ensure_same_project(batch, project)
     with transaction.atomic():
-        fresh, perms = _lock(actor, batch)
-        if not _may_reorder(perms, actor, fresh):
-            raise WorkflowError(
-                f"You may not move batches in {fresh.get_status_display()}: only someone who can work on “{fresh.name}” can.",
-                kind=WorkflowError.FORBIDDEN,
-                batch=fresh,
-            )
+        fresh = _begin(actor, batch, "reorder")
         # Neighbours count only if they are still in the same column; their positions are read afresh.
         neighbour_ids = [b.pk for b in (before, after) if b is not None]
         positions = dict(

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -23,6 +24,7 @@ from .. import annotating, workflow
 from ..access import get_batch_for
 from ..models import Batch, Image
 from ..params import parse_id
+from ..rules import Membership, may_annotate, may_review
 from ..workflow import WorkflowError
 
 STRIP_PAGE = 50
@@ -59,11 +61,11 @@ def json_view(view):
     return wrapper
 
 
-def _annotatable_batch(request: HttpRequest, project_pk: int, pk: int) -> Batch:
-    batch = get_batch_for(request.user, project_pk, pk)
-    if not annotating.can_annotate(request.user, batch, batch.project.user_perms):
-        raise PermissionDenied("Only the batch's assignee or a manager can annotate it.")
-    return batch
+def _annotatable_batch(request: HttpRequest, project_pk: int, pk: int) -> tuple[Batch, Membership]:
+    batch, membership = get_batch_for(request.user, project_pk, pk)
+    if not may_annotate(membership, batch):
+        raise PermissionDenied(_("Only the batch's assignee or a manager can annotate it."))
+    return batch, membership
 
 
 def _image_of(batch: Batch, image_pk: int) -> Image:
@@ -165,8 +167,8 @@ def _posted_version(request, batch: Batch) -> Batch:
 @require_GET
 @login_required
 def annotate(request, project_pk: int, pk: int):
-    batch = _annotatable_batch(request, project_pk, pk)
-    context = {"project": batch.project, "batch": batch}
+    batch, membership = _annotatable_batch(request, project_pk, pk)
+    context = {"project": batch.project, "membership": membership, "batch": batch}
     if batch.status != Batch.Status.ANNOTATING:
         return render(request, "batches/annotate.html", {**context, "mode": "closed"})
     image = annotating.start_image(batch, request.GET.get("image"))
@@ -201,7 +203,7 @@ def annotate(request, project_pk: int, pk: int):
 @require_GET
 @json_view
 def annotate_image(request, project_pk: int, pk: int, image_pk: int):
-    batch = _annotatable_batch(request, project_pk, pk)
+    batch, _membership = _annotatable_batch(request, project_pk, pk)
     image = _image_of(batch, image_pk)
     return JsonResponse({"image": _image_data(batch, image), "batch_status": batch.status})
 
@@ -209,7 +211,7 @@ def annotate_image(request, project_pk: int, pk: int, image_pk: int):
 @require_POST
 @json_view
 def annotate_save(request, project_pk: int, pk: int, image_pk: int):
-    batch = _annotatable_batch(request, project_pk, pk)
+    batch, membership = _annotatable_batch(request, project_pk, pk)
     image = _image_of(batch, image_pk)
     try:
         payload = json.loads(request.body)
@@ -218,7 +220,11 @@ def annotate_save(request, project_pk: int, pk: int, image_pk: int):
     if not isinstance(payload, dict) or "boxes" not in payload:
         raise WorkflowError("Send an object with a “boxes” list; nothing was saved.", kind=WorkflowError.INVALID)
     result = annotating.save_annotations(
-        actor=request.user, image=image, boxes=payload["boxes"], no_objects=payload.get("no_objects", False)
+        actor=request.user,
+        image=image,
+        boxes=payload["boxes"],
+        no_objects=payload.get("no_objects", False),
+        membership=membership,
     )
     return JsonResponse(
         {
@@ -235,7 +241,7 @@ def annotate_save(request, project_pk: int, pk: int, image_pk: int):
 @require_GET
 @login_required
 def annotate_strip(request, project_pk: int, pk: int):
-    batch = _annotatable_batch(request, project_pk, pk)
+    batch, _membership = _annotatable_batch(request, project_pk, pk)
     return _render_strip(request, batch, mode="annotate")
 
 
@@ -254,10 +260,17 @@ def _render_strip(request, batch: Batch, *, mode: str):
 @require_POST
 @login_required
 def annotate_submit(request, project_pk: int, pk: int):
-    batch = _posted_version(request, _annotatable_batch(request, project_pk, pk))
+    batch, membership = _annotatable_batch(request, project_pk, pk)
+    batch = _posted_version(request, batch)
     undone = batch.image_count - batch.done_count
     if undone and request.POST.get("confirm") != "1" and batch.status == Batch.Status.ANNOTATING:
-        context = {"project": batch.project, "batch": batch, "mode": "confirm_submit", "undone": undone}
+        context = {
+            "project": batch.project,
+            "membership": membership,
+            "batch": batch,
+            "mode": "confirm_submit",
+            "undone": undone,
+        }
         return render(request, "batches/annotate.html", context)
     try:
         batch = workflow.submit(actor=request.user, batch=batch, project=batch.project)
@@ -310,15 +323,15 @@ def _flag_summary(batch: Batch) -> dict:
 @require_GET
 @login_required
 def review(request, project_pk: int, pk: int):
-    batch = get_batch_for(request.user, project_pk, pk)
-    perms = batch.project.user_perms
+    batch, membership = get_batch_for(request.user, project_pk, pk)
     context = {
         "project": batch.project,
+        "membership": membership,
         "batch": batch,
-        "can_review": annotating.can_review(request.user, batch, perms),
+        "can_review": may_review(membership, batch),
     }
     if batch.status != Batch.Status.REVIEW:
-        can_annotate = annotating.can_annotate(request.user, batch, perms)
+        can_annotate = may_annotate(membership, batch)
         return render(request, "batches/review.html", {**context, "mode": "closed", "can_annotate": can_annotate})
     image = annotating.start_image(batch, request.GET.get("image"), for_review=True)
     if image is None:
@@ -345,19 +358,21 @@ def review(request, project_pk: int, pk: int):
 @require_GET
 @login_required
 def review_strip(request, project_pk: int, pk: int):
-    batch = get_batch_for(request.user, project_pk, pk)
+    batch, _membership = get_batch_for(request.user, project_pk, pk)
     return _render_strip(request, batch, mode="review")
 
 
 @require_POST
 @login_required
 def review_flag(request, project_pk: int, pk: int, image_pk: int):
-    batch = get_batch_for(request.user, project_pk, pk, perm="review_project")
+    batch, membership = get_batch_for(request.user, project_pk, pk, perm="review_project")
     image = _image_of(batch, image_pk)
     flagged = request.POST.get("flagged") == "1"
     error = None
     try:
-        image = annotating.flag_image(actor=request.user, image=image, flagged=flagged, note=request.POST.get("note"))
+        image = annotating.flag_image(
+            actor=request.user, image=image, flagged=flagged, note=request.POST.get("note"), membership=membership
+        )
     except WorkflowError as exc:
         error = exc.message
     if not request.htmx:
@@ -366,6 +381,7 @@ def review_flag(request, project_pk: int, pk: int, image_pk: int):
         return redirect(f"{reverse('review', args=[batch.project_id, batch.pk])}?image={image.pk}")
     context = {
         "project": batch.project,
+        "membership": membership,
         "batch": batch,
         "image": image,
         "can_review": True,
@@ -382,10 +398,17 @@ def review_flag(request, project_pk: int, pk: int, image_pk: int):
 @require_POST
 @login_required
 def review_approve(request, project_pk: int, pk: int):
-    batch = _posted_version(request, get_batch_for(request.user, project_pk, pk, perm="review_project"))
+    batch, membership = get_batch_for(request.user, project_pk, pk, perm="review_project")
+    batch = _posted_version(request, batch)
     flagged = annotating.flagged_count(batch)
     if flagged and request.POST.get("confirm") != "1" and batch.status == Batch.Status.REVIEW:
-        context = {"project": batch.project, "batch": batch, "mode": "confirm_approve", "flagged_total": flagged}
+        context = {
+            "project": batch.project,
+            "membership": membership,
+            "batch": batch,
+            "mode": "confirm_approve",
+            "flagged_total": flagged,
+        }
         return render(request, "batches/review.html", context)
     try:
         batch = workflow.approve(actor=request.user, batch=batch, project=batch.project)
@@ -399,7 +422,8 @@ def review_approve(request, project_pk: int, pk: int):
 @require_POST
 @login_required
 def review_reject(request, project_pk: int, pk: int):
-    batch = _posted_version(request, get_batch_for(request.user, project_pk, pk, perm="review_project"))
+    batch, _membership = get_batch_for(request.user, project_pk, pk, perm="review_project")
+    batch = _posted_version(request, batch)
     try:
         batch = workflow.reject(
             actor=request.user, batch=batch, comment=request.POST.get("comment", ""), project=batch.project

@@ -25,8 +25,9 @@ from ..access import get_project_for
 from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm
 from ..models import Annotation, Batch, Project
 from ..params import parse_id
+from ..rules import MOVES, Membership, delete_move, drag_move, drag_move_elsewhere
 from ..workflow import WorkflowError
-from .board import BoardFilter, board_token, build_columns, moves_for
+from .board import BoardFilter, board_token, build_columns
 
 Status = Batch.Status
 DIALOG_ACTIONS = ("assign", "reassign", "reject", "reset", "delete", "merge")
@@ -111,18 +112,17 @@ def action_from(data, batch: Batch, project: Project) -> str:
     """The move a post asks for: named by a menu or dialog, or meant by a drag from one column to another."""
     action = data.get("action", "")
     if action:
-        if action not in Batch.MOVES:
+        if action not in MOVES or action == "reorder":
             raise WorkflowError(f"“{action}” is not a move of this board.", kind=WorkflowError.INVALID, batch=batch)
         return action
     target = data.get("to", "")
     if target not in Status.values:
         raise WorkflowError("That is not a column of this board.", kind=WorkflowError.INVALID, batch=batch)
-    if target == batch.status:
-        return "reorder"
     source_label, target_label = Status(batch.status).label, Status(target).label
-    action = Batch.action_for(batch.status, target)
-    if action == "submit":
-        goes_to = Status.REVIEW if project.review_required else Status.DATASET
+    move = drag_move(batch, target)
+    elsewhere = drag_move_elsewhere(batch, target) if move is None else None
+    if elsewhere is not None:
+        goes_to = elsewhere.target_for(batch)
         if target != goes_to:
             hint = "this project reviews every batch" if project.review_required else "this project needs no review"
             raise WorkflowError(
@@ -130,26 +130,19 @@ def action_from(data, batch: Batch, project: Project) -> str:
                 kind=WorkflowError.REFUSED,
                 batch=batch,
             )
-    if action is None:
+    if move is None:
         hint = DRAG_HINTS.get((batch.status, target))
         raise WorkflowError(
             f"“{batch.name}” cannot move from {source_label} to {target_label}" + (f": {hint}." if hint else "."),
             kind=WorkflowError.REFUSED,
             batch=batch,
         )
-    return action
+    return move.action
 
 
-def check_may(user, project: Project, batch: Batch, action: str) -> None:
+def check_may(membership: Membership, batch: Batch, action: str) -> None:
     """Before showing a dialog: would the move be allowed at all? (The workflow checks again on submit.)"""
-    move = Batch.MOVES[action]
-    workflow.refuse_unless_from(batch, action)
-    if action not in {item.action for item in moves_for(user, project, batch)}:
-        needed = {"manage_project": "a manager", "review_project": "a reviewer"}.get(move.permission, "an annotator")
-        verb = {"reset": "reset", "delete": "delete"}.get(action, move.label.lower())
-        raise WorkflowError(
-            f"Only {needed} of this project can {verb} a batch.", kind=WorkflowError.FORBIDDEN, batch=batch
-        )
+    MOVES[action].require(membership, batch)
 
 
 def safe_next(request) -> str:
@@ -166,7 +159,8 @@ def annotators_of(project: Project):
     return users_with_role(project, "annotator").order_by("username")
 
 
-def do_assign(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
+def do_assign(request, membership: Membership, batch: Batch, data) -> Outcome | Dialog:
+    project = membership.project
     form = AssignForm(data, batch=batch, annotators=annotators_of(project))
     if data is None or not form.is_valid():
         return Dialog("assign", form)
@@ -183,7 +177,8 @@ def do_assign(request, project: Project, batch: Batch, data) -> Outcome | Dialog
     return Outcome(message, {Status.UNASSIGNED, Status.ANNOTATING}, batch.pk)
 
 
-def do_reassign(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
+def do_reassign(request, membership: Membership, batch: Batch, data) -> Outcome | Dialog:
+    project = membership.project
     form = ReassignForm(data, annotators=annotators_of(project).exclude(pk=batch.assignee_id))
     if data is None or not form.is_valid():
         return Dialog("reassign", form)
@@ -192,7 +187,8 @@ def do_reassign(request, project: Project, batch: Batch, data) -> Outcome | Dial
     return Outcome(f"“{batch.name}” is now assigned to {user.username}.", {Status.ANNOTATING}, batch.pk)
 
 
-def do_submit(request, project: Project, batch: Batch, data) -> Outcome:
+def do_submit(request, membership: Membership, batch: Batch, data) -> Outcome:
+    project = membership.project
     fresh = workflow.submit(actor=request.user, batch=batch, project=project)
     return Outcome(
         f"“{batch.name}” submitted: it is in {fresh.get_status_display()} now.",
@@ -201,12 +197,14 @@ def do_submit(request, project: Project, batch: Batch, data) -> Outcome:
     )
 
 
-def do_approve(request, project: Project, batch: Batch, data) -> Outcome:
+def do_approve(request, membership: Membership, batch: Batch, data) -> Outcome:
+    project = membership.project
     workflow.approve(actor=request.user, batch=batch, project=project)
     return Outcome(f"“{batch.name}” approved: it is in Dataset now.", {Status.REVIEW, Status.DATASET}, batch.pk)
 
 
-def do_reject(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
+def do_reject(request, membership: Membership, batch: Batch, data) -> Outcome | Dialog:
+    project = membership.project
     form = RejectForm(data)
     if data is None or not form.is_valid():
         return Dialog("reject", form)
@@ -217,7 +215,8 @@ def do_reject(request, project: Project, batch: Batch, data) -> Outcome | Dialog
     )
 
 
-def do_delete(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
+def do_delete(request, membership: Membership, batch: Batch, data) -> Outcome | Dialog:
+    project = membership.project
     action = "delete" if batch.status == Status.UNASSIGNED else "reset"
     if data is None or data.get("confirmed") != "yes":
         return Dialog(action)
@@ -248,7 +247,8 @@ def merge_candidates(project: Project, batch: Batch):
     )
 
 
-def do_merge(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
+def do_merge(request, membership: Membership, batch: Batch, data) -> Outcome | Dialog:
+    project = membership.project
     form = MergeForm(data, candidates=merge_candidates(project, batch))
     if data is None or not form.is_valid():
         return Dialog("merge", form)
@@ -261,7 +261,9 @@ def do_merge(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
     )
 
 
-def do_reorder(request, project: Project, batch: Batch, data) -> Outcome:
+def do_reorder(request, membership: Membership, batch: Batch, data) -> Outcome:
+    project = membership.project
+
     def neighbour(name: str) -> Batch | None:
         value = data.get(name, "")
         pk = parse_id(value)
@@ -286,15 +288,15 @@ HANDLERS = {
 }
 
 
-def open_dialog(request, project: Project, batch: Batch, action: str) -> Dialog:
+def open_dialog(request, membership: Membership, batch: Batch, action: str) -> Dialog:
     """The empty dialog of a move, once it is clear the person may make it."""
     if action not in DIALOG_ACTIONS:
         raise WorkflowError(f"“{action}” is not a move with a dialog.", kind=WorkflowError.INVALID, batch=batch)
     if action in ("reset", "delete"):
         # One "Delete" on a card: a reset outside Unassigned, for good inside it (the seed's "delete twice").
-        action = "delete" if batch.status == Status.UNASSIGNED else "reset"
-    check_may(request.user, project, batch, action)
-    return HANDLERS[action](request, project, batch, None)
+        action = delete_move(batch).action
+    check_may(membership, batch, action)
+    return HANDLERS[action](request, membership, batch, None)
 
 
 # --- answering ------------------------------------------------------------------------------------
@@ -309,7 +311,7 @@ def dialog_context(request, project: Project, batch: Batch, dialog: Dialog, *, m
         "form": form,
         "modal": modal,
         "next": safe_next(request) or next_url,
-        "move": Batch.MOVES[dialog.action],
+        "move": MOVES[dialog.action],
     }
     if dialog.action == "assign":
         chosen = form.data.getlist("assignees") if form.is_bound else []
@@ -337,17 +339,19 @@ def message_level(error: WorkflowError) -> str:
     return "warning" if error.kind == WorkflowError.STALE else "error"
 
 
-def answer_refusal(request, project: Project, error: WorkflowError):
+def answer_refusal(request, membership: Membership, error: WorkflowError):
     """A move that did not happen: the fresh board (the card snaps back) and the reason, never a 4xx."""
     if not request.htmx:
         messages.add_message(
             request, messages.WARNING if error.kind == WorkflowError.STALE else messages.ERROR, error.message
         )
-        return redirect(board_url(project, request))
+        return redirect(board_url(membership.project, request))
+    project = membership.project
     board_filter = BoardFilter.from_data(request.POST or request.GET)
-    columns = build_columns(project, request.user, board_filter)
+    columns = build_columns(membership, board_filter)
     context = {
         "project": project,
+        "membership": membership,
         "filter": board_filter,
         "columns": columns,
         "oob": True,
@@ -359,7 +363,8 @@ def answer_refusal(request, project: Project, error: WorkflowError):
     return response
 
 
-def answer_outcome(request, project: Project, outcome: Outcome, token_before: str | None):
+def answer_outcome(request, membership: Membership, outcome: Outcome, token_before: str | None):
+    project = membership.project
     if not request.htmx:
         if outcome.message:
             messages.success(request, outcome.message)
@@ -368,12 +373,13 @@ def answer_outcome(request, project: Project, outcome: Outcome, token_before: st
             target = board_url(project, request)
         return redirect(target)
     board_filter = BoardFilter.from_data(request.POST)
-    columns = build_columns(project, request.user, board_filter, statuses=list(outcome.columns))
+    columns = build_columns(membership, board_filter, statuses=list(outcome.columns))
     # Only hand out the new fingerprint if the page was current before this move; otherwise the next
     # poll brings the columns this answer did not re-render.
     token = board_token(project) if token_before and request.POST.get("token") == token_before else None
     context = {
         "project": project,
+        "membership": membership,
         "filter": board_filter,
         "columns": columns,
         "oob": True,
@@ -392,7 +398,8 @@ def answer_outcome(request, project: Project, outcome: Outcome, token_before: st
     return response
 
 
-def answer_dialog(request, project: Project, batch: Batch, dialog: Dialog):
+def answer_dialog(request, membership: Membership, batch: Batch, dialog: Dialog):
+    project = membership.project
     if request.htmx:
         context = dialog_context(request, project, batch, dialog, modal=True)
         return render(request, "batches/board.html#dialog_oob", context)
@@ -401,7 +408,7 @@ def answer_dialog(request, project: Project, batch: Batch, dialog: Dialog):
         from .batch_detail import render_batch_page
 
         move = dialog_context(request, project, batch, dialog, modal=False)
-        return render_batch_page(request, project, batch, move=move)
+        return render_batch_page(request, membership, batch, move=move)
     query = {"move": dialog.action, "version": batch.version, "from": batch.status}
     if safe_next(request):
         query["next"] = safe_next(request)
@@ -421,7 +428,8 @@ def board_url(project: Project, request) -> str:
 @require_POST
 @login_required
 def batch_move(request, project_pk: int, pk: int):
-    project = get_project_for(request.user, project_pk)
+    membership = get_project_for(request.user, project_pk)
+    project = membership.project
     data = request.POST
     token_before = board_token(project) if request.htmx and data.get("token") else None
     try:
@@ -430,25 +438,25 @@ def batch_move(request, project_pk: int, pk: int):
         from_dialog = data.get("dialog") == "1" or data.get("confirmed") == "yes"
         if action in DIALOG_ACTIONS:
             # Never show (or re-show) a dialog to someone who may not make the move.
-            check_may(request.user, project, batch, action)
+            check_may(membership, batch, action)
         result = HANDLERS[action](
-            request, project, batch, data if from_dialog or action not in DIALOG_ACTIONS else None
+            request, membership, batch, data if from_dialog or action not in DIALOG_ACTIONS else None
         )
     except WorkflowError as error:
-        return answer_refusal(request, project, error)
+        return answer_refusal(request, membership, error)
     if isinstance(result, Dialog):
-        return answer_dialog(request, project, batch, result)
-    return answer_outcome(request, project, result, token_before)
+        return answer_dialog(request, membership, batch, result)
+    return answer_outcome(request, membership, result, token_before)
 
 
 @require_GET
 @login_required
 def batch_move_dialog(request, project_pk: int, pk: int, action: str):
     """The dialog a menu item opens (htmx); without JavaScript the batch page shows the same form."""
-    project = get_project_for(request.user, project_pk)
+    membership = get_project_for(request.user, project_pk)
     try:
-        batch = seen_batch(project, pk, request.GET)
-        dialog = open_dialog(request, project, batch, action)
+        batch = seen_batch(membership.project, pk, request.GET)
+        dialog = open_dialog(request, membership, batch, action)
     except WorkflowError as error:
-        return answer_refusal(request, project, error)
-    return answer_dialog(request, project, batch, dialog)
+        return answer_refusal(request, membership, error)
+    return answer_dialog(request, membership, batch, dialog)

@@ -9,6 +9,7 @@ from django.db import transaction
 from accounts.roles import grant_role
 from batches import workflow
 from batches.models import Annotation, Batch, BatchEvent, Image
+from batches.rules import MOVES
 from batches.workflow import WorkflowError
 from tests.batches.workflow_helpers import (
     annotate_some,
@@ -662,7 +663,7 @@ REFUSED_MOVES = [
     (action, status)
     for action in ["assign", "reassign", "submit", "approve", "reject", "merge"]
     for status in Status.values
-    if status not in Batch.MOVES[action].sources
+    if status not in MOVES[action].sources
 ]
 
 
@@ -686,7 +687,7 @@ def test_a_move_not_in_the_table_is_refused_and_changes_nothing(project, cast, a
         attempt(action, batch, cast)
 
     assert error.value.kind == WorkflowError.REFUSED
-    label = Batch.MOVES[action].label
+    label = MOVES[action].label
     assert error.value.message.startswith(f"{label} is only possible from")
     assert f"is in {Status(status).label}" in error.value.message
     if action != "merge":

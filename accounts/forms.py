@@ -14,18 +14,26 @@ ROLE_CHOICES = list(ROLE_LABELS.items())
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["name", "description", "review_required", "allow_self_review"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        fields = ["name", "description", "review_required", "allow_self_review", "annotator_visibility"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "annotator_visibility": forms.RadioSelect}
         labels = {
             "review_required": "Submitted batches need a review",
             "allow_self_review": "Reviewers may approve batches they annotated",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A post without the choice (a script, an older page) keeps what the project has, or the default.
+        self.fields["annotator_visibility"].required = False
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError("Give the project a name.")
         return name
+
+    def clean_annotator_visibility(self) -> str:
+        return self.cleaned_data["annotator_visibility"] or self.instance.annotator_visibility
 
 
 class RolesField(forms.MultipleChoiceField):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -9,10 +10,15 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
 class Project(models.Model):
+    class AnnotatorVisibility(models.TextChoices):
+        ASSIGNED = "assigned", _("Only the batches assigned to them")
+        BOARD = "board", _("The whole board")
+
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     review_required = models.BooleanField(
@@ -20,6 +26,18 @@ class Project(models.Model):
     )
     allow_self_review = models.BooleanField(
         default=False, help_text="Let a reviewer approve a batch they annotated themselves."
+    )
+    # Least privilege for new projects; projects made before this setting existed keep the whole board
+    # (migration 0004), so no team's board changes under them.
+    annotator_visibility = models.CharField(
+        _("annotators see"),
+        max_length=20,
+        choices=AnnotatorVisibility.choices,
+        default=AnnotatorVisibility.ASSIGNED,
+        help_text=_(
+            "With “only the batches assigned to them”, annotators see just their own batches (cards, counts, "
+            "pages and images) and reviewers see Review and Dataset plus their own; managers always see everything."
+        ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -91,7 +109,50 @@ class BatchStatus(models.TextChoices):
     DATASET = "dataset", "Dataset"
 
 
+# --- who sees which batches: the one rule every batch list and batch lookup asks ----------------------
+
+
+@dataclass(frozen=True)
+class BatchScope:
+    """The batches of one project a person may see: all of them, or their own plus whole columns."""
+
+    everything: bool
+    user_pk: int | None = None
+    statuses: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, user, perms: set[str], project: Project) -> BatchScope:
+        if "manage_project" in perms:
+            return cls(everything=True)
+        if project.annotator_visibility == Project.AnnotatorVisibility.BOARD and "view_project" in perms:
+            return cls(everything=True)
+        # A reviewer works on whole columns: everything waiting for review and everything approved.
+        statuses = (Batch.Status.REVIEW, Batch.Status.DATASET) if "review_project" in perms else ()
+        return cls(everything=False, user_pk=user.pk, statuses=statuses)
+
+    def condition(self) -> Q:
+        if self.everything:
+            return Q()
+        # A person without a pk (anonymous) owns nothing: never let assignee_id=None match Unassigned.
+        own = Q(assignee_id=self.user_pk) if self.user_pk is not None else Q(pk__in=[])
+        return own | Q(status__in=self.statuses) if self.statuses else own
+
+    def includes(self, batch: Batch) -> bool:
+        if self.everything:
+            return True
+        return (self.user_pk is not None and batch.assignee_id == self.user_pk) or batch.status in self.statuses
+
+
+def may_see_batch(user, perms: set[str], project: Project, batch: Batch) -> bool:
+    """Whether this person sees this batch at all (its card, page, images); a miss answers 404."""
+    return batch.project_id == project.pk and BatchScope.of(user, perms, project).includes(batch)
+
+
 class BatchQuerySet(models.QuerySet):
+    def visible_to(self, user, perms: set[str], project: Project) -> BatchQuerySet:
+        """The project's batches this person may see (see BatchScope)."""
+        return self.filter(BatchScope.of(user, perms, project).condition(), project=project)
+
     def for_board(self, project: Project) -> BatchQuerySet:
         return self.filter(project=project).select_related("assignee").order_by("position", "-id")
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from guardian.core import ObjectPermissionChecker
 
 from .errors import WorkflowError
-from .models import Batch, Project
+from .models import Batch, BatchQuerySet, Project, may_see_batch
 
 Status = Batch.Status
 VIEW = "view_project"
@@ -62,6 +62,14 @@ class Membership:
     @property
     def annotates(self) -> bool:
         return ANNOTATE in self.perms
+
+    def sees(self, batch: Batch) -> bool:
+        """Whether this person sees the batch at all (the project's annotator visibility setting)."""
+        return may_see_batch(self.user, self.perms, self.project, batch)
+
+    def visible_batches(self) -> BatchQuerySet:
+        """The project's batches this person sees: every batch list starts here."""
+        return Batch.objects.visible_to(self.user, self.perms, self.project)
 
     def holds(self, batch: Batch) -> bool:
         """The batch is assigned to this person."""

@@ -51,7 +51,7 @@ def batch_detail(request, project_pk: int, pk: int):
     action = request.GET.get("move")
     if action:
         try:
-            seen = seen_batch(project, pk, request.GET)
+            seen = seen_batch(membership, pk, request.GET)
             dialog = open_dialog(request, membership, seen, action)
             move = dialog_context(request, project, seen, dialog, modal=False, next_url=request.path)
         except WorkflowError as error:

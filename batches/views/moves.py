@@ -88,9 +88,11 @@ def assign_consequence(total: int, names: list[str], count: int | None) -> str:
 # --- reading the request --------------------------------------------------------------------------
 
 
-def seen_batch(project: Project, pk: int, data) -> Batch:
-    """The batch as the person saw it: the stored row with their version and column (the CAS guard)."""
-    batch = Batch.objects.filter(project=project, pk=pk).select_related("assignee").first()
+def seen_batch(membership: Membership, pk: int, data) -> Batch:
+    """The batch as the person saw it: the stored row with their version and column (the CAS guard).
+
+    A batch they may not see answers like a deleted one."""
+    batch = membership.visible_batches().filter(pk=pk).select_related("assignee").first()
     if batch is None:
         raise WorkflowError(
             "That batch is no longer on the board: someone deleted it or merged it into another batch.",
@@ -355,7 +357,7 @@ def answer_refusal(request, membership: Membership, error: WorkflowError):
         "filter": board_filter,
         "columns": columns,
         "oob": True,
-        "token": board_token(project),
+        "token": board_token(membership),
         "close_dialog": True,
     }
     response = render(request, "batches/board.html#columns_oob", context)
@@ -376,7 +378,7 @@ def answer_outcome(request, membership: Membership, outcome: Outcome, token_befo
     columns = build_columns(membership, board_filter, statuses=list(outcome.columns))
     # Only hand out the new fingerprint if the page was current before this move; otherwise the next
     # poll brings the columns this answer did not re-render.
-    token = board_token(project) if token_before and request.POST.get("token") == token_before else None
+    token = board_token(membership) if token_before and request.POST.get("token") == token_before else None
     context = {
         "project": project,
         "membership": membership,
@@ -431,9 +433,9 @@ def batch_move(request, project_pk: int, pk: int):
     membership = get_project_for(request.user, project_pk)
     project = membership.project
     data = request.POST
-    token_before = board_token(project) if request.htmx and data.get("token") else None
+    token_before = board_token(membership) if request.htmx and data.get("token") else None
     try:
-        batch = seen_batch(project, pk, data)
+        batch = seen_batch(membership, pk, data)
         action = action_from(data, batch, project)
         from_dialog = data.get("dialog") == "1" or data.get("confirmed") == "yes"
         if action in DIALOG_ACTIONS:
@@ -455,7 +457,7 @@ def batch_move_dialog(request, project_pk: int, pk: int, action: str):
     """The dialog a menu item opens (htmx); without JavaScript the batch page shows the same form."""
     membership = get_project_for(request.user, project_pk)
     try:
-        batch = seen_batch(membership.project, pk, request.GET)
+        batch = seen_batch(membership, pk, request.GET)
         dialog = open_dialog(request, membership, batch, action)
     except WorkflowError as error:
         return answer_refusal(request, membership, error)

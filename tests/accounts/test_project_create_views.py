@@ -49,3 +49,11 @@ def test_anonymous_visitors_are_sent_to_login(client, db):
     response = client.post(URL, {"name": "Nope"})
     assert response.url.startswith(reverse("login"))
     assert not Project.objects.exists()
+
+
+def test_a_new_project_shows_annotators_only_their_own_batches_unless_chosen_otherwise(client, outsider):
+    client.force_login(outsider)
+    client.post(URL, {"name": "Private", "review_required": "on"})
+    client.post(URL, {"name": "Open", "review_required": "on", "annotator_visibility": "board"})
+    assert Project.objects.get(name="Private").annotator_visibility == "assigned"
+    assert Project.objects.get(name="Open").annotator_visibility == "board"

@@ -631,14 +631,17 @@ def test_non_members_get_404_and_moves_need_post(client, project, manager, outsi
 
 
 def test_a_current_page_gets_the_new_board_token_and_a_stale_one_does_not(project, manager, annotator):
+    from batches.rules import Membership
     from batches.views.board import board_token
 
     batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
     other = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
     client = client_for(manager)
 
-    current = client.post(move_url(batch), {**seen(batch), "action": "submit", "token": board_token(project)}, **HTMX)
-    assert f'value="{board_token(project)}" hx-swap-oob="true"' in current.content.decode()
+    current = client.post(
+        move_url(batch), {**seen(batch), "action": "submit", "token": board_token(Membership.read(manager, project))}, **HTMX
+    )
+    assert f'value="{board_token(Membership.read(manager, project))}" hx-swap-oob="true"' in current.content.decode()
 
     stale = client.post(move_url(other), {**seen(other), "action": "submit", "token": "older"}, **HTMX)
     assert 'id="board-token"' not in stale.content.decode()

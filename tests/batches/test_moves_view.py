@@ -639,7 +639,9 @@ def test_a_current_page_gets_the_new_board_token_and_a_stale_one_does_not(projec
     client = client_for(manager)
 
     current = client.post(
-        move_url(batch), {**seen(batch), "action": "submit", "token": board_token(Membership.read(manager, project))}, **HTMX
+        move_url(batch),
+        {**seen(batch), "action": "submit", "token": board_token(Membership.read(manager, project))},
+        **HTMX,
     )
     assert f'value="{board_token(Membership.read(manager, project))}" hx-swap-oob="true"' in current.content.decode()
 

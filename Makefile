@@ -43,6 +43,7 @@ browser:
 test: setup browser
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 lint: setup

@@ -230,8 +230,40 @@ def test_the_assign_dialog_from_the_menu_opens_over_htmx(project, manager, annot
     response = client_for(manager).get(dialog_url(batch, "assign"), seen(batch), **HTMX)
 
     html = response.content.decode()
-    assert "<dialog" in html and "All 7 images" in html and 'data-total="7"' in html
+    assert "<dialog" in html and "All 7 images" in html
     assert "Choose at least one annotator." in html
+    # The sentence is the server's: the dialog asks for it again as the inputs change.
+    assert f'hx-get="{reverse("batch_assign", args=[project.pk, batch.pk])}?preview=1"' in html
+
+
+@pytest.mark.parametrize(
+    ("fields", "sentence"),
+    [
+        ({}, "Choose at least one annotator."),
+        ({"assignees": ["A"], "scope": "all"}, "7 images to annotator."),
+        (
+            {"assignees": ["A"], "scope": "part", "count": "3"},
+            "3 images to annotator; the other 4 stay in Unassigned as a new batch.",
+        ),
+        ({"assignees": ["A", "B"], "scope": "all"}, "7 images split among annotator (4), annotator2 (3)."),
+        ({"assignees": ["A"], "scope": "part", "count": "9"}, "Choose between 1 and 7 images."),
+        ({"assignees": ["A"], "scope": "part", "count": "x"}, "Choose between 1 and 7 images."),
+    ],
+)
+def test_the_assign_dialog_refreshes_its_sentence_from_the_server(
+    project, manager, annotator, annotator2, fields, sentence
+):
+    batch = make_batch(project, manager, images=7)
+    people = {"A": annotator.pk, "B": annotator2.pk}
+    fields = {k: [people[v] for v in vs] if k == "assignees" else vs for k, vs in fields.items()}
+
+    response = client_for(manager).get(
+        reverse("batch_assign", args=[project.pk, batch.pk]), {**seen(batch), "preview": "1", **fields}, **HTMX
+    )
+
+    html = response.content.decode()
+    assert html.startswith(f'<p class="consequence" id="assign-consequence-{batch.pk}"')
+    assert f">{sentence}</p>" in html
 
 
 # --- submit, approve, reject ----------------------------------------------------------------------

@@ -5,6 +5,8 @@ approves or rejects it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -14,7 +16,7 @@ from django_htmx.http import trigger_client_event
 
 from .. import annotating, workflow
 from ..access import get_batch_for
-from ..models import Batch, Image
+from ..models import Annotation, Batch, Image
 from ..rules import may_annotate, may_review
 from ..workflow import WorkflowError
 from .workspace import STRIP_PAGE, board_url_of, image_of, offset_param, posted_version, render_strip, strip_context
@@ -22,19 +24,39 @@ from .workspace import STRIP_PAGE, board_url_of, image_of, offset_param, posted_
 FLAGGED_LISTED = 20
 
 
+@dataclass(frozen=True)
+class DrawnBox:
+    """A box as the review draws it: the annotation, and a chip with its class name above it."""
+
+    annotation: Annotation
+    chip_y: float
+    chip_w: int
+    text_x: float
+    text_y: float
+
+    @classmethod
+    def of(cls, annotation: Annotation, label_size: int, chip: int) -> DrawnBox:
+        # Above the box, or inside its top edge when there is no room above.
+        chip_y = annotation.y - chip if annotation.y >= chip else annotation.y
+        return cls(
+            annotation=annotation,
+            chip_y=chip_y,
+            chip_w=round((len(annotation.label_class.name) * 0.62 + 0.9) * label_size),
+            text_x=annotation.x + round(label_size * 0.45),
+            text_y=chip_y + round(label_size * 1.08),
+        )
+
+
 def _review_context(request, batch: Batch, image: Image) -> dict:
     previous, following = annotating.neighbours(batch, image, flagged_first=False)
     # Sizes in image pixels, so labels and lines read about the same on screen whatever the image size.
     label_size = max(12, round(max(image.width, image.height) / 55))
     stroke = max(2, round(max(image.width, image.height) / 400))
-    boxes = list(image.annotations.select_related("label_class").order_by("id"))
     chip = round(label_size * 1.45)
-    for box in boxes:
-        # A chip with the class name above the box, or inside its top edge when there is no room above.
-        box.chip_y = box.y - chip if box.y >= chip else box.y
-        box.chip_w = round((len(box.label_class.name) * 0.62 + 0.9) * label_size)
-        box.text_x = box.x + round(label_size * 0.45)
-        box.text_y = box.chip_y + round(label_size * 1.08)
+    boxes = [
+        DrawnBox.of(annotation, label_size, chip)
+        for annotation in image.annotations.select_related("label_class").order_by("id")
+    ]
     return {
         "image": image,
         "boxes": boxes,

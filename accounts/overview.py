@@ -57,10 +57,16 @@ def project_summaries(user) -> list[ProjectSummary]:
     )
     for project_id, codename in rows:
         perms[project_id].add(codename)
+    # What decides which batches are counted: as batches.rules.Membership.read, an active superuser holds
+    # every project permission; the roles shown stay the ones held directly.
+    seeing = dict(perms)
+    if user.is_superuser and user.is_active:
+        every = {codename for codename, _ in Project._meta.permissions} | {"view_project"}
+        seeing = {project.pk: every for project in projects}
 
     totals: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     grouped = (
-        Batch.objects.filter(project_id__in=ids)
+        Batch.objects.visible_in(user, seeing, projects)
         .order_by()
         .values("project_id", "status")
         .annotate(batches=Count("id"), images=Sum("image_count"))

@@ -6,14 +6,19 @@ without manage_project who tries a change gets 403.
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.db.models import Count, ProtectedError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -24,8 +29,9 @@ from batches.rules import Membership
 from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm
 from .membership import (
     MembershipError,
-    add_member,
+    add_member_by_name,
     create_project,
+    may_create_projects,
     remove_from_project,
     role_names,
     set_roles,
@@ -34,6 +40,9 @@ from .overview import project_summaries
 from .roles import members_with_roles, roles_of
 
 MANAGE = "manage_project"
+# Adding a member answers after at least this long whatever happened, so the delay does not tell
+# what the words do not (adding an account costs a few more queries than finding none).
+MEMBER_ADD_SECONDS = 0.1
 
 
 # --- projects ---------------------------------------------------------------------------------------
@@ -42,12 +51,15 @@ MANAGE = "manage_project"
 @require_GET
 @login_required
 def project_list(request):
-    return render(request, "accounts/project_list.html", {"summaries": project_summaries(request.user)})
+    context = {"summaries": project_summaries(request.user), "may_create": may_create_projects(request.user)}
+    return render(request, "accounts/project_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def project_create(request):
+    if not may_create_projects(request.user):
+        raise PermissionDenied(_("Ask an operator for the permission to create projects."))
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         project = create_project(creator=request.user, **form.cleaned_data)
@@ -115,14 +127,17 @@ def _add_member(request, pk: int):
     form = MemberAddForm(request.POST)
     if not form.is_valid():
         return _members_page(request, membership, add_form=form)
-    user = form.cleaned_data["who"]
-    added, was_member = add_member(project=project, user=user, roles=form.cleaned_data["roles"])
-    if not was_member:
-        messages.success(request, f"Added {user.username} as {role_names(added)}.")
-    elif added:
-        messages.success(request, f"{user.username} was already a member; added the role {role_names(added)}.")
-    else:
-        messages.info(request, f"{user.username} already has those roles; nothing changed.")
+    who, roles = form.cleaned_data["who"], form.cleaned_data["roles"]
+    started = time.monotonic()
+    add_member_by_name(project=project, who=who, roles=roles)
+    time.sleep(max(0.0, MEMBER_ADD_SECONDS - (time.monotonic() - started)))
+    # The same answer whether the account exists, is deactivated or may not be added (see add_member_by_name).
+    text = ngettext(
+        "If an account with the name or address “%(who)s” exists, it now has the role %(roles)s in this project.",
+        "If an account with the name or address “%(who)s” exists, it now has the roles %(roles)s in this project.",
+        len(roles),
+    )
+    messages.success(request, text % {"who": who, "roles": role_names(roles)})
     return redirect("members", project.pk)
 
 

@@ -153,6 +153,17 @@ class BatchQuerySet(models.QuerySet):
         """The project's batches this person may see (see BatchScope)."""
         return self.filter(BatchScope.of(user, perms, project).condition(), project=project)
 
+    def visible_in(self, user, perms_by_project: dict[int, set[str]], projects: list[Project]) -> BatchQuerySet:
+        """The batches of several projects, each as visible_to shows it: one query for the projects page."""
+        whole, partial = [], Q(pk__in=[])
+        for project in projects:
+            scope = BatchScope.of(user, perms_by_project.get(project.pk, set()), project)
+            if scope.everything:
+                whole.append(project.pk)
+            else:
+                partial |= Q(project_id=project.pk) & scope.condition()
+        return self.filter(Q(project_id__in=whole) | partial)
+
     def for_board(self, project: Project) -> BatchQuerySet:
         return self.filter(project=project).select_related("assignee").order_by("position", "-id")
 

@@ -4,6 +4,7 @@ Safe development defaults; with DEBUG off the app refuses to start without a SEC
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -97,6 +98,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "guardian",
+    "axes",  # sign-in throttling (see "Accounts and sign-in" below)
     "accounts",
     "batches",
 ]
@@ -111,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the "too many attempts" page
 ]
 
 ROOT_URLCONF = "binaboard.urls"
@@ -139,18 +142,58 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in before any password check
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
-]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "project_list"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Accounts and sign-in (issue 10: passwords, project creators, login throttling) ---------------------
+# Stricter than Django's defaults: 10 characters, and a password half like the username or e-mail
+# (e.g. "annotator2024" for annotator) is refused. See docs/SECURITY.md.
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"max_similarity": 0.5},
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Who may create projects: "staff" (staff users and holders of the accounts.create_project permission,
+# which operators grant in the admin), "permission" (holders only) or "everyone"; superusers always may.
+PROJECT_CREATORS = os.environ.get("PROJECT_CREATORS", "staff").strip().lower()
+if PROJECT_CREATORS not in {"staff", "permission", "everyone"}:
+    raise ImproperlyConfigured(f"PROJECT_CREATORS={PROJECT_CREATORS!r}: use staff, permission or everyone.")
+
+# Sign-in throttling (django-axes, accounts/signin.py), on the app's login and the admin's: a username on
+# one address is paused after LOGIN_FAILURE_LIMIT failures, a whole address after
+# LOGIN_FAILURE_LIMIT_PER_IP, for LOGIN_COOLOFF_MINUTES after the last failure.
+AXES_ENABLED = env_bool("LOGIN_THROTTLING", True)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_IP = env_int("LOGIN_FAILURE_LIMIT_PER_IP", 20)
+if not 1 <= AXES_FAILURE_LIMIT <= LOGIN_FAILURE_LIMIT_PER_IP:
+    raise ImproperlyConfigured("Need 1 <= LOGIN_FAILURE_LIMIT <= LOGIN_FAILURE_LIMIT_PER_IP.")
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = False  # else any working account could reset its address's count between guesses
+AXES_HANDLER = "accounts.signin.PairAndAddressHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.signin.attempted_username"
+# The client's address is REMOTE_ADDR unless the header your own proxy sets is named here (e.g.
+# X-Forwarded-For, with nginx's `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`);
+# CLIENT_IP_PROXY_COUNT proxies of yours append to it. Never name a header your proxy passes through.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "").strip().upper().replace("-", "_")
+if CLIENT_IP_HEADER and not CLIENT_IP_HEADER.startswith("HTTP_"):
+    CLIENT_IP_HEADER = f"HTTP_{CLIENT_IP_HEADER}"
+CLIENT_IP_PROXY_COUNT = env_int("CLIENT_IP_PROXY_COUNT", 1)
+if CLIENT_IP_PROXY_COUNT < 1:
+    raise ImproperlyConfigured("CLIENT_IP_PROXY_COUNT must be 1 or more (leave CLIENT_IP_HEADER empty for none).")
+# --- end of accounts and sign-in ------------------------------------------------------------------------
 
 # guardian: no anonymous user row; object permissions live in direct-FK tables.
 ANONYMOUS_USER_NAME = None

@@ -161,6 +161,7 @@ def render_batch_page(request, membership: Membership, batch: Batch, dialog: dic
     """The batch page: its images (paginated thumbnails), its history, where it came from, its moves."""
     project = membership.project
     card = prepare_cards([batch], membership)[0]
+    visible = membership.visible_batches()
     images = batch.images.order_by("id").only("id", "batch_id", "original_name", "state", "thumbnail", "review_flag")
     page = Paginator(images, IMAGES_PER_PAGE).get_page(request.GET.get("page"))
     context = {
@@ -170,7 +171,9 @@ def render_batch_page(request, membership: Membership, batch: Batch, dialog: dic
         "card": card,
         "page": page,
         "events": batch.events.select_related("actor")[:EVENTS_SHOWN],
-        "parts": batch.split_batches.order_by("id").only("id", "name", "project_id", "status"),
+        # Where it came from and what it was split into: only the batches this person may see.
+        "source": visible.filter(pk=batch.split_from_id).only("id", "name").first() if batch.split_from_id else None,
+        "parts": visible.filter(split_from=batch).order_by("id").only("id", "name", "project_id", "status"),
         "dialog": dialog,
         "next": reverse("batch_detail", args=[project.pk, batch.pk]),
     }

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from accounts.roles import grant_role
@@ -173,3 +175,37 @@ def test_with_the_whole_board_setting_annotators_see_every_batch(board, private,
 
     assert counts(html) == {"unassigned": "1", "annotating": "2", "review": "1", "dataset": "1"}
     assert client.get(reverse("batch_detail", args=[private.pk, board["theirs"].pk])).status_code == 200
+
+
+def test_the_batch_page_names_no_batch_it_was_split_from_or_into_that_the_annotator_may_not_see(
+    private, manager, annotator, annotator2
+):
+    whole = batch_in(Status.UNASSIGNED, private, manager=manager, images=4, name="Whole-7")
+    parts = workflow.assign(actor=manager, batch=whole, assignees=[annotator, annotator2]).assigned
+    names = {part.assignee_id: part.name for part in parts}
+    mine = next(part for part in parts if part.assignee_id == annotator.pk)
+    related = [b for b in Batch.objects.filter(project=private) if b.pk != mine.pk]
+    assert related, "the assignment split the batch"
+
+    html = client_for(annotator).get(reverse("batch_detail", args=[private.pk, mine.pk])).content.decode()
+    manager_html = client_for(manager).get(reverse("batch_detail", args=[private.pk, mine.pk])).content.decode()
+
+    assert names[annotator2.pk] != mine.name
+    for other in related:
+        assert other.name not in html
+    assert any(other.name in manager_html for other in related)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_projects_made_before_the_setting_existed_keep_the_whole_board():
+    before = [("batches", "0003_self_review_help_text")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    OldProject = executor.loader.project_state(before).apps.get_model("batches", "Project")
+    old = OldProject.objects.create(name="Made last year")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # back to today's schema, for the tests that follow
+
+    assert Project.objects.get(pk=old.pk).annotator_visibility == Project.AnnotatorVisibility.BOARD
+    assert Project.objects.create(name="Made today").annotator_visibility == Project.AnnotatorVisibility.ASSIGNED

@@ -181,7 +181,7 @@ class BatchEventInline(admin.TabularInline):
     model = BatchEvent
     fk_name = "batch"
     verbose_name_plural = "history"
-    fields = ["created_at", "actor", "action", "from_status", "to_status", "image_count", "note"]
+    fields = ["created_at", "actor", "action", "from_status", "to_status", "image_count", "summary"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     extra = 0
@@ -478,7 +478,7 @@ class BatchEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "to_status",
         "image_count",
         "actor",
-        "note",
+        "summary",
     ]
     list_filter = ["action", "project", "to_status"]
     search_fields = ["batch_name", "note", "actor__username", "project__name"]

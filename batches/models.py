@@ -10,14 +10,15 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
 class Project(models.Model):
     class AnnotatorVisibility(models.TextChoices):
-        ASSIGNED = "assigned", _("Only the batches assigned to them")
-        BOARD = "board", _("The whole board")
+        ASSIGNED = "assigned", gettext_lazy("Only the batches assigned to them")
+        BOARD = "board", gettext_lazy("The whole board")
 
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -30,11 +31,11 @@ class Project(models.Model):
     # Least privilege for new projects; projects made before this setting existed keep the whole board
     # (migration 0004), so no team's board changes under them.
     annotator_visibility = models.CharField(
-        _("annotators see"),
+        gettext_lazy("annotators see"),
         max_length=20,
         choices=AnnotatorVisibility.choices,
         default=AnnotatorVisibility.ASSIGNED,
-        help_text=_(
+        help_text=gettext_lazy(
             "With “only the batches assigned to them”, annotators see just their own batches (cards, counts, "
             "pages and images) and reviewers see Review and Dataset plus their own; managers always see everything."
         ),
@@ -319,14 +320,25 @@ class BatchEvent(models.Model):
         MOVED = "moved", "moved within its column"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
-    # Survives a permanent delete (the row keeps the name), so the project's history stays whole.
+    # Survives a permanent delete (the row keeps the name and the id), so the project's history stays whole.
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    batch_ref = models.PositiveBigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The batch's id, kept when it is gone."
+    )
     batch_name = models.CharField(max_length=200)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=20, choices=Action.choices)
     from_status = models.CharField(max_length=20, choices=Batch.Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Batch.Status.choices, blank=True)
     image_count = models.PositiveIntegerField(default=0)
+    # The other batches a move involved, as [{"id", "name", "images", "assignee"?, "rest"?}]: merged in
+    # (merge), split off (assign: one per other annotator, and the rest left in Unassigned).
+    related = models.JSONField(default=list, blank=True)
+    # The move's figures and people: {"shares": [{"assignee", "images"}], "from_assignee", "to_assignee",
+    # "annotations" (removed by a reset), "undone" (images not annotated at submit)}.
+    details = models.JSONField(default=dict, blank=True)
+    # A person's words: the reviewer's comment on a rejection. (Events from before `details` keep their
+    # whole sentence here.)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -339,3 +351,44 @@ class BatchEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_action_display()} {self.batch_name}"
+
+    @property
+    def summary(self) -> str:
+        """What else happened, as a sentence built from the event's fields (translatable)."""
+        Action = self.Action
+        if self.action == Action.REJECTED or self.note:
+            return self.note  # a person's words, or a line written before events kept their figures
+        details = self.details
+        if self.action == Action.ASSIGNED:
+            shares = ", ".join(f"{share['assignee']} ({share['images']})" for share in details.get("shares", []))
+            rest = next((batch for batch in self.related if batch.get("rest")), None)
+            if rest is None:
+                return _("to %(shares)s") % {"shares": shares}
+            return _("to %(shares)s; %(rest)d images stay in Unassigned as “%(name)s”") % {
+                "shares": shares,
+                "rest": rest["images"],
+                "name": rest["name"],
+            }
+        if self.action == Action.REASSIGNED:
+            return _("from %(before)s to %(after)s") % {
+                "before": details.get("from_assignee") or _("nobody"),
+                "after": details.get("to_assignee", ""),
+            }
+        if self.action == Action.SUBMITTED:
+            parts = [] if self.to_status != Batch.Status.DATASET else [_("the project needs no review")]
+            undone = details.get("undone", 0)
+            if undone:
+                parts.append(
+                    ngettext("%(count)d image not annotated", "%(count)d images not annotated", undone)
+                    % {"count": undone}
+                )
+            return "; ".join(str(part) for part in parts)
+        if self.action == Action.RESET:
+            count = details.get("annotations", 0)
+            return ngettext("removed %(count)d annotation", "removed %(count)d annotations", count) % {"count": count}
+        if self.action == Action.DELETED:
+            return _("deleted for good with its images")
+        if self.action == Action.MERGED:
+            merged = ", ".join(f"“{batch['name']}” ({batch['images']})" for batch in self.related)
+            return _("merged in %(batches)s") % {"batches": merged}
+        return ""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -66,17 +66,19 @@ def _who_changed(batch_pk: int) -> str:
 
 
 def _who_removed(batch: Batch) -> str:
-    """Who deleted or merged away a batch that is gone. Its events lost their link, so find them by name."""
-    event = (
-        BatchEvent.objects.filter(project_id=batch.project_id)
-        .filter(
-            Q(action=BatchEvent.Action.DELETED, batch__isnull=True, batch_name=batch.name)
-            | Q(action=BatchEvent.Action.MERGED, note__contains=f"“{batch.name}”")
-        )
-        .select_related("actor")
-        .first()
-    )
-    return _describe(event)
+    """Who deleted or merged away a batch that is gone, found by its id in the project's history."""
+    events = BatchEvent.objects.filter(project_id=batch.project_id).select_related("actor")
+    deleted = events.filter(action=BatchEvent.Action.DELETED, batch_ref=batch.pk).first()
+    merges = events.filter(action=BatchEvent.Action.MERGED)
+    if not batch._state.adding:
+        merges = merges.filter(created_at__gte=batch.created_at)  # nothing merged it before it existed
+    if connection.features.supports_json_field_contains:
+        merged = merges.filter(related__contains=[{"id": batch.pk}]).first()
+    else:
+        # SQLite has no JSON containment: the merges since the batch was made, newest first, by id in Python.
+        merged = next((e for e in merges.iterator() if any(r.get("id") == batch.pk for r in e.related)), None)
+    candidates = [event for event in (deleted, merged) if event is not None]
+    return _describe(max(candidates, key=lambda event: (event.created_at, event.pk)) if candidates else None)
 
 
 def _describe(event: BatchEvent | None) -> str:
@@ -146,18 +148,34 @@ def _update(fresh: Batch, **changes) -> None:
     fresh.updated_at = now
 
 
-def _event(actor, batch: Batch, action: str, *, from_status: str, to_status: str, images: int, note: str = "") -> None:
-    BatchEvent.objects.create(
+def _event(
+    actor,
+    batch: Batch,
+    action: str,
+    *,
+    from_status: str,
+    images: int,
+    to_status: str | None = None,
+    related: Sequence[dict] = (),
+    details: dict | None = None,
+    note: str = "",
+) -> None:
+    """The move's one line of history, as data: the sentence people read is rendered from it."""
+    event = BatchEvent.objects.create(
         project_id=batch.project_id,
         batch=batch,
+        batch_ref=batch.pk,
         batch_name=batch.name,
         actor=actor,
         action=action,
         from_status=from_status,
-        to_status=to_status,
+        to_status=batch.status if to_status is None else to_status,
         image_count=images,
+        related=list(related),
+        details=details or {},
         note=note,
     )
+    note = event.summary
     log.info(
         "batch %s (%s) %s by %s: %s -> %s, %d images%s",
         batch.pk,
@@ -165,7 +183,7 @@ def _event(actor, batch: Batch, action: str, *, from_status: str, to_status: str
         action,
         actor.username,
         from_status or "-",
-        to_status or "-",
+        event.to_status or "-",
         images,
         f"; {note}" if note else "",
     )
@@ -188,6 +206,11 @@ def _check_annotators(project: Project, users: Sequence) -> None:
                 f"{name} is not an annotator of this project; add the annotator role on the Members page first.",
                 kind=WorkflowError.INVALID,
             )
+
+
+def _related(batch: Batch, **extra) -> dict:
+    """Another batch a move involved, as its history keeps it (by id: it may be gone later)."""
+    return {"id": batch.pk, "name": batch.name, "images": batch.image_count, **extra}
 
 
 def _split_sizes(total: int, parts: int) -> list[int]:
@@ -224,9 +247,7 @@ def create_batch(*, actor, project: Project, name: str, images: Sequence[Image])
                 image.batch = batch
                 image.state = Image.State.NEW
             Image.objects.bulk_create(images, batch_size=500)
-            _event(
-                actor, batch, BatchEvent.Action.CREATED, from_status="", to_status=Status.UNASSIGNED, images=len(images)
-            )
+            _event(actor, batch, BatchEvent.Action.CREATED, from_status="", images=len(images))
     except IntegrityError:
         raise WorkflowError(
             "Some of these images are already in the project (same content); nothing was created.",
@@ -344,18 +365,17 @@ def assign(
             Image.objects.filter(q, batch=fresh).update(batch=part)
             assigned.append(part)
 
-        shares = ", ".join(f"{b.assignee.username} ({b.image_count})" for b in assigned)
-        note = f"to {shares}"
+        split_off = [_related(b, assignee=b.assignee.username) for b in assigned[1:]]
         if remainder:
-            note += f"; {rest} images stay in Unassigned as “{remainder.name}”"
+            split_off.append({**_related(remainder), "rest": True})
         _event(
             actor,
             fresh,
             BatchEvent.Action.ASSIGNED,
             from_status=Status.UNASSIGNED,
-            to_status=Status.ANNOTATING,
             images=n,
-            note=note,
+            related=split_off,
+            details={"shares": [{"assignee": b.assignee.username, "images": b.image_count} for b in assigned]},
         )
     return AssignResult(assigned=assigned, remainder=remainder)
 
@@ -370,16 +390,15 @@ def reassign(*, actor, batch: Batch, assignee, project: Project | None = None) -
             raise WorkflowError(
                 f"“{fresh.name}” is already assigned to {assignee.username}.", kind=WorkflowError.INVALID, batch=fresh
             )
-        before = fresh.assignee.username if fresh.assignee else "nobody"
+        before = fresh.assignee.username if fresh.assignee else ""
         _update(fresh, assignee=assignee)
         _event(
             actor,
             fresh,
             BatchEvent.Action.REASSIGNED,
             from_status=Status.ANNOTATING,
-            to_status=Status.ANNOTATING,
             images=fresh.image_count,
-            note=f"from {before} to {assignee.username}",
+            details={"from_assignee": before, "to_assignee": assignee.username},
         )
     return fresh
 
@@ -391,18 +410,13 @@ def submit(*, actor, batch: Batch, project: Project | None = None) -> Batch:
         fresh = _begin(actor, batch, "submit")
         target = MOVES["submit"].target_for(fresh)
         _update(fresh, status=target, position=_top_position())
-        note = "" if target == Status.REVIEW else "the project needs no review"
-        undone = fresh.image_count - fresh.done_count
-        if undone:
-            note = "; ".join(filter(None, [note, f"{undone} images not annotated"]))
         _event(
             actor,
             fresh,
             BatchEvent.Action.SUBMITTED,
             from_status=Status.ANNOTATING,
-            to_status=target,
             images=fresh.image_count,
-            note=note,
+            details={"undone": fresh.image_count - fresh.done_count},
         )
     return fresh
 
@@ -421,14 +435,7 @@ def approve(*, actor, batch: Batch, project: Project | None = None) -> Batch:
             raise WorkflowError(self_review_refusal(fresh), kind=WorkflowError.FORBIDDEN, batch=fresh)
         _update(fresh, status=Status.DATASET, position=_top_position())
         Image.objects.filter(batch=fresh, review_flag=True).update(review_flag=False, review_note="")
-        _event(
-            actor,
-            fresh,
-            BatchEvent.Action.APPROVED,
-            from_status=Status.REVIEW,
-            to_status=Status.DATASET,
-            images=fresh.image_count,
-        )
+        _event(actor, fresh, BatchEvent.Action.APPROVED, from_status=Status.REVIEW, images=fresh.image_count)
     return fresh
 
 
@@ -459,7 +466,6 @@ def reject(*, actor, batch: Batch, comment: str, project: Project | None = None)
             fresh,
             BatchEvent.Action.REJECTED,
             from_status=Status.REVIEW,
-            to_status=Status.ANNOTATING,
             images=fresh.image_count,
             note=comment,
         )
@@ -498,9 +504,8 @@ def _reset(actor, fresh: Batch) -> DeleteResult:
         fresh,
         BatchEvent.Action.RESET,
         from_status=source,
-        to_status=Status.UNASSIGNED,
         images=fresh.image_count,
-        note=f"removed {removed} annotations",
+        details={"annotations": removed},
     )
     return DeleteResult(batch_name=fresh.name, reset=True, images=fresh.image_count, annotations=removed, batch=fresh)
 
@@ -519,7 +524,6 @@ def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
         from_status=Status.UNASSIGNED,
         to_status="",
         images=fresh.image_count,
-        note="deleted for good with its images",
     )
     # One statement each whatever the batch size. Django's collector would load every image and
     # delete them 100 at a time; annotations are removed first, so nothing refers to these rows.
@@ -564,15 +568,13 @@ def merge(*, actor, batches: Sequence[Batch], name: str | None = None, project: 
         if per_model.get("batches.Batch", 0) != len(others):
             raise WorkflowError("One of these batches changed just now; nothing was merged.", kind=WorkflowError.STALE)
         _update(target, image_count=total, **({"name": name} if name else {}))
-        note = "merged in " + ", ".join(f"“{b.name}” ({b.image_count})" for b in others)
         _event(
             actor,
             target,
             BatchEvent.Action.MERGED,
             from_status=Status.UNASSIGNED,
-            to_status=Status.UNASSIGNED,
             images=moved,
-            note=note,
+            related=[_related(b) for b in others],
         )
     return target
 
@@ -611,7 +613,6 @@ def reorder(
             fresh,
             BatchEvent.Action.MOVED,
             from_status=fresh.status,
-            to_status=fresh.status,
             images=fresh.image_count,
         )
     return fresh

@@ -70,12 +70,10 @@ def _who_removed(batch: Batch) -> str:
     events = BatchEvent.objects.filter(project_id=batch.project_id).select_related("actor")
     deleted = events.filter(action=BatchEvent.Action.DELETED, batch_ref=batch.pk).first()
     merges = events.filter(action=BatchEvent.Action.MERGED)
-    if not batch._state.adding:
-        merges = merges.filter(created_at__gte=batch.created_at)  # nothing merged it before it existed
     if connection.features.supports_json_field_contains:
         merged = merges.filter(related__contains=[{"id": batch.pk}]).first()
     else:
-        # SQLite has no JSON containment: the merges since the batch was made, newest first, by id in Python.
+        # SQLite has no JSON containment: the project's merges, newest first, matched by id in Python.
         merged = next((e for e in merges.iterator() if any(r.get("id") == batch.pk for r in e.related)), None)
     candidates = [event for event in (deleted, merged) if event is not None]
     return _describe(max(candidates, key=lambda event: (event.created_at, event.pk)) if candidates else None)
@@ -525,11 +523,15 @@ def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
         to_status="",
         images=fresh.image_count,
     )
-    # One statement each whatever the batch size. Django's collector would load every image and
-    # delete them 100 at a time; annotations are removed first, so nothing refers to these rows.
+    # One statement each whatever the batch size. Django's collector would load every image and delete
+    # them 100 at a time, and a database-level cascade (models.DB_CASCADE) cannot be used here: Django
+    # 6.1 allows it only if every relation in the chain is database-level, guardian's tables included
+    # (docs/decisions/delete-without-the-collector.md). So the images go by one plain DELETE through
+    # the public cursor API; annotations are removed first, so nothing refers to these rows.
     Annotation.objects.filter(image__batch=fresh).delete()
-    images = Image.objects.filter(batch=fresh)
-    images._raw_delete(images.db)
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(Image._meta.db_table)
+        cursor.execute(f"DELETE FROM {table} WHERE batch_id = %s", [fresh.pk])
     Batch.objects.filter(pk=fresh.pk).delete()
     # Files go only once the rows are really gone: a rolled-back delete keeps its files.
     transaction.on_commit(lambda: remove_stored_files(files))

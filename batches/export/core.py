@@ -42,7 +42,6 @@ from zipstream import ZIP_DEFLATED, ZIP_STORED, ZipStream
 
 from ..models import Annotation, Batch, Image, LabelClass, Project
 
-FORMATS = {"coco": "COCO JSON", "yolo": "YOLO", "voc": "Pascal VOC XML"}
 SPLITS = ("train", "val", "test")
 DEFAULT_SPLIT = (80, 10, 10)
 DEFAULT_SEED = 42
@@ -179,8 +178,16 @@ class Tally:
 class Export:
     """One export, ready to stream. Build it with prepare_export(), which checks everything first."""
 
-    def __init__(self, project: Project, options: ExportOptions, batches: list[Batch], classes: list[LabelClass]):
+    def __init__(
+        self,
+        project: Project,
+        options: ExportOptions,
+        batches: list[Batch],
+        classes: list[LabelClass],
+        writer: type[ArchiveWriter],
+    ):
         self.project = project
+        self.writer = writer
         self.options = options
         self.batches = batches
         self.batch_ids = [batch.pk for batch in batches]
@@ -261,10 +268,7 @@ class Export:
 
     def stream(self) -> Iterator[bytes]:
         """The zip archive, in pieces of about FILE_CHUNK bytes."""
-        from . import formats
-
-        writer = formats.WRITERS[self.options.format](self)
-        return _coalesce(writer.archive())
+        return _coalesce(self.writer(self).archive())
 
     def read_file(self, name: str) -> tuple[Iterator[bytes], int | None] | None:
         """A stored image file as a stream of pieces and its size, or None (noted in the tally) when missing."""
@@ -304,40 +308,13 @@ def _coalesce(pieces: Iterable[bytes]) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
-class _CentralRecord:
-    """A finished entry's central-directory record, ready for the archive's footer."""
-
-    __slots__ = ("record",)
-
-    def __init__(self, record: bytes):
-        self.record = record
-
-    def _central_directory_header_data(self) -> bytes:
-        return self.record
-
-
-class LeanZipStream(ZipStream):
-    """A ZipStream that keeps ~0.1 KB per written entry for the footer instead of a ~0.5 KB ZipInfo.
-
-    The central directory must wait for the end of the archive, so it is the one thing that grows
-    with the dataset. Once an entry is written its record is final (sizes, CRC, offset are known),
-    so it is kept as bytes. This leans on zipstream-ng's internals (pinned in requirements.txt):
-    the footer only calls `_central_directory_header_data()` on each item of `_filelist`.
-    """
-
-    def _gen_file_entry(self, **kwargs):
-        yield from super()._gen_file_entry(**kwargs)
-        info = self._filelist[-1]
-        self._filelist[-1] = _CentralRecord(info._central_directory_header_data())
-
-
 class ArchiveWriter:
     """Shared plumbing of the three formats: a zip stream drained after every few entries."""
 
     def __init__(self, export: Export):
         self.export = export
         # zlib's default level; naming one would log a warning for every image stored uncompressed.
-        self.zip = LeanZipStream(compress_type=ZIP_DEFLATED)
+        self.zip = ZipStream(compress_type=ZIP_DEFLATED)
 
     def add(self, name: str, data: bytes | str | Iterable[bytes]) -> None:
         self.zip.add(data, name)
@@ -365,12 +342,13 @@ class ArchiveWriter:
 
     # --- README.txt -------------------------------------------------------------------------------
 
+    label = ""  # the format's name for people
     layout = ""
 
     def readme(self) -> str:
         export, options, tally = self.export, self.export.options, self.export.tally
         lines = [
-            f"BinaBoard export of “{export.project.name}”: {FORMATS[options.format]}",
+            f"BinaBoard export of “{export.project.name}”: {self.label}",
             f"Made {export.created:%Y-%m-%d %H:%M:%S %Z}.",
             "",
             "Batches: " + ", ".join(f"{batch.name} (id {batch.pk})" for batch in export.batches),
@@ -405,10 +383,13 @@ class ArchiveWriter:
     conventions: list[str] = []
 
 
-def prepare_export(project: Project, options: ExportOptions) -> Export:
-    """Check an export request against the project's Dataset column; the zip streams from the result."""
-    if options.format not in FORMATS:
-        raise ExportError(f"“{options.format}” is not an export format: choose coco, yolo or voc.")
+def prepare_export(project: Project, options: ExportOptions, writers: dict[str, type[ArchiveWriter]]) -> Export:
+    """Check an export request against the project's Dataset column; the zip streams from the result.
+
+    `writers` is the format registry (formats.WRITERS): this module knows no format by name."""
+    if options.format not in writers:
+        choices = ", ".join(writers)
+        raise ExportError(f"“{options.format}” is not an export format: choose {choices}.")
     if options.split is not None:
         check_split(*options.split)
     batches = list(dataset_batches(project))
@@ -431,7 +412,7 @@ def prepare_export(project: Project, options: ExportOptions) -> Export:
     if sum(batch.image_count for batch in batches) == 0:
         raise ExportError("The chosen batches hold no images: there is nothing to export.")
     classes = list(LabelClass.objects.filter(project=project).order_by("pk"))
-    return Export(project, options, batches, classes)
+    return Export(project, options, batches, classes, writers[options.format])
 
 
 def json_text(value) -> str:

@@ -15,8 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
-from batches.models import Project
-
+from .models import Project
 from .roles import ROLE_LABELS, ROLE_PERMISSIONS, grant_role, remove_member, revoke_role, roles_of, users_with_role
 
 

@@ -19,13 +19,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from batches.access import get_project_for
-from batches.models import Batch, LabelClass
-from batches.rules import Membership
+from batches.models import Batch
 
+from .access import Membership, get_project_for
 from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm
 from .membership import (
     MembershipError,
@@ -36,7 +35,7 @@ from .membership import (
     role_names,
     set_roles,
 )
-from .overview import project_summaries
+from .models import LabelClass
 from .roles import members_with_roles, roles_of
 
 MANAGE = "manage_project"
@@ -46,13 +45,6 @@ MEMBER_ADD_SECONDS = 0.1
 
 
 # --- projects ---------------------------------------------------------------------------------------
-
-
-@require_GET
-@login_required
-def project_list(request):
-    context = {"summaries": project_summaries(request.user), "may_create": may_create_projects(request.user)}
-    return render(request, "accounts/project_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])

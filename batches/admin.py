@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from guardian.admin import GuardedModelAdmin
 
+from accounts.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
 from accounts.roles import ROLE_PERMISSIONS
 
 from . import workflow
@@ -30,8 +31,6 @@ from .models import (
     Image,
     LabelClass,
     Project,
-    ProjectGroupObjectPermission,
-    ProjectUserObjectPermission,
 )
 from .rules import MOVES
 from .workflow import WorkflowError

@@ -15,65 +15,24 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from guardian.core import ObjectPermissionChecker
+
+from accounts.access import Membership
 
 from .errors import WorkflowError
-from .models import Batch, BatchQuerySet, Project, may_see_batch
+from .models import Batch, BatchQuerySet, may_see_batch
 
 Status = Batch.Status
-VIEW = "view_project"
-MANAGE = "manage_project"
-REVIEW = "review_project"
-ANNOTATE = "annotate_project"
+__all__ = ["MOVES", "Membership", "Move", "delete_move", "drag_move", "may_annotate", "may_review", "moves_for"]
 
 
-@dataclass(frozen=True)
-class Membership:
-    """A person's standing in one project: their permissions there, read once and passed on explicitly.
+def sees(membership: Membership, batch: Batch) -> bool:
+    """Whether this person sees the batch at all (the project's annotator visibility setting)."""
+    return may_see_batch(membership.user, membership.perms, membership.project, batch)
 
-    Returned by the fetch-and-authorise helpers (batches/access.py); views hand it to templates and
-    the rules. A workflow move reads its own afresh inside its transaction (`Membership.read`), so a
-    role taken away a moment ago counts.
-    """
 
-    project: Project
-    user: object
-    perms: frozenset[str]
-
-    @classmethod
-    def read(cls, user, project: Project) -> Membership:
-        """The user's permissions on the project (every one for an active superuser): one query at most."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return cls(project, user, frozenset())
-        return cls(project, user, frozenset(ObjectPermissionChecker(user).get_perms(project)))
-
-    @property
-    def is_member(self) -> bool:
-        return VIEW in self.perms
-
-    @property
-    def manages(self) -> bool:
-        return MANAGE in self.perms
-
-    @property
-    def reviews(self) -> bool:
-        return REVIEW in self.perms
-
-    @property
-    def annotates(self) -> bool:
-        return ANNOTATE in self.perms
-
-    def sees(self, batch: Batch) -> bool:
-        """Whether this person sees the batch at all (the project's annotator visibility setting)."""
-        return may_see_batch(self.user, self.perms, self.project, batch)
-
-    def visible_batches(self) -> BatchQuerySet:
-        """The project's batches this person sees: every batch list starts here."""
-        return Batch.objects.visible_to(self.user, self.perms, self.project)
-
-    def holds(self, batch: Batch) -> bool:
-        """The batch is assigned to this person."""
-        return self.user is not None and batch.assignee_id is not None and batch.assignee_id == self.user.pk
+def visible_batches(membership: Membership) -> BatchQuerySet:
+    """The project's batches this person sees: every batch list starts here."""
+    return Batch.objects.visible_to(membership.user, membership.perms, membership.project)
 
 
 Rule = Callable[[Membership, Batch], str | None]

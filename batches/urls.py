@@ -1,12 +1,14 @@
 from django.urls import path
 
-from .views import annotate, batch_detail, board, export, media, moves, review, upload
+from .views import annotate, batch_detail, board, export, media, moves, projects, review, upload
 
 # Each area keeps its own section; add routes inside yours.
 urlpatterns = [
     # --- media (private files) ---
     path("images/<int:pk>/file", media.image_file, name="image_file"),
     path("images/<int:pk>/thumb", media.image_thumbnail, name="image_thumbnail"),
+    # --- projects ---
+    path("", projects.project_list, name="project_list"),
     # --- board ---
     path("projects/<int:project_pk>/", board.board, name="board"),
     path("projects/<int:project_pk>/columns/<str:status>/", board.board_column, name="board_column"),

@@ -21,7 +21,7 @@ from .. import workflow
 from ..errors import WorkflowError
 from ..models import Batch, Project
 from ..params import parse_id
-from ..rules import Membership
+from ..rules import Membership, visible_batches
 from .board import BoardFilter, board_token, build_columns, prepare_cards
 
 Status = Batch.Status
@@ -53,7 +53,7 @@ def seen_batch(membership: Membership, pk: int, data) -> Batch:
     """The batch as the person saw it: the stored row with their version and column (the CAS guard).
 
     A batch they may not see answers like a deleted one."""
-    batch = membership.visible_batches().filter(pk=pk).select_related("assignee").first()
+    batch = visible_batches(membership).filter(pk=pk).select_related("assignee").first()
     if batch is None:
         raise WorkflowError(
             _("That batch is no longer on the board: someone deleted it or merged it into another batch."),
@@ -161,7 +161,7 @@ def render_batch_page(request, membership: Membership, batch: Batch, dialog: dic
     """The batch page: its images (paginated thumbnails), its history, where it came from, its moves."""
     project = membership.project
     card = prepare_cards([batch], membership)[0]
-    visible = membership.visible_batches()
+    visible = visible_batches(membership)
     images = batch.images.order_by("id").only("id", "batch_id", "original_name", "state", "thumbnail", "review_flag")
     page = Paginator(images, IMAGES_PER_PAGE).get_page(request.GET.get("page"))
     context = {

@@ -29,7 +29,7 @@ from accounts.roles import users_with_role
 from ..access import get_project_for
 from ..models import Batch, Image
 from ..params import parse_id
-from ..rules import Membership, Move, may_annotate, may_review, moves_for
+from ..rules import Membership, Move, may_annotate, may_review, moves_for, visible_batches
 
 Status = Batch.Status
 COLUMN_PAGE = 50
@@ -225,7 +225,7 @@ def decode_cursor(raw: str | None) -> tuple[float, int] | None:
 
 
 def board_batches(membership: Membership, board_filter: BoardFilter) -> QuerySet:
-    return board_filter.apply(membership.visible_batches(), membership.user)
+    return board_filter.apply(visible_batches(membership), membership.user)
 
 
 def build_columns(
@@ -290,7 +290,7 @@ def column_page(membership: Membership, board_filter: BoardFilter, status: str, 
 def board_token(membership: Membership) -> str:
     """A fingerprint of every batch of the project this person sees, in one aggregate query: any move,
     split, merge, delete or annotation progress changes it."""
-    row = membership.visible_batches().aggregate(
+    row = visible_batches(membership).aggregate(
         n=Count("id"), versions=Sum("version"), done=Sum("done_count"), latest=Max("updated_at")
     )
     raw = f"{row['n']}:{row['versions']}:{row['done']}:{row['latest'].isoformat() if row['latest'] else ''}"

@@ -54,7 +54,7 @@ class Project(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        db_table = "batches_project"  # the table it had when it lived in batches (migration 0002 moved it)
+        db_table = "batches_project"  # the table it had when it lived in batches (accounts migration 0003 moved it)
         ordering = ["name", "id"]
         # view_project comes with Django's default permissions.
         permissions = [

@@ -192,6 +192,26 @@ class Image(models.Model):
         return self.original_name
 
 
+class StoredFile(models.Model):
+    """A file ingest is about to write to storage, recorded before its first byte is written.
+
+    The row is removed in the transaction that creates the Image rows naming the file, and a refused
+    or failed file takes its row with it. So whatever a crash (a killed process, a full disk) leaves in
+    storage is listed here, by name, with no guessing: `cleanup_media` removes those files and rows
+    once they are older than its grace period, never sooner (a live upload may still be writing).
+    """
+
+    name = models.CharField(max_length=255, unique=True)
+    upload = models.UUIDField(help_text="The ingest run (one upload or import) that writes the file.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Annotation(models.Model):
     """A bounding box in pixels of the upright image (EXIF orientation applied)."""
 

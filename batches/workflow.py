@@ -184,6 +184,16 @@ def _event(
         event.to_status or "-",
         images,
         f"; {note}" if note else "",
+        extra={
+            "batch_id": batch.pk,
+            "batch_name": batch.name,
+            "action": action,
+            "actor": actor.username,
+            "from_status": from_status,
+            "to_status": event.to_status,
+            "image_count": images,
+            "note": note,
+        },
     )
 
 

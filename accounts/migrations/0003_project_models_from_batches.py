@@ -3,7 +3,7 @@
 Only Django's idea of where the models live changes: the tables keep their names (db_table), so no
 row moves. Their content types move with them (django_content_type.app_label), so the permission rows
 (auth_permission), guardian's object permissions and the admin's log entries keep pointing at them.
-batches 0006 drops the models from batches' state.
+batches 0007 drops the models from batches' state.
 """
 
 import django.core.validators
@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
         ('accounts', '0002_user_create_project_permission'),
         ('auth', '0012_alter_user_first_name_max_length'),
         ('contenttypes', '0002_remove_content_type_name'),
-        ('batches', '0005_batchevent_related'),
+        ('batches', '0006_batchevent_related'),
     ]
 
     operations = [

@@ -54,6 +54,7 @@ def json_view(view):
         except WorkflowError as exc:
             return JsonResponse({"error": exc.message, "kind": exc.kind}, status=ERROR_STATUS[exc.kind])
 
+    wrapper.answers_json = True  # binaboard.errors answers JSON for whatever escapes it (a 500, a CSRF refusal)
     return wrapper
 
 

@@ -265,9 +265,17 @@ def batch_merge(request, move: SeenMove):
     batch = move.batch
     form = MergeForm(move.data if move.submitted else None, candidates=merge_candidates(move.project, batch))
     if not (move.submitted and form.is_valid()):
-        candidates = list(form.fields["other"].queryset[: MERGE_CHOICES + 1])
-        more = len(candidates) > MERGE_CHOICES
-        return answer_dialog(request, move, "merge", form, candidates=candidates[:MERGE_CHOICES], more_candidates=more)
+        candidates = list(form.candidates[: MERGE_CHOICES + 1])
+        return answer_dialog(
+            request,
+            move,
+            "merge",
+            form,
+            # Each choice carries the version the person saw: a batch that changed since is refused as stale.
+            candidates=[(MergeForm.choice(other), other) for other in candidates[:MERGE_CHOICES]],
+            chosen_other=form.data.get("other", "") if form.is_bound else "",
+            more_candidates=len(candidates) > MERGE_CHOICES,
+        )
     other = form.cleaned_data["other"]
     merged = workflow.merge(
         actor=request.user, batches=[batch, other], name=form.cleaned_data["name"], project=move.project

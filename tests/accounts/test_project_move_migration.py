@@ -1,4 +1,4 @@
-"""Project, LabelClass and the role tables moved from batches into accounts (accounts 0003, batches 0006)
+"""Project, LabelClass and the role tables moved from batches into accounts (accounts 0003, batches 0007)
 without moving a row: a database filled by seed_demo goes back to the old layout and forward again, and
 its roles, permissions, admin history and boards still work."""
 

@@ -101,6 +101,22 @@ def test_the_move_form_without_javascript_lives_on_this_page(project, manager, a
     assert f'action="{reverse("batch_assign", args=[project.pk, batch.pk])}"' in panel
 
 
+def test_the_merge_form_without_javascript_names_each_batch_with_the_version_shown(project, manager):
+    batch = make_batch(project, manager, images=3)
+    other = make_batch(project, manager, images=4, name="Street-04")
+    workflow.reorder(actor=manager, batch=other, before=batch)  # a version other than the first
+    other.refresh_from_db()
+    client = client_for(manager)
+
+    html = client.get(page_url(batch, move="merge", **seen(batch))).content.decode()
+    post = {**seen(batch), "action": "merge", "dialog": "1", "other": f"{other.pk}:{other.version}", "name": "x" * 201}
+    again = client.post(reverse("batch_move", args=[project.pk, batch.pk]), post).content.decode()
+
+    assert f'<option value="{other.pk}:{other.version}">Street-04 (4 images)</option>' in html
+    # A mistake elsewhere shows the form again, with the batch chosen as it was.
+    assert f'<option value="{other.pk}:{other.version}" selected>' in again
+
+
 def test_a_move_form_that_is_not_allowed_says_why_instead(project, manager, annotator):
     batch = make_batch(project, manager)
 

@@ -438,14 +438,54 @@ def test_merge_joins_another_unassigned_batch(project, manager):
     client = client_for(manager)
 
     dialog = client.get(dialog_url(batch, "merge"), seen(batch), **HTMX).content.decode()
-    assert f'value="{other.pk}"' in dialog and "Street-04 (4 images)" in dialog
-    response = client.post(
-        move_url(batch), {**seen(batch), "action": "merge", "dialog": "1", "other": other.pk, "name": ""}, **HTMX
-    )
+    assert f'value="{other.pk}:{other.version}"' in dialog and "Street-04 (4 images)" in dialog
+    response = client.post(move_url(batch), merge_post(batch, other), **HTMX)
 
     assert refreshed(batch).image_count == 7 and not Batch.objects.filter(pk=other.pk).exists()
     assert cards_in(response, "unassigned") == [batch.pk]
     assert shown_message(response)["text"] == "“Street-04” merged into “Street-03”: 7 images."
+
+
+def merge_post(batch, other, **extra) -> dict:
+    """The merge dialog's post: the other batch as the dialog showed it, "pk:version"."""
+    return {
+        **seen(batch),
+        "action": "merge",
+        "dialog": "1",
+        "other": f"{other.pk}:{other.version}",
+        "name": "",
+        **extra,
+    }
+
+
+def test_merging_a_batch_that_grew_since_the_dialog_showed_it_is_refused_as_stale(project, manager):
+    target = make_batch(project, manager, images=3, name="Street-03")
+    other = make_batch(project, manager, images=10, name="Street-04")
+    third = make_batch(project, manager, images=10, name="Street-05")
+    client = client_for(manager)
+    client.get(dialog_url(target, "merge"), seen(target), **HTMX)
+    # Meanwhile someone merges a third batch into the one this manager is about to merge in.
+    workflow.merge(actor=manager, batches=[other, third])
+    events = BatchEvent.objects.count()
+
+    response = client.post(move_url(target), merge_post(target, other), **HTMX)
+
+    assert nothing_changed(target, events)
+    assert refreshed(other).image_count == 20
+    assert shown_message(response)["level"] == "warning"
+    assert "“Street-04” has changed since you loaded it" in shown_message(response)["text"]
+
+
+def test_merging_without_the_version_of_the_other_batch_merges_nothing(project, manager):
+    target = make_batch(project, manager, images=3, name="Street-03")
+    other = make_batch(project, manager, images=4, name="Street-04")
+    events = BatchEvent.objects.count()
+
+    for value in (str(other.pk), f"{other.pk}:", f"{other.pk}:x", f"{other.pk}:٣"):
+        response = client_for(manager).post(move_url(target), {**merge_post(target, other), "other": value}, **HTMX)
+
+        assert nothing_changed(target, events) and Batch.objects.filter(pk=other.pk).exists()
+        assert "That batch can no longer be merged." in response.content.decode()
 
 
 def test_merge_says_so_when_there_is_nothing_to_merge_with(project, manager):

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_project_models_from_batches'),
-        ('batches', '0005_batchevent_related'),
+        ('batches', '0006_batchevent_related'),
     ]
 
     operations = [

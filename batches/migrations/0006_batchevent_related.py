@@ -13,7 +13,7 @@ def keep_batch_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0004_project_annotator_visibility'),
+        ('batches', '0005_storedfile'),
     ]
 
     operations = [

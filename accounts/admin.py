@@ -1,14 +1,60 @@
+"""Accounts in the admin: operators create users here (there is no sign-up); project roles live on each project.
+
+Site powers are for superusers to hand out. A staff member who holds the user permissions (a help
+desk) manages ordinary accounts, but cannot grant superuser or staff status, groups or permissions
+(to anyone, themselves included), cannot see a superuser's account at all, and cannot change,
+re-password or delete another staff member's (their powers may exceed the help desk's, and a new
+password would lend them). Groups carry permissions, so only superusers change groups.
+"""
+
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 
 from .models import User
+
+SITE_POWERS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Operators create accounts here (there is no sign-up); project roles live on each project."""
-
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser"]
     search_fields = ["username", "email", "first_name", "last_name"]
     ordering = ["username"]
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        return users if request.user.is_superuser else users.filter(is_superuser=False)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else [*readonly, *SITE_POWERS]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not self._beyond(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._beyond(request, obj)
+
+    def _beyond(self, request, obj) -> bool:
+        """Whether this account is out of a non-superuser's reach: a superuser's or another staff member's."""
+        if obj is None or request.user.is_superuser:
+            return False
+        return obj.is_superuser or (obj.is_staff and obj.pk != request.user.pk)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 
-from batches.access import forget_perms
-from batches.models import Project
-
+from .models import Project
 from .roles import ROLE_LABELS, ROLE_PERMISSIONS, grant_role, remove_member, revoke_role, roles_of, users_with_role
 
 
@@ -29,12 +30,25 @@ def role_names(roles: Iterable[str]) -> str:
     return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
+def may_create_projects(user) -> bool:
+    """Who may start a project: settings.PROJECT_CREATORS, plus active superusers always.
+
+    "staff" (the default): staff users and holders of accounts.create_project; "permission": holders
+    only; "everyone": every signed-in user."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if settings.PROJECT_CREATORS == "everyone":
+        return True
+    if settings.PROJECT_CREATORS == "staff" and user.is_staff:
+        return True
+    return user.has_perm("accounts.create_project")
+
+
 @transaction.atomic
 def create_project(*, creator, name: str, description: str = "", **settings) -> Project:
     """A new project whose only member is its creator, as its manager."""
     project = Project.objects.create(name=name, description=description, created_by=creator, **settings)
     grant_role(project, creator, "manager")
-    forget_perms(creator)
     return project
 
 
@@ -62,8 +76,42 @@ def add_member(*, project: Project, user, roles: Iterable[str]) -> tuple[list[st
     added = [role for role in roles if role not in before]
     for role in added:
         grant_role(project, user, role)
-    forget_perms(user)
     return added, bool(before)
+
+
+def find_account(who: str):
+    """The account whose username (any case) or e-mail address (any case) is exactly `who`, or None.
+
+    One query whatever the answer. A username that matches in its exact case wins over others that
+    differ only in case; an address shared by several accounts names none of them."""
+    who = who.strip()
+    if not who:
+        return None
+    candidates = list(get_user_model().objects.filter(Q(username__iexact=who) | Q(email__iexact=who))[:20])
+    by_name = [user for user in candidates if user.username.lower() == who.lower()]
+    exact = [user for user in by_name if user.username == who]
+    if exact or len(by_name) == 1:
+        return (exact or by_name)[0]
+    by_address = [user for user in candidates if user.email.lower() == who.lower()]
+    return by_address[0] if not by_name and len(by_address) == 1 else None
+
+
+@transaction.atomic
+def add_member_by_name(*, project: Project, who: str, roles: Iterable[str]) -> None:
+    """Give the account named `who` these roles, if it may join; answers nothing either way.
+
+    The Members form must not tell a manager which accounts exist: a missing account, a deactivated
+    one and a superuser who is not in the project all end here the same way as an added person, after
+    the same lock and lookup. A superuser joins a project only by their own doing, never by a manager's.
+    """
+    roles = _clean_roles(roles)
+    _lock(project)
+    user = find_account(who)
+    if user is None or not user.is_active:
+        return
+    if user.is_superuser and not roles_of(project, user):
+        return
+    add_member(project=project, user=user, roles=roles)
 
 
 @transaction.atomic
@@ -84,7 +132,6 @@ def set_roles(*, project: Project, user, roles: Iterable[str]) -> tuple[list[str
         grant_role(project, user, role)
     for role in revoked:
         revoke_role(project, user, role)
-    forget_perms(user)
     return granted, revoked
 
 
@@ -100,5 +147,4 @@ def remove_from_project(*, project: Project, user) -> list[str]:
             f"{user.username} is the only manager of this project: make someone else a manager before removing them."
         )
     remove_member(project, user)
-    forget_perms(user)
     return before

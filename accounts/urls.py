@@ -25,7 +25,6 @@ urlpatterns = [
     path("language/", preferences.set_language, name="set_language"),
     path("preferences/", preferences.preferences, name="preferences"),
     # --- projects ---
-    path("", views.project_list, name="project_list"),
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:pk>/settings/", views.project_settings, name="project_settings"),
     # --- members ---

@@ -6,47 +6,52 @@ without manage_project who tries a change gets 403.
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.db.models import Count, ProtectedError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from batches.access import get_project_for
-from batches.models import Batch, LabelClass
+from batches.models import Batch
 
+from .access import Membership, get_project_for
 from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm
 from .membership import (
     MembershipError,
-    add_member,
+    add_member_by_name,
     create_project,
+    may_create_projects,
     remove_from_project,
     role_names,
     set_roles,
 )
-from .overview import project_summaries
+from .models import LabelClass
 from .roles import members_with_roles, roles_of
 
 MANAGE = "manage_project"
+# Adding a member answers after at least this long whatever happened, so the delay does not tell
+# what the words do not (adding an account costs a few more queries than finding none).
+MEMBER_ADD_SECONDS = 0.1
 
 
 # --- projects ---------------------------------------------------------------------------------------
 
 
-@require_GET
-@login_required
-def project_list(request):
-    return render(request, "accounts/project_list.html", {"summaries": project_summaries(request.user)})
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def project_create(request):
+    if not may_create_projects(request.user):
+        raise PermissionDenied(_("Ask an operator for the permission to create projects."))
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         project = create_project(creator=request.user, **form.cleaned_data)
@@ -58,26 +63,31 @@ def project_create(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def project_settings(request, pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     form = ProjectForm(request.POST or None, instance=project)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Settings saved.")
         return redirect("project_settings", project.pk)
-    return render(request, "accounts/project_settings.html", {"project": project, "form": form})
+    return render(
+        request, "accounts/project_settings.html", {"project": project, "membership": membership, "form": form}
+    )
 
 
 # --- members ----------------------------------------------------------------------------------------
 
 
-def _members_page(request, project, add_form=None, status=200):
+def _members_page(request, membership: Membership, add_form=None, status=200):
+    project = membership.project
     members = members_with_roles(project)
     rows = [
         {"user": user, "roles": roles, "form": MemberRolesForm(initial={"roles": roles})} for user, roles in members
     ]
     context = {
         "project": project,
-        "can_manage": MANAGE in project.user_perms,
+        "membership": membership,
+        "can_manage": membership.manages,
         "rows": rows,
         "manager_count": sum("manager" in roles for _, roles in members),
         "add_form": add_form if add_form is not None else MemberAddForm(),
@@ -104,25 +114,30 @@ def members(request, pk: int):
 
 
 def _add_member(request, pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     form = MemberAddForm(request.POST)
     if not form.is_valid():
-        return _members_page(request, project, add_form=form)
-    user = form.cleaned_data["who"]
-    added, was_member = add_member(project=project, user=user, roles=form.cleaned_data["roles"])
-    if not was_member:
-        messages.success(request, f"Added {user.username} as {role_names(added)}.")
-    elif added:
-        messages.success(request, f"{user.username} was already a member; added the role {role_names(added)}.")
-    else:
-        messages.info(request, f"{user.username} already has those roles; nothing changed.")
+        return _members_page(request, membership, add_form=form)
+    who, roles = form.cleaned_data["who"], form.cleaned_data["roles"]
+    started = time.monotonic()
+    add_member_by_name(project=project, who=who, roles=roles)
+    time.sleep(max(0.0, MEMBER_ADD_SECONDS - (time.monotonic() - started)))
+    # The same answer whether the account exists, is deactivated or may not be added (see add_member_by_name).
+    text = ngettext(
+        "If an account with the name or address “%(who)s” exists, it now has the role %(roles)s in this project.",
+        "If an account with the name or address “%(who)s” exists, it now has the roles %(roles)s in this project.",
+        len(roles),
+    )
+    messages.success(request, text % {"who": who, "roles": role_names(roles)})
     return redirect("members", project.pk)
 
 
 @require_POST
 @login_required
 def member_roles(request, pk: int, user_pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     member, _ = _member_of(project, user_pk)
     form = MemberRolesForm(request.POST)
     level, text = "error", "Choose at least one role; to take someone out of the project, use Remove."
@@ -142,14 +157,16 @@ def member_roles(request, pk: int, user_pk: int):
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     roles = roles_of(project, member)
     row = {"user": member, "roles": roles, "form": MemberRolesForm(initial={"roles": roles})}
-    response = render(request, "accounts/members.html#member_row", {"project": project, "row": row})
+    context = {"project": project, "membership": membership, "row": row}
+    response = render(request, "accounts/members.html#member_row", context)
     return trigger_client_event(response, "showMessage", {"text": text, "level": level})
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def member_remove(request, pk: int, user_pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     member, roles = _member_of(project, user_pk)
     if request.method == "POST":
         try:
@@ -163,18 +180,26 @@ def member_remove(request, pk: int, user_pk: int):
         messages.success(request, f"Removed {member.username} from the project.")
         return redirect("members", project.pk)
     open_batches = Batch.objects.filter(project=project, assignee=member).exclude(status=Batch.Status.DATASET)
-    context = {"project": project, "member": member, "roles": roles, "open_batches": open_batches.count()}
+    context = {
+        "project": project,
+        "membership": membership,
+        "member": member,
+        "roles": roles,
+        "open_batches": open_batches.count(),
+    }
     return render(request, "accounts/member_remove.html", context)
 
 
 # --- label classes ----------------------------------------------------------------------------------
 
 
-def _label_classes_page(request, project, form=None):
+def _label_classes_page(request, membership: Membership, form=None):
+    project = membership.project
     classes = LabelClass.objects.filter(project=project).annotate(annotation_count=Count("annotations"))
     context = {
         "project": project,
-        "can_manage": MANAGE in project.user_perms,
+        "membership": membership,
+        "can_manage": membership.manages,
         "classes": classes,
         "form": form or LabelClassForm(project=project),
     }
@@ -201,32 +226,37 @@ def label_classes(request, pk: int):
 
 
 def _add_label_class(request, pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     form = LabelClassForm(request.POST, project=project)
     if form.is_valid() and _save_class(form):
         messages.success(request, f"Added the class “{form.instance.name}”.")
         return redirect("label_classes", project.pk)
-    return _label_classes_page(request, project, form)
+    return _label_classes_page(request, membership, form)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def label_class_edit(request, pk: int, class_pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     label_class = get_object_or_404(LabelClass, pk=class_pk, project=project)
     form = LabelClassForm(request.POST or None, instance=label_class, project=project)
     if request.method == "POST" and form.is_valid() and _save_class(form):
         messages.success(request, f"Saved the class “{label_class.name}”.")
         return redirect("label_classes", project.pk)
     return render(
-        request, "accounts/label_class_edit.html", {"project": project, "form": form, "label_class": label_class}
+        request,
+        "accounts/label_class_edit.html",
+        {"project": project, "membership": membership, "form": form, "label_class": label_class},
     )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def label_class_delete(request, pk: int, class_pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     label_class = get_object_or_404(
         LabelClass.objects.annotate(annotation_count=Count("annotations")), pk=class_pk, project=project
     )
@@ -243,6 +273,7 @@ def label_class_delete(request, pk: int, class_pk: int):
         return redirect("label_classes", project.pk)
     context = {
         "project": project,
+        "membership": membership,
         "label_class": label_class,
         "in_use": _in_use(label_class, label_class.annotation_count),
     }

@@ -22,6 +22,9 @@ def make_user(username: str, password: str = "correct-horse-battery", **extra):
 
 
 def make_project(name: str = "Project", **extra) -> Project:
+    """A project with two classes. Annotators see the whole board unless a test asks for
+    annotator_visibility="assigned" (the default of projects made through the app)."""
+    extra.setdefault("annotator_visibility", Project.AnnotatorVisibility.BOARD)
     project = Project.objects.create(name=name, **extra)
     LabelClass.objects.create(project=project, name="car", colour="#1f77b4", key=1)
     LabelClass.objects.create(project=project, name="person", colour="#d62728", key=2)

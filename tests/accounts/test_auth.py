@@ -85,3 +85,47 @@ def test_a_weak_new_password_is_refused_with_the_reason(client, manager):
     assert b"This password is too common" in response.content
     manager.refresh_from_db()
     assert manager.check_password("correct-horse-battery")
+
+
+# --- password rules -------------------------------------------------------------------------------
+
+PASSWORD_RULES = [
+    ("annotator2024", "too similar to the username"),
+    ("annotator20242025", "too similar to the username"),  # Django's default similarity (0.7) let this in
+    ("Annotator.1", "too similar to the username"),
+    ("2024-annotator-x", "too similar to the username"),
+    ("short-one", "at least 10 characters"),
+    ("1234509876", "entirely numeric"),
+    ("qwertyuiop", "too common"),
+]
+
+
+@pytest.mark.parametrize(("password", "reason"), PASSWORD_RULES)
+def test_weak_passwords_are_refused_with_the_reason(password, reason, db):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        validate_password(password, make_user("annotator"))
+    assert reason in " ".join(refused.value.messages)
+
+
+def test_a_passphrase_is_accepted(db):
+    from django.contrib.auth.password_validation import validate_password
+
+    validate_password("violet tram under the bridge", make_user("annotator"))
+
+
+def test_the_password_page_refuses_the_username_plus_digits(client, annotator):
+    client.force_login(annotator)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "correct-horse-battery",
+            "new_password1": "annotator20242025",
+            "new_password2": "annotator20242025",
+        },
+    )
+    assert "too similar to the username" in response.content.decode()
+    annotator.refresh_from_db()
+    assert annotator.check_password("correct-horse-battery")

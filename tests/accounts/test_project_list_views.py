@@ -49,12 +49,20 @@ def test_a_superuser_sees_every_project(client, project, superuser):
     assert b"Superuser" in response.content
 
 
-def test_an_outsider_sees_the_empty_state_with_a_create_button(client, project, outsider):
+def test_an_outsider_sees_the_empty_state_without_a_create_button(client, project, outsider):
     client.force_login(outsider)
     response = client.get(URL)
     assert response.context["summaries"] == []
     assert "You're not in any project yet" in response.content.decode()
-    assert reverse("project_create").encode() in response.content
+    assert reverse("project_create").encode() not in response.content
+
+
+@pytest.mark.parametrize("staff", [True, False])
+def test_new_project_shows_for_those_who_may_create_projects(client, project, manager, staff):
+    manager.is_staff = staff
+    manager.save()
+    client.force_login(manager)
+    assert (reverse("project_create").encode() in client.get(URL).content) is staff
 
 
 def test_it_costs_the_same_number_of_queries_whatever_the_number_of_projects(
@@ -65,8 +73,9 @@ def test_it_costs_the_same_number_of_queries_whatever_the_number_of_projects(
         grant_role(other, manager, "manager")
         make_batch(other, manager, images=2)
     client.force_login(manager)
-    # session, user, projects, the user's roles in them, one grouped query of column totals
-    with django_assert_num_queries(5):
+    # session, user, projects, the user's roles in them, one grouped query of column totals, and whether
+    # they may create projects (their own and their groups' site permissions)
+    with django_assert_num_queries(7):
         response = client.get(URL)
     assert len(response.context["summaries"]) == 7
 
@@ -74,3 +83,22 @@ def test_it_costs_the_same_number_of_queries_whatever_the_number_of_projects(
 def test_anonymous_visitors_are_sent_to_login(client):
     response = client.get(URL)
     assert response.url.startswith(reverse("login"))
+
+
+def test_an_annotator_who_sees_only_their_batches_gets_only_their_batches_counted(
+    client, project, manager, annotator, annotator2
+):
+    project.annotator_visibility = "assigned"
+    project.save()
+    mine, theirs = make_batch(project, manager, images=7), make_batch(project, manager, images=3)
+    make_batch(project, manager, images=5)
+    workflow.assign(actor=manager, batch=mine, assignees=[annotator])
+    workflow.assign(actor=manager, batch=theirs, assignees=[annotator2])
+
+    def counts(user):
+        client.force_login(user)
+        [summary] = client.get(URL).context["summaries"]
+        return {column.status: (column.batches, column.images) for column in summary.columns}
+
+    assert counts(annotator) == {"unassigned": (0, 0), "annotating": (1, 7), "review": (0, 0), "dataset": (0, 0)}
+    assert counts(manager) == {"unassigned": (1, 5), "annotating": (2, 10), "review": (0, 0), "dataset": (0, 0)}

@@ -60,3 +60,19 @@ def test_a_missing_project_is_404(client, manager):
 
 def test_anonymous_visitors_are_sent_to_login(client, url):
     assert client.get(url).url.startswith(reverse("login"))
+
+
+def test_a_manager_chooses_what_annotators_see(client, project, manager, url):
+    client.force_login(manager)
+    assert "Only the batches assigned to them" in client.get(url).content.decode()
+
+    client.post(url, {"name": "Street scenes", "review_required": "on", "annotator_visibility": "assigned"})
+    project.refresh_from_db()
+    assert project.annotator_visibility == "assigned"
+
+    client.post(url, {"name": "Street scenes", "review_required": "on"})
+    project.refresh_from_db()
+    assert project.annotator_visibility == "assigned"
+
+    response = client.post(url, {"name": "Street scenes", "annotator_visibility": "everyone"})
+    assert "annotator_visibility" in response.context["form"].errors

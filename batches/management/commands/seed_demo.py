@@ -11,6 +11,9 @@ import random
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from PIL import Image as PILImage
@@ -58,6 +61,19 @@ def street_scene(rng: random.Random, width: int = 960, height: int = 640) -> tup
     return buffer.getvalue(), boxes
 
 
+def demo_password(user) -> str:
+    """A random password that the site's own password rules accept for this user."""
+    for _ in range(20):
+        password = secrets.token_urlsafe(12)
+        try:
+            validate_password(password, user)
+        except ValidationError:
+            continue
+        return password
+    validate_password(password, user)  # twenty refusals in a row: say which rule, loudly
+    return password
+
+
 class Command(BaseCommand):
     help = "Create demo users, a project and batches in every column (passwords are printed once)."
 
@@ -81,7 +97,7 @@ class Command(BaseCommand):
                 ("annotator", False),
                 ("reviewer", False),
             ]:
-                password = secrets.token_urlsafe(12)
+                password = demo_password(User(username=username, email=f"{username}@example.com"))
                 user = User.objects.filter(username=username).first()
                 if user is None:
                     user = User.objects.create_user(
@@ -98,6 +114,9 @@ class Command(BaseCommand):
                 passwords[username] = password
             project = Project.objects.create(
                 name="Street scenes", description="Cars, people and bikes in city streets.", created_by=users["manager"]
+            )
+            users["manager"].user_permissions.add(
+                Permission.objects.get_by_natural_key("create_project", "accounts", "user")
             )
             grant_role(project, users["manager"], "manager")
             grant_role(project, users["annotator"], "annotator")

@@ -1,0 +1,375 @@
+"""Board benchmark: what the board, its live poll, a move and a save cost as a project grows.
+
+Run standalone (`DEBUG=1 .venv/bin/python bench/bench_board.py`) or through `make bench`. For each
+database (SQLite always; PostgreSQL when `BENCH_POSTGRES_URL` or a server on 127.0.0.1:5432 answers)
+and each project size, a throwaway database is filled with bulk-created rows (batches spread over the
+four columns, image rows with thumbnail names, no files), then one fresh process measures every
+request through Django's whole middleware stack (the test client: sessions, CSRF, auth, CSP, htmx),
+beside a minimal logged-in GET and a minimal logged-in POST measured in the same run. The figure of
+each request is the median of its runs; the ratio to the minimal request of the same run is the
+figure to compare across runs on this noisy machine. Query counts are listed: they must not grow with
+the project. Writes the "board" section of docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# (images, batches): the issue's sizes, 1,000 batches from 50k images on.
+SIZES = [
+    tuple(int(x) for x in item.split("x"))
+    for item in os.environ.get("BENCH_BOARD_SIZES", "500x10,5000x100,50000x1000,200000x1000").split(",")
+]
+RUNS = int(os.environ.get("BENCH_BOARD_RUNS", "15"))
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_board")
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "binaboard.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="bench-board-media-")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg
+
+        admin_url = POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin_url, connect_timeout=3, autocommit=True) as conn:
+            name = POSTGRES_URL.rsplit("/", 1)[1]
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return True
+    except Exception:  # no server, no PostgreSQL rows: the report says so
+        return False
+
+
+# --- filling a project (in its own process) ------------------------------------------------------
+
+
+def build(database_url: str, images: int, batches: int) -> None:
+    setup_django(database_url)
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.roles import grant_role
+    from batches.models import Batch, BatchEvent, Image, LabelClass, Project
+
+    call_command("migrate", verbosity=0)
+    User = get_user_model()
+    people = {role: User.objects.create_user(username=role, password="bench-password-1") for role in ROLES}
+    project = Project.objects.create(name="Bench", annotator_visibility="board")
+    for role, user in people.items():
+        grant_role(project, user, role)
+    for key, name in enumerate(["car", "person", "bike", "bus", "sign"], start=1):
+        LabelClass.objects.create(project=project, name=name, key=key)
+    statuses = list(Batch.Status.values)
+    per_batch = images // batches
+    now = timezone.now()
+    rows = []
+    for i in range(batches):
+        status = statuses[i % 4]
+        rows.append(
+            Batch(
+                project=project,
+                name=f"Batch {i:04d}",
+                status=status,
+                assignee=None if status == Batch.Status.UNASSIGNED else people["annotator"],
+                position=-i,
+                image_count=per_batch,
+                done_count=per_batch if status in (Batch.Status.REVIEW, Batch.Status.DATASET) else per_batch // 2,
+                created_at=now,
+                status_changed_at=now,
+            )
+        )
+    Batch.objects.bulk_create(rows, batch_size=1000)
+    events = [
+        BatchEvent(project=project, batch=b, batch_name=b.name, action="created", to_status="unassigned")
+        for b in Batch.objects.filter(project=project)
+    ]
+    BatchEvent.objects.bulk_create(events, batch_size=1000)
+    serial = 0
+    for batch in Batch.objects.filter(project=project).order_by("pk").iterator():
+        chunk = []
+        for _ in range(per_batch):
+            serial += 1
+            chunk.append(
+                Image(
+                    project=project,
+                    batch=batch,
+                    file=f"bench/{serial}.jpg",
+                    thumbnail=f"bench/t{serial}.jpg",
+                    width=1920,
+                    height=1080,
+                    sha256=f"{serial:064x}",
+                    original_name=f"{serial}.jpg",
+                    state="annotated" if batch.done_count == per_batch else "new",
+                )
+            )
+        Image.objects.bulk_create(chunk, batch_size=2000)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+ROLES = ("manager", "annotator", "reviewer")
+
+
+# --- measuring (in a fresh process) ---------------------------------------------------------------
+
+
+def start_server(database_url: str, port: int) -> subprocess.Popen:
+    """The app in its own process, as a person's browser reaches it: one HTTP connection per request."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import http.client
+
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/login/")
+            conn.getresponse().read()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("the bench server did not start")
+
+
+def measure(database_url: str) -> dict:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
+    sys.path.insert(0, str(ROOT / "bench"))
+    setup_django(database_url)
+    import http.client
+    from urllib.parse import urlencode
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from batches.models import Batch, Image, Project
+
+    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
+    User = get_user_model()
+    csrf = "b" * 32  # an unmasked CSRF secret, sent as cookie and header alike
+    sessions, clients = {}, {}
+    for role in ROLES:
+        client = Client()
+        client.force_login(User.objects.get(username=role))
+        clients[role] = client
+        sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    project = Project.objects.get(name="Bench")
+    port = 8700 + os.getpid() % 200
+    server = start_server(database_url, port)
+
+    def over_http(role: str, method: str, path: str, data=None, json_body=None, headers=None) -> tuple[int, int]:
+        headers = {
+            "Cookie": f"{settings.SESSION_COOKIE_NAME}={sessions[role]}; {settings.CSRF_COOKIE_NAME}={csrf}",
+            **(headers or {}),
+        }
+        body = None
+        if method == "GET" and data:
+            path = f"{path}?{urlencode(data, doseq=True)}"
+        elif method == "POST":
+            headers["X-CSRFToken"] = csrf
+            if json_body is not None:
+                body, headers["Content-Type"] = json.dumps(json_body), "application/json"
+            else:
+                body, headers["Content-Type"] = urlencode(data or {}, doseq=True), "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        size = len(response.read())
+        conn.close()
+        return response.status, size
+
+    def in_process(role: str, method: str, path: str, data=None, json_body=None, headers=None) -> int:
+        client = clients[role]
+        with CaptureQueriesContext(connection) as captured:
+            if method == "GET":
+                client.get(path, data or {}, headers=headers or {})
+            elif json_body is not None:
+                client.post(path, json.dumps(json_body), content_type="application/json", headers=headers or {})
+            else:
+                client.post(path, data or {}, headers=headers or {})
+        return len(captured)
+
+    def timed(label: str, role: str, spec, runs: int = RUNS) -> dict:
+        """spec(i) -> (method, path, data, json_body, headers) for run i; run `runs` counts the queries."""
+        times = []
+        status = size = 0
+        for i in range(runs):
+            method, path, data, json_body, headers = spec(i)
+            start = time.perf_counter()
+            status, size = over_http(role, method, path, data, json_body, headers)
+            times.append((time.perf_counter() - start) * 1000)
+        queries = in_process(role, *spec(runs))
+        return {"label": label, "ms": statistics.median(times), "queries": queries, "kb": size / 1024, "status": status}
+
+    board_url = reverse("board", args=[project.pk])
+    version_url = reverse("board_version", args=[project.pk])
+    htmx = {"HX-Request": "true"}
+    results = []
+    try:
+        results.append(timed("minimal logged-in GET", "manager", lambda i: ("GET", "/__bench/get", None, None, None)))
+        results.append(timed("minimal logged-in POST", "manager", lambda i: ("POST", "/__bench/post", {}, None, None)))
+        results.append(timed("board, first page", "manager", lambda i: ("GET", board_url, None, None, None)))
+        page = clients["manager"].get(board_url).content.decode()
+        token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+        results.append(
+            timed("live poll, nothing changed", "manager", lambda i: ("GET", version_url, {"token": token}, None, htmx))
+        )
+        changing = Batch.objects.filter(project=project, status=Batch.Status.UNASSIGNED).order_by("-pk").first()
+
+        def poll_after_change(i):
+            # Someone else's move since this board last looked: one batch's version changes.
+            Batch.objects.filter(pk=changing.pk).update(version=1000 + i)
+            return ("GET", version_url, {"token": token}, None, htmx)
+
+        results.append(timed("live poll after one change", "manager", poll_after_change))
+
+        def move(action: str, status: str, extra: dict):
+            batches = list(Batch.objects.filter(project=project, status=status).order_by("pk")[: RUNS + 1])
+            if len(batches) < RUNS + 1:
+                return None
+
+            def spec(i):
+                b = batches[i]
+                data = {"action": action, "version": b.version, "from": b.status, **extra}
+                return ("POST", reverse("batch_move", args=[project.pk, b.pk]), data, None, htmx)
+
+            return spec
+
+        annotator = User.objects.get(username="annotator")
+        for label, role, spec in [
+            ("move: approve", "reviewer", move("approve", Batch.Status.REVIEW, {})),
+            (
+                "move: assign all",
+                "manager",
+                move("assign", Batch.Status.UNASSIGNED, {"assignees": annotator.pk, "dialog": "1"}),
+            ),
+        ]:
+            if spec is not None:
+                results.append(timed(label, role, spec))
+
+        annotating = Batch.objects.filter(project=project, status=Batch.Status.ANNOTATING).order_by("pk").first()
+        image = Image.objects.filter(batch=annotating).order_by("pk").first()
+        label = project.label_classes.order_by("pk").first()
+        save_url = reverse("annotate_save", args=[project.pk, annotating.pk, image.pk])
+
+        def save(i):
+            box = {"label_class": label.pk, "x": 10 + i, "y": 10, "w": 100, "h": 80}
+            return ("POST", save_url, None, {"boxes": [box]}, None)
+
+        results.append(timed("annotation save, 1 box", "annotator", save))
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {"vendor": connection.vendor, "results": results}
+
+
+# --- running and reporting ------------------------------------------------------------------------
+
+
+def run(mode: str, database_url: str, *args: str) -> dict | None:
+    output = subprocess.run(
+        [sys.executable, __file__, mode, database_url, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DEBUG": "1", "LOG_LEVEL": "WARNING"},
+    )
+    if output.returncode != 0:
+        sys.stderr.write(output.stderr[-3000:])
+        raise SystemExit(f"bench_board {mode} failed")
+    last = output.stdout.strip().splitlines()[-1] if output.stdout.strip() else "null"
+    return json.loads(last)
+
+
+def main() -> None:
+    databases = []
+    with tempfile.TemporaryDirectory(prefix="bench-board-") as tmp:
+        targets = [("SQLite", lambda n: f"sqlite:///{tmp}/board-{n}.sqlite3")]
+        if os.environ.get("BENCH_BOARD_POSTGRES", "1") == "1" and postgres_available():
+            targets.append(("PostgreSQL", lambda n: POSTGRES_URL))
+        for name, url_for in targets:
+            for images, batches in SIZES:
+                url = url_for(images)
+                if name == "PostgreSQL":
+                    postgres_available()  # a fresh, empty database per size
+                started = time.perf_counter()
+                run("build", url, str(images), str(batches))
+                built = time.perf_counter() - started
+                print(f"{name} {images:,} images / {batches:,} batches built in {built:.1f} s", flush=True)
+                databases.append((name, images, batches, run("measure", url)))
+    write_report(databases)
+
+
+def write_report(databases: list) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _report import write_section
+
+    lines = [
+        f"Median of {RUNS} requests each, over HTTP with a fresh connection per request to the app in its own "
+        "process (`runserver --nothreading`, DEBUG on as `make run` has it); **×min** is the ratio to a minimal "
+        "signed-in GET (for GETs) or CSRF-checked POST (for POSTs) measured against the same server in the same "
+        "run. Batches are spread evenly over the four columns; the board shows the first cards of each column. "
+        "Queries: counted once more per request in the measuring process.",
+        "",
+        "| database | images / batches | request | ms | ×min | queries | KB |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, images, batches, measured in databases:
+        floor = {r["label"]: r["ms"] for r in measured["results"]}
+        for r in measured["results"]:
+            is_post = r["label"].startswith(("move", "annotation", "minimal logged-in POST"))
+            flag = "" if r["status"] < 400 else f" (HTTP {r['status']})"
+            base = floor["minimal logged-in POST" if is_post else "minimal logged-in GET"]
+            lines.append(
+                f"| {name} | {images:,} / {batches:,} | {r['label']}{flag} | {r['ms']:.1f} | {r['ms'] / base:.1f}× "
+                f"| {r['queries']} | {r['kb']:.0f} |"
+            )
+    write_section("board", "### Board, poll, moves and saves as the project grows\n\n" + "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "build":
+        build(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        print("null")
+    elif len(sys.argv) > 1 and sys.argv[1] == "measure":
+        print(json.dumps(measure(sys.argv[2])))
+    else:
+        main()

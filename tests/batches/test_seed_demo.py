@@ -1,0 +1,34 @@
+"""Demo data: its printed passwords pass the site's own password rules, and its people can do their jobs."""
+
+import io
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import call_command
+
+from accounts.membership import may_create_projects
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def printed():
+    out = io.StringIO()
+    call_command("seed_demo", images=1, stdout=out)
+    return dict(re.findall(r"^  (\w+)\s+(\S+)\s", out.getvalue(), re.M))
+
+
+def test_every_printed_password_signs_in_and_passes_the_password_rules(printed):
+    users = get_user_model().objects.in_bulk(list(printed), field_name="username")
+    assert set(printed) == {"operator", "manager", "annotator", "reviewer"}
+    for username, password in printed.items():
+        assert users[username].check_password(password)
+        validate_password(password, users[username])
+
+
+def test_the_demo_manager_may_create_projects_and_the_annotator_may_not(printed, settings):
+    settings.PROJECT_CREATORS = "permission"
+    users = get_user_model().objects.in_bulk(["manager", "annotator"], field_name="username")
+    assert may_create_projects(users["manager"]) and not may_create_projects(users["annotator"])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import Batch
-from .params import CleanCharField
+from .params import CleanCharField, parse_id
 from .workflow import MAX_COMMENT
 
 
@@ -67,17 +68,25 @@ class RejectForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    other = forms.ModelChoiceField(
-        queryset=None,
-        empty_label=None,
-        label="Merge into this batch",
-        error_messages={
-            "required": "Choose the batch to merge in.",
-            "invalid_choice": "That batch can no longer be merged.",
-        },
-    )
+    """The batch to merge in, as "pk:version": the version the person saw, so a batch that grew since is stale."""
+
+    other = forms.CharField(error_messages={"required": _("Choose the batch to merge in.")})
     name = CleanCharField(max_length=200, required=False, label="New name (optional)")
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["other"].queryset = candidates
+        self.candidates = candidates
+
+    @staticmethod
+    def choice(batch: Batch) -> str:
+        return f"{batch.pk}:{batch.version}"
+
+    def clean_other(self) -> Batch:
+        pk, _sep, version = self.cleaned_data["other"].partition(":")
+        pk, version = parse_id(pk), parse_id(version)
+        batch = self.candidates.filter(pk=pk).first() if pk is not None else None
+        if batch is None or version is None:
+            raise forms.ValidationError(_("That batch can no longer be merged."), code="invalid_choice")
+        # The batch as the person saw it: workflow.merge refuses it as stale if it changed since.
+        batch.version = version
+        return batch

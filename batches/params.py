@@ -1,107 +1,16 @@
-"""Reading ids, numbers, text and JSON from user input: one place, so no input ends in a 500.
+"""Reading request input in the batches app: the project's one set of parsers (binaboard/params.py).
 
-Ids: anything that is not a plain in-range number is None. `str.isdigit()` accepts "²" and "٣",
-which `int()` then refuses, and a 30-digit id overflows the database's 64-bit integers: both used
-to end in a 500.
-
-Text: PostgreSQL refuses a NUL character in any text (a 500 from the search box, a note or a name),
-and bidi overrides make a name read differently from what it is. The policy is one for all text:
-invisible control characters and bidi overrides/isolates are removed (tab and newline are kept in
-multi-line text, single-line text gets a space for them), the ends are trimmed, and the length is
-capped. Forms get the same through `CleanCharField`; a form still refuses text that is too long.
-
-JSON: a body is parsed only when it is small enough and not nested too deeply; Python's parser
-recurses once per bracket and a body of 10,000 "[" ends in a RecursionError.
+They live in the project package so that `accounts`, which `batches` builds on, parses input the same way.
 """
 
-from __future__ import annotations
+from binaboard.params import (
+    MAX_ID,
+    MAX_TEXT,
+    CleanCharField,
+    JsonBodyError,
+    clean_text,
+    parse_id,
+    parse_json_body,
+)
 
-import json
-import re
-
-from django import forms
-from django.utils.translation import gettext as _
-
-MAX_ID = 2**63 - 1
-# Longer than any text a person types into one field here; a domain limit below it still refuses
-# (with its own message) what is too long for that field.
-MAX_TEXT = 20_000
-MAX_JSON_BYTES = 1_000_000
-MAX_JSON_DEPTH = 20
-
-# Bidi embeddings, overrides and isolates (LRE..RLO, LRI..PDI). The marks LRM/RLM and the
-# zero-width (non-)joiners stay: Persian text needs them.
-_BIDI = "\u202a-\u202e\u2066-\u2069"
-_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-_INVISIBLE = re.compile(f"[{_CONTROLS}{_BIDI}]")
-_LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029]")
-_SINGLE_LINE_SPACES = re.compile(r"[\t\n]")
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
-_BRACKETS = re.compile(r"[\[\]{}]")
-
-
-def parse_id(raw) -> int | None:
-    """A non-negative database id or offset from a query string or form, else None."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        value = raw
-    else:
-        text = str(raw if raw is not None else "").strip()
-        if not (text.isascii() and text.isdigit()):
-            return None
-        value = int(text)
-    return value if 0 <= value <= MAX_ID else None
-
-
-def clean_text(raw, *, max_length: int | None, multiline: bool = False) -> str:
-    """Text a person typed, without invisible control or bidi characters, trimmed, at most max_length long.
-
-    Anything that is not a string (None, a number or list from JSON) is the empty text.
-    """
-    if not isinstance(raw, str):
-        return ""
-    text = _LINE_BREAKS.sub("\n", raw)
-    text = _INVISIBLE.sub("", text)
-    if not multiline:
-        text = _SINGLE_LINE_SPACES.sub(" ", text)
-    text = text.strip()
-    return text if max_length is None else text[:max_length].rstrip()
-
-
-class CleanCharField(forms.CharField):
-    """A CharField whose text goes through clean_text (multi-line with a Textarea); max_length still refuses."""
-
-    def to_python(self, value):
-        if value not in self.empty_values:
-            value = clean_text(str(value), max_length=None, multiline=isinstance(self.widget, forms.Textarea))
-        return super().to_python(value)
-
-
-class JsonBodyError(ValueError):
-    """A request body that is not JSON this app takes; the message says why, for a 400 answer."""
-
-
-def parse_json_body(body: bytes, *, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH):
-    """The JSON value of a request body, refused (JsonBodyError) when too big, too deep or not JSON."""
-    if len(body) > max_bytes:
-        raise JsonBodyError(_("The request is too large (over %(size)s bytes).") % {"size": max_bytes})
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise JsonBodyError(_("The request is not valid JSON (it is not UTF-8 text).")) from None
-    if _nesting_depth(text) > max_depth:
-        raise JsonBodyError(_("The request nests more than %(depth)s levels deep.") % {"depth": max_depth})
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise JsonBodyError(_("The request is not valid JSON.")) from None
-
-
-def _nesting_depth(text: str) -> int:
-    """The deepest bracket nesting outside strings, counted before the recursive parser runs."""
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(_STRINGS.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
+__all__ = ["MAX_ID", "MAX_TEXT", "CleanCharField", "JsonBodyError", "clean_text", "parse_id", "parse_json_body"]

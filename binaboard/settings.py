@@ -1,16 +1,25 @@
-"""BinaBoard settings: one file, driven by environment variables.
+"""BinaBoard settings: one file, driven by environment variables (every one is listed in docs/DEPLOY.md).
 
-Safe development defaults; with DEBUG off the app refuses to start without a SECRET_KEY.
+Safe development defaults with DEBUG=1; production defaults otherwise. The secret key is checked
+where it is used, not here: the WSGI/ASGI entry points (and gunicorn.conf.py) refuse to start with a
+missing, short or published key when DEBUG is off, while commands that need no secret (`check`,
+`migrate`, `collectstatic`, `makemigrations --check`) run without one.
 """
 
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+# --- reading the environment ------------------------------------------------------------------------
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -42,48 +51,26 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def database_from_url(url: str) -> dict:
-    """Turn DATABASE_URL into a DATABASES entry (postgres:// or sqlite:///path)."""
-    parsed = urlparse(url)
-    if parsed.scheme in {"postgres", "postgresql"}:
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parsed.path.lstrip("/")),
-            "USER": unquote(parsed.username or ""),
-            "PASSWORD": unquote(parsed.password or ""),
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60),
-            "TEST": {"NAME": os.environ.get("TEST_DB_NAME") or None},  # helpers running side by side pick their own
-        }
-    if parsed.scheme == "sqlite":
-        return sqlite_database(Path(unquote(parsed.path)) if parsed.path not in ("", "/") else BASE_DIR / "db.sqlite3")
-    raise ImproperlyConfigured(
-        f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use postgres:// or sqlite:///)"
-    )
+def env_secret(name: str) -> str:
+    """NAME, or the contents of the file named by NAME_FILE (systemd credentials, Docker/K8s secrets)."""
+    value = os.environ.get(name, "")
+    path = os.environ.get(f"{name}_FILE", "")
+    if value or not path:
+        return value
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc.strerror}") from None
 
 
-def sqlite_database(path: Path) -> dict:
-    return {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": path,
-        "OPTIONS": {
-            # Take the write lock at BEGIN so a transaction never fails half-way with "database is locked".
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 5,
-            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=5000;",
-        },
-        # A file, not memory: WAL and the live server of browser tests need one.
-        "TEST": {"NAME": BASE_DIR / os.environ.get("TEST_DB_NAME", "test.sqlite3")},
-    }
-
+# --- core --------------------------------------------------------------------------------------------
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (for development, set DEBUG=1).")
-    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+# Empty with DEBUG off is allowed here: binaboard.startup refuses to serve requests without a good key.
+SECRET_KEY = env_secret("SECRET_KEY") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+# Old keys still accepted for signatures and sessions while a new SECRET_KEY rolls out.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -99,19 +86,32 @@ INSTALLED_APPS = [
     "django_htmx",
     "guardian",
     "axes",  # sign-in throttling (see "Accounts and sign-in" below)
+    "binaboard",
     "accounts",
     "batches",
+    # Both task backends' apps are always installed (see "background tasks" below), so switching
+    # TASKS_BACKEND never changes the migrations or the admin.
+    "django_tasks_db",
+    "django_rq",
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request (and the response header) carries its id.
+    "binaboard.request_id.RequestIdMiddleware",
+    # Before the host check and the HTTPS redirect: load balancers probe by IP over plain HTTP.
+    "binaboard.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Header-only middleware before WhiteNoise, so static files get the same frame and CSP headers.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.preferences.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the "too many attempts" page
 ]
@@ -119,6 +119,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "binaboard.urls"
 WSGI_APPLICATION = "binaboard.wsgi.application"
 ASGI_APPLICATION = "binaboard.asgi.application"
+CSRF_FAILURE_VIEW = "binaboard.errors.csrf_failure"
 
 TEMPLATES = [
     {
@@ -136,9 +137,48 @@ TEMPLATES = [
     },
 ]
 
+
+# --- database ----------------------------------------------------------------------------------------
+
+
+def database_from_url(url: str) -> dict:
+    """Turn DATABASE_URL into a DATABASES entry through dj-database-url.
+
+    Query options reach the driver as they are (`?sslmode=require&connect_timeout=5`); persistent
+    connections are checked before reuse, so a restarted database costs one retry, not an error.
+    """
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        name = dj_database_url.parse(url).get("NAME") or "db.sqlite3"
+        return sqlite_database(BASE_DIR / name)  # an absolute NAME stays as it is
+    if scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(f"DATABASE_URL scheme {scheme!r} is not supported (use postgres:// or sqlite:///)")
+    config = dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True)
+    config["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME") or None}  # helpers running side by side pick their own
+    return config
+
+
+def sqlite_database(path: Path) -> dict:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            # Take the write lock at BEGIN so a transaction never fails half-way with "database is locked".
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 5,
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=5000;",
+        },
+        # A file, not memory: WAL and the live server of browser tests need one.
+        "TEST": {"NAME": BASE_DIR / os.environ.get("TEST_DB_NAME", "test.sqlite3")},
+    }
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {"default": database_from_url(DATABASE_URL) if DATABASE_URL else sqlite_database(BASE_DIR / "db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# --- accounts and permissions -------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -199,10 +239,21 @@ if CLIENT_IP_PROXY_COUNT < 1:
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
-LANGUAGE_CODE = "en-us"
+
+# --- language and time ----------------------------------------------------------------------------------
+
+# English and Persian (right to left): the person's saved choice (accounts.preferences), else the browser's.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", gettext_lazy("English")), ("fa", gettext_lazy("Persian"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "binaboard_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+
+# --- static files and media -------------------------------------------------------------------------------
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -213,17 +264,40 @@ MEDIA_URL = None
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Production: hashed, compressed files from STATIC_ROOT (run `collectstatic`), served by WhiteNoise
+    # with a year-long cache; a page linking a file missing from the manifest fails loudly.
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
 
+# Development (and tests) serve static files straight from the app folders, re-read on every request.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
 # Image storage (issue 4): local disk under MEDIA_ROOT by default; STORAGE_BACKEND=s3 stores images
-# and thumbnails in an S3-compatible bucket through django-storages. The bucket stays private: files
-# reach people only through the permission-checking media views.
+# and thumbnails in an S3-compatible bucket through django-storages. The bucket stays private: a member
+# who passes the media views' permission check is redirected to a short-lived presigned URL.
 STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local").strip().lower()
+# How long a presigned image URL stays valid (S3 only).
+MEDIA_URL_EXPIRE_SECONDS = env_int("S3_URL_EXPIRE_SECONDS", 600)
+
+
+def s3_media_origins(*, bucket: str, endpoint: str, region: str, addressing_style: str) -> list[str]:
+    """The origins presigned URLs point at (for CSP img-src), as botocore builds them."""
+    if endpoint:
+        parts = urlsplit(endpoint)
+        host = f"{bucket}.{parts.netloc}" if addressing_style == "virtual" else parts.netloc
+        return [f"{parts.scheme}://{host}"]
+    origins = [f"https://{bucket}.s3.amazonaws.com"]
+    if region:
+        origins.append(f"https://{bucket}.s3.{region}.amazonaws.com")
+    return origins
+
+
+S3_MEDIA_ORIGINS: list[str] = []
 if STORAGE_BACKEND == "s3":
     if not os.environ.get("S3_BUCKET"):
         raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for non-AWS servers).")
@@ -238,15 +312,29 @@ if STORAGE_BACKEND == "s3":
             "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,
             "default_acl": None,
             "querystring_auth": True,
+            "querystring_expire": MEDIA_URL_EXPIRE_SECONDS,
+            "signature_version": "s3v4",  # presigned URLs with an explicit lifetime (X-Amz-Expires)
             # Storage names are random UUIDs: skip the existence check (one round trip per file).
             "file_overwrite": True,
         },
     }
+    S3_MEDIA_ORIGINS = env_list(
+        "S3_MEDIA_ORIGIN",
+        s3_media_origins(
+            bucket=os.environ["S3_BUCKET"],
+            endpoint=os.environ.get("S3_ENDPOINT_URL", ""),
+            region=os.environ.get("S3_REGION", ""),
+            addressing_style=os.environ.get("S3_ADDRESSING_STYLE", ""),
+        ),
+    )
 elif STORAGE_BACKEND != "local":
     raise ImproperlyConfigured(f"STORAGE_BACKEND={STORAGE_BACKEND!r} is not supported (use local or s3).")
 # e.g. "/protected-media/": the media views check permission, then nginx sends the file from an
 # `internal` location aliased to MEDIA_ROOT (local storage only).
 MEDIA_X_ACCEL_REDIRECT = os.environ.get("MEDIA_X_ACCEL_REDIRECT", "")
+
+
+# --- uploads -------------------------------------------------------------------------------------------------
 
 # Upload limits, checked by batches.ingest (per file, per request, per archive; pixels before decoding).
 UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_MB", 50) * 1024 * 1024
@@ -259,13 +347,51 @@ DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
 # Processes that check images in parallel for larger uploads (1: always in the request's process).
 INGEST_WORKERS = env_int("INGEST_WORKERS", min(os.cpu_count() or 1, 4))
 
-from django.utils.csp import CSP  # noqa: E402
+
+# --- background tasks ------------------------------------------------------------------------------------------
+
+# Background work (exports, file removal, cleanup) is declared with Django's `django.tasks` and runs on
+# the backend TASKS_BACKEND names (docs/DEPLOY.md, "Workers"):
+# - "db" (default): django-tasks-db keeps the queue in the database; workers run `manage.py worker`
+#   (around `db_worker`). Works on SQLite and PostgreSQL, nothing else to run.
+# - "rq": RQ on Redis at REDIS_URL, for many workers on many machines (`manage.py worker` runs `rqworker`).
+# - "immediate": each task runs at once in the process that enqueues it (scripts, some tests).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db").strip().lower()
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+TASK_QUEUES = ["default"]
+TASK_BACKENDS = {
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES},
+    "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": TASK_QUEUES},
+}
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND={TASKS_BACKEND!r} is not supported (use db, rq or immediate).")
+TASKS = {"default": TASK_BACKENDS[TASKS_BACKEND]}
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in TASK_QUEUES}
+RQ_SHOW_ADMIN_LINK = TASKS_BACKEND == "rq"
+# Work that recurs (task path → seconds between runs), enqueued by the workers' maintenance.
+PERIODIC_TASKS = {"batches.tasks.cleanup_media": env_int("CLEANUP_INTERVAL_SECONDS", 6 * 3600)}
+# A task still marked running this long after it started is taken for one whose worker died (killed,
+# machine lost): the workers' maintenance puts it back on the queue. Longer than the longest task.
+TASK_ABANDONED_AFTER = timedelta(seconds=env_int("TASK_ABANDONED_SECONDS", 30 * 60))
+# How often a task is tried in all before it is left failed (each worker death counts as one try).
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
+# How often each worker runs the maintenance (abandoned tasks back on the queue, periodic work due).
+TASK_MAINTENANCE_SECONDS = env_int("TASK_MAINTENANCE_SECONDS", 60)
+if TASK_MAX_ATTEMPTS < 1 or TASK_MAINTENANCE_SECONDS < 1 or TASK_ABANDONED_AFTER.total_seconds() < 1:
+    raise ImproperlyConfigured(
+        "TASK_MAX_ATTEMPTS, TASK_MAINTENANCE_SECONDS and TASK_ABANDONED_SECONDS must be 1 or more."
+    )
+
+
+# --- security headers and TLS ---------------------------------------------------------------------------------
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, "data:", "blob:"],
+    # Images from S3 come straight from the bucket, through presigned redirects.
+    "img-src": [CSP.SELF, "data:", "blob:", *S3_MEDIA_ORIGINS],
     "connect-src": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
@@ -278,21 +404,61 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# With DEBUG off the app assumes it sits behind a TLS-terminating proxy (nginx, a load balancer) that
+# sets X-Forwarded-Proto and strips any copy sent by the client; docs/DEPLOY.md shows the nginx block.
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if env_bool("SECURE_PROXY_SSL_HEADER", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+# --- logging ------------------------------------------------------------------------------------------------------
+
+# One console handler on the root logger (systemd's journal or the container runtime collects it).
+# Every line carries the request id; unhandled errors come through django.request with their traceback
+# and the request's method, path and user id. LOG_FORMAT=json writes one JSON object per line.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not supported (use plain or json).")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_context": {"()": "binaboard.logs.RequestContextFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "binaboard.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
+        },
+        "json": {
+            "()": "binaboard.logs.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_context"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "batches": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        # Django's own console handler (DEBUG only) would print every line twice: the root one is enough.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.request": {"level": "ERROR"},
     },
 }
+
+
+# --- health checks -------------------------------------------------------------------------------------------------
+
+# What /readyz checks, in order: the database, the file storage, the task queue of TASKS_BACKEND.
+READINESS_CHECKS = [
+    "binaboard.health.database_ready",
+    "binaboard.health.storage_ready",
+    "binaboard.queue.queue_ready",
+]

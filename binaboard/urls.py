@@ -9,3 +9,9 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("batches.urls")),
 ]
+
+# /healthz and /readyz are answered by binaboard.health.HealthCheckMiddleware, before the host check.
+handler400 = "binaboard.errors.bad_request"
+handler403 = "binaboard.errors.permission_denied"
+handler404 = "binaboard.errors.page_not_found"
+handler500 = "binaboard.errors.server_error"

@@ -4,8 +4,9 @@ The archive is produced piece by piece while it is sent: images are read from th
 chunks of CHUNK_SIZE rows (one query for the image rows, plus one query per chunk for their boxes),
 each label file or JSON fragment is handed to zipstream-ng as soon as it exists, and image files are
 copied from storage in FILE_CHUNK pieces. Nothing holds the whole archive, the whole JSON or all the
-rows; what grows with the dataset is only the zip's central directory (about 0.1 KB per file in the
-archive, see LeanZipStream), which every zip writer must keep until the end.
+rows; what grows with the dataset is only the zip's central directory (about 0.5 KB per file in the
+archive, kept by zipstream-ng), which every zip writer must keep until the end
+(docs/decisions/zip-streaming.md).
 
 Conventions, the same in every format (also written into the archive's README.txt):
 
@@ -41,8 +42,8 @@ from django.utils.text import slugify
 from zipstream import ZIP_DEFLATED, ZIP_STORED, ZipStream
 
 from ..models import Annotation, Batch, Image, LabelClass, Project
+from .snapshot import Snapshot
 
-FORMATS = {"coco": "COCO JSON", "yolo": "YOLO", "voc": "Pascal VOC XML"}
 SPLITS = ("train", "val", "test")
 DEFAULT_SPLIT = (80, 10, 10)
 DEFAULT_SEED = 42
@@ -103,9 +104,9 @@ def subset_of(image_id: int, seed: int, split: tuple[int, int, int] | None) -> s
     return SPLITS[-1]  # unreachable while the percentages add up to 100
 
 
-def dataset_batches(project: Project):
+def dataset_batches(project: Project, using: str | None = None):
     """The Dataset column's batches, in board order."""
-    return Batch.objects.filter(project=project, status=Batch.Status.DATASET).order_by("position", "-id")
+    return Batch.objects.using(using).filter(project=project, status=Batch.Status.DATASET).order_by("position", "-id")
 
 
 def archive_stem(image_id: int, original_name: str) -> str:
@@ -177,10 +178,25 @@ class Tally:
 
 
 class Export:
-    """One export, ready to stream. Build it with prepare_export(), which checks everything first."""
+    """One export, ready to stream. Build it with prepare_export(), which checks everything first.
 
-    def __init__(self, project: Project, options: ExportOptions, batches: list[Batch], classes: list[LabelClass]):
+    Everything it reads comes from one snapshot (see snapshot.py), released when the stream ends,
+    fails or is closed; close() releases it for an export that is never streamed.
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        options: ExportOptions,
+        batches: list[Batch],
+        classes: list[LabelClass],
+        writer: type[ArchiveWriter],
+        snapshot: Snapshot | None = None,
+    ):
         self.project = project
+        self.writer = writer
+        self.snapshot = snapshot
+        self.using = snapshot.alias if snapshot else None
         self.options = options
         self.batches = batches
         self.batch_ids = [batch.pk for batch in batches]
@@ -211,7 +227,8 @@ class Export:
     def image_chunks(self) -> Iterator[list[ImageRow]]:
         """Every exported image, batch by batch, CHUNK_SIZE at a time: one query for all of them."""
         rows = (
-            Image.objects.filter(batch_id__in=self.batch_ids, batch__status=Batch.Status.DATASET)
+            Image.objects.using(self.using)
+            .filter(batch_id__in=self.batch_ids, batch__status=Batch.Status.DATASET)
             # The (batch, id) index gives this order as it is: ordering by id alone makes the
             # database sort every row of the export before it returns the first.
             .order_by("batch_id", "pk")
@@ -236,7 +253,8 @@ class Export:
         # length, and SQLite compiles and caches one statement per length (+10 MB at 20,000 images).
         ids += range(-1, -1 - (CHUNK_SIZE - len(ids)), -1)
         rows = (
-            Annotation.objects.filter(image_id__in=ids)
+            Annotation.objects.using(self.using)
+            .filter(image_id__in=ids)
             .order_by("image_id", "pk")
             .values_list("pk", "image_id", "label_class_id", "x", "y", "w", "h")
         )
@@ -259,12 +277,13 @@ class Export:
 
     # --- streaming ----------------------------------------------------------------------------------
 
-    def stream(self) -> Iterator[bytes]:
-        """The zip archive, in pieces of about FILE_CHUNK bytes."""
-        from . import formats
+    def stream(self) -> ClosingStream:
+        """The zip archive, in pieces of about FILE_CHUNK bytes; the snapshot ends with it."""
+        return ClosingStream(_coalesce(self.writer(self).archive()), self.close)
 
-        writer = formats.WRITERS[self.options.format](self)
-        return _coalesce(writer.archive())
+    def close(self) -> None:
+        if self.snapshot is not None:
+            self.snapshot.close()
 
     def read_file(self, name: str) -> tuple[Iterator[bytes], int | None] | None:
         """A stored image file as a stream of pieces and its size, or None (noted in the tally) when missing."""
@@ -281,6 +300,37 @@ class Export:
         except (AttributeError, OSError):
             size = None
         return _read_and_close(handle), size
+
+
+class ClosingStream:
+    """The pieces of an archive; `on_close` runs once, when they run out, fail, or close() is called.
+
+    A generator's own finally would not do: closing a generator that has not started skips it, and
+    servers close a response whose client went away before its first piece.
+    """
+
+    def __init__(self, pieces: Iterator[bytes], on_close):
+        self.pieces = pieces
+        self.on_close = on_close
+
+    def __iter__(self) -> ClosingStream:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self.pieces)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        on_close, self.on_close = self.on_close, None
+        if on_close is None:
+            return
+        try:
+            self.pieces.close()
+        finally:
+            on_close()
 
 
 def _read_and_close(handle) -> Iterator[bytes]:
@@ -304,40 +354,13 @@ def _coalesce(pieces: Iterable[bytes]) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
-class _CentralRecord:
-    """A finished entry's central-directory record, ready for the archive's footer."""
-
-    __slots__ = ("record",)
-
-    def __init__(self, record: bytes):
-        self.record = record
-
-    def _central_directory_header_data(self) -> bytes:
-        return self.record
-
-
-class LeanZipStream(ZipStream):
-    """A ZipStream that keeps ~0.1 KB per written entry for the footer instead of a ~0.5 KB ZipInfo.
-
-    The central directory must wait for the end of the archive, so it is the one thing that grows
-    with the dataset. Once an entry is written its record is final (sizes, CRC, offset are known),
-    so it is kept as bytes. This leans on zipstream-ng's internals (pinned in requirements.txt):
-    the footer only calls `_central_directory_header_data()` on each item of `_filelist`.
-    """
-
-    def _gen_file_entry(self, **kwargs):
-        yield from super()._gen_file_entry(**kwargs)
-        info = self._filelist[-1]
-        self._filelist[-1] = _CentralRecord(info._central_directory_header_data())
-
-
 class ArchiveWriter:
     """Shared plumbing of the three formats: a zip stream drained after every few entries."""
 
     def __init__(self, export: Export):
         self.export = export
         # zlib's default level; naming one would log a warning for every image stored uncompressed.
-        self.zip = LeanZipStream(compress_type=ZIP_DEFLATED)
+        self.zip = ZipStream(compress_type=ZIP_DEFLATED)
 
     def add(self, name: str, data: bytes | str | Iterable[bytes]) -> None:
         self.zip.add(data, name)
@@ -365,12 +388,13 @@ class ArchiveWriter:
 
     # --- README.txt -------------------------------------------------------------------------------
 
+    label = ""  # the format's name for people
     layout = ""
 
     def readme(self) -> str:
         export, options, tally = self.export, self.export.options, self.export.tally
         lines = [
-            f"BinaBoard export of “{export.project.name}”: {FORMATS[options.format]}",
+            f"BinaBoard export of “{export.project.name}”: {self.label}",
             f"Made {export.created:%Y-%m-%d %H:%M:%S %Z}.",
             "",
             "Batches: " + ", ".join(f"{batch.name} (id {batch.pk})" for batch in export.batches),
@@ -390,7 +414,9 @@ class ArchiveWriter:
         lines += ["", "Layout:", self.layout.strip("\n"), "", "Conventions:"]
         lines += [
             "  Boxes are in pixels of the upright image (EXIF orientation applied); width and height are upright too.",
-            "  Image files are copied byte for byte as stored; if one carries an EXIF orientation tag, read it upright.",
+            "  Image files are copied byte for byte as stored: upright, without EXIF, XMP or comments (an ICC colour",
+            "  profile is kept). A file stored before metadata was removed at upload may still carry an EXIF",
+            "  orientation tag: read it upright.",
         ]
         lines += self.conventions
         if options.include_images:
@@ -405,13 +431,27 @@ class ArchiveWriter:
     conventions: list[str] = []
 
 
-def prepare_export(project: Project, options: ExportOptions) -> Export:
-    """Check an export request against the project's Dataset column; the zip streams from the result."""
-    if options.format not in FORMATS:
-        raise ExportError(f"“{options.format}” is not an export format: choose coco, yolo or voc.")
+def prepare_export(project: Project, options: ExportOptions, writers: dict[str, type[ArchiveWriter]]) -> Export:
+    """Check an export request against the project's Dataset column; the zip streams from the result.
+
+    `writers` is the format registry (formats.WRITERS): this module knows no format by name."""
+    if options.format not in writers:
+        choices = ", ".join(writers)
+        raise ExportError(f"“{options.format}” is not an export format: choose {choices}.")
     if options.split is not None:
         check_split(*options.split)
-    batches = list(dataset_batches(project))
+    snapshot = Snapshot()
+    try:
+        return _prepare(project, options, snapshot, writers)
+    except BaseException:
+        snapshot.close()
+        raise
+
+
+def _prepare(
+    project: Project, options: ExportOptions, snapshot: Snapshot, writers: dict[str, type[ArchiveWriter]]
+) -> Export:
+    batches = list(dataset_batches(project, using=snapshot.alias))
     if not batches:
         raise ExportError(
             "The Dataset column is empty: there is nothing to export yet. "
@@ -430,8 +470,8 @@ def prepare_export(project: Project, options: ExportOptions) -> Export:
         batches = [batch for batch in batches if batch.pk in wanted]
     if sum(batch.image_count for batch in batches) == 0:
         raise ExportError("The chosen batches hold no images: there is nothing to export.")
-    classes = list(LabelClass.objects.filter(project=project).order_by("pk"))
-    return Export(project, options, batches, classes)
+    classes = list(LabelClass.objects.using(snapshot.alias).filter(project=project).order_by("pk"))
+    return Export(project, options, batches, classes, writers[options.format], snapshot)
 
 
 def json_text(value) -> str:

@@ -10,9 +10,13 @@
 This package's `__init__` imports nothing on purpose: worker processes import `check` without
 setting Django up.
 
-Orientation: a photo whose EXIF orientation is not 1 is stored as an upright re-encoded copy (its
-orientation tag reset to 1), so the stored file, its width and height, the thumbnail, the viewer and
-exported boxes all agree without anyone applying EXIF again. Every other accepted file is stored
-byte for byte as uploaded, except GIF and TIFF (and animated PNG/WebP), whose first frame is stored
-as a PNG so that every browser shows it the same way.
+- `metadata` EXIF (GPS, MakerNote), XMP, IPTC, comments and text chunks out of the stored bytes,
+              losslessly (the container is rewritten, the pixels are not touched).
+
+Orientation: a photo whose EXIF orientation is not 1 is stored as an upright re-encoded copy, so the
+stored file, its width and height, the thumbnail, the viewer and exported boxes all agree without
+anyone applying EXIF again. Every other accepted file keeps its pixels byte for byte as uploaded,
+except GIF and TIFF (and animated PNG/WebP), whose first frame is stored as a PNG so that every
+browser shows it the same way. No stored file or thumbnail keeps any metadata but its ICC colour
+profile (see metadata.py).
 """

@@ -34,6 +34,16 @@ class ArchiveListing:
     error: str = ""  # the whole archive was refused
 
 
+def printable_name(name: str) -> str:
+    """A file name fit to show: no control, bidi-override, zero-width or other invisible characters.
+
+    The rule Django applies to the name of every uploaded file (MultiPartParser.sanitize_file_name
+    keeps only `str.isprintable()` characters), applied to the names that do not come through it:
+    entries of archives and files imported from the server's disk.
+    """
+    return "".join(char for char in name if char.isprintable()) or "unnamed"
+
+
 def is_system_file(name: str) -> bool:
     """Operating-system metadata that travels with folders and archives (macOS, Windows)."""
     parts = name.replace("\\", "/").split("/")
@@ -85,7 +95,7 @@ def list_archive(path: str, archive_name: str, limits: Limits) -> ArchiveListing
         listing.error = "the archive is empty"
         return listing
     listing.entries = [
-        Entry(info.filename, f"{archive_name}/{info.filename.lstrip('/')}", entry_problem(info, limits))
+        Entry(info.filename, f"{archive_name}/{printable_name(info.filename).lstrip('/')}", entry_problem(info, limits))
         for info in infos
     ]
     return listing

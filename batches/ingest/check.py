@@ -27,6 +27,7 @@ from PIL import (
 )
 
 from .limits import Limits, human_bytes, human_pixels
+from .metadata import BadContainer, strip_metadata
 
 log = logging.getLogger("batches.ingest")
 
@@ -35,6 +36,7 @@ ACCEPTED_TEXT = "JPEG, PNG, WebP, BMP, TIFF or GIF"
 # What is stored: the format itself, or a PNG of the first frame where browsers differ (TIFF) or
 # would animate (GIF, animated PNG/WebP).
 STORED_EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp"}
+STORED_FORMAT = {ext: fmt for fmt, ext in STORED_EXT.items()}
 ORIENTATION_TAG = 0x0112
 TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -70,6 +72,7 @@ class Checked:
     height: int
     thumbnail: bytes  # JPEG
     data: bytes | None  # the bytes to store; None: store the source as it is (its file, or its archive entry)
+    # (None only when the source holds no metadata to strip: what is stored never carries any)
     note: str = ""  # what was done to it, e.g. "turned upright (EXIF orientation 6)"
 
 
@@ -277,7 +280,18 @@ def _check_bytes(task: Task, data: bytes, limits: Limits, keep_bytes: bool) -> C
             im.draft("RGB" if im.mode == "RGB" else None, (limits.thumbnail_px, limits.thumbnail_px))
         source = im
     thumbnail = _thumbnail(source, limits.thumbnail_px)
+    # Decoded in full above (the thumbnail): the bytes are a sound picture, so the container parses.
+    clean = _without_metadata(STORED_FORMAT[ext], data if stored is None else stored)
+    if clean is not data:
+        stored = clean
     return Checked(task.index, task.name, digest, ext, width, height, thumbnail, stored, "; ".join(notes))
+
+
+def _without_metadata(fmt: str, data: bytes) -> bytes:
+    try:
+        return strip_metadata(fmt, data)
+    except BadContainer as exc:
+        raise Refusal(f"corrupt image: its {fmt_label(fmt)} structure cannot be read ({exc})") from None
 
 
 def _encode(full: Image.Image, ext: str, original: Image.Image) -> bytes:
@@ -285,10 +299,7 @@ def _encode(full: Image.Image, ext: str, original: Image.Image) -> bytes:
     extra = {}
     if original.info.get("icc_profile"):
         extra["icc_profile"] = original.info["icc_profile"]
-    exif = original.getexif() if ext in ("jpg", "webp") else None
-    if exif:
-        exif[ORIENTATION_TAG] = 1
-        extra["exif"] = exif.tobytes()
+    # No EXIF, XMP or comment is carried over (what Pillow would copy from `info` is stripped after).
     if ext == "jpg":
         full.save(out, "JPEG", quality=95, **extra)
     elif ext == "webp":
@@ -318,4 +329,5 @@ def _thumbnail(im: Image.Image, size: int) -> bytes:
         im = im.convert("RGB")
     out = io.BytesIO()
     im.save(out, "JPEG", quality=80)
-    return out.getvalue()
+    # Pillow writes the source's JPEG comment into the thumbnail: strip it like any stored file.
+    return strip_metadata("JPEG", out.getvalue())

@@ -3,6 +3,11 @@
 Used by the upload view and `manage.py import_images`. A refused file never stops the others and
 never leaves anything in storage; a run that keeps nothing creates no batch; when the batch cannot
 be created, every file this run stored is removed again.
+
+Every file is recorded in the StoredFile ledger before it is written, under the name it will have,
+and the ledger rows go in the transaction that creates the image rows. What a crash leaves behind
+(the process killed, the disk full half-way through a file) is therefore listed, and
+`cleanup_media` removes it. Temporary files (spooled archives) are removed on every way out.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -24,17 +30,20 @@ from pathlib import Path, PurePath
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.db import DatabaseError, transaction
 
-from ..access import project_perms
-from ..models import Batch, Image, Project
-from ..workflow import WorkflowError, create_batch, remove_stored_files
-from .archives import is_system_file, list_archive
+from ..models import Batch, Image, Project, StoredFile
+from ..rules import Membership
+from ..workflow import WorkflowError, create_batch
+from .archives import is_system_file, list_archive, printable_name
 from .check import Checked, Refused, Task, check, is_zip
 from .limits import Limits
 
 log = logging.getLogger("batches.ingest")
 
 DEDUPE_CHUNK = 64  # hashes looked up per query
+SPOOL_PREFIX = "binaboard-spool-"  # temporary copies of uploaded archives (cleanup_media knows the name)
+LEDGER_CHUNK = 500  # ledger rows removed per query
 PARALLEL_MIN_FILES = 8  # below this, handing files to the pool costs more than it saves
 
 
@@ -116,6 +125,7 @@ class _Plan:
     archives: dict[str, zipfile.ZipFile] = field(default_factory=dict)  # opened to store entries
     spooled: list[str] = field(default_factory=list)  # temporary files to remove at the end
     archive_names: list[str] = field(default_factory=list)
+    upload: uuid.UUID = field(default_factory=uuid.uuid4)  # this run, in the StoredFile ledger
 
 
 def ingest(
@@ -128,6 +138,7 @@ def ingest(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     limits: Limits | None = None,
+    membership: Membership | None = None,
 ) -> IngestReport:
     """Check every source, keep the good images, and make them one new batch in Unassigned."""
     started = time.perf_counter()
@@ -136,7 +147,9 @@ def ingest(
     if len(name) > 200:
         raise WorkflowError("A batch name has at most 200 characters.", kind=WorkflowError.INVALID)
     # Early, so nobody's files are checked for nothing (create_batch checks again, afresh).
-    if "manage_project" not in project_perms(actor, project):
+    if membership is None or membership.user != actor or membership.project.pk != project.pk:
+        membership = Membership.read(actor, project)
+    if not membership.manages:
         raise WorkflowError("Only a manager of this project can upload images.", kind=WorkflowError.FORBIDDEN)
     if workers is None:
         workers = getattr(settings, "INGEST_WORKERS", 1)
@@ -158,12 +171,14 @@ def ingest(
             return report
         if not name:
             name = default_name or (PurePath(plan.archive_names[0]).stem if len(plan.archive_names) == 1 else "")
-        report.batch = _create(actor, project, name[:200], rows, report, dict(ordered), stored)
+        report.batch = _create(actor, project, name[:200], rows, report, dict(ordered), stored, plan.upload)
         committed = report.batch is not None
         return report
     finally:
-        if not committed and stored:
-            remove_stored_files(stored)
+        # Also on BaseException (an interrupted worker, a timeout): only a killed process skips
+        # this, and the ledger then tells cleanup_media what it left behind.
+        if not committed:
+            _abandon(plan, stored)
         for archive in plan.archives.values():
             archive.close()
         for path in plan.spooled:
@@ -190,49 +205,51 @@ def _plan(plan: _Plan, sources: Iterable[Source], limits: Limits) -> None:
         index += 1
 
     for source in sources:
+        name = printable_name(source.name)
         if source.refused:
-            refuse(source.name, source.refused)
+            refuse(name, source.refused)
             continue
-        if is_system_file(source.name):
-            refuse(source.name, "skipped: operating-system metadata, not a picture")
+        if is_system_file(name):
+            refuse(name, "skipped: operating-system metadata, not a picture")
             continue
-        if source.name.lower().endswith(".zip"):
+        if name.lower().endswith(".zip"):
             try:
                 head = source.head()
             except OSError as exc:
-                refuse(source.name, f"could not be read ({exc.strerror or exc})")
+                refuse(name, f"could not be read ({exc.strerror or exc})")
                 continue
             if not is_zip(head):
-                refuse(source.name, "not a valid zip archive")
+                refuse(name, "not a valid zip archive")
                 continue
             path = source.path
             if path is None:
                 path = _spool(source.data, plan)
-            listing = list_archive(path, source.name, limits)
+            listing = list_archive(path, name, limits)
             if listing.error:
-                refuse(source.name, listing.error)
+                refuse(name, listing.error)
                 continue
-            plan.archive_names.append(source.name)
+            plan.archive_names.append(name)
             for entry in listing.entries:
                 if entry.problem:
                     refuse(entry.display, entry.problem)
                     continue
                 plan.tasks.append(Task(index, entry.display, path=path, member=entry.member))
-                plan.originals[index] = entry.member
+                plan.originals[index] = printable_name(entry.member)
                 plan.members[index] = (path, entry.member)
                 index += 1
             continue
-        plan.tasks.append(Task(index, source.name, path=source.path, data=None if source.path else source.data))
-        plan.originals[index] = source.name
+        plan.tasks.append(Task(index, name, path=source.path, data=None if source.path else source.data))
+        plan.originals[index] = name
         plan.sources[index] = source
         index += 1
 
 
 def _spool(data: bytes, plan: _Plan) -> str:
-    handle = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115 - removed by ingest
+    handle = tempfile.NamedTemporaryFile(prefix=SPOOL_PREFIX, suffix=".zip", delete=False)  # noqa: SIM115 - removed by ingest
+    # Listed before writing: a full temporary disk fails the write, and the file must go all the same.
+    plan.spooled.append(handle.name)
     with handle:
         handle.write(data)
-    plan.spooled.append(handle.name)
     return handle.name
 
 
@@ -249,12 +266,20 @@ def _check_and_store(project, plan, limits, workers, progress, ordered, stored) 
                 project=project, sha256__in=[r.sha256 for r in pending]
             ).values_list("sha256", "original_name", "batch__name")
         }
+        fresh = []
         for result in pending:
             if result.sha256 in existing:
                 original, batch_name = existing[result.sha256]
                 ordered.append((result.index, _refused(result, f"duplicate of {original} in batch {batch_name}")))
-                continue
-            row = _store(project, plan, result, stored)
+            else:
+                fresh.append((result, *_new_row(project, plan, result)))
+        # Into the ledger before the first byte is written, committed at once (ingest runs outside
+        # any transaction): one query for the whole chunk.
+        StoredFile.objects.bulk_create(
+            [StoredFile(name=name, upload=plan.upload) for _, _, names in fresh for name in names]
+        )
+        for result, image, names in fresh:
+            row = _store(plan, result, image, names, stored)
             if row is None:
                 ordered.append((result.index, _refused(result, "could not be stored (storage error); try again")))
                 continue
@@ -287,8 +312,8 @@ def _refused(result: Checked, reason: str) -> Outcome:
     return Outcome(result.name, kept=False, reason=reason)
 
 
-def _store(project: Project, plan: _Plan, result: Checked, stored: list[str]) -> Image | None:
-    """Store the file and its thumbnail under generated names; None (and nothing left) on a storage error."""
+def _new_row(project: Project, plan: _Plan, result: Checked) -> tuple[Image, list[str]]:
+    """The image row to be, and the generated storage names of its file and thumbnail."""
     image = Image(
         project=project,
         width=result.width,
@@ -296,9 +321,17 @@ def _store(project: Project, plan: _Plan, result: Checked, stored: list[str]) ->
         sha256=result.sha256,
         original_name=plan.originals[result.index][-255:],
     )
+    names = [
+        Image.file.field.generate_filename(image, f"image.{result.ext}"),
+        Image.thumbnail.field.generate_filename(image, "thumb.jpg"),
+    ]
+    return image, names
+
+
+def _store(plan: _Plan, result: Checked, image: Image, names: list[str], stored: list[str]) -> Image | None:
+    """Store the file and its thumbnail under their names (in the ledger already); None, and nothing left, on a storage error."""
     source = plan.sources.get(result.index)
     opened = None
-    saved: list[str] = []
     try:
         if result.data is not None:
             content = ContentFile(result.data)
@@ -313,19 +346,54 @@ def _store(project: Project, plan: _Plan, result: Checked, stored: list[str]) ->
             content.seek(0)
         else:
             content = opened = File(open(source.path, "rb"))  # noqa: SIM115 - closed below
-        image.file.save(f"image.{result.ext}", content, save=False)
-        saved.append(image.file.name)
-        image.thumbnail.save("thumb.jpg", ContentFile(result.thumbnail), save=False)
-        saved.append(image.thumbnail.name)
-    except Exception:
-        log.exception("could not store %s", result.name)
-        remove_stored_files(saved)
+        image.file = _save(names[0], content, plan.upload)
+        image.thumbnail = _save(names[1], ContentFile(result.thumbnail), plan.upload)
+    except BaseException as exc:
+        # A full disk leaves a partial file under the name being written: remove that one too.
+        if isinstance(exc, Exception):
+            log.exception("could not store %s", result.name)
+        discard(names + [name for name in (image.file.name, image.thumbnail.name) if name and name not in names])
+        if not isinstance(exc, Exception):
+            raise
         return None
     finally:
         if opened is not None:
             opened.close()
-    stored.extend(saved)
+    stored.extend(dict.fromkeys([*names, image.file.name, image.thumbnail.name]))
     return image
+
+
+def _save(name: str, content, upload: uuid.UUID) -> str:
+    """Write under the name already in the ledger; a storage that picks another name gets it recorded too."""
+    saved = Image.file.field.storage.save(name, content)
+    if saved != name:
+        StoredFile.objects.get_or_create(name=saved, defaults={"upload": upload})
+    return saved
+
+
+def _abandon(plan: _Plan, stored: list[str]) -> None:
+    """A run that made no batch: remove every file it wrote or began to write, as the ledger lists them."""
+    try:
+        listed = list(StoredFile.objects.filter(upload=plan.upload).values_list("name", flat=True))
+    except DatabaseError:  # the database itself failed: cleanup_media finds the rest later
+        log.exception("could not read the file ledger of upload %s", plan.upload)
+        listed = []
+    discard(list(dict.fromkeys([*stored, *listed])))
+
+
+def discard(names: list[str]) -> None:
+    """Remove stored files and their ledger rows; a file that cannot be removed keeps its row for cleanup_media."""
+    storage = Image.file.field.storage
+    removed = []
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:  # OSError on disk; S3 raises its client's errors
+            log.warning("could not delete stored file %s; cleanup_media will remove it", name, exc_info=True)
+        else:
+            removed.append(name)
+    for start in range(0, len(removed), LEDGER_CHUNK):
+        StoredFile.objects.filter(name__in=removed[start : start + LEDGER_CHUNK]).delete()
 
 
 def _results(tasks: list[Task], limits: Limits, workers: int, movable: set[int]) -> Iterator[Checked | Refused]:
@@ -403,30 +471,38 @@ def _forget_pool(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False, cancel_futures=True)
 
 
-def _create(actor, project, name, rows: list[Image], report: IngestReport, outcomes: dict[int, Outcome], stored):
+def _create(
+    actor, project, name, rows: list[Image], report: IngestReport, outcomes: dict[int, Outcome], stored, upload
+):
     """create_batch; if a concurrent upload took some of these images meanwhile, drop those and try once more."""
     for attempt in range(2):
-        try:
-            return create_batch(actor=actor, project=project, name=name, images=rows)
-        except WorkflowError as exc:
-            taken = set()
-            if exc.kind == WorkflowError.INVALID and attempt == 0:
-                shas = [row.sha256 for row in rows]
-                taken = set(Image.objects.filter(project=project, sha256__in=shas).values_list("sha256", flat=True))
-            if not taken:
-                report.message = f"No batch was created: {exc.message}"
-                return None
-            gone = [row for row in rows if row.sha256 in taken]
-            names = [name for row in gone for name in (row.file.name, row.thumbnail.name)]
-            remove_stored_files(names)
-            for name_ in names:
-                stored.remove(name_)
-            for row in gone:
-                outcome = outcomes[row.ingest_index]
-                outcome.kept = False
-                outcome.reason = "duplicate: another upload added the same image a moment ago"
-            rows = [row for row in rows if row.sha256 not in taken]
-            if not rows:
-                report.message = "No image was kept, so no batch was created."
-                return None
+        with transaction.atomic():
+            try:
+                batch = create_batch(actor=actor, project=project, name=name, images=rows)
+            except WorkflowError as error:  # create_batch has undone its own writes
+                exc = error
+            else:
+                # Rows and files are one now: out of the ledger, in the same transaction.
+                StoredFile.objects.filter(upload=upload).delete()
+                return batch
+        taken = set()
+        if exc.kind == WorkflowError.INVALID and attempt == 0:
+            shas = [row.sha256 for row in rows]
+            taken = set(Image.objects.filter(project=project, sha256__in=shas).values_list("sha256", flat=True))
+        if not taken:
+            report.message = f"No batch was created: {exc.message}"
+            return None
+        gone = [row for row in rows if row.sha256 in taken]
+        names = [name for row in gone for name in (row.file.name, row.thumbnail.name)]
+        discard(names)
+        for name_ in names:
+            stored.remove(name_)
+        for row in gone:
+            outcome = outcomes[row.ingest_index]
+            outcome.kept = False
+            outcome.reason = "duplicate: another upload added the same image a moment ago"
+        rows = [row for row in rows if row.sha256 not in taken]
+        if not rows:
+            report.message = "No image was kept, so no batch was created."
+            return None
     return None

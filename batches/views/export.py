@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..access import get_project_for
 from ..export import Export, ExportError, dataset_batches, prepare_export
+from ..export.core import ClosingStream
 from ..export.forms import ExportForm
 
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -22,7 +23,8 @@ HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 @login_required
 @require_http_methods(["GET", "POST"])
 def export(request, project_pk: int):
-    project = get_project_for(request.user, project_pk, "manage_project")
+    membership = get_project_for(request.user, project_pk, "manage_project")
+    project = membership.project
     batches = list(dataset_batches(project))
     form = ExportForm(request.POST if request.method == "POST" else None, batches=batches)
     if batches and form.is_bound and form.is_valid():
@@ -33,6 +35,7 @@ def export(request, project_pk: int):
     classes = list(project.label_classes.order_by("pk"))
     context = {
         "project": project,
+        "membership": membership,
         "form": form,
         "batches": batches,
         "chosen": form.chosen_batch_ids(),
@@ -57,8 +60,15 @@ def _zip_response(request, export: Export) -> StreamingHttpResponse:
     return response
 
 
-async def _pieces_for_asgi(stream: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """The same pieces, one at a time, each made in Django's sync thread (where the ORM may run)."""
+async def _pieces_for_asgi(stream: ClosingStream) -> AsyncIterator[bytes]:
+    """The same pieces, one at a time, each made in Django's sync thread (where the ORM may run).
+
+    The stream is closed in that thread too (its database connection lives there), also when the
+    client goes away and the server cancels this generator.
+    """
     next_piece = sync_to_async(next, thread_sensitive=True)
-    while (piece := await next_piece(stream, None)) is not None:
-        yield piece
+    try:
+        while (piece := await next_piece(stream, None)) is not None:
+            yield piece
+    finally:
+        await sync_to_async(stream.close, thread_sensitive=True)()

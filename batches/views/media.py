@@ -1,9 +1,12 @@
 """Private media: image files and thumbnails go only to members of their project.
 
 There is no public /media/ URL. A non-member (or a guessed id) gets 404, a visitor who is not
-signed in goes to the login page. With MEDIA_X_ACCEL_REDIRECT set (e.g. "/protected-media/"), the
-permission check stays here and nginx sends the bytes from an `internal` location aliased to
-MEDIA_ROOT (local storage only; with S3 the bytes are streamed through this view).
+signed in goes to the login page. After the permission check the bytes come from the cheapest place:
+- S3: a redirect to a short-lived presigned URL (settings.MEDIA_URL_EXPIRE_SECONDS), so the bucket
+  sends the file and no worker streams it; the URL asks the bucket for the right type.
+- Local disk with MEDIA_X_ACCEL_REDIRECT set (e.g. "/protected-media/"): nginx sends the file from an
+  `internal` location aliased to MEDIA_ROOT.
+- Otherwise this view streams it.
 
 Every answer says exactly what it is (the type comes from the stored name, which ingest chose from
 the file's bytes, never from the uploaded name), forbids sniffing, and carries a CSP that lets
@@ -15,8 +18,9 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_GET
+from storages.backends.s3 import S3Storage
 
 from ..access import get_image_for
 
@@ -36,10 +40,25 @@ def content_type_for(name: str) -> str:
     return CONTENT_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")
 
 
+def _presigned_redirect(field_file, content_type: str) -> HttpResponse:
+    expire = settings.MEDIA_URL_EXPIRE_SECONDS
+    url = field_file.storage.url(
+        field_file.name,
+        parameters={"ResponseContentType": content_type, "ResponseContentDisposition": "inline"},
+        expire=expire,
+    )
+    response = HttpResponseRedirect(url)
+    # The browser may reuse the redirect while the URL it points to is still valid.
+    response["Cache-Control"] = f"private, max-age={expire // 2}"
+    return response
+
+
 def _serve(field_file):
     if not field_file:
         raise Http404("No such file.")
     content_type = content_type_for(field_file.name)
+    if isinstance(field_file.storage, S3Storage):
+        return _presigned_redirect(field_file, content_type)
     accel = getattr(settings, "MEDIA_X_ACCEL_REDIRECT", "")
     if accel:
         response = HttpResponse(content_type=content_type)
@@ -61,10 +80,12 @@ def _serve(field_file):
 @require_GET
 @login_required
 def image_file(request, pk: int):
-    return _serve(get_image_for(request.user, pk).file)
+    image, _ = get_image_for(request.user, pk)
+    return _serve(image.file)
 
 
 @require_GET
 @login_required
 def image_thumbnail(request, pk: int):
-    return _serve(get_image_for(request.user, pk).thumbnail)
+    image, _ = get_image_for(request.user, pk)
+    return _serve(image.thumbnail)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from batches import workflow
 from batches.models import Batch, Image
-from batches.views.batch_detail import IMAGES_PER_PAGE
+from batches.views.answers import IMAGES_PER_PAGE
 from tests.batches.board_helpers import batch_in, client_for, seen
 from tests.factories import make_batch, stored_image_rows
 
@@ -98,7 +98,23 @@ def test_the_move_form_without_javascript_lives_on_this_page(project, manager, a
 
     panel = re.search(r'<section id="move".*?</section>', html, re.S).group(0)
     assert "Assign “" in panel and 'name="assignees"' in panel and "All 8 images" in panel
-    assert f'action="{reverse("batch_move", args=[project.pk, batch.pk])}"' in panel
+    assert f'action="{reverse("batch_assign", args=[project.pk, batch.pk])}"' in panel
+
+
+def test_the_merge_form_without_javascript_names_each_batch_with_the_version_shown(project, manager):
+    batch = make_batch(project, manager, images=3)
+    other = make_batch(project, manager, images=4, name="Street-04")
+    workflow.reorder(actor=manager, batch=other, before=batch)  # a version other than the first
+    other.refresh_from_db()
+    client = client_for(manager)
+
+    html = client.get(page_url(batch, move="merge", **seen(batch))).content.decode()
+    post = {**seen(batch), "action": "merge", "dialog": "1", "other": f"{other.pk}:{other.version}", "name": "x" * 201}
+    again = client.post(reverse("batch_move", args=[project.pk, batch.pk]), post).content.decode()
+
+    assert f'<option value="{other.pk}:{other.version}">Street-04 (4 images)</option>' in html
+    # A mistake elsewhere shows the form again, with the batch chosen as it was.
+    assert f'<option value="{other.pk}:{other.version}" selected>' in again
 
 
 def test_a_move_form_that_is_not_allowed_says_why_instead(project, manager, annotator):

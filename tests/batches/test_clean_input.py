@@ -184,8 +184,8 @@ def test_an_empty_to_field_in_the_admin_is_a_400(superuser, review_batch, page):
 def test_the_object_permission_pages_answer_404_to_ids_that_are_not_numbers(superuser, project, manager, bad):
     client = Client()
     client.force_login(superuser)
-    base = f"/admin/batches/project/{project.pk}/permissions/"
-    assert client.get(f"/admin/batches/project/{bad}/permissions/").status_code == 404
+    base = f"/admin/accounts/project/{project.pk}/permissions/"
+    assert client.get(f"/admin/accounts/project/{bad}/permissions/").status_code == 404
     assert client.get(f"{base}user-manage/{bad}/").status_code == 404
     assert client.get(f"{base}group-manage/{bad}/").status_code == 404
     assert client.get(f"{base}user-manage/{manager.pk}/").status_code == 200

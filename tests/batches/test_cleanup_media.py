@@ -1,19 +1,32 @@
-"""`manage.py cleanup_media`: stored files that no row points to are found and removed (or listed)."""
+"""`manage.py cleanup_media`: files of uploads that died, files no row points to and stale temporary files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
+import tempfile
 import time
+import uuid
 
+import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.utils import timezone
 
 from batches.ingest.pipeline import Source, ingest
-from batches.models import Project
+from batches.models import Project, StoredFile
 from tests.batches import ingest_samples as samples
 from tests.batches.ingest_samples import stored_files
+
+
+@pytest.fixture(autouse=True)
+def _temp_dir(tmp_path, monkeypatch):
+    # The command also sweeps the temporary folder: never the machine's own in tests.
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
 
 
 def cleanup(*args: str) -> str:
@@ -95,3 +108,75 @@ def test_a_clean_storage_says_so(project, manager):
     for name in stored_files():
         age(name)
     assert "No orphaned files: every stored image and thumbnail has its row." in cleanup()
+
+
+# --- the ledger of files written before their rows, and temporary upload files ----------------------
+
+
+def ledger_entry(project, name: str, *, minutes_ago: float, content: bytes = b"") -> str:
+    """A file an upload recorded and began to write (empty: the disk was full), `minutes_ago`."""
+    name = default_storage.save(f"projects/{project.pk}/images/{name}", ContentFile(content))
+    StoredFile.objects.create(
+        name=name, upload=uuid.uuid4(), created_at=timezone.now() - dt.timedelta(minutes=minutes_ago)
+    )
+    age(name, hours=minutes_ago / 60)
+    return name
+
+
+def test_files_left_by_an_upload_that_died_are_removed_with_their_ledger_rows(project, manager):
+    batch = upload(manager, project)
+    kept = stored_files()
+    empty = ledger_entry(project, f"{'c' * 32}.jpg", minutes_ago=90)
+    partial = ledger_entry(project, f"{'d' * 32}.jpg", minutes_ago=90, content=b"\xff\xd8\xff")
+    gone = StoredFile.objects.create(name=f"projects/{project.pk}/thumbs/{'e' * 32}.jpg", upload=uuid.uuid4())
+    StoredFile.objects.filter(pk=gone.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+
+    out = cleanup()
+
+    assert f"removing {empty} (written by an upload that did not finish)" in out
+    assert f"removing {partial} (written by an upload that did not finish)" in out
+    assert "Removed 3 orphaned files (3 bytes)." in out
+    assert "Of these: 3 left by uploads that did not finish." in out
+    assert stored_files() == kept and batch.images.count() == 2
+    assert not StoredFile.objects.exists()
+
+
+def test_files_of_an_upload_still_writing_are_left_alone_and_said_so(project, manager):
+    live = ledger_entry(project, f"{'f' * 32}.jpg", minutes_ago=5)
+
+    out = cleanup()
+
+    assert default_storage.exists(live) and StoredFile.objects.filter(name=live).exists()
+    assert "No orphaned files: none older than 60 minutes." in out
+    assert "Left alone: 1 files younger than 60 minutes" in out
+
+
+def test_a_dry_run_lists_the_ledger_files_and_removes_nothing(project, manager):
+    name = ledger_entry(project, f"{'0' * 32}.jpg", minutes_ago=90)
+
+    out = cleanup("--dry-run")
+
+    assert f"would remove {name} (written by an upload that did not finish)" in out
+    assert "1 orphaned files (0 bytes) would be removed; run without --dry-run." in out
+    assert default_storage.exists(name) and StoredFile.objects.filter(name=name).exists()
+
+
+def test_stale_temporary_upload_files_are_removed_and_nothing_else_in_the_folder(settings, tmp_path, db):
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    stale = [folder / "tmpa1b2c3d4.upload.jpg", folder / "tmpz9y8x7.upload", folder / "tmp_k2.upload.jp-g"]
+    stale += [folder / "binaboard-spool-k2j3.zip"]
+    young = folder / "tmpq1w2e3.upload.png"
+    unrelated = folder / "notes.txt"
+    then = time.time() - 3 * 3600
+    for path in [*stale, young, unrelated]:
+        path.write_bytes(b"data")
+    for path in [*stale, unrelated]:
+        os.utime(path, (then, then))
+
+    out = cleanup()
+
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "tmpq1w2e3.upload.png"]
+    assert "Of these: 4 temporary upload files." in out
+    assert "Left alone: 1 files younger than 60 minutes" in out

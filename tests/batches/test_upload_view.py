@@ -240,13 +240,14 @@ def test_a_large_upload_is_checked_by_a_process_pool_with_the_same_result(manage
 
 
 def test_the_query_count_does_not_grow_with_the_number_of_files(manager_client, url, django_assert_num_queries):
-    # session, user, project, its permissions (guardian: user + group), the duplicate check (one per
-    # 64 images), create_batch's fresh permission check (user + group), savepoint, the batch, its
-    # images (one bulk insert), its event, release.
+    # session, user, project, its permissions (guardian: user + group), the duplicate check and the
+    # file ledger's insert (one each per 64 images), savepoint, create_batch's fresh permission check
+    # (user + group), savepoint, the batch, its images (one bulk insert), its event, release, the
+    # ledger's rows removed, release.
     def post(n: int) -> None:
         manager_client.post(url, {"files": upload_files(*[(f"{i}.jpg", samples.jpeg()) for i in range(n)])})
 
-    with django_assert_num_queries(13) as small:
+    with django_assert_num_queries(17) as small:
         post(2)
     with django_assert_num_queries(len(small.captured_queries)):
         post(12)
@@ -262,3 +263,35 @@ def test_an_archive_may_be_larger_than_one_image_but_each_entry_is_held_to_the_i
     html = manager_client.post(url, {"files": upload_files(("set.zip", archive))}).content.decode()
     assert Batch.objects.get(project=project).image_count == 12
     assert "set.zip/big.jpg" in html and "file too large" in html
+
+
+@pytest.fixture
+def upload_temp_dir(tmp_path, settings):
+    folder = tmp_path / "upload-tmp"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    return folder
+
+
+def test_no_temporary_upload_file_outlives_the_request(manager_client, url, upload_temp_dir):
+    files = [("a.jpg", samples.jpeg()), ("b.svg", samples.SVG_WITH_SCRIPT)]
+    files += [("set.zip", samples.zip_archive([("c.jpg", samples.jpeg(seed=3))]))]
+
+    manager_client.post(url, {"files": upload_files(*files)})
+
+    assert Image.objects.count() == 2
+    assert list(upload_temp_dir.iterdir()) == []
+
+
+def test_no_temporary_upload_file_outlives_a_request_that_crashed(manager, url, upload_temp_dir, monkeypatch):
+    def crash(**kwargs):
+        raise RuntimeError("the ingest crashed")
+
+    monkeypatch.setattr("batches.views.upload.ingest", crash)
+    client = Client(raise_request_exception=False)
+    client.force_login(manager)
+
+    response = client.post(url, {"files": upload_files(("a.jpg", samples.jpeg()), ("b.jpg", samples.jpeg(seed=2)))})
+
+    assert response.status_code == 500
+    assert list(upload_temp_dir.iterdir()) == []

@@ -12,11 +12,13 @@ import time
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from accounts.roles import grant_role
 from batches import workflow
 from batches.models import Batch, BatchEvent, Image
 from batches.workflow import WorkflowError
+from tests.batches.board_helpers import HTMX, client_for, seen
 from tests.batches.workflow_helpers import batch_in, fresh, image_ids
 from tests.factories import make_batch, make_user
 
@@ -29,13 +31,13 @@ ROUNDS = 3
 @pytest.fixture(autouse=True)
 def slow_moves(monkeypatch):
     """Each move pauses just after it has read (and locked) the batch, widening the window for a clash."""
-    real = workflow.current_perms
+    real = workflow.membership_now
 
-    def slow_perms(actor, project):
+    def slow_membership(actor, project):
         time.sleep(0.05)
         return real(actor, project)
 
-    monkeypatch.setattr(workflow, "current_perms", slow_perms)
+    monkeypatch.setattr(workflow, "membership_now", slow_membership)
 
 
 def race(**moves) -> dict[str, object]:
@@ -187,3 +189,60 @@ def test_a_reset_and_a_submit_at_once_let_exactly_one_through(project, manager, 
         winner, _ = winner_and_loser(outcomes)
         assert fresh(batch).status == {"submit": Status.REVIEW, "reset": Status.UNASSIGNED}[winner]
         assert BatchEvent.objects.filter(batch=batch).count() == events + 1
+
+
+def test_merging_y_into_x_while_z_goes_into_y_lets_exactly_one_through(project, manager, second_manager):
+    """Both dialogs were opened before either merge: the one that loses saw a batch that changed."""
+    for _ in range(ROUNDS):
+        x = make_batch(project, manager, images=2, name="X")
+        y = make_batch(project, manager, images=3, name="Y")
+        z = make_batch(project, manager, images=4, name="Z")
+        images = image_ids(x) | image_ids(y) | image_ids(z)
+        events = BatchEvent.objects.count()
+        # Each side passes the batches as its dialog showed them (their versions then).
+        seen_x, seen_y, seen_z = fresh(x), fresh(y), fresh(z)
+
+        outcomes = race(
+            y_into_x=lambda x=seen_x, y=seen_y: workflow.merge(actor=manager, batches=[x, y]),
+            z_into_y=lambda y=seen_y, z=seen_z: workflow.merge(actor=second_manager, batches=[y, z]),
+        )
+
+        winner, _ = winner_and_loser(outcomes)
+        assert BatchEvent.objects.count() == events + 1
+        merged = fresh(outcomes[winner])
+        if winner == "y_into_x":
+            assert (merged.pk, merged.image_count) == (x.pk, 5)
+            assert fresh(z).image_count == 4
+        else:
+            assert (merged.pk, merged.image_count) == (y.pk, 7)
+            assert fresh(x).image_count == 2
+        assert image_ids(x) | image_ids(y) | image_ids(z) == images
+
+
+def test_merge_dialogs_posted_at_once_never_merge_in_more_than_the_manager_saw(project, manager, second_manager):
+    """Through the move endpoint: the other batch's version comes from the dialog, not from a fresh read."""
+    for _ in range(ROUNDS):
+        x = make_batch(project, manager, images=2, name="X")
+        y = make_batch(project, manager, images=3, name="Y")
+        z = make_batch(project, manager, images=4, name="Z")
+        first, second = client_for(manager), client_for(second_manager)
+
+        def post(client, target, other):
+            data = {**seen(target), "action": "merge", "dialog": "1", "other": f"{other.pk}:{other.version}"}
+            return client.post(reverse("batch_move", args=[project.pk, target.pk]), data, **HTMX)
+
+        race(
+            y_into_x=lambda c=first, t=x, o=y: post(c, t, o),
+            z_into_y=lambda c=second, t=y, o=z: post(c, t, o),
+        )
+
+        after_x, after_y = fresh_or_none(x), fresh_or_none(y)
+        assert after_x is not None and after_x.image_count in (2, 5)  # never 9: Y with Z in it
+        if after_x.image_count == 5:
+            assert after_y is None and fresh(z).image_count == 4
+        else:
+            assert after_y is not None and after_y.image_count == 7
+
+
+def fresh_or_none(batch: Batch) -> Batch | None:
+    return Batch.objects.filter(pk=batch.pk).first()

@@ -54,7 +54,10 @@ class Command(BaseCommand):
             raise CommandError(error.message) from None
         started = time.monotonic()
         out = options["out"]
-        size = self.write(export, sys.stdout.buffer) if out == "-" else self.write_file(export, out)
+        try:
+            size = self.write(export, sys.stdout.buffer) if out == "-" else self.write_file(export, out)
+        finally:
+            export.close()  # a failed write leaves the stream unfinished: end its snapshot here
         tally = export.tally
         self.stderr.write(
             f"Wrote {out if out != '-' else 'standard output'}: {FORMATS[export.options.format]}, "

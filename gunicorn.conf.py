@@ -1,0 +1,64 @@
+"""gunicorn for BinaBoard: `gunicorn --config gunicorn.conf.py binaboard.wsgi` (see docs/DEPLOY.md).
+
+Threads (gthread): a long export download or a large upload occupies one thread, not a process, and
+the worker keeps sending its heartbeat to the master meanwhile, so `timeout` only kills a worker that
+is truly stuck, never a slow transfer. Every value can be changed from the environment.
+"""
+
+import multiprocessing
+import os
+import sys
+
+import django
+from django.core.exceptions import ImproperlyConfigured
+
+from binaboard.secret_key import refuse_insecure_secret_key
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    return int(raw) if raw.strip() else default
+
+
+wsgi_app = "binaboard.wsgi:application"
+# Loopback by default: the proxy in front is the only way in (GUNICORN_BIND for anything else).
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+
+worker_class = "gthread"
+# One process per core (at least two, so a restart never leaves nobody answering), several threads each.
+workers = _int("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count()))
+threads = _int("GUNICORN_THREADS", 8)
+# A worker silent this long is stuck and gets restarted. With gthread it is a heartbeat, not a request
+# limit: downloads and uploads may take as long as the client needs.
+timeout = _int("GUNICORN_TIMEOUT", 60)
+# On restart or deploy, requests in flight get this long to finish (an upload of UPLOAD_MAX_REQUEST_MB
+# over a slow link may need more: raise it there, and nginx's proxy timeouts with it).
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 120)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Recycle workers now and then, staggered, so a slow leak never grows for weeks.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+# The heartbeat file lives in memory: a slow disk must not look like a stuck worker.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# No runtime control socket (it would default to one shared path in $HOME for every instance).
+control_socket_disable = True
+
+# X-Forwarded-* headers are trusted from these proxies only (nginx on the same machine by default).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Gunicorn's own lines go to stderr beside the app's; the access log carries the request id.
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") not in {"0", "false", "no", "off"} else None
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+
+
+def on_starting(server) -> None:
+    """Refuse to start, in one line and before any worker forks, when the secret key is unfit."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "binaboard.settings")
+    try:
+        django.setup()
+        refuse_insecure_secret_key()
+    except ImproperlyConfigured as exc:
+        sys.exit(str(exc))

@@ -33,6 +33,7 @@ from .models import (
     ProjectGroupObjectPermission,
     ProjectUserObjectPermission,
 )
+from .tasks import remove_files_later
 from .workflow import WorkflowError
 
 Status = Batch.Status
@@ -137,8 +138,8 @@ class ProjectAdmin(GuardedModelAdmin):
         ]
         Annotation.objects.filter(image__project__in=queryset).delete()
         queryset.delete()
-        # Stored files go only once the rows are really gone, as with a batch deleted for good.
-        transaction.on_commit(lambda: workflow.remove_stored_files(files))
+        # Stored files go on a worker once the rows are really gone, as with a batch deleted for good.
+        remove_files_later(files)
 
     @admin.display(description="batches", ordering="batch_total")
     def batch_count(self, project: Project) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from django.core.files.storage import Storage, default_storage
 from storages.backends.s3 import S3Storage
-from storages.utils import clean_name
+from storages.utils import clean_name, safe_join
 
 log = logging.getLogger("batches.files")
 
@@ -36,7 +36,7 @@ def _delete_s3(storage: S3Storage, names: Sequence[str]) -> set[str]:
     for start in range(0, len(names), S3_DELETE_PAGE):
         page = list(names[start : start + S3_DELETE_PAGE])
         # The storage's own key for each name (its location prefix applied), and back.
-        keys = {storage._normalize_name(clean_name(name)): name for name in page}
+        keys = {safe_join(storage.location, clean_name(name)): name for name in page}
         try:
             answer = client.delete_objects(
                 Bucket=storage.bucket_name,

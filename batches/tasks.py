@@ -6,11 +6,13 @@ written so that a second run finishes what the first left and repeats nothing ha
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import uuid
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connections, transaction
 from django.db.models import DateTimeField, QuerySet, UUIDField, Value
@@ -18,7 +20,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from .files import delete_stored
-from .models import Image, StoredFile
+from .models import ExportJob, Image, StoredFile
 
 log = logging.getLogger("batches.tasks")
 
@@ -93,9 +95,31 @@ def remove_files(run: str) -> int:
     return removed
 
 
+# --- export files -------------------------------------------------------------------------------------
+
+
+def expire_exports(now: dt.datetime | None = None) -> int:
+    """Export files older than EXPORT_KEEP_DAYS leave storage (on a worker); their jobs read "expired"."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.EXPORT_KEEP_DAYS)
+    expired = 0
+    old = ExportJob.objects.filter(status=ExportJob.Status.DONE, finished_at__lt=cutoff)
+    for pk, name in list(old.values_list("pk", "file")):
+        with transaction.atomic():
+            if ExportJob.objects.filter(pk=pk, status=ExportJob.Status.DONE, file=name).update(
+                status=ExportJob.Status.EXPIRED, file=""
+            ):
+                remove_files_later([name])
+                expired += 1
+    return expired
+
+
+# --- periodic cleanup ----------------------------------------------------------------------------------
+
+
 @task
 def cleanup_media() -> str:
-    """The periodic cleanup: what `manage.py cleanup_media` removes, with its default grace period."""
+    """The periodic cleanup: expired export files, then what `manage.py cleanup_media` removes."""
+    expired = expire_exports()
     out = io.StringIO()
     call_command("cleanup_media", stdout=out)
-    return out.getvalue()[-2000:]
+    return f"{expired} export files expired.\n" + out.getvalue()[-2000:]

@@ -28,6 +28,7 @@ from .models import (
     Annotation,
     Batch,
     BatchEvent,
+    ExportJob,
     Image,
     LabelClass,
     Project,
@@ -483,6 +484,17 @@ class BatchEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action", "project", "to_status"]
     search_fields = ["batch_name", "note", "actor__username", "project__name"]
     list_select_related = ["project", "actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: export jobs are made on the export page; a failed one runs again by retrying its task."""
+
+    list_display = ["created_at", "project", "requested_by", "status", "image_count", "size", "finished_at", "error"]
+    list_filter = ["status", "project"]
+    search_fields = ["project__name", "requested_by__username", "error"]
+    list_select_related = ["project", "requested_by"]
     date_hierarchy = "created_at"
 
 

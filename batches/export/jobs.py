@@ -154,14 +154,15 @@ def _claim(job_id: int) -> tuple[ExportJob, str] | None:
     """Mark the job running under a fresh file name, listed in the ledger; (job, the previous run's file)."""
     with transaction.atomic():
         job = ExportJob.objects.select_related("project").filter(pk=job_id).first()
-        if job is None or not job.in_progress:
+        # A failed job runs again when its task is retried (the admin's "retry"); a finished one never.
+        if job is None or job.status not in {Status.QUEUED, Status.RUNNING, Status.FAILED}:
             return None
         previous = job.file
         name = f"exports/{job.project_id}/{job.pk}-{uuid.uuid4().hex}.zip"
         StoredFile.objects.create(name=name, upload=uuid.uuid4())
         # Compare-and-set: of two workers handed the same job, one writes it.
         if not ExportJob.objects.filter(pk=job.pk, status=job.status, file=previous).update(
-            status=Status.RUNNING, file=name, started_at=timezone.now()
+            status=Status.RUNNING, file=name, error="", started_at=timezone.now(), finished_at=None
         ):
             transaction.set_rollback(True)
             return None

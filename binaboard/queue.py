@@ -10,7 +10,8 @@ What neither backend does by itself, and this module adds:
   process ever finishes it); RQ moves such a job to the failed registry (without retrying it) once
   its heartbeat expires and another worker's hourly-ish maintenance notices. `requeue_abandoned()`
   puts a task still running TASK_ABANDONED_AFTER after it started back on the queue, up to
-  TASK_MAX_ATTEMPTS tries in all, then leaves it failed with the reason. Tasks are written to be
+  TASK_MAX_ATTEMPTS tries in all, then leaves it failed with the reason; a job RQ itself moved to
+  its failed list as abandoned is put back the same way. Tasks are written to be
   run again safely (idempotent), so a second run finishes what the first left.
 - **Periodic work** (cleanup): django.tasks has no scheduler. Every worker runs `maintenance()`
   every TASK_MAINTENANCE_SECONDS, which also enqueues each of settings.PERIODIC_TASKS when its

@@ -28,12 +28,14 @@ from .models import (
     Annotation,
     Batch,
     BatchEvent,
+    ExportJob,
     Image,
     LabelClass,
     Project,
 )
 from .params import parse_id
 from .rules import MOVES
+from .tasks import remove_files_later
 from .workflow import WorkflowError
 
 Status = Batch.Status
@@ -154,8 +156,8 @@ class ProjectAdmin(GuardedModelAdmin):
         ]
         Annotation.objects.filter(image__project__in=queryset).delete()
         queryset.delete()
-        # Stored files go only once the rows are really gone, as with a batch deleted for good.
-        transaction.on_commit(lambda: workflow.remove_stored_files(files))
+        # Stored files go on a worker once the rows are really gone, as with a batch deleted for good.
+        remove_files_later(files)
 
     @admin.display(description="batches", ordering="batch_total")
     def batch_count(self, project: Project) -> int:
@@ -500,6 +502,17 @@ class BatchEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action", "project", "to_status"]
     search_fields = ["batch_name", "note", "actor__username", "project__name"]
     list_select_related = ["project", "actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: export jobs are made on the export page; a failed one runs again by retrying its task."""
+
+    list_display = ["created_at", "project", "requested_by", "status", "image_count", "size", "finished_at", "error"]
+    list_filter = ["status", "project"]
+    search_fields = ["project__name", "requested_by__username", "error"]
+    list_select_related = ["project", "requested_by"]
     date_hierarchy = "created_at"
 
 

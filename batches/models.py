@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import LabelClass, Project
 
@@ -210,6 +210,48 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ExportJob(models.Model):
+    """An export made by a worker into a zip in storage, for the person who asked to download later.
+
+    The zip's storage name is written to the StoredFile ledger before its first byte (and leaves it
+    when the job is done), so a worker that dies mid-export leaves nothing unaccounted for; the job is
+    run again and writes a fresh file. Files expire after EXPORT_KEEP_DAYS (the periodic cleanup).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", gettext_lazy("queued")
+        RUNNING = "running", gettext_lazy("being made")
+        DONE = "done", gettext_lazy("ready")
+        FAILED = "failed", gettext_lazy("failed")
+        EXPIRED = "expired", gettext_lazy("expired")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="export_jobs"
+    )
+    options = models.JSONField(help_text="format, include_images, split, seed, batch_ids")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    file = models.CharField(max_length=255, blank=True, help_text="The zip's name in storage.")
+    download_name = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    image_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="exportjob_project_recent")]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of project {self.project_id} ({self.status})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
 
 
 class Annotation(models.Model):

@@ -6,15 +6,120 @@ written so that a second run finishes what the first left and repeats nothing ha
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import logging
+import uuid
+from collections.abc import Sequence
 
+from django.conf import settings
 from django.core.management import call_command
+from django.db import connections, transaction
+from django.db.models import DateTimeField, QuerySet, UUIDField, Value
 from django.tasks import task
+from django.utils import timezone
+
+from .files import delete_stored
+from .models import ExportJob, Image, StoredFile
+
+log = logging.getLogger("batches.tasks")
+
+# Ledger rows read and files deleted per round (S3 takes 1,000 keys per DeleteObjects request).
+REMOVAL_PAGE = 1000
+
+
+def remove_files_later(names: Sequence[str]) -> None:
+    """Inside the transaction that deletes the rows naming these files: the files go after commit, on a worker.
+
+    The names are written to the StoredFile ledger in the same transaction, so a file is never
+    forgotten: if the task cannot be enqueued or its worker dies, the ledger still lists it and
+    `cleanup_media` (or the task run again) removes it. A rolled-back delete keeps its files and
+    writes no ledger rows.
+    """
+    names = list(dict.fromkeys(name for name in names if name))
+    if not names:
+        return
+    run = uuid.uuid4()
+    for start in range(0, len(names), REMOVAL_PAGE):
+        StoredFile.objects.bulk_create(
+            [StoredFile(name=name, upload=run) for name in names[start : start + REMOVAL_PAGE]],
+            ignore_conflicts=True,  # a name the ledger lists already stays listed once
+        )
+    transaction.on_commit(lambda: _enqueue_removal(run))
+
+
+def remove_image_files_later(images: QuerySet[Image]) -> None:
+    """remove_files_later() for the files and thumbnails of these images, in one statement whatever their number.
+
+    Call it before the image rows are deleted, in the same transaction.
+    """
+    run = uuid.uuid4()
+    listed = {"_run": Value(run, output_field=UUIDField()), "_at": Value(timezone.now(), output_field=DateTimeField())}
+    names = [
+        images.exclude(**{field: ""}).annotate(**listed).values_list(field, "_run", "_at").order_by()
+        for field in ("file", "thumbnail")
+    ]
+    sql, params = names[0].union(names[1], all=True).order_by().query.sql_with_params()
+    table = StoredFile._meta.db_table
+    with connections[images.db].cursor() as cursor:
+        # ON CONFLICT: a name the ledger lists already stays listed once (PostgreSQL and SQLite alike).
+        cursor.execute(f"INSERT INTO {table} (name, upload, created_at) {sql} ON CONFLICT (name) DO NOTHING", params)
+    transaction.on_commit(lambda: _enqueue_removal(run))
+
+
+def _enqueue_removal(run: uuid.UUID) -> None:
+    try:
+        remove_files.enqueue(str(run))
+    except Exception:  # the queue is down: the ledger keeps the names for cleanup_media
+        log.exception("could not enqueue the removal of files of run %s; cleanup_media will remove them", run)
+
+
+@task
+def remove_files(run: str) -> int:
+    """Delete the files the ledger lists for one removal run, in pages; the number removed.
+
+    A file is deleted before its ledger row, so a run cut short leaves rows whose files may be gone
+    already: deleting them again is harmless. A file that cannot be deleted keeps its row.
+    """
+    removed = 0
+    last = 0
+    while page := list(
+        StoredFile.objects.filter(upload=run, pk__gt=last).order_by("pk").values_list("pk", "name")[:REMOVAL_PAGE]
+    ):
+        last = page[-1][0]
+        names = [name for _, name in page]
+        failed = delete_stored(names)
+        done = [pk for pk, name in page if name not in failed]
+        StoredFile.objects.filter(pk__in=done).delete()
+        removed += len(done)
+    return removed
+
+
+# --- export files -------------------------------------------------------------------------------------
+
+
+def expire_exports(now: dt.datetime | None = None) -> int:
+    """Export files older than EXPORT_KEEP_DAYS leave storage (on a worker); their jobs read "expired"."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.EXPORT_KEEP_DAYS)
+    expired = 0
+    old = ExportJob.objects.filter(status=ExportJob.Status.DONE, finished_at__lt=cutoff)
+    for pk, name in list(old.values_list("pk", "file")):
+        with transaction.atomic():
+            if ExportJob.objects.filter(pk=pk, status=ExportJob.Status.DONE, file=name).update(
+                status=ExportJob.Status.EXPIRED, file=""
+            ):
+                remove_files_later([name])
+                expired += 1
+    return expired
+
+
+# --- periodic cleanup ----------------------------------------------------------------------------------
 
 
 @task
 def cleanup_media() -> str:
-    """The periodic cleanup: what `manage.py cleanup_media` removes, with its default grace period."""
+    """The periodic cleanup: expired export files, then what `manage.py cleanup_media` removes."""
+    expired = expire_exports()
     out = io.StringIO()
     call_command("cleanup_media", stdout=out)
-    return out.getvalue()[-2000:]
+    return f"{expired} export files expired.\n" + out.getvalue()[-2000:]

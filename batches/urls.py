@@ -59,4 +59,5 @@ urlpatterns = [
     path("projects/<int:project_pk>/batches/<int:pk>/review/reject", review.review_reject, name="review_reject"),
     # --- export ---
     path("projects/<int:project_pk>/export/", export.export, name="export"),
+    path("projects/<int:project_pk>/exports/<int:pk>/download", export.export_download, name="export_download"),
 ]

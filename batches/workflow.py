@@ -13,7 +13,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -25,6 +24,7 @@ from accounts.roles import roles_of
 from .errors import WorkflowError
 from .models import Annotation, Batch, BatchEvent, Image, Project
 from .rules import MOVES, Membership, self_review_refusal
+from .tasks import remove_image_files_later
 
 log = logging.getLogger("batches.workflow")
 
@@ -539,21 +539,13 @@ def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
     # (docs/decisions/delete-without-the-collector.md). So the images go by one plain DELETE through
     # the public cursor API; annotations are removed first, so nothing refers to these rows.
     Annotation.objects.filter(image__batch=fresh).delete()
+    # Their files go on a worker once the rows are really gone: a rolled-back delete keeps its files.
+    remove_image_files_later(Image.objects.filter(batch=fresh))
     with connection.cursor() as cursor:
         table = connection.ops.quote_name(Image._meta.db_table)
         cursor.execute(f"DELETE FROM {table} WHERE batch_id = %s", [fresh.pk])
     Batch.objects.filter(pk=fresh.pk).delete()
-    # Files go only once the rows are really gone: a rolled-back delete keeps its files.
-    transaction.on_commit(lambda: remove_stored_files(files))
     return DeleteResult(batch_name=fresh.name, reset=False, images=fresh.image_count, annotations=0, files=files)
-
-
-def remove_stored_files(names: Sequence[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            log.warning("could not delete stored file %s; cleanup_media will find it", name)
 
 
 def merge(*, actor, batches: Sequence[Batch], name: str | None = None, project: Project | None = None) -> Batch:

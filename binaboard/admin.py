@@ -1,31 +1,65 @@
-"""The admin site: Django's, with one guard every model admin's pages pass through.
+"""The task list in the admin: queued, running, finished and failed tasks with their errors, and a retry.
 
-Django's change, delete and history pages look a row up by the field `_to_field` names; an empty
-`?_to_field=` makes them ask the model for a field called "" and answer a 500 (Django 6.1). The
-guard refuses that request with a 400 before any admin view runs, for every model (ours, auth's and
-guardian's alike).
+With TASKS_BACKEND=db the tasks are rows (django-tasks-db's DBTaskResult); with rq, django-rq's
+dashboard (linked from the admin's index, under /admin/rq/) lists queues, failed jobs, and requeues them.
 """
 
 from __future__ import annotations
 
-from functools import wraps
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.tasks import TaskResultStatus
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
-from django.contrib import admin
-from django.contrib.admin.options import TO_FIELD_VAR
-from django.http import HttpResponseBadRequest
-from django.utils.translation import gettext as _
+admin.site.unregister(DBTaskResult)
 
 
-class BinaBoardAdminSite(admin.AdminSite):
-    def admin_view(self, view, cacheable=False):
-        inner = super().admin_view(view, cacheable)
+@admin.register(DBTaskResult)
+class TaskAdmin(DBTaskResultAdmin):
+    list_display = ("task_name", "status", "error", "enqueued_at", "started_at", "finished_at", "tries", "queue_name")
+    search_fields = ("task_path", "exception_class_path")
+    actions = ["retry"]
 
-        @wraps(inner)
-        def guarded(request, *args, **kwargs):
-            if "" in (request.GET.get(TO_FIELD_VAR), request.POST.get(TO_FIELD_VAR)):
-                return HttpResponseBadRequest(
-                    _("An empty “%(name)s” parameter names no field.") % {"name": TO_FIELD_VAR}
+    @admin.display(description=_("error"))
+    def error(self, task: DBTaskResult) -> str:
+        if task.status != TaskResultStatus.FAILED:
+            return ""
+        last_line = task.traceback.strip().splitlines()[-1:] or [task.exception_class_path]
+        return last_line[0][:200]
+
+    @admin.display(description=_("tries"))
+    def tries(self, task: DBTaskResult) -> int:
+        return len(task.worker_ids)
+
+    @admin.action(description=_("Retry the selected failed tasks"))
+    def retry(self, request, queryset) -> None:
+        # Compare-and-set: a task that is not failed (any more) is left alone. Tasks are idempotent,
+        # so running one again finishes what it began; its tries start again from zero.
+        retried = DBTaskResult.objects.filter(Q(pk__in=queryset.values("pk")), status=TaskResultStatus.FAILED).update(
+            status=TaskResultStatus.READY,
+            started_at=None,
+            finished_at=None,
+            exception_class_path="",
+            traceback="",
+            worker_ids=[],
+        )
+        skipped = queryset.count() - retried
+        self.message_user(
+            request,
+            ngettext("%(count)d task queued again.", "%(count)d tasks queued again.", retried) % {"count": retried},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d task was not failed, so it was left alone.",
+                    "%(count)d tasks were not failed, so they were left alone.",
+                    skipped,
                 )
-            return inner(request, *args, **kwargs)
-
-        return guarded
+                % {"count": skipped},
+                messages.WARNING,
+            )

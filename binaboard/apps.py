@@ -13,8 +13,8 @@ class BinaBoardConfig(AppConfig):
 
 
 class BinaBoardAdminConfig(admin_apps.AdminConfig):
-    """django.contrib.admin with BinaBoard's admin site (binaboard/admin.py) as the default site."""
+    """django.contrib.admin with BinaBoard's admin site (binaboard/admin_site.py) as the default site."""
 
     default = False
 
-    default_site = "binaboard.admin.BinaBoardAdminSite"
+    default_site = "binaboard.admin_site.BinaBoardAdminSite"

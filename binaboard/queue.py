@@ -10,7 +10,8 @@ What neither backend does by itself, and this module adds:
   process ever finishes it); RQ moves such a job to the failed registry (without retrying it) once
   its heartbeat expires and another worker's hourly-ish maintenance notices. `requeue_abandoned()`
   puts a task still running TASK_ABANDONED_AFTER after it started back on the queue, up to
-  TASK_MAX_ATTEMPTS tries in all, then leaves it failed with the reason. Tasks are written to be
+  TASK_MAX_ATTEMPTS tries in all, then leaves it failed with the reason; a job RQ itself moved to
+  its failed list as abandoned is put back the same way. Tasks are written to be
   run again safely (idempotent), so a second run finishes what the first left.
 - **Periodic work** (cleanup): django.tasks has no scheduler. Every worker runs `maintenance()`
   every TASK_MAINTENANCE_SECONDS, which also enqueues each of settings.PERIODIC_TASKS when its
@@ -34,7 +35,7 @@ from django_tasks_rq.backend import Job
 from rq.exceptions import NoSuchJobError
 from rq.job import JobStatus
 from rq.job_lifecycle import record_job_failure
-from rq.registry import StartedJobRegistry
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 log = logging.getLogger("binaboard.queue")
 
@@ -131,7 +132,37 @@ def _requeue_abandoned_rq(cutoff: dt.datetime) -> tuple[int, int]:
             queue.enqueue_job(job)
             requeued += 1
             log.warning("task %s abandoned by worker %s: back on the queue", job.id, job.worker_name)
+        requeued += _requeue_found_dead_by_rq(queue, connection)
     return requeued, failed
+
+
+def _requeue_found_dead_by_rq(queue, connection) -> int:
+    """Jobs RQ's own maintenance moved to its failed list because their worker's heartbeat stopped.
+
+    RQ notices a dead worker sooner than TASK_ABANDONED_AFTER (its heartbeat lapses within minutes),
+    but only fails the job; it is tried again here, up to TASK_MAX_ATTEMPTS in all.
+    """
+    registry = FailedJobRegistry(queue=queue, job_class=Job)
+    requeued = 0
+    for job_id in registry.get_job_ids(cleanup=False):
+        try:
+            job = Job.fetch(job_id, connection=connection)
+        except NoSuchJobError:
+            continue
+        result = job.latest_result()
+        if result is None or "AbandonedJobError" not in (result.exc_string or ""):
+            continue  # it raised: a real failure, retried only by hand
+        attempts = job.meta.get("attempts", 1)
+        if attempts >= settings.TASK_MAX_ATTEMPTS:
+            continue
+        if not connection.set(f"binaboard:reap:{job.id}:{result.id}", 1, nx=True, ex=3600):
+            continue
+        job.meta["attempts"] = attempts + 1
+        job.save_meta()
+        registry.requeue(job)
+        requeued += 1
+        log.warning("task %s lost its worker (found by RQ): back on the queue", job.id)
+    return requeued
 
 
 # --- periodic work ------------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "binaboard.apps.BinaBoardAdminConfig",  # django.contrib.admin with our site (binaboard/admin.py)
+    "binaboard.apps.BinaBoardAdminConfig",  # django.contrib.admin with our site (binaboard/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -371,6 +371,10 @@ RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in TASK_QU
 RQ_SHOW_ADMIN_LINK = TASKS_BACKEND == "rq"
 # Work that recurs (task path → seconds between runs), enqueued by the workers' maintenance.
 PERIODIC_TASKS = {"batches.tasks.cleanup_media": env_int("CLEANUP_INTERVAL_SECONDS", 6 * 3600)}
+# Exports with image files, or of more images than this, are made by a worker into a file to download
+# later; smaller label-only exports stream at once. Export files are kept EXPORT_KEEP_DAYS days.
+EXPORT_STREAM_MAX_IMAGES = env_int("EXPORT_STREAM_MAX_IMAGES", 5000)
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 # A task still marked running this long after it started is taken for one whose worker died (killed,
 # machine lost): the workers' maintenance puts it back on the queue. Longer than the longest task.
 TASK_ABANDONED_AFTER = timedelta(seconds=env_int("TASK_ABANDONED_SECONDS", 30 * 60))

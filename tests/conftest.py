@@ -22,6 +22,13 @@ def _media_root(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    # Tasks run where they are enqueued unless a test asks for a real queue (the task_backend fixture).
+    settings.TASKS_BACKEND = "immediate"
+    settings.TASKS = {"default": settings.TASK_BACKENDS["immediate"]}
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 costs most of a second per user here; every test makes several users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,16 +6,26 @@ import re
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
-from django.http import StreamingHttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from ..access import get_project_for
 from ..export import Export, ExportError, dataset_batches, prepare_export
 from ..export.core import ClosingStream
 from ..export.forms import ExportForm
+from ..export.jobs import exports_as_job, start_export_job
+from ..models import ExportJob
+from ..params import parse_id
+from .media import serve_download
+
+# How many of a project's recent export jobs the page lists.
+RECENT_EXPORTS = 10
 
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -25,11 +35,24 @@ HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 def export(request, project_pk: int):
     membership = get_project_for(request.user, project_pk, "manage_project")
     project = membership.project
+    jobs = list(ExportJob.objects.filter(project=project).select_related("requested_by")[:RECENT_EXPORTS])
+    polling = any(job.in_progress for job in jobs)
+    if request.htmx and request.method == "GET":
+        # The list polls itself while a job runs; the answer that shows none running stops the polling.
+        ready_now = not polling and any(job.status == ExportJob.Status.DONE for job in jobs[:1])
+        context = {"project": project, "jobs": jobs, "polling": polling, "ready_now": ready_now}
+        return render(request, "batches/export.html#jobs", context)
     batches = list(dataset_batches(project))
     form = ExportForm(request.POST if request.method == "POST" else None, batches=batches)
     if batches and form.is_bound and form.is_valid():
+        options = form.options()
+        chosen = sum(batch.image_count for batch in batches if batch.pk in set(options.batch_ids or ()))
         try:
-            return _zip_response(request, prepare_export(project, form.options()))
+            if exports_as_job(options, chosen):
+                start_export_job(actor=request.user, project=project, options=options)
+                messages.success(request, _("The export is being made. This page says when it is ready to download."))
+                return redirect("export", project.pk)
+            return _zip_response(request, prepare_export(project, options))
         except ExportError as error:
             form.add_error(None, error.message)
     classes = list(project.label_classes.order_by("pk"))
@@ -44,8 +67,23 @@ def export(request, project_pk: int):
         # Colours go into a <style> block: only well-formed ones.
         "swatches": [(c.pk, c.colour) for c in classes if HEX_COLOUR.fullmatch(c.colour)],
         "split_fields": [form["train"], form["val"], form["test"], form["seed"]],
+        "jobs": jobs,
+        "polling": polling,
+        "stream_max_images": settings.EXPORT_STREAM_MAX_IMAGES,
     }
     return render(request, "batches/export.html", context)
+
+
+@login_required
+@require_GET
+def export_download(request, project_pk: int, pk: int):
+    """A finished export's zip, for the project's managers only (a non-member gets 404)."""
+    membership = get_project_for(request.user, project_pk, "manage_project")
+    job_pk = parse_id(pk)
+    job = ExportJob.objects.filter(pk=job_pk, project=membership.project).first() if job_pk else None
+    if job is None or job.status != ExportJob.Status.DONE or not job.file:
+        raise Http404(_("No such export, or it is not ready (any more)."))
+    return serve_download(job.file, job.download_name or "export.zip")
 
 
 def _zip_response(request, export: Export) -> StreamingHttpResponse:

@@ -18,7 +18,9 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 from storages.backends.s3 import S3Storage
 
@@ -40,11 +42,11 @@ def content_type_for(name: str) -> str:
     return CONTENT_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")
 
 
-def _presigned_redirect(field_file, content_type: str) -> HttpResponse:
+def _presigned_redirect(storage, name: str, content_type: str, disposition: str = "inline") -> HttpResponse:
     expire = settings.MEDIA_URL_EXPIRE_SECONDS
-    url = field_file.storage.url(
-        field_file.name,
-        parameters={"ResponseContentType": content_type, "ResponseContentDisposition": "inline"},
+    url = storage.url(
+        name,
+        parameters={"ResponseContentType": content_type, "ResponseContentDisposition": disposition},
         expire=expire,
     )
     response = HttpResponseRedirect(url)
@@ -58,7 +60,7 @@ def _serve(field_file):
         raise Http404("No such file.")
     content_type = content_type_for(field_file.name)
     if isinstance(field_file.storage, S3Storage):
-        return _presigned_redirect(field_file, content_type)
+        return _presigned_redirect(field_file.storage, field_file.name, content_type)
     accel = getattr(settings, "MEDIA_X_ACCEL_REDIRECT", "")
     if accel:
         response = HttpResponse(content_type=content_type)
@@ -89,3 +91,28 @@ def image_file(request, pk: int):
 def image_thumbnail(request, pk: int):
     image, _ = get_image_for(request.user, pk)
     return _serve(image.thumbnail)
+
+
+def serve_download(name: str, filename: str, content_type: str = "application/zip") -> HttpResponse:
+    """A stored file (an export's zip) as an attachment, once the caller has checked permission.
+
+    As for images: S3 redirects to a presigned URL, local disk is sent by nginx (MEDIA_X_ACCEL_REDIRECT)
+    or streamed by this process. Never cached: the file expires and its link with it.
+    """
+    stored = default_storage
+    disposition = content_disposition_header(as_attachment=True, filename=filename)
+    if isinstance(stored, S3Storage):
+        response = _presigned_redirect(stored, name, content_type, disposition)
+    elif accel := getattr(settings, "MEDIA_X_ACCEL_REDIRECT", ""):
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = accel.rstrip("/") + "/" + quote(name)
+        response["Content-Disposition"] = disposition
+    else:
+        try:
+            handle = stored.open(name, "rb")
+        except OSError:
+            raise Http404("The stored file is missing.") from None
+        response = FileResponse(handle, content_type=content_type, as_attachment=True, filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

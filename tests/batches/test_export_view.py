@@ -13,6 +13,7 @@ from django.test import AsyncClient, Client
 from django.urls import reverse
 
 from batches.export.core import archive_stem
+from batches.models import ExportJob
 from tests.batches.export_helpers import build_dataset
 from tests.factories import make_batch
 
@@ -118,13 +119,19 @@ def test_a_manager_downloads_the_whole_dataset_as_coco(dataset, manager):
     assert sorted(entry["id"] for entry in coco["images"]) == sorted(image.pk for image in dataset.images)
 
 
-def test_a_manager_downloads_chosen_batches_as_yolo_with_images_and_a_split(dataset, manager):
+def test_a_manager_downloads_chosen_batches_as_yolo_with_images_and_a_split(
+    dataset, manager, django_capture_on_commit_callbacks
+):
     night = dataset.batches[1]
     data = form_data(
         dataset, format="yolo", batches=[night.pk], include_images="on", split="on", train=50, val=50, test=0
     )
+    client = client_for(manager)
 
-    archive = download(client_for(manager).post(url(dataset.project), data))
+    with django_capture_on_commit_callbacks(execute=True):  # with image files: an export job, run at once here
+        assert client.post(url(dataset.project), data).status_code == 302
+    job = ExportJob.objects.get()
+    archive = download(client.get(reverse("export_download", args=[dataset.project.pk, job.pk])))
 
     labels = [name for name in archive.namelist() if name.startswith("labels/")]
     stems = {archive_stem(image.pk, image.original_name) for image in dataset.images_of(night)}
@@ -227,8 +234,8 @@ def test_posting_to_an_empty_dataset_column_gives_the_message_not_an_empty_zip(p
 def test_the_page_costs_a_fixed_number_of_queries(dataset, manager, django_assert_num_queries):
     client = client_for(manager)
     # session, user, project, the user's permissions (guardian: user perms, group perms),
-    # Dataset batches, label classes
-    with django_assert_num_queries(7):
+    # recent export jobs (with who asked), Dataset batches, label classes
+    with django_assert_num_queries(8):
         client.get(url(dataset.project))
 
 
@@ -263,7 +270,7 @@ def test_a_manager_downloads_a_yolo_split_from_the_page_in_a_browser(page, live_
     page.get_by_label("Split into train, validation and test subsets").check()
     page.get_by_label(dataset.batches[0].name).uncheck()
     with page.expect_download() as info:
-        page.get_by_role("button", name="Download zip").click()
+        page.get_by_role("button", name="Export", exact=True).click()
     download = info.value
     assert download.suggested_filename.startswith("street-scenes-yolo-")
     download.save_as(tmp_path / "export.zip")

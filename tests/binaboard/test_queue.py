@@ -109,3 +109,37 @@ def test_readyz_fails_when_the_task_table_is_missing(client, settings):
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {DBTaskResult._meta.db_table} RENAME TO gone_tasks")
     assert client.get("/readyz").status_code == 503
+
+
+@pytest.mark.django_db
+def test_a_job_rq_itself_found_abandoned_runs_again_but_a_job_that_raised_does_not(settings, tmp_path):
+    import django_rq
+    import redis
+    from django_tasks_rq.backend import Job
+    from rq.job_lifecycle import record_job_failure
+
+    from tests.task_helpers import TEST_REDIS_URL
+
+    settings.TASKS_BACKEND = "rq"
+    settings.TASKS = {"default": settings.TASK_BACKENDS["rq"]}
+    settings.RQ_QUEUES = {"default": {"URL": TEST_REDIS_URL, "DEFAULT_TIMEOUT": -1}}
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        client.flushdb()
+    except redis.ConnectionError:
+        pytest.skip("Redis does not answer")
+    queue = django_rq.get_queue("default", job_class=Job)
+    lost, raised = (wait_for_release.enqueue(str(tmp_path)) for _ in range(2))
+    for result, reason in ((lost, "Moved to FailedJobRegistry, due to AbandonedJobError"), (raised, "OSError: x")):
+        job = Job.fetch(result.id, connection=queue.connection)
+        queue.remove(job)
+        with queue.connection.pipeline() as pipeline:
+            record_job_failure(job, reason, pipeline)  # what RQ's registry cleanup / a failing task leave
+            pipeline.execute()
+
+    assert requeue_abandoned() == (1, 0)
+
+    assert queue.job_ids == [lost.id]
+    assert Job.fetch(raised.id, connection=queue.connection).get_status() == "failed"
+    assert requeue_abandoned() == (0, 0)  # not twice
+    client.flushdb()

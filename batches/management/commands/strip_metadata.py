@@ -21,7 +21,7 @@ from batches.ingest.limits import human_bytes
 from batches.ingest.metadata import BadContainer, strip_metadata
 from batches.ingest.pipeline import discard
 from batches.models import Image, StoredFile
-from batches.workflow import remove_stored_files
+from batches.tasks import remove_files_later
 
 FIELDS = ("file", "thumbnail")
 
@@ -84,7 +84,7 @@ class Command(BaseCommand):
             switched = Image.objects.filter(pk=image.pk, **{field: old}).update(**{field: new})
             StoredFile.objects.filter(name__in=[name, new]).delete()
             if switched:
-                transaction.on_commit(lambda: remove_stored_files([old]))
+                remove_files_later([old])
         if not switched:  # the row changed (or went) meanwhile: the clean copy is not needed
             discard([new])
 

@@ -1,0 +1,181 @@
+"""Export jobs: the same archive the export page streams, written by a worker into storage.
+
+The zip comes from the export's own streaming writer and snapshot (core.py, snapshot.py), piece by
+piece, through a file-like reader into `storage.save()`: local disk writes it chunk by chunk, S3 in
+a multipart upload, so a worker's memory stays flat whatever the dataset.
+
+A job may be run again (its worker was killed): the file a previous run began is removed, listed in
+the StoredFile ledger from before its first byte, and a fresh one is written.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Project
+
+from ..files import delete_stored
+from ..models import ExportJob, StoredFile
+from .core import ExportError, ExportOptions
+from .formats import prepare_export
+
+log = logging.getLogger("batches.export")
+Status = ExportJob.Status
+
+
+def options_as_data(options: ExportOptions) -> dict:
+    return {
+        "format": options.format,
+        "include_images": options.include_images,
+        "split": list(options.split) if options.split else None,
+        "seed": options.seed,
+        "batch_ids": list(options.batch_ids) if options.batch_ids is not None else None,
+    }
+
+
+def options_from_data(data: dict) -> ExportOptions:
+    return ExportOptions(
+        format=data["format"],
+        include_images=bool(data.get("include_images")),
+        split=tuple(data["split"]) if data.get("split") else None,
+        seed=data["seed"],
+        batch_ids=tuple(data["batch_ids"]) if data.get("batch_ids") is not None else None,
+    )
+
+
+class PieceReader(io.RawIOBase):
+    """A read-only, unseekable file over an iterator of byte pieces, for storage.save()."""
+
+    def __init__(self, pieces: Iterable[bytes]):
+        self.pieces: Iterator[bytes] = iter(pieces)
+        self.left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.left:
+            piece = next(self.pieces, None)
+            if piece is None:
+                return 0
+            self.left = piece
+        size = min(len(buffer), len(self.left))
+        buffer[:size] = self.left[:size]
+        self.left = self.left[size:]
+        return size
+
+
+def exports_as_job(options: ExportOptions, image_count: int) -> bool:
+    """Exports with image files, or of more images than EXPORT_STREAM_MAX_IMAGES, are made by a worker."""
+    return options.include_images or image_count > settings.EXPORT_STREAM_MAX_IMAGES
+
+
+def start_export_job(*, actor, project: Project, options: ExportOptions) -> ExportJob:
+    """Check the export as the page would (ExportError if it cannot be made), then queue it for a worker."""
+    export = prepare_export(project, options)
+    export.close()
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            project=project,
+            requested_by=actor,
+            options=options_as_data(options),
+            image_count=sum(batch.image_count for batch in export.batches),
+        )
+        transaction.on_commit(lambda: _enqueue_export(job.pk))
+    return job
+
+
+def _enqueue_export(job_id: int) -> None:
+    try:
+        run_export.enqueue(job_id)
+    except Exception:
+        log.exception("could not enqueue export %s", job_id)
+        ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
+            status=ExportJob.Status.FAILED,
+            error=_("The task queue could not be reached; try again in a few minutes."),
+            finished_at=timezone.now(),
+        )
+
+
+@task
+def run_export(job_id: int) -> int | None:
+    """Make one export job's zip; its size, or None when there was nothing (left) to do."""
+    job = make_export(job_id)
+    return job.size if job else None
+
+
+def make_export(job_id: int) -> ExportJob | None:
+    """Write the job's zip to storage and mark it ready, or failed with a reason; None when there is nothing to do."""
+    claimed = _claim(job_id)
+    if claimed is None:
+        return None
+    job, previous = claimed
+    if previous:  # a run before this one died while writing: its file goes
+        delete_stored([previous])
+        StoredFile.objects.filter(name=previous).delete()
+    try:
+        export = prepare_export(job.project, options_from_data(job.options))
+    except ExportError as error:
+        return _fail(job, error.message)
+    try:
+        saved = default_storage.save(job.file, File(PieceReader(export.stream()), name=job.file))
+        size = default_storage.size(saved)
+    except Exception:
+        _fail(job, _("The export could not be written to storage; try again, or ask an administrator."))
+        raise
+    finally:
+        export.close()
+    with transaction.atomic():
+        ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING, file=job.file).update(
+            status=Status.DONE,
+            file=saved,
+            size=size,
+            download_name=export.filename,
+            finished_at=timezone.now(),
+        )
+        StoredFile.objects.filter(name__in={job.file, saved}).delete()
+    job.refresh_from_db()
+    log.info("export %s of project %s ready: %s bytes", job.pk, job.project_id, size)
+    return job
+
+
+def _claim(job_id: int) -> tuple[ExportJob, str] | None:
+    """Mark the job running under a fresh file name, listed in the ledger; (job, the previous run's file)."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_related("project").filter(pk=job_id).first()
+        # A failed job runs again when its task is retried (the admin's "retry"); a finished one never.
+        if job is None or job.status not in {Status.QUEUED, Status.RUNNING, Status.FAILED}:
+            return None
+        previous = job.file
+        name = f"exports/{job.project_id}/{job.pk}-{uuid.uuid4().hex}.zip"
+        StoredFile.objects.create(name=name, upload=uuid.uuid4())
+        # Compare-and-set: of two workers handed the same job, one writes it.
+        if not ExportJob.objects.filter(pk=job.pk, status=job.status, file=previous).update(
+            status=Status.RUNNING, file=name, error="", started_at=timezone.now(), finished_at=None
+        ):
+            transaction.set_rollback(True)
+            return None
+    job.status, job.file = Status.RUNNING, name
+    return job, previous
+
+
+def _fail(job: ExportJob, reason: str) -> None:
+    with transaction.atomic():
+        ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+            status=Status.FAILED, error=reason, file="", finished_at=timezone.now()
+        )
+    if job.file:
+        delete_stored([job.file])
+        StoredFile.objects.filter(name=job.file).delete()
+    log.warning("export %s of project %s failed: %s", job.pk, job.project_id, reason)

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 from guardian.core import ObjectPermissionChecker
 
 from accounts.roles import roles_of
@@ -150,6 +151,19 @@ def refuse_unless_from(batch: Batch, action: str) -> None:
         )
 
 
+def refuse_while_processing(batch: Batch) -> None:
+    """No move on a batch an upload is still filling: its images are not all there yet."""
+    if batch.is_processing:
+        raise WorkflowError(
+            _(
+                "“%(name)s” is still processing its upload (%(ready)s of %(total)s images ready); try again when it is done."
+            )
+            % {"name": batch.name, "ready": batch.image_count, "total": batch.processing_total},
+            kind=WorkflowError.REFUSED,
+            batch=batch,
+        )
+
+
 def _lock(actor, batch: Batch) -> tuple[Batch, set[str]]:
     """Re-read and lock the batch; check membership, then that it is still as the caller saw it."""
     try:
@@ -175,6 +189,7 @@ def _begin(actor, batch: Batch, action: str) -> Batch:
     fresh, perms = _lock(actor, batch)
     _require_permission(actor, fresh.project, action, fresh, perms=perms)
     refuse_unless_from(fresh, action)
+    refuse_while_processing(fresh)
     return fresh
 
 
@@ -297,6 +312,50 @@ def create_batch(*, actor, project: Project, name: str, images: Sequence[Image])
             kind=WorkflowError.INVALID,
         ) from None
     return batch
+
+
+def open_upload_batch(*, actor, project: Project, name: str, expected: int) -> Batch:
+    """(upload session) → Unassigned, empty and processing: the card shows at once and fills as images are ready."""
+    name = (name or "").strip() or f"Upload {timezone.localtime():%Y-%m-%d %H:%M}"
+    if len(name) > 200:
+        raise WorkflowError(_("A batch name has at most 200 characters."), kind=WorkflowError.INVALID)
+    if "manage_project" not in current_perms(actor, project):
+        raise WorkflowError(_("Only a manager of this project can upload images."), kind=WorkflowError.FORBIDDEN)
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            project=project, name=name, image_count=0, processing_total=max(expected, 1), position=_top_position()
+        )
+        _event(actor, batch, BatchEvent.Action.CREATED, from_status="", to_status=Status.UNASSIGNED, images=0)
+    return batch
+
+
+def add_processed_image(*, batch_pk: int, image: Image) -> None:
+    """A worker's image joins its processing batch (inside the caller's transaction); the board sees the change."""
+    image.batch_id = batch_pk
+    image.state = Image.State.NEW
+    image.save(force_insert=True)
+    Batch.objects.filter(pk=batch_pk).update(
+        image_count=F("image_count") + 1, version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
+def close_upload_batch(*, batch_pk: int, expected: int | None = None, cancelled: bool = False) -> None:
+    """The upload is done (or its total is known now): the batch stops processing, or goes when it holds nothing."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().filter(pk=batch_pk).first()
+        if batch is None:
+            return
+        if expected is not None:
+            Batch.objects.filter(pk=batch_pk).update(processing_total=max(expected, 1), version=F("version") + 1)
+            return
+        if batch.image_count == 0 or cancelled:
+            names = [n for pair in Image.objects.filter(batch=batch).values_list("file", "thumbnail") for n in pair]
+            batch.delete()
+            transaction.on_commit(lambda: remove_stored_files(names))
+            return
+        Batch.objects.filter(pk=batch_pk).update(
+            processing_total=0, version=F("version") + 1, updated_at=timezone.now()
+        )
 
 
 def assign(

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 
-from .models import Batch, Image, Project, may_see_batch
+from .models import Batch, Image, Project, UploadSession, may_see_batch
 
 VIEW = "view_project"
 
@@ -70,3 +70,13 @@ def get_image_for(user, pk, perm: str | None = None) -> Image:
         raise Http404("No such image.") from None
     _authorise(user, image.project, perm, image.batch)
     return image
+
+
+def get_upload_session_for(user, project_pk, pk, perm: str | None = "manage_project") -> UploadSession:
+    """An upload session of the project (uploads are the managers' business: others get 403, outsiders 404)."""
+    try:
+        session = UploadSession.objects.select_related("project", "batch").get(pk=pk, project_id=project_pk)
+    except (UploadSession.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such upload.") from None
+    _authorise(user, session.project, perm)
+    return session

@@ -37,6 +37,10 @@ def render_batch_page(request, project: Project, batch: Batch, move: dict | None
         "parts": visible.filter(split_from=batch).order_by("id").only("id", "name", "project_id", "status"),
         "move": move,
         "next": reverse("batch_detail", args=[project.pk, batch.pk]),
+        # The upload reports stay reachable from the batch (managers only: uploads are theirs).
+        "uploads": batch.upload_sessions.only("id", "project_id", "name", "status", "failed")
+        if "manage_project" in project_perms(request.user, project)
+        else [],
     }
     return render(request, "batches/batch_detail.html", context)
 

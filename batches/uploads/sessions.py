@@ -89,9 +89,12 @@ def known_hashes(session: UploadSession, hashes: list[str]) -> list[str]:
 
 
 def receive_chunk(
-    *, actor, session: UploadSession, arrivals: list[Arrival], limits: Limits | None = None
+    *, actor, session: UploadSession, arrivals: list[Arrival], limits: Limits | None = None, enqueue: bool = True
 ) -> list[Outcome]:
-    """Check and store one chunk; the stored files go to a worker as one task once the rows are committed."""
+    """Check and store one chunk; the stored files go to a worker as one task once the rows are committed.
+
+    enqueue=False leaves them waiting for the caller to process (`import_images --now`).
+    """
     limits = limits or Limits.from_settings()
     _require_manager(actor, session.project)
     if session.status != UploadSession.Status.RECEIVING:
@@ -159,7 +162,7 @@ def receive_chunk(
                     state=UploadFile.State.FAILED, reason=outcome.reason,
                 )
             )  # fmt: skip
-    _commit(session, rows, stored, ledger, outcomes)
+    _commit(session, rows, stored, ledger, outcomes, enqueue)
     return outcomes
 
 
@@ -208,7 +211,9 @@ def _store(session: UploadSession, to_store: list[tuple[UploadFile, bytes, str]]
     return stored
 
 
-def _commit(session: UploadSession, rows: list[UploadFile], stored: list[str], ledger: uuid.UUID, outcomes) -> None:
+def _commit(
+    session: UploadSession, rows: list[UploadFile], stored: list[str], ledger: uuid.UUID, outcomes, enqueue: bool
+) -> None:
     received = [row for row in rows if row.state == UploadFile.State.RECEIVED]
     failed = len(rows) - len(received)
     try:
@@ -222,7 +227,7 @@ def _commit(session: UploadSession, rows: list[UploadFile], stored: list[str], l
                 received=F("received") + len(received), failed=F("failed") + failed
             )
             ids = [row.pk for row in received]
-            if ids:
+            if ids and enqueue:
                 transaction.on_commit(lambda: process_upload_files.enqueue(session.pk, ids))
     except IntegrityError:
         # Another request of this session (or another session) stored the same content a moment ago.

@@ -1,4 +1,4 @@
-# BinaBoard: `make run` serves the app with demo data; `make test` runs the whole suite;
+# BinaBoard: `make run` serves the app with demo data and a task worker; `make test` runs the whole suite;
 # `make serve` runs the production configuration (gunicorn, DEBUG off) locally.
 # All of them set everything up on a fresh machine first.
 
@@ -18,7 +18,7 @@ PYTHON_FOR_VENV := $(shell for p in python3.14 python3.13 python3.12; do \
 	  [ -x "$$root/bin/python3" ] && { echo "$$root/bin/python3"; exit 0; }; done; \
 	p=$$(command -v python3); [ -n "$$p" ] && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo $$p)
 
-.PHONY: setup setup-dev run serve test lint bench browser clean vendor
+.PHONY: setup setup-dev run worker serve test lint bench browser clean vendor
 
 $(VENV)/bin/python:
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -38,12 +38,20 @@ $(DEV_STAMP): requirements-dev.txt $(STAMP)
 setup: $(STAMP)
 setup-dev: $(DEV_STAMP)
 
-# Development server with demo data: DEBUG on, http://127.0.0.1:$(PORT)/ (`make run PORT=9000`).
+# Development server with demo data: DEBUG on, http://127.0.0.1:$(PORT)/ (`make run PORT=9000`), and one
+# task worker beside it (TASKS_BACKEND, default the database); Ctrl-C stops both, as does the server ending.
 run: export DEBUG ?= 1
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@$(PY) manage.py worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# One task worker alone (production runs them under systemd: docs/DEPLOY.md, "Workers").
+worker: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py worker
 
 # The production configuration on this machine: DEBUG off, hashed static files, gunicorn with
 # gunicorn.conf.py on http://127.0.0.1:$(PORT)/. Without SECRET_KEY or SECRET_KEY_FILE it generates a key
@@ -78,6 +86,7 @@ test: export DEBUG ?= 1
 test: setup-dev browser
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
 lint: setup-dev

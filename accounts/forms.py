@@ -4,8 +4,7 @@ from django import forms
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from batches.models import LabelClass, Project
-
+from .models import LabelClass, Project
 from .roles import ROLE_LABELS
 
 ROLE_CHOICES = list(ROLE_LABELS.items())

@@ -15,9 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
-from batches.access import forget_perms
-from batches.models import Project
-
+from .models import Project
 from .roles import ROLE_LABELS, ROLE_PERMISSIONS, grant_role, remove_member, revoke_role, roles_of, users_with_role
 
 
@@ -51,7 +49,6 @@ def create_project(*, creator, name: str, description: str = "", **settings) -> 
     """A new project whose only member is its creator, as its manager."""
     project = Project.objects.create(name=name, description=description, created_by=creator, **settings)
     grant_role(project, creator, "manager")
-    forget_perms(creator)
     return project
 
 
@@ -79,7 +76,6 @@ def add_member(*, project: Project, user, roles: Iterable[str]) -> tuple[list[st
     added = [role for role in roles if role not in before]
     for role in added:
         grant_role(project, user, role)
-    forget_perms(user)
     return added, bool(before)
 
 
@@ -136,7 +132,6 @@ def set_roles(*, project: Project, user, roles: Iterable[str]) -> tuple[list[str
         grant_role(project, user, role)
     for role in revoked:
         revoke_role(project, user, role)
-    forget_perms(user)
     return granted, revoked
 
 
@@ -152,5 +147,4 @@ def remove_from_project(*, project: Project, user) -> list[str]:
             f"{user.username} is the only manager of this project: make someone else a manager before removing them."
         )
     remove_member(project, user)
-    forget_perms(user)
     return before

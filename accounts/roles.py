@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from django.db import transaction
 from guardian.shortcuts import assign_perm, get_perms, get_users_with_perms, remove_perm
 
+from .models import ProjectUserObjectPermission
+
 ROLE_PERMISSIONS = {
     "manager": "manage_project",
     "reviewer": "review_project",
@@ -59,8 +61,6 @@ def roles_of(project, user) -> list[str]:
 
 
 def _direct_perms(project, user) -> set[str]:
-    from batches.models import ProjectUserObjectPermission
-
     return set(
         ProjectUserObjectPermission.objects.filter(content_object=project, user=user).values_list(
             "permission__codename", flat=True
@@ -73,8 +73,6 @@ def members_with_roles(project) -> list[tuple[object, list[str]]]:
 
     (guardian's get_users_with_perms(attach_perms=True) asks once more per user.)
     """
-    from batches.models import ProjectUserObjectPermission
-
     rows = ProjectUserObjectPermission.objects.filter(content_object=project).select_related("user", "permission")
     perms_by_user: dict[int, tuple[object, set[str]]] = {}
     for row in rows:

@@ -22,7 +22,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     # --- projects ---
-    path("", views.project_list, name="project_list"),
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:pk>/settings/", views.project_settings, name="project_settings"),
     # --- members ---

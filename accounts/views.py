@@ -19,12 +19,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from batches.access import get_project_for
-from batches.models import Batch, LabelClass
+from batches.models import Batch
 
+from .access import Membership, get_project_for
 from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm
 from .membership import (
     MembershipError,
@@ -35,7 +35,7 @@ from .membership import (
     role_names,
     set_roles,
 )
-from .overview import project_summaries
+from .models import LabelClass
 from .roles import members_with_roles, roles_of
 
 MANAGE = "manage_project"
@@ -45,13 +45,6 @@ MEMBER_ADD_SECONDS = 0.1
 
 
 # --- projects ---------------------------------------------------------------------------------------
-
-
-@require_GET
-@login_required
-def project_list(request):
-    context = {"summaries": project_summaries(request.user), "may_create": may_create_projects(request.user)}
-    return render(request, "accounts/project_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -70,26 +63,31 @@ def project_create(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def project_settings(request, pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     form = ProjectForm(request.POST or None, instance=project)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Settings saved.")
         return redirect("project_settings", project.pk)
-    return render(request, "accounts/project_settings.html", {"project": project, "form": form})
+    return render(
+        request, "accounts/project_settings.html", {"project": project, "membership": membership, "form": form}
+    )
 
 
 # --- members ----------------------------------------------------------------------------------------
 
 
-def _members_page(request, project, add_form=None, status=200):
+def _members_page(request, membership: Membership, add_form=None, status=200):
+    project = membership.project
     members = members_with_roles(project)
     rows = [
         {"user": user, "roles": roles, "form": MemberRolesForm(initial={"roles": roles})} for user, roles in members
     ]
     context = {
         "project": project,
-        "can_manage": MANAGE in project.user_perms,
+        "membership": membership,
+        "can_manage": membership.manages,
         "rows": rows,
         "manager_count": sum("manager" in roles for _, roles in members),
         "add_form": add_form if add_form is not None else MemberAddForm(),
@@ -116,10 +114,11 @@ def members(request, pk: int):
 
 
 def _add_member(request, pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     form = MemberAddForm(request.POST)
     if not form.is_valid():
-        return _members_page(request, project, add_form=form)
+        return _members_page(request, membership, add_form=form)
     who, roles = form.cleaned_data["who"], form.cleaned_data["roles"]
     started = time.monotonic()
     add_member_by_name(project=project, who=who, roles=roles)
@@ -137,7 +136,8 @@ def _add_member(request, pk: int):
 @require_POST
 @login_required
 def member_roles(request, pk: int, user_pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     member, _ = _member_of(project, user_pk)
     form = MemberRolesForm(request.POST)
     level, text = "error", "Choose at least one role; to take someone out of the project, use Remove."
@@ -157,14 +157,16 @@ def member_roles(request, pk: int, user_pk: int):
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     roles = roles_of(project, member)
     row = {"user": member, "roles": roles, "form": MemberRolesForm(initial={"roles": roles})}
-    response = render(request, "accounts/members.html#member_row", {"project": project, "row": row})
+    context = {"project": project, "membership": membership, "row": row}
+    response = render(request, "accounts/members.html#member_row", context)
     return trigger_client_event(response, "showMessage", {"text": text, "level": level})
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def member_remove(request, pk: int, user_pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     member, roles = _member_of(project, user_pk)
     if request.method == "POST":
         try:
@@ -178,18 +180,26 @@ def member_remove(request, pk: int, user_pk: int):
         messages.success(request, f"Removed {member.username} from the project.")
         return redirect("members", project.pk)
     open_batches = Batch.objects.filter(project=project, assignee=member).exclude(status=Batch.Status.DATASET)
-    context = {"project": project, "member": member, "roles": roles, "open_batches": open_batches.count()}
+    context = {
+        "project": project,
+        "membership": membership,
+        "member": member,
+        "roles": roles,
+        "open_batches": open_batches.count(),
+    }
     return render(request, "accounts/member_remove.html", context)
 
 
 # --- label classes ----------------------------------------------------------------------------------
 
 
-def _label_classes_page(request, project, form=None):
+def _label_classes_page(request, membership: Membership, form=None):
+    project = membership.project
     classes = LabelClass.objects.filter(project=project).annotate(annotation_count=Count("annotations"))
     context = {
         "project": project,
-        "can_manage": MANAGE in project.user_perms,
+        "membership": membership,
+        "can_manage": membership.manages,
         "classes": classes,
         "form": form or LabelClassForm(project=project),
     }
@@ -216,32 +226,37 @@ def label_classes(request, pk: int):
 
 
 def _add_label_class(request, pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     form = LabelClassForm(request.POST, project=project)
     if form.is_valid() and _save_class(form):
         messages.success(request, f"Added the class “{form.instance.name}”.")
         return redirect("label_classes", project.pk)
-    return _label_classes_page(request, project, form)
+    return _label_classes_page(request, membership, form)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def label_class_edit(request, pk: int, class_pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     label_class = get_object_or_404(LabelClass, pk=class_pk, project=project)
     form = LabelClassForm(request.POST or None, instance=label_class, project=project)
     if request.method == "POST" and form.is_valid() and _save_class(form):
         messages.success(request, f"Saved the class “{label_class.name}”.")
         return redirect("label_classes", project.pk)
     return render(
-        request, "accounts/label_class_edit.html", {"project": project, "form": form, "label_class": label_class}
+        request,
+        "accounts/label_class_edit.html",
+        {"project": project, "membership": membership, "form": form, "label_class": label_class},
     )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def label_class_delete(request, pk: int, class_pk: int):
-    project = get_project_for(request.user, pk, MANAGE)
+    membership = get_project_for(request.user, pk, MANAGE)
+    project = membership.project
     label_class = get_object_or_404(
         LabelClass.objects.annotate(annotation_count=Count("annotations")), pk=class_pk, project=project
     )
@@ -258,6 +273,7 @@ def label_class_delete(request, pk: int, class_pk: int):
         return redirect("label_classes", project.pk)
     context = {
         "project": project,
+        "membership": membership,
         "label_class": label_class,
         "in_use": _in_use(label_class, label_class.annotation_count),
     }

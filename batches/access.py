@@ -1,82 +1,57 @@
 """Fetch-and-authorise helpers: one call finds the object, checks the user may see it, and may lock it.
 
-A user who is not a member of the project learns nothing about it: every miss is a 404, and so is a
-batch (or its image) the member may not see (models.may_see_batch). A member without the permission
-an action needs gets PermissionDenied (403).
+Each returns the object with the person's Membership (their permissions in its project, read once),
+which the view passes on explicitly to templates, the rule book and the workflow. A user who is not a
+member of the project learns nothing about it: every miss is a 404, and so is a batch (or its image)
+the member may not see (rules.sees). A member without the permission an action needs gets
+PermissionDenied (403).
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from guardian.core import ObjectPermissionChecker
+from django.utils.translation import gettext as _
 
-from .models import Batch, Image, Project, UploadSession, may_see_batch
+from accounts.access import MANAGE, Membership, authorise, get_project_for
 
-VIEW = "view_project"
+from .models import Batch, Image, UploadSession
+from .rules import sees
 
-
-def project_perms(user, project: Project) -> set[str]:
-    """The project permissions this user holds (every one for an active superuser)."""
-    if not user.is_authenticated or not user.is_active:
-        return set()
-    cache = getattr(user, "_project_perms_cache", None)
-    if cache is None:
-        cache = user._project_perms_cache = {}
-    if project.pk not in cache:
-        cache[project.pk] = set(ObjectPermissionChecker(user).get_perms(project))
-    return cache[project.pk]
+__all__ = ["get_batch_for", "get_image_for", "get_project_for", "get_upload_session_for"]
 
 
-def forget_perms(user) -> None:
-    """Drop the per-request permission cache (after roles change)."""
-    if hasattr(user, "_project_perms_cache"):
-        del user._project_perms_cache
+def _authorise(user, batch: Batch, perm: str | None) -> Membership:
+    """A member who may see this batch (else 404), holding `perm` if one is asked for (else 403)."""
+    membership = authorise(user, batch.project)
+    if not sees(membership, batch):
+        raise Http404(_("No such batch."))
+    if perm and perm not in membership.perms:
+        raise PermissionDenied(_("You do not have permission to do that in this project."))
+    return membership
 
 
-def _authorise(user, project: Project, perm: str | None, batch: Batch | None = None) -> Project:
-    perms = project_perms(user, project)
-    if VIEW not in perms:
-        raise Http404("No such project.")
-    if batch is not None and not may_see_batch(user, perms, project, batch):
-        raise Http404("No such batch.")
-    if perm and perm not in perms:
-        raise PermissionDenied("You do not have permission to do that in this project.")
-    project.user_perms = perms
-    return project
-
-
-def get_project_for(user, pk, perm: str | None = None) -> Project:
-    try:
-        project = Project.objects.get(pk=pk)
-    except (Project.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such project.") from None
-    return _authorise(user, project, perm)
-
-
-def get_batch_for(user, project_pk, pk, perm: str | None = None) -> Batch:
+def get_batch_for(user, project_pk, pk, perm: str | None = None) -> tuple[Batch, Membership]:
     try:
         batch = Batch.objects.select_related("project", "assignee").get(pk=pk, project_id=project_pk)
     except (Batch.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such batch.") from None
-    _authorise(user, batch.project, perm, batch)
-    return batch
+        raise Http404(_("No such batch.")) from None
+    return batch, _authorise(user, batch, perm)
 
 
-def get_image_for(user, pk, perm: str | None = None) -> Image:
+def get_image_for(user, pk, perm: str | None = None) -> tuple[Image, Membership]:
     try:
         image = Image.objects.select_related("batch", "project").get(pk=pk)
     except (Image.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such image.") from None
-    _authorise(user, image.project, perm, image.batch)
-    return image
+        raise Http404(_("No such image.")) from None
+    image.batch.project = image.project
+    return image, _authorise(user, image.batch, perm)
 
 
-def get_upload_session_for(user, project_pk, pk, perm: str | None = "manage_project") -> UploadSession:
+def get_upload_session_for(user, project_pk, pk, perm: str | None = MANAGE) -> tuple[UploadSession, Membership]:
     """An upload session of the project (uploads are the managers' business: others get 403, outsiders 404)."""
     try:
         session = UploadSession.objects.select_related("project", "batch").get(pk=pk, project_id=project_pk)
     except (UploadSession.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such upload.") from None
-    _authorise(user, session.project, perm)
-    return session
+        raise Http404(_("No such upload.")) from None
+    return session, authorise(user, session.project, perm)

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from guardian.admin import GuardedModelAdmin
 
+from accounts.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
 from accounts.roles import ROLE_PERMISSIONS
 
 from . import workflow
@@ -30,9 +31,8 @@ from .models import (
     Image,
     LabelClass,
     Project,
-    ProjectGroupObjectPermission,
-    ProjectUserObjectPermission,
 )
+from .rules import MOVES
 from .workflow import WorkflowError
 
 Status = Batch.Status
@@ -180,7 +180,7 @@ class BatchEventInline(admin.TabularInline):
     model = BatchEvent
     fk_name = "batch"
     verbose_name_plural = "history"
-    fields = ["created_at", "actor", "action", "from_status", "to_status", "image_count", "note"]
+    fields = ["created_at", "actor", "action", "from_status", "to_status", "image_count", "summary"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     extra = 0
@@ -316,7 +316,7 @@ class BatchAdmin(admin.ModelAdmin):
     )
     def reset_batches(self, request, queryset):
         def outside_unassigned(batch: Batch) -> None:
-            if batch.status == Status.UNASSIGNED:
+            if batch.status not in MOVES["reset"].sources:
                 raise WorkflowError(
                     "it is already in Unassigned; use “Delete for good” to remove it.", kind=WorkflowError.REFUSED
                 )
@@ -334,7 +334,7 @@ class BatchAdmin(admin.ModelAdmin):
     )
     def delete_batches_for_good(self, request, queryset):
         def in_unassigned(batch: Batch) -> None:
-            if batch.status != Status.UNASSIGNED:
+            if batch.status not in MOVES["delete"].sources:
                 raise WorkflowError(
                     f"it is in {batch.get_status_display()}; reset it to Unassigned first.", kind=WorkflowError.REFUSED
                 )
@@ -477,7 +477,7 @@ class BatchEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "to_status",
         "image_count",
         "actor",
-        "note",
+        "summary",
     ]
     list_filter = ["action", "project", "to_status"]
     search_fields = ["batch_name", "note", "actor__username", "project__name"]

@@ -21,10 +21,10 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from .access import project_perms
+from .errors import WorkflowError
 from .models import Annotation, Batch, Image, LabelClass
 from .params import parse_id
-from .workflow import WorkflowError
+from .rules import Membership, may_annotate, may_review
 
 Status = Batch.Status
 State = Image.State
@@ -52,22 +52,6 @@ class SaveResult:
     annotations: list[Annotation]
     done_count: int
     image_count: int
-
-
-# --- who may ---------------------------------------------------------------------------------------
-
-
-def can_annotate(user, batch: Batch, perms: set[str] | None = None) -> bool:
-    """The batch's assignee (still an annotator of the project) or a manager."""
-    perms = project_perms(user, batch.project) if perms is None else perms
-    if "manage_project" in perms:
-        return True
-    return "annotate_project" in perms and batch.assignee_id == user.pk
-
-
-def can_review(user, batch: Batch, perms: set[str] | None = None) -> bool:
-    perms = project_perms(user, batch.project) if perms is None else perms
-    return "review_project" in perms
 
 
 # --- reading the batch's images in workspace order -------------------------------------------------
@@ -183,15 +167,24 @@ def parse_boxes(raw, width: int, height: int) -> list[Box]:
     return boxes
 
 
-def save_annotations(*, actor, image: Image, boxes, no_objects=False) -> SaveResult:
+def _membership(actor, project, membership: Membership | None) -> Membership:
+    """The one the view read for this request, else read now."""
+    if membership is not None and membership.user == actor and membership.project.pk == project.pk:
+        return membership
+    return Membership.read(actor, project)
+
+
+def save_annotations(
+    *, actor, image: Image, boxes, no_objects=False, membership: Membership | None = None
+) -> SaveResult:
     """Replace the image's boxes with `boxes` (or mark it as having no objects), in one transaction.
 
     `boxes` is the client's list of {label_class, x, y, w, h}. Queries, whatever the number of boxes
     or images: lock image+batch, check the classes, delete the old boxes, insert the new ones, and
     only when something changed: the image's state and the batch's done count.
     """
-    perms = project_perms(actor, image.project)
-    if "view_project" not in perms:
+    membership = _membership(actor, image.project, membership)
+    if not membership.is_member:
         raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN)
     if not isinstance(no_objects, bool):
         raise WorkflowError("“no_objects” must be true or false.", kind=WorkflowError.INVALID)
@@ -221,7 +214,7 @@ def save_annotations(*, actor, image: Image, boxes, no_objects=False) -> SaveRes
                 kind=WorkflowError.REFUSED,
                 batch=batch,
             )
-        if not can_annotate(actor, batch, perms):
+        if not may_annotate(membership, batch):
             raise WorkflowError(
                 "Only the batch's assignee or a manager can annotate its images.", kind=WorkflowError.FORBIDDEN
             )
@@ -259,16 +252,14 @@ def save_annotations(*, actor, image: Image, boxes, no_objects=False) -> SaveRes
 # --- review ----------------------------------------------------------------------------------------
 
 
-def flag_image(*, actor, image: Image, flagged: bool, note: str = "") -> Image:
+def flag_image(*, actor, image: Image, flagged: bool, note: str = "", membership: Membership | None = None) -> Image:
     """Flag (with a note) or unflag an image of a batch in Review. Unflagging clears the note."""
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise WorkflowError(f"Keep the note under {MAX_NOTE} characters.", kind=WorkflowError.INVALID)
-    perms = project_perms(actor, image.project)
-    if "view_project" not in perms:
+    membership = _membership(actor, image.project, membership)
+    if not membership.is_member:
         raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN)
-    if "review_project" not in perms:
-        raise WorkflowError("Only a reviewer of this project can flag images.", kind=WorkflowError.FORBIDDEN)
     with transaction.atomic():
         try:
             fresh = (
@@ -278,6 +269,8 @@ def flag_image(*, actor, image: Image, flagged: bool, note: str = "") -> Image:
             )
         except Image.DoesNotExist:
             raise WorkflowError("This image no longer exists.", kind=WorkflowError.STALE) from None
+        if not may_review(membership, fresh.batch):
+            raise WorkflowError("Only a reviewer of this project can flag images.", kind=WorkflowError.FORBIDDEN)
         if fresh.batch.status != Status.REVIEW:
             raise WorkflowError(
                 f"“{fresh.batch.name}” is in {fresh.batch.get_status_display()} now, so its images cannot be flagged.",

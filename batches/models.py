@@ -4,111 +4,23 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import LabelClass, Project
 
 
-class Project(models.Model):
-    class AnnotatorVisibility(models.TextChoices):
-        ASSIGNED = "assigned", _("Only the batches assigned to them")
-        BOARD = "board", _("The whole board")
+class BatchStatus(models.TextChoices):
+    """The board's columns, in order. batches/rules.py says which moves lead from one to another."""
 
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    review_required = models.BooleanField(
-        default=True, help_text="Submitted batches go to Review; when off they go straight to Dataset."
-    )
-    allow_self_review = models.BooleanField(
-        default=False, help_text="Let a reviewer approve a batch they annotated themselves."
-    )
-    # Least privilege for new projects; projects made before this setting existed keep the whole board
-    # (migration 0004), so no team's board changes under them.
-    annotator_visibility = models.CharField(
-        _("annotators see"),
-        max_length=20,
-        choices=AnnotatorVisibility.choices,
-        default=AnnotatorVisibility.ASSIGNED,
-        help_text=_(
-            "With “only the batches assigned to them”, annotators see just their own batches (cards, counts, "
-            "pages and images) and reviewers see Review and Dataset plus their own; managers always see everything."
-        ),
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name", "id"]
-        # view_project comes with Django's default permissions.
-        permissions = [
-            ("annotate_project", "Annotate batches assigned to them"),
-            ("review_project", "Approve or reject batches in Review"),
-            ("manage_project", "Upload, assign, delete, manage members, classes and exports"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("board", args=[self.pk])
-
-
-class ProjectUserObjectPermission(UserObjectPermissionBase):
-    """Direct-FK object permissions: a real foreign key, joinable and indexed (guardian's fast path)."""
-
-    content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
-
-
-class ProjectGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
-
-
-colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f77b4.")
-
-
-class LabelClass(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="label_classes")
-    name = models.CharField(max_length=100)
-    colour = models.CharField(max_length=7, default="#1f77b4", validators=[colour_validator])
-    key = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(9)],
-        help_text="Number key 1–9 that picks this class while annotating.",
-    )
-
-    class Meta:
-        ordering = ["key", "name"]
-        verbose_name_plural = "label classes"
-        constraints = [
-            models.UniqueConstraint(Lower("name"), "project", name="labelclass_unique_name_per_project"),
-            models.UniqueConstraint(fields=["project", "key"], name="labelclass_unique_key_per_project"),
-            models.CheckConstraint(
-                condition=Q(key__gte=1, key__lte=9) | Q(key__isnull=True), name="labelclass_key_1_9"
-            ),
-            models.CheckConstraint(condition=~Q(name=""), name="labelclass_name_not_empty"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-@dataclass(frozen=True)
-class Move:
-    """One row of spec/WORKFLOW.md's moves table."""
-
-    action: str
-    label: str
-    sources: tuple[str, ...]
-    target: str | None  # None: the batch is gone; "submit" picks Review or Dataset by project setting
-    permission: str
+    UNASSIGNED = "unassigned", "Unassigned"
+    ANNOTATING = "annotating", "Annotating"
+    REVIEW = "review", "Review"
+    DATASET = "dataset", "Dataset"
 
 
 # --- who sees which batches: the one rule every batch list and batch lookup asks ----------------------
@@ -184,32 +96,7 @@ class BatchQuerySet(models.QuerySet):
 
 
 class Batch(models.Model):
-    class Status(models.TextChoices):
-        UNASSIGNED = "unassigned", "Unassigned"
-        ANNOTATING = "annotating", "Annotating"
-        REVIEW = "review", "Review"
-        DATASET = "dataset", "Dataset"
-
-    # The allowed moves are data: the board, the card menus and workflow checks all read this table.
-    MOVES = {
-        move.action: move
-        for move in [
-            Move("assign", "Assign", (Status.UNASSIGNED,), Status.ANNOTATING, "manage_project"),
-            Move("reassign", "Reassign", (Status.ANNOTATING,), Status.ANNOTATING, "manage_project"),
-            Move("submit", "Submit", (Status.ANNOTATING,), "submit", "annotate_project"),
-            Move("approve", "Approve", (Status.REVIEW,), Status.DATASET, "review_project"),
-            Move("reject", "Reject", (Status.REVIEW,), Status.ANNOTATING, "review_project"),
-            Move(
-                "reset",
-                "Reset to Unassigned",
-                (Status.ANNOTATING, Status.REVIEW, Status.DATASET),
-                Status.UNASSIGNED,
-                "manage_project",
-            ),
-            Move("delete", "Delete for good", (Status.UNASSIGNED,), None, "manage_project"),
-            Move("merge", "Merge", (Status.UNASSIGNED,), Status.UNASSIGNED, "manage_project"),
-        ]
-    }
+    Status = BatchStatus
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="batches")
     name = models.CharField(max_length=200)
@@ -248,13 +135,11 @@ class Batch(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(done_count__lte=F("image_count")), name="batch_done_le_images"),
             models.CheckConstraint(
-                condition=Q(status="unassigned", assignee__isnull=True)
-                | (~Q(status="unassigned") & Q(assignee__isnull=False)),
+                condition=Q(status=BatchStatus.UNASSIGNED, assignee__isnull=True)
+                | (~Q(status=BatchStatus.UNASSIGNED) & Q(assignee__isnull=False)),
                 name="batch_assignee_iff_assigned",
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=["unassigned", "annotating", "review", "dataset"]), name="batch_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=BatchStatus.values), name="batch_status_valid"),
             models.CheckConstraint(condition=~Q(name=""), name="batch_name_not_empty"),
         ]
 
@@ -271,21 +156,6 @@ class Batch(models.Model):
     @property
     def progress_percent(self) -> int:
         return round(100 * self.done_count / self.image_count) if self.image_count else 0
-
-    @classmethod
-    def moves_from(cls, status: str) -> list[Move]:
-        return [move for move in cls.MOVES.values() if status in move.sources]
-
-    @classmethod
-    def action_for(cls, source: str, target: str) -> str | None:
-        """The move a drag from one column to another means, or None when no move does that."""
-        for move in cls.MOVES.values():
-            if move.action in ("merge", "reassign", "delete"):
-                continue
-            targets = {cls.Status.REVIEW, cls.Status.DATASET} if move.target == "submit" else {move.target}
-            if source in move.sources and target in targets:
-                return move.action
-        return None
 
 
 def image_upload_to(instance: Image, filename: str) -> str:
@@ -367,7 +237,7 @@ class Annotation(models.Model):
     class Meta:
         ordering = ["image", "id"]
         constraints = [
-            # The upper bounds (x + w <= image width, ...) span two tables; workflow.save_box checks them.
+            # The upper bounds (x + w <= image width, ...) span two tables; annotating.parse_boxes checks them.
             models.CheckConstraint(condition=Q(x__gte=0, y__gte=0), name="annotation_box_origin_inside"),
             models.CheckConstraint(condition=Q(w__gt=0, h__gt=0), name="annotation_box_positive_size"),
         ]
@@ -390,14 +260,25 @@ class BatchEvent(models.Model):
         MOVED = "moved", "moved within its column"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
-    # Survives a permanent delete (the row keeps the name), so the project's history stays whole.
+    # Survives a permanent delete (the row keeps the name and the id), so the project's history stays whole.
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    batch_ref = models.PositiveBigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The batch's id, kept when it is gone."
+    )
     batch_name = models.CharField(max_length=200)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=20, choices=Action.choices)
     from_status = models.CharField(max_length=20, choices=Batch.Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Batch.Status.choices, blank=True)
     image_count = models.PositiveIntegerField(default=0)
+    # The other batches a move involved, as [{"id", "name", "images", "assignee"?, "rest"?}]: merged in
+    # (merge), split off (assign: one per other annotator, and the rest left in Unassigned).
+    related = models.JSONField(default=list, blank=True)
+    # The move's figures and people: {"shares": [{"assignee", "images"}], "from_assignee", "to_assignee",
+    # "annotations" (removed by a reset), "undone" (images not annotated at submit)}.
+    details = models.JSONField(default=dict, blank=True)
+    # A person's words: the reviewer's comment on a rejection. (Events from before `details` keep their
+    # whole sentence here.)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -410,6 +291,47 @@ class BatchEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_action_display()} {self.batch_name}"
+
+    @property
+    def summary(self) -> str:
+        """What else happened, as a sentence built from the event's fields (translatable)."""
+        Action = self.Action
+        if self.action == Action.REJECTED or self.note:
+            return self.note  # a person's words, or a line written before events kept their figures
+        details = self.details
+        if self.action == Action.ASSIGNED:
+            shares = ", ".join(f"{share['assignee']} ({share['images']})" for share in details.get("shares", []))
+            rest = next((batch for batch in self.related if batch.get("rest")), None)
+            if rest is None:
+                return _("to %(shares)s") % {"shares": shares}
+            return _("to %(shares)s; %(rest)d images stay in Unassigned as “%(name)s”") % {
+                "shares": shares,
+                "rest": rest["images"],
+                "name": rest["name"],
+            }
+        if self.action == Action.REASSIGNED:
+            return _("from %(before)s to %(after)s") % {
+                "before": details.get("from_assignee") or _("nobody"),
+                "after": details.get("to_assignee", ""),
+            }
+        if self.action == Action.SUBMITTED:
+            parts = [] if self.to_status != Batch.Status.DATASET else [_("the project needs no review")]
+            undone = details.get("undone", 0)
+            if undone:
+                parts.append(
+                    ngettext("%(count)d image not annotated", "%(count)d images not annotated", undone)
+                    % {"count": undone}
+                )
+            return "; ".join(str(part) for part in parts)
+        if self.action == Action.RESET:
+            count = details.get("annotations", 0)
+            return ngettext("removed %(count)d annotation", "removed %(count)d annotations", count) % {"count": count}
+        if self.action == Action.DELETED:
+            return _("deleted for good with its images")
+        if self.action == Action.MERGED:
+            merged = ", ".join(f"“{batch['name']}” ({batch['images']})" for batch in self.related)
+            return _("merged in %(batches)s") % {"batches": merged}
+        return ""
 
 
 class UploadSession(models.Model):

@@ -1,18 +1,28 @@
 from django.urls import path
 
-from .views import annotate, batch_detail, board, export, media, moves, upload, upload_sessions
+from .views import annotate, batch_detail, board, export, media, moves, projects, review, upload, upload_sessions
 
 # Each area keeps its own section; add routes inside yours.
 urlpatterns = [
     # --- media (private files) ---
     path("images/<int:pk>/file", media.image_file, name="image_file"),
     path("images/<int:pk>/thumb", media.image_thumbnail, name="image_thumbnail"),
+    # --- projects ---
+    path("", projects.project_list, name="project_list"),
     # --- board ---
     path("projects/<int:project_pk>/", board.board, name="board"),
     path("projects/<int:project_pk>/columns/<str:status>/", board.board_column, name="board_column"),
     path("projects/<int:project_pk>/board/version", board.board_version, name="board_version"),
     path("projects/<int:project_pk>/batches/<int:pk>/", batch_detail.batch_detail, name="batch_detail"),
     path("projects/<int:project_pk>/batches/<int:pk>/move", moves.batch_move, name="batch_move"),
+    path("projects/<int:project_pk>/batches/<int:pk>/assign", moves.batch_assign, name="batch_assign"),
+    path("projects/<int:project_pk>/batches/<int:pk>/reassign", moves.batch_reassign, name="batch_reassign"),
+    path("projects/<int:project_pk>/batches/<int:pk>/submit", moves.batch_submit, name="batch_submit"),
+    path("projects/<int:project_pk>/batches/<int:pk>/approve", moves.batch_approve, name="batch_approve"),
+    path("projects/<int:project_pk>/batches/<int:pk>/reject", moves.batch_reject, name="batch_reject"),
+    path("projects/<int:project_pk>/batches/<int:pk>/reset", moves.batch_reset, name="batch_reset"),
+    path("projects/<int:project_pk>/batches/<int:pk>/delete", moves.batch_delete, name="batch_delete"),
+    path("projects/<int:project_pk>/batches/<int:pk>/merge", moves.batch_merge, name="batch_merge"),
     path(
         "projects/<int:project_pk>/batches/<int:pk>/move/<str:action>",
         moves.batch_move_dialog,
@@ -63,15 +73,15 @@ urlpatterns = [
     path(
         "projects/<int:project_pk>/batches/<int:pk>/annotate/submit", annotate.annotate_submit, name="annotate_submit"
     ),
-    path("projects/<int:project_pk>/batches/<int:pk>/review/", annotate.review, name="review"),
-    path("projects/<int:project_pk>/batches/<int:pk>/review/strip/", annotate.review_strip, name="review_strip"),
+    path("projects/<int:project_pk>/batches/<int:pk>/review/", review.review, name="review"),
+    path("projects/<int:project_pk>/batches/<int:pk>/review/strip/", review.review_strip, name="review_strip"),
     path(
         "projects/<int:project_pk>/batches/<int:pk>/review/images/<int:image_pk>/flag",
-        annotate.review_flag,
+        review.review_flag,
         name="review_flag",
     ),
-    path("projects/<int:project_pk>/batches/<int:pk>/review/approve", annotate.review_approve, name="review_approve"),
-    path("projects/<int:project_pk>/batches/<int:pk>/review/reject", annotate.review_reject, name="review_reject"),
+    path("projects/<int:project_pk>/batches/<int:pk>/review/approve", review.review_approve, name="review_approve"),
+    path("projects/<int:project_pk>/batches/<int:pk>/review/reject", review.review_reject, name="review_reject"),
     # --- export ---
     path("projects/<int:project_pk>/export/", export.export, name="export"),
 ]

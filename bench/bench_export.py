@@ -245,10 +245,9 @@ def report(rows: list[dict]) -> None:
         "",
         "Memory does not follow the dataset: the rows are read in chunks, label files and JSON fragments are "
         "handed to the zip writer as they are made, image files are copied 64 KB at a time. The one thing that "
-        "must wait for the end of a zip is its central directory; the export keeps it as finished records of "
-        "about 0.1 KB per file in the archive (`LeanZipStream`), so YOLO and VOC (a label file per image, "
-        "plus the image) grow by a couple of MB at 20,000 images and COCO (one JSON per subset) by nothing "
-        "but its image files' records.",
+        "must wait for the end of a zip is its central directory; zipstream-ng keeps about 0.5 KB per file in "
+        "the archive, so YOLO and VOC (a label file per image, plus the image) grow by some MB at 20,000 images "
+        "and COCO (one JSON per subset) by its image files' records only (docs/decisions/zip-streaming.md).",
     ]
     write_section("export", "\n".join(lines))
     print("docs/PERFORMANCE.md: export section written")

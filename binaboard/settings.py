@@ -88,6 +88,10 @@ INSTALLED_APPS = [
     "binaboard",
     "accounts",
     "batches",
+    # Both task backends' apps are always installed (see "background tasks" below), so switching
+    # TASKS_BACKEND never changes the migrations or the admin.
+    "django_tasks_db",
+    "django_rq",
 ]
 
 MIDDLEWARE = [
@@ -339,6 +343,42 @@ UPLOAD_CHUNK_BYTES = env_int("UPLOAD_CHUNK_MB", 64) * 1024 * 1024
 INGEST_WORKERS = env_int("INGEST_WORKERS", min(os.cpu_count() or 1, 4))
 
 
+# --- background tasks ------------------------------------------------------------------------------------------
+
+# Background work (exports, file removal, cleanup) is declared with Django's `django.tasks` and runs on
+# the backend TASKS_BACKEND names (docs/DEPLOY.md, "Workers"):
+# - "db" (default): django-tasks-db keeps the queue in the database; workers run `manage.py worker`
+#   (around `db_worker`). Works on SQLite and PostgreSQL, nothing else to run.
+# - "rq": RQ on Redis at REDIS_URL, for many workers on many machines (`manage.py worker` runs `rqworker`).
+# - "immediate": each task runs at once in the process that enqueues it (scripts, some tests).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db").strip().lower()
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+TASK_QUEUES = ["default"]
+TASK_BACKENDS = {
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES},
+    "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": TASK_QUEUES},
+}
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND={TASKS_BACKEND!r} is not supported (use db, rq or immediate).")
+TASKS = {"default": TASK_BACKENDS[TASKS_BACKEND]}
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in TASK_QUEUES}
+RQ_SHOW_ADMIN_LINK = TASKS_BACKEND == "rq"
+# Work that recurs (task path → seconds between runs), enqueued by the workers' maintenance.
+PERIODIC_TASKS = {"batches.tasks.cleanup_media": env_int("CLEANUP_INTERVAL_SECONDS", 6 * 3600)}
+# A task still marked running this long after it started is taken for one whose worker died (killed,
+# machine lost): the workers' maintenance puts it back on the queue. Longer than the longest task.
+TASK_ABANDONED_AFTER = timedelta(seconds=env_int("TASK_ABANDONED_SECONDS", 30 * 60))
+# How often a task is tried in all before it is left failed (each worker death counts as one try).
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
+# How often each worker runs the maintenance (abandoned tasks back on the queue, periodic work due).
+TASK_MAINTENANCE_SECONDS = env_int("TASK_MAINTENANCE_SECONDS", 60)
+if TASK_MAX_ATTEMPTS < 1 or TASK_MAINTENANCE_SECONDS < 1 or TASK_ABANDONED_AFTER.total_seconds() < 1:
+    raise ImproperlyConfigured(
+        "TASK_MAX_ATTEMPTS, TASK_MAINTENANCE_SECONDS and TASK_ABANDONED_SECONDS must be 1 or more."
+    )
+
+
 # --- security headers and TLS ---------------------------------------------------------------------------------
 
 SECURE_CSP = {
@@ -411,8 +451,9 @@ LOGGING = {
 
 # --- health checks -------------------------------------------------------------------------------------------------
 
-# What /readyz checks, in order; a task queue adds its check here once background work lands.
+# What /readyz checks, in order: the database, the file storage, the task queue of TASKS_BACKEND.
 READINESS_CHECKS = [
     "binaboard.health.database_ready",
     "binaboard.health.storage_ready",
+    "binaboard.queue.queue_ready",
 ]

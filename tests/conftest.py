@@ -124,3 +124,31 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)"))
         if "browser" in item.keywords and not has_chromium:
             item.add_marker(pytest.mark.skip(reason="no Chromium found (apt-get install chromium)"))
+
+
+@pytest.fixture(params=["db", "rq"])
+def task_backend(request, settings):
+    """Run the test once on each task queue: the database (django-tasks-db) and Redis (RQ).
+
+    RQ uses tests.task_helpers.TEST_REDIS_URL (a database number of its own), flushed first; the test
+    is skipped when Redis does not answer (CI runs it).
+    """
+    from tests.task_helpers import TEST_REDIS_URL
+
+    kind = request.param
+    settings.TASKS_BACKEND = kind
+    settings.TASKS = {"default": settings.TASK_BACKENDS[kind]}
+    settings.RQ_QUEUES = {name: {"URL": TEST_REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in settings.TASK_QUEUES}
+    if kind == "rq":
+        import redis
+
+        client = redis.Redis.from_url(TEST_REDIS_URL)
+        try:
+            client.flushdb()
+        except redis.ConnectionError:
+            pytest.skip(f"Redis does not answer at {TEST_REDIS_URL}")
+        yield kind
+        client.flushdb()
+        client.close()
+    else:
+        yield kind

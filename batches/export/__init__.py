@@ -3,7 +3,6 @@
 from .core import (
     DEFAULT_SEED,
     DEFAULT_SPLIT,
-    FORMATS,
     SPLITS,
     Export,
     ExportError,
@@ -11,9 +10,9 @@ from .core import (
     check_split,
     dataset_batches,
     parse_split,
-    prepare_export,
     subset_of,
 )
+from .formats import FORMATS, prepare_export
 
 __all__ = [
     "DEFAULT_SEED",

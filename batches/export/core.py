@@ -4,8 +4,9 @@ The archive is produced piece by piece while it is sent: images are read from th
 chunks of CHUNK_SIZE rows (one query for the image rows, plus one query per chunk for their boxes),
 each label file or JSON fragment is handed to zipstream-ng as soon as it exists, and image files are
 copied from storage in FILE_CHUNK pieces. Nothing holds the whole archive, the whole JSON or all the
-rows; what grows with the dataset is only the zip's central directory (about 0.1 KB per file in the
-archive, see LeanZipStream), which every zip writer must keep until the end.
+rows; what grows with the dataset is only the zip's central directory (about 0.5 KB per file in the
+archive, kept by zipstream-ng), which every zip writer must keep until the end
+(docs/decisions/zip-streaming.md).
 
 Conventions, the same in every format (also written into the archive's README.txt):
 
@@ -43,7 +44,6 @@ from zipstream import ZIP_DEFLATED, ZIP_STORED, ZipStream
 from ..models import Annotation, Batch, Image, LabelClass, Project
 from .snapshot import Snapshot
 
-FORMATS = {"coco": "COCO JSON", "yolo": "YOLO", "voc": "Pascal VOC XML"}
 SPLITS = ("train", "val", "test")
 DEFAULT_SPLIT = (80, 10, 10)
 DEFAULT_SEED = 42
@@ -190,9 +190,11 @@ class Export:
         options: ExportOptions,
         batches: list[Batch],
         classes: list[LabelClass],
+        writer: type[ArchiveWriter],
         snapshot: Snapshot | None = None,
     ):
         self.project = project
+        self.writer = writer
         self.snapshot = snapshot
         self.using = snapshot.alias if snapshot else None
         self.options = options
@@ -277,10 +279,7 @@ class Export:
 
     def stream(self) -> ClosingStream:
         """The zip archive, in pieces of about FILE_CHUNK bytes; the snapshot ends with it."""
-        from . import formats
-
-        writer = formats.WRITERS[self.options.format](self)
-        return ClosingStream(_coalesce(writer.archive()), self.close)
+        return ClosingStream(_coalesce(self.writer(self).archive()), self.close)
 
     def close(self) -> None:
         if self.snapshot is not None:
@@ -355,40 +354,13 @@ def _coalesce(pieces: Iterable[bytes]) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
-class _CentralRecord:
-    """A finished entry's central-directory record, ready for the archive's footer."""
-
-    __slots__ = ("record",)
-
-    def __init__(self, record: bytes):
-        self.record = record
-
-    def _central_directory_header_data(self) -> bytes:
-        return self.record
-
-
-class LeanZipStream(ZipStream):
-    """A ZipStream that keeps ~0.1 KB per written entry for the footer instead of a ~0.5 KB ZipInfo.
-
-    The central directory must wait for the end of the archive, so it is the one thing that grows
-    with the dataset. Once an entry is written its record is final (sizes, CRC, offset are known),
-    so it is kept as bytes. This leans on zipstream-ng's internals (pinned in requirements.txt):
-    the footer only calls `_central_directory_header_data()` on each item of `_filelist`.
-    """
-
-    def _gen_file_entry(self, **kwargs):
-        yield from super()._gen_file_entry(**kwargs)
-        info = self._filelist[-1]
-        self._filelist[-1] = _CentralRecord(info._central_directory_header_data())
-
-
 class ArchiveWriter:
     """Shared plumbing of the three formats: a zip stream drained after every few entries."""
 
     def __init__(self, export: Export):
         self.export = export
         # zlib's default level; naming one would log a warning for every image stored uncompressed.
-        self.zip = LeanZipStream(compress_type=ZIP_DEFLATED)
+        self.zip = ZipStream(compress_type=ZIP_DEFLATED)
 
     def add(self, name: str, data: bytes | str | Iterable[bytes]) -> None:
         self.zip.add(data, name)
@@ -416,12 +388,13 @@ class ArchiveWriter:
 
     # --- README.txt -------------------------------------------------------------------------------
 
+    label = ""  # the format's name for people
     layout = ""
 
     def readme(self) -> str:
         export, options, tally = self.export, self.export.options, self.export.tally
         lines = [
-            f"BinaBoard export of “{export.project.name}”: {FORMATS[options.format]}",
+            f"BinaBoard export of “{export.project.name}”: {self.label}",
             f"Made {export.created:%Y-%m-%d %H:%M:%S %Z}.",
             "",
             "Batches: " + ", ".join(f"{batch.name} (id {batch.pk})" for batch in export.batches),
@@ -458,21 +431,26 @@ class ArchiveWriter:
     conventions: list[str] = []
 
 
-def prepare_export(project: Project, options: ExportOptions) -> Export:
-    """Check an export request against the project's Dataset column; the zip streams from the result."""
-    if options.format not in FORMATS:
-        raise ExportError(f"“{options.format}” is not an export format: choose coco, yolo or voc.")
+def prepare_export(project: Project, options: ExportOptions, writers: dict[str, type[ArchiveWriter]]) -> Export:
+    """Check an export request against the project's Dataset column; the zip streams from the result.
+
+    `writers` is the format registry (formats.WRITERS): this module knows no format by name."""
+    if options.format not in writers:
+        choices = ", ".join(writers)
+        raise ExportError(f"“{options.format}” is not an export format: choose {choices}.")
     if options.split is not None:
         check_split(*options.split)
     snapshot = Snapshot()
     try:
-        return _prepare(project, options, snapshot)
+        return _prepare(project, options, snapshot, writers)
     except BaseException:
         snapshot.close()
         raise
 
 
-def _prepare(project: Project, options: ExportOptions, snapshot: Snapshot) -> Export:
+def _prepare(
+    project: Project, options: ExportOptions, snapshot: Snapshot, writers: dict[str, type[ArchiveWriter]]
+) -> Export:
     batches = list(dataset_batches(project, using=snapshot.alias))
     if not batches:
         raise ExportError(
@@ -493,7 +471,7 @@ def _prepare(project: Project, options: ExportOptions, snapshot: Snapshot) -> Ex
     if sum(batch.image_count for batch in batches) == 0:
         raise ExportError("The chosen batches hold no images: there is nothing to export.")
     classes = list(LabelClass.objects.using(snapshot.alias).filter(project=project).order_by("pk"))
-    return Export(project, options, batches, classes, snapshot)
+    return Export(project, options, batches, classes, writers[options.format], snapshot)
 
 
 def json_text(value) -> str:

@@ -7,7 +7,9 @@ import math
 import re
 from collections.abc import Iterator
 
-from .core import ArchiveWriter, ImageRow, boxes_inside, json_text
+from ..models import Project
+from . import core
+from .core import ArchiveWriter, Export, ExportOptions, ImageRow, boxes_inside, json_text
 
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -27,6 +29,7 @@ def _n(value: float) -> str:
 
 
 class CocoWriter(ArchiveWriter):
+    label = "COCO JSON"
     layout = """
   annotations/instances_<subset>.json   one COCO file per subset (train, val, test; "default" without a split)
   images/<subset>/<id>_<name>.<ext>     image files (file_name in the JSON is relative to this folder)"""
@@ -96,6 +99,7 @@ class CocoWriter(ArchiveWriter):
 
 
 class YoloWriter(ArchiveWriter):
+    label = "YOLO"
     layout = """
   data.yaml                              Ultralytics dataset file (paths, class names)
   classes.txt                            class names, one a line; the line number (from 0) is the class index
@@ -154,6 +158,7 @@ class YoloWriter(ArchiveWriter):
 
 
 class VocWriter(ArchiveWriter):
+    label = "Pascal VOC XML"
     layout = """
   Annotations/<id>_<name>.xml            one Pascal VOC file per image (no <object>: no objects)
   JPEGImages/<id>_<name>.<ext>           image files (the folder keeps VOC's name whatever the format)
@@ -217,4 +222,11 @@ class VocWriter(ArchiveWriter):
         )
 
 
-WRITERS = {"coco": CocoWriter, "yolo": YoloWriter, "voc": VocWriter}
+# The one format registry: the export form, the command and the archive's README all read it.
+WRITERS: dict[str, type[ArchiveWriter]] = {"coco": CocoWriter, "yolo": YoloWriter, "voc": VocWriter}
+FORMATS = {name: writer.label for name, writer in WRITERS.items()}
+
+
+def prepare_export(project: Project, options: ExportOptions) -> Export:
+    """Check an export request (core.prepare_export) with the formats this module knows."""
+    return core.prepare_export(project, options, WRITERS)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 
 from ..params import parse_id
-from .core import DEFAULT_SEED, DEFAULT_SPLIT, FORMATS, ExportOptions
+from .core import DEFAULT_SEED, DEFAULT_SPLIT, ExportOptions
+from .formats import FORMATS
 
 
 class ExportForm(forms.Form):

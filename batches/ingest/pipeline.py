@@ -32,8 +32,8 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 
-from ..access import project_perms
 from ..models import Batch, Image, Project, StoredFile
+from ..rules import Membership
 from ..workflow import WorkflowError, create_batch
 from .archives import is_system_file, list_archive, printable_name
 from .check import Checked, Refused, Task, check, is_zip
@@ -138,6 +138,7 @@ def ingest(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     limits: Limits | None = None,
+    membership: Membership | None = None,
 ) -> IngestReport:
     """Check every source, keep the good images, and make them one new batch in Unassigned."""
     started = time.perf_counter()
@@ -146,7 +147,9 @@ def ingest(
     if len(name) > 200:
         raise WorkflowError("A batch name has at most 200 characters.", kind=WorkflowError.INVALID)
     # Early, so nobody's files are checked for nothing (create_batch checks again, afresh).
-    if "manage_project" not in project_perms(actor, project):
+    if membership is None or membership.user != actor or membership.project.pk != project.pk:
+        membership = Membership.read(actor, project)
+    if not membership.manages:
         raise WorkflowError("Only a manager of this project can upload images.", kind=WorkflowError.FORBIDDEN)
     if workers is None:
         workers = getattr(settings, "INGEST_WORKERS", 1)

@@ -2,5 +2,5 @@
 
 - `sessions`    the request side: open, receive a chunk (cheap checks, store), known hashes, finish, cancel;
 - `processing`  the worker side: full decode, upright, metadata out, thumbnail, the image into the batch;
-- `tasks`       the `django.tasks` task a chunk is handed to.
+(batches/tasks.py holds the `django.tasks` task a chunk is handed to: `process_upload_files`.)
 """

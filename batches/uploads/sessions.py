@@ -18,15 +18,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from ..access import project_perms
 from ..ingest.archives import is_system_file, printable_name
 from ..ingest.check import STORED_EXT, Refusal, header_check
 from ..ingest.limits import Limits
 from ..ingest.pipeline import discard
 from ..models import Image, Project, StoredFile, UploadFile, UploadSession
-from ..workflow import WorkflowError, close_upload_batch, open_upload_batch
+from ..tasks import process_upload_files
+from ..workflow import WorkflowError, close_upload_batch, membership_now, open_upload_batch
 from .processing import complete_if_done
-from .tasks import process_upload_files
 
 log = logging.getLogger("batches.uploads")
 
@@ -167,7 +166,7 @@ def receive_chunk(
 
 
 def _require_manager(actor, project: Project) -> None:
-    if "manage_project" not in project_perms(actor, project):
+    if not membership_now(actor, project).manages:
         raise WorkflowError(_("Only a manager of this project can upload images."), kind=WorkflowError.FORBIDDEN)
 
 

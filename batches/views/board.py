@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -20,15 +20,16 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.roles import users_with_role
 
-from ..access import get_project_for, project_perms
-from ..models import Batch, Image, Project
+from ..access import get_project_for
+from ..models import Batch, Image
 from ..params import parse_id
+from ..rules import Membership, Move, may_annotate, may_review, moves_for, visible_batches
 
 Status = Batch.Status
 COLUMN_PAGE = 50
@@ -51,11 +52,40 @@ AGE_LABEL = {
 
 @dataclass(frozen=True)
 class MenuItem:
-    action: str
+    """One move in a card's menu: the rule book's row and the words the menu shows for this batch."""
+
+    move: Move
     label: str
-    dialog: bool  # needs input or a confirmation first
-    danger: bool = False
-    url: str = ""  # the dialog's, for moves that have one
+
+    @property
+    def action(self) -> str:
+        return self.move.action
+
+    @property
+    def dialog(self) -> bool:
+        return self.move.dialog
+
+    @property
+    def danger(self) -> bool:
+        return self.move.danger
+
+
+def menu_for(membership: Membership, batch: Batch) -> list[MenuItem]:
+    """The moves this person may make on this batch now, as the rule book says (the server checks again)."""
+    return [MenuItem(move, move.menu_label(batch)) for move in moves_for(membership, batch)]
+
+
+@dataclass
+class Card:
+    """Everything a card shows beyond its batch row, computed once for the page."""
+
+    batch: Batch
+    thumbs: list[int]  # image ids with a thumbnail, the first few
+    menu: list[MenuItem]
+    can_annotate: bool
+    can_review: bool
+    age_label: str
+    since: str
 
 
 @dataclass
@@ -94,7 +124,7 @@ class Column:
     status: str
     batches: int = 0
     images: int = 0
-    cards: list[Batch] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
     cursor: str = ""  # where "load more" continues; empty when every card is shown
     filtered: bool = False
 
@@ -105,49 +135,6 @@ class Column:
     @property
     def empty_text(self) -> str:
         return "No batch here matches the filter." if self.filtered else EMPTY_TEXT[self.status]
-
-
-# --- what a user may do with a card ---------------------------------------------------------------
-
-
-def moves_for(user, project: Project, batch: Batch) -> list[MenuItem]:
-    """The moves of Batch.MOVES this user may make on this batch now (the server checks again)."""
-    perms = project.user_perms
-    manages = "manage_project" in perms
-    items = []
-    for move in Batch.moves_from(batch.status):
-        if move.action == "submit":
-            if manages or ("annotate_project" in perms and batch.assignee_id == user.pk):
-                label = "Submit for review" if project.review_required else "Submit to Dataset"
-                items.append(MenuItem("submit", label, dialog=False))
-        elif move.action == "approve":
-            own = batch.assignee_id == user.pk and not project.allow_self_review
-            if "review_project" in perms and not own:
-                items.append(MenuItem("approve", "Approve", dialog=False))
-        elif move.permission in perms:
-            labels = {
-                "assign": "Assign",
-                "reassign": "Reassign",
-                "reject": "Reject",
-                "reset": "Reset to Unassigned",
-                "delete": "Delete for good",
-                "merge": "Merge with another",
-            }
-            items.append(
-                MenuItem(move.action, labels[move.action], dialog=True, danger=move.action in ("reset", "delete"))
-            )
-    return items
-
-
-def may_annotate(user, project: Project, batch: Batch) -> bool:
-    perms = project.user_perms
-    return batch.status == Status.ANNOTATING and (
-        "manage_project" in perms or ("annotate_project" in perms and batch.assignee_id == user.pk)
-    )
-
-
-def may_review(user, project: Project, batch: Batch) -> bool:
-    return batch.status == Status.REVIEW and "review_project" in project.user_perms
 
 
 def short_age(since: datetime, now: datetime) -> str:
@@ -200,42 +187,25 @@ def thumbnails_for(batch_ids: list[int]) -> dict[int, list[int]]:
     return thumbs
 
 
-class CardUrls:
-    """Each link of a card, reversed once per page and filled in per card: a board shows hundreds."""
-
-    PK = "2147483646"
-    ACTION = "ACTION"
-
-    def __init__(self, project: Project):
-        self.board = reverse("board", args=[project.pk])
-        self.detail = reverse("batch_detail", args=[project.pk, self.PK])
-        self.move = reverse("batch_move", args=[project.pk, self.PK])
-        self.dialog = reverse("batch_move_dialog", args=[project.pk, self.PK, self.ACTION])
-        self.thumbnail = reverse("image_thumbnail", args=[self.PK])
-
-    def fill(self, pattern: str, pk: int, action: str = "") -> str:
-        return pattern.replace(self.PK, str(pk)).replace(self.ACTION, action)
-
-
-def prepare_cards(cards: list[Batch], user, project: Project) -> None:
-    """Everything a card shows beyond its row: thumbnails (one query for all), links, age, the user's moves."""
-    thumbs = thumbnails_for([card.pk for card in cards])
-    urls = CardUrls(project)
+def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
+    """The cards of these batches: thumbnails (one query for all), age, and the person's moves."""
+    thumbs = thumbnails_for([batch.pk for batch in batches])
     now = timezone.now()
-    for card in cards:
-        card.project = project  # already loaded: spares a query per card wherever card.project is read
-        card.thumb_urls = [urls.fill(urls.thumbnail, image_id) for image_id in thumbs.get(card.pk, [])]
-        card.detail_url = urls.fill(urls.detail, card.pk)
-        card.board_url = urls.board
-        card.move_url = urls.fill(urls.move, card.pk)
-        card.age_label = AGE_LABEL[card.status].format(short_age(card.status_changed_at, now))
-        card.since = timezone.localtime(card.status_changed_at).strftime("%Y-%m-%d %H:%M")
-        card.menu = [
-            replace(item, url=urls.fill(urls.dialog, card.pk, item.action)) if item.dialog else item
-            for item in moves_for(user, project, card)
-        ]
-        card.can_annotate = may_annotate(user, project, card)
-        card.can_review = may_review(user, project, card)
+    cards = []
+    for batch in batches:
+        batch.project = membership.project  # the loaded project fills the relation's cache: no query per card
+        cards.append(
+            Card(
+                batch=batch,
+                thumbs=thumbs.get(batch.pk, []),
+                menu=menu_for(membership, batch),
+                can_annotate=batch.status == Status.ANNOTATING and may_annotate(membership, batch),
+                can_review=batch.status == Status.REVIEW and may_review(membership, batch),
+                age_label=AGE_LABEL[batch.status].format(short_age(batch.status_changed_at, now)),
+                since=timezone.localtime(batch.status_changed_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return cards
 
 
 def encode_cursor(batch: Batch) -> str:
@@ -254,13 +224,12 @@ def decode_cursor(raw: str | None) -> tuple[float, int] | None:
     return position, pk
 
 
-def board_batches(project: Project, user, board_filter: BoardFilter) -> QuerySet:
-    return board_filter.apply(Batch.objects.visible_to(user, project_perms(user, project), project), user)
+def board_batches(membership: Membership, board_filter: BoardFilter) -> QuerySet:
+    return board_filter.apply(visible_batches(membership), membership.user)
 
 
 def build_columns(
-    project: Project,
-    user,
+    membership: Membership,
     board_filter: BoardFilter,
     statuses: list[str] | None = None,
     shown: dict[str, int] | None = None,
@@ -269,7 +238,8 @@ def build_columns(
     statuses = [s for s in Status.values if statuses is None or s in statuses]
     shown = shown or {}
     limits = {s: min(max(COLUMN_PAGE, shown.get(s, 0)), MAX_REFRESH) for s in statuses}
-    batches = board_batches(project, user, board_filter)
+    project = membership.project
+    batches = board_batches(membership, board_filter)
     totals = batches.column_totals(project)
     ranked = (
         batches.filter(status__in=statuses)
@@ -281,45 +251,46 @@ def build_columns(
     by_status: dict[str, list[Batch]] = {s: [] for s in statuses}
     for batch in ranked:
         by_status[batch.status].append(batch)
-    columns = []
+    shown_batches = {}
+    cursors = {}
     for status in statuses:
-        cards = by_status[status]
-        more = len(cards) > limits[status]
-        cards = cards[: limits[status]]
-        columns.append(
-            Column(
-                status=status,
-                batches=totals[status]["batches"],
-                images=totals[status]["images"],
-                cards=cards,
-                cursor=encode_cursor(cards[-1]) if more else "",
-                filtered=board_filter.active,
-            )
+        rows = by_status[status]
+        more = len(rows) > limits[status]
+        shown_batches[status] = rows[: limits[status]]
+        cursors[status] = encode_cursor(shown_batches[status][-1]) if more else ""
+    cards = iter(prepare_cards([batch for status in statuses for batch in shown_batches[status]], membership))
+    return [
+        Column(
+            status=status,
+            batches=totals[status]["batches"],
+            images=totals[status]["images"],
+            cards=[next(cards) for _ in shown_batches[status]],
+            cursor=cursors[status],
+            filtered=board_filter.active,
         )
-    prepare_cards([card for column in columns for card in column.cards], user, project)
-    return columns
+        for status in statuses
+    ]
 
 
-def column_page(project: Project, user, board_filter: BoardFilter, status: str, after: tuple[float, int]) -> Column:
+def column_page(membership: Membership, board_filter: BoardFilter, status: str, after: tuple[float, int]) -> Column:
     """The next cards of one column after a cursor (keyset paging: stable while cards move)."""
     position, pk = after
-    cards = list(
-        board_batches(project, user, board_filter)
+    rows = list(
+        board_batches(membership, board_filter)
         .filter(status=status)
         .filter(Q(position__gt=position) | Q(position=position, pk__lt=pk))
         .select_related("assignee")
         .order_by("position", "-id")[: COLUMN_PAGE + 1]
     )
-    more = len(cards) > COLUMN_PAGE
-    cards = cards[:COLUMN_PAGE]
-    prepare_cards(cards, user, project)
-    return Column(status=status, cards=cards, cursor=encode_cursor(cards[-1]) if more else "")
+    more = len(rows) > COLUMN_PAGE
+    rows = rows[:COLUMN_PAGE]
+    return Column(status=status, cards=prepare_cards(rows, membership), cursor=encode_cursor(rows[-1]) if more else "")
 
 
-def board_token(project: Project, user) -> str:
+def board_token(membership: Membership) -> str:
     """A fingerprint of every batch of the project this person sees, in one aggregate query: any move,
     split, merge, delete or annotation progress changes it."""
-    row = Batch.objects.visible_to(user, project_perms(user, project), project).aggregate(
+    row = visible_batches(membership).aggregate(
         n=Count("id"), versions=Sum("version"), done=Sum("done_count"), latest=Max("updated_at")
     )
     raw = f"{row['n']}:{row['versions']}:{row['done']}:{row['latest'].isoformat() if row['latest'] else ''}"
@@ -336,8 +307,14 @@ def parse_shown(raw: str | None) -> dict[str, int]:
     return shown
 
 
-def board_context(request, project: Project, board_filter: BoardFilter, columns: list[Column], **extra) -> dict:
-    return {"project": project, "filter": board_filter, "columns": columns, **extra}
+def board_context(membership: Membership, board_filter: BoardFilter, columns: list[Column], **extra) -> dict:
+    return {
+        "project": membership.project,
+        "membership": membership,
+        "filter": board_filter,
+        "columns": columns,
+        **extra,
+    }
 
 
 # --- views ----------------------------------------------------------------------------------------
@@ -346,10 +323,11 @@ def board_context(request, project: Project, board_filter: BoardFilter, columns:
 @require_GET
 @login_required
 def board(request, project_pk: int):
-    project = get_project_for(request.user, project_pk)
+    membership = get_project_for(request.user, project_pk)
+    project = membership.project
     board_filter = BoardFilter.from_data(request.GET)
-    columns = build_columns(project, request.user, board_filter)
-    context = board_context(request, project, board_filter, columns, token=board_token(project, request.user))
+    columns = build_columns(membership, board_filter)
+    context = board_context(membership, board_filter, columns, token=board_token(membership))
     if request.htmx and not request.htmx.history_restore_request:
         # The filter form: swap the columns in place.
         return render(request, "batches/board.html#columns_oob", {**context, "oob": True})
@@ -360,13 +338,13 @@ def board(request, project_pk: int):
 @require_GET
 @login_required
 def board_column(request, project_pk: int, status: str):
-    project = get_project_for(request.user, project_pk)
+    membership = get_project_for(request.user, project_pk)
     after = decode_cursor(request.GET.get("after"))
     if status not in Status.values or after is None:
-        raise Http404("No such column page.")
+        raise Http404(_("No such column page."))
     board_filter = BoardFilter.from_data(request.GET)
-    column = column_page(project, request.user, board_filter, status, after)
-    context = board_context(request, project, board_filter, [column], column=column)
+    column = column_page(membership, board_filter, status, after)
+    context = board_context(membership, board_filter, [column], column=column)
     if request.htmx:
         return render(request, "batches/board.html#more_cards", context)
     return render(request, "batches/board.html", {**context, "single_column": True})
@@ -376,11 +354,11 @@ def board_column(request, project_pk: int, status: str):
 @login_required
 def board_version(request, project_pk: int):
     """The live check: 204 without rendering anything when the client's token is current."""
-    project = get_project_for(request.user, project_pk)
-    token = board_token(project, request.user)
+    membership = get_project_for(request.user, project_pk)
+    token = board_token(membership)
     if request.GET.get("token") == token:
         return HttpResponse(status=204)
     board_filter = BoardFilter.from_data(request.GET)
-    columns = build_columns(project, request.user, board_filter, shown=parse_shown(request.GET.get("shown")))
-    context = board_context(request, project, board_filter, columns, token=token, oob=True)
+    columns = build_columns(membership, board_filter, shown=parse_shown(request.GET.get("shown")))
+    context = board_context(membership, board_filter, columns, token=token, oob=True)
     return render(request, "batches/board.html#columns_oob", context)

@@ -23,7 +23,8 @@ HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 @login_required
 @require_http_methods(["GET", "POST"])
 def export(request, project_pk: int):
-    project = get_project_for(request.user, project_pk, "manage_project")
+    membership = get_project_for(request.user, project_pk, "manage_project")
+    project = membership.project
     batches = list(dataset_batches(project))
     form = ExportForm(request.POST if request.method == "POST" else None, batches=batches)
     if batches and form.is_bound and form.is_valid():
@@ -34,6 +35,7 @@ def export(request, project_pk: int):
     classes = list(project.label_classes.order_by("pk"))
     context = {
         "project": project,
+        "membership": membership,
         "form": form,
         "batches": batches,
         "chosen": form.chosen_batch_ids(),

@@ -80,10 +80,12 @@ def _serve(field_file):
 @require_GET
 @login_required
 def image_file(request, pk: int):
-    return _serve(get_image_for(request.user, pk).file)
+    image, _ = get_image_for(request.user, pk)
+    return _serve(image.file)
 
 
 @require_GET
 @login_required
 def image_thumbnail(request, pk: int):
-    return _serve(get_image_for(request.user, pk).thumbnail)
+    image, _ = get_image_for(request.user, pk)
+    return _serve(image.thumbnail)

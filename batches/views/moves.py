@@ -1,35 +1,37 @@
-"""One endpoint for every move on the board: drags (from, to), the card menus and the dialogs.
+"""The board's moves: one view per move, and a small router for drags.
 
-A drop or a menu item posts here; moves that need input or a confirmation answer with a dialog first.
-htmx 2 does not swap 4xx answers, so refusals answer 200 with the fresh columns and a `showMessage`
-event; without htmx every answer is a redirect with a Django message.
+Each move view gets the batch as the person saw it and their membership (`move_view` fetches both and
+asks the rule book first, so nobody is shown a dialog for a move they may not make), reads its input,
+calls its one workflow function and answers through views/answers.py. A drag posts (from, to) to
+`batch_move`, which finds the move in the rule book and hands over to that move's view.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from collections.abc import Callable
+from functools import wraps
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import users_with_role
 
 from .. import workflow
-from ..access import get_project_for, project_perms
+from ..access import get_project_for
+from ..errors import WorkflowError
 from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm
 from ..models import Annotation, Batch, Project
 from ..params import parse_id
-from ..workflow import WorkflowError
-from .board import BoardFilter, board_token, build_columns, moves_for
+from ..rules import MOVES, Membership, delete_move, drag_move, drag_move_elsewhere
+from .answers import SeenMove, answer_dialog, answer_moved, answer_refusal, seen_batch
+from .board import board_token
 
 Status = Batch.Status
-DIALOG_ACTIONS = ("assign", "reassign", "reject", "reset", "delete", "merge")
 MERGE_CHOICES = 200
 DRAG_HINTS = {
     (Status.UNASSIGNED, Status.REVIEW): "assign it first: drag it to Annotating",
@@ -38,424 +40,349 @@ DRAG_HINTS = {
     (Status.DATASET, Status.REVIEW): "to relabel it, reset it to Unassigned first",
 }
 
-
-@dataclass
-class Outcome:
-    """What a finished move tells the person, and which columns it changed."""
-
-    message: str
-    columns: set[str]
-    batch_pk: int | None = None
-    gone: bool = False
-    level: str = "success"
+MoveView = Callable[..., HttpResponse]
+# Every move's view by action, filled by @move_view: the drag router and the batch page hand over to them.
+MOVE_VIEWS: dict[str, MoveView] = {}
 
 
-@dataclass
-class Dialog:
-    """A move that needs input or a confirmation before it happens."""
-
-    action: str
-    form: object = None
-    extra: dict = field(default_factory=dict)
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def answer_move(request, action: str, view: MoveView, membership: Membership, batch: Batch, token_before=None):
+    """Ask the rule book, then let the move's view answer; any refusal shows the board as it is."""
+    data = request.POST if request.method == "POST" else request.GET
+    try:
+        MOVES[action].require(membership, batch)
+        return view(request, SeenMove(membership, batch, data, token_before))
+    except WorkflowError as error:
+        return answer_refusal(request, membership, error)
 
 
-def assign_consequence(total: int, names: list[str], count: int | None) -> str:
-    """The sentence the assign dialog shows (static/js/board.js says the same while one types)."""
-    if not names:
-        return "Choose at least one annotator."
-    n = total if count is None else count
-    if not 1 <= n <= total:
-        return f"Choose between 1 and {total} images."
-    if n < len(names):
-        return f"{plural(n, 'image')} cannot be split among {len(names)} annotators."
-    if len(names) == 1:
-        text = f"{plural(n, 'image')} to {names[0]}"
-    else:
-        base, extra = divmod(n, len(names))
-        shares = ", ".join(f"{name} ({base + (1 if i < extra else 0)})" for i, name in enumerate(names))
-        text = f"{plural(n, 'image')} split among {shares}"
-    rest = total - n
-    if rest:
-        return f"{text}; the other {rest} stay in Unassigned as a new batch."
-    return f"{text}."
+def _token_before(request, membership: Membership) -> str | None:
+    return board_token(membership) if request.htmx and request.POST.get("token") else None
 
 
-# --- reading the request --------------------------------------------------------------------------
+def move_view(action: str, methods=("GET", "POST")):
+    """Make `view(request, move: SeenMove)` the view of one move of the rule book, at its own URL."""
+
+    def decorate(view: MoveView):
+        MOVE_VIEWS[action] = view
+
+        @wraps(view)
+        @require_http_methods(list(methods))
+        @login_required
+        def wrapper(request, project_pk: int, pk: int):
+            membership = get_project_for(request.user, project_pk)
+            token_before = _token_before(request, membership) if request.method == "POST" else None
+            try:
+                batch = seen_batch(membership, pk, request.POST if request.method == "POST" else request.GET)
+            except WorkflowError as error:
+                return answer_refusal(request, membership, error)
+            return answer_move(request, action, view, membership, batch, token_before)
+
+        return wrapper
+
+    return decorate
 
 
-def seen_batch(user, project: Project, pk: int, data) -> Batch:
-    """The batch as the person saw it: the stored row with their version and column (the CAS guard).
-
-    A batch they may not see answers like a deleted one."""
-    visible = Batch.objects.visible_to(user, project_perms(user, project), project)
-    batch = visible.filter(pk=pk).select_related("assignee").first()
-    if batch is None:
-        raise WorkflowError(
-            "That batch is no longer on the board: someone deleted it or merged it into another batch.",
-            kind=WorkflowError.STALE,
-        )
-    version, seen_status = data.get("version", ""), data.get("from", "")
-    if parse_id(version) is None or seen_status not in Status.values:
-        raise WorkflowError(
-            "This request did not say which version of the batch you saw; reload the board and try again.",
-            kind=WorkflowError.INVALID,
-            batch=batch,
-        )
-    if parse_id(version) != batch.version or seen_status != batch.status:
-        raise workflow.stale_error(batch)
-    return batch
+# --- assign ---------------------------------------------------------------------------------------
 
 
-def action_from(data, batch: Batch, project: Project) -> str:
-    """The move a post asks for: named by a menu or dialog, or meant by a drag from one column to another."""
-    action = data.get("action", "")
-    if action:
-        if action not in Batch.MOVES:
-            raise WorkflowError(f"“{action}” is not a move of this board.", kind=WorkflowError.INVALID, batch=batch)
-        return action
-    target = data.get("to", "")
-    if target not in Status.values:
-        raise WorkflowError("That is not a column of this board.", kind=WorkflowError.INVALID, batch=batch)
-    if target == batch.status:
-        return "reorder"
-    source_label, target_label = Status(batch.status).label, Status(target).label
-    action = Batch.action_for(batch.status, target)
-    if action == "submit":
-        goes_to = Status.REVIEW if project.review_required else Status.DATASET
-        if target != goes_to:
-            hint = "this project reviews every batch" if project.review_required else "this project needs no review"
-            raise WorkflowError(
-                f"“{batch.name}” cannot go to {target_label}: {hint}, so drag it to {Status(goes_to).label}.",
-                kind=WorkflowError.REFUSED,
-                batch=batch,
-            )
-    if action is None:
-        hint = DRAG_HINTS.get((batch.status, target))
-        raise WorkflowError(
-            f"“{batch.name}” cannot move from {source_label} to {target_label}" + (f": {hint}." if hint else "."),
-            kind=WorkflowError.REFUSED,
-            batch=batch,
-        )
-    return action
-
-
-def check_may(user, project: Project, batch: Batch, action: str) -> None:
-    """Before showing a dialog: would the move be allowed at all? (The workflow checks again on submit.)"""
-    move = Batch.MOVES[action]
-    workflow.refuse_unless_from(batch, action)
-    if action not in {item.action for item in moves_for(user, project, batch)}:
-        needed = {"manage_project": "a manager", "review_project": "a reviewer"}.get(move.permission, "an annotator")
-        verb = {"reset": "reset", "delete": "delete"}.get(action, move.label.lower())
-        raise WorkflowError(
-            f"Only {needed} of this project can {verb} a batch.", kind=WorkflowError.FORBIDDEN, batch=batch
-        )
-
-
-def safe_next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return ""
-
-
-# --- the moves ------------------------------------------------------------------------------------
-
-
-def annotators_of(project: Project):
+def annotators_of(project: Project) -> QuerySet:
     return users_with_role(project, "annotator").order_by("username")
 
 
-def do_assign(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
-    form = AssignForm(data, batch=batch, annotators=annotators_of(project))
-    if data is None or not form.is_valid():
-        return Dialog("assign", form)
+def assign_consequence(total: int, names: list[str], count: int | None, rest_name: str = "") -> str:
+    """What an assignment does, in one sentence: the dialog shows it (refreshed by htmx), the outcome says it."""
+    if not names:
+        return _("Choose at least one annotator.")
+    n = total if count is None else count
+    if not 1 <= n <= total:
+        return _("Choose between 1 and %(total)d images.") % {"total": total}
+    if n < len(names):
+        return ngettext(
+            "%(count)d image cannot be split among %(people)d annotators.",
+            "%(count)d images cannot be split among %(people)d annotators.",
+            n,
+        ) % {"count": n, "people": len(names)}
+    if len(names) == 1:
+        to = names[0]
+    else:
+        base, extra = divmod(n, len(names))
+        to = ", ".join(f"{name} ({base + (1 if i < extra else 0)})" for i, name in enumerate(names))
+    values = {"count": n, "to": to, "rest": total - n, "batch": f"“{rest_name}”" if rest_name else _("a new batch")}
+    if len(names) == 1 and n == total:
+        return ngettext("%(count)d image to %(to)s.", "%(count)d images to %(to)s.", n) % values
+    if len(names) == 1:
+        return (
+            ngettext(
+                "%(count)d image to %(to)s; the other %(rest)d stay in Unassigned as %(batch)s.",
+                "%(count)d images to %(to)s; the other %(rest)d stay in Unassigned as %(batch)s.",
+                n,
+            )
+            % values
+        )
+    if n == total:
+        return _("%(count)d images split among %(to)s.") % values
+    return _("%(count)d images split among %(to)s; the other %(rest)d stay in Unassigned as %(batch)s.") % values
+
+
+def _assign_inputs(form: AssignForm, batch: Batch) -> dict:
+    chosen = form.data.getlist("assignees") if form.is_bound else []
+    annotators = list(form.fields["assignees"].queryset)
+    names = [u.username for u in annotators if str(u.pk) in chosen]
+    count = None
+    if form.is_bound and form.data.get("scope") == "part":
+        count = parse_id(form.data.get("count", ""))
+        count = -1 if count is None else count  # "how many" left empty or not a number: not in range
+    return {
+        "annotators": annotators,
+        "chosen": chosen,
+        "scope": form.data.get("scope", "all") if form.is_bound else "all",
+        "count_value": form.data.get("count", "") if form.is_bound else "",
+        "consequence": assign_consequence(batch.image_count, names, count),
+    }
+
+
+@move_view("assign")
+def batch_assign(request, move: SeenMove):
+    """Unassigned → Annotating: to one annotator or split among several, all images or the first N."""
+    batch = move.batch
+    preview = request.method == "GET" and request.GET.get("preview") == "1"
+    form = AssignForm(
+        move.data if move.submitted or preview else None, batch=batch, annotators=annotators_of(move.project)
+    )
+    if preview:
+        # The dialog asks again as the inputs change: the sentence is written here only.
+        context = {"consequence": _assign_inputs(form, batch)["consequence"], "batch": batch}
+        return render(request, "batches/board.html#assign_consequence", context)
+    if not (move.submitted and form.is_valid()):
+        return answer_dialog(request, move, "assign", form, **_assign_inputs(form, batch))
     users = sorted(form.cleaned_data["assignees"], key=lambda u: u.username)
     result = workflow.assign(
-        actor=request.user, batch=batch, assignees=users, count=form.cleaned_data["count"], project=project
+        actor=request.user, batch=batch, assignees=users, count=form.cleaned_data["count"], project=move.project
     )
-    total = sum(b.image_count for b in result.assigned) + (result.remainder.image_count if result.remainder else 0)
-    message = f"“{batch.name}”: " + assign_consequence(
-        total, [u.username for u in users], sum(b.image_count for b in result.assigned)
-    )
-    if result.remainder:
-        message = message.replace("as a new batch", f"as “{result.remainder.name}”")
-    return Outcome(message, {Status.UNASSIGNED, Status.ANNOTATING}, batch.pk)
+    assigned = sum(b.image_count for b in result.assigned)
+    total = assigned + (result.remainder.image_count if result.remainder else 0)
+    rest_name = result.remainder.name if result.remainder else ""
+    sentence = assign_consequence(total, [u.username for u in users], assigned, rest_name)
+    message = _("“%(batch)s”: %(sentence)s") % {"batch": batch.name, "sentence": sentence}
+    return answer_moved(request, move, message, {Status.UNASSIGNED, Status.ANNOTATING})
 
 
-def do_reassign(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
-    form = ReassignForm(data, annotators=annotators_of(project).exclude(pk=batch.assignee_id))
-    if data is None or not form.is_valid():
-        return Dialog("reassign", form)
+# --- reassign, submit, approve, reject ------------------------------------------------------------
+
+
+@move_view("reassign")
+def batch_reassign(request, move: SeenMove):
+    """Annotating → Annotating with another annotator; annotations stay."""
+    batch = move.batch
+    form = ReassignForm(
+        move.data if move.submitted else None, annotators=annotators_of(move.project).exclude(pk=batch.assignee_id)
+    )
+    if not (move.submitted and form.is_valid()):
+        return answer_dialog(request, move, "reassign", form, annotators=list(form.fields["assignee"].queryset))
     user = form.cleaned_data["assignee"]
-    workflow.reassign(actor=request.user, batch=batch, assignee=user, project=project)
-    return Outcome(f"“{batch.name}” is now assigned to {user.username}.", {Status.ANNOTATING}, batch.pk)
+    workflow.reassign(actor=request.user, batch=batch, assignee=user, project=move.project)
+    message = _("“%(batch)s” is now assigned to %(user)s.") % {"batch": batch.name, "user": user.username}
+    return answer_moved(request, move, message, {Status.ANNOTATING})
 
 
-def do_submit(request, project: Project, batch: Batch, data) -> Outcome:
-    fresh = workflow.submit(actor=request.user, batch=batch, project=project)
-    return Outcome(
-        f"“{batch.name}” submitted: it is in {fresh.get_status_display()} now.",
-        {Status.ANNOTATING, fresh.status},
-        batch.pk,
-    )
+@move_view("submit", methods=("POST",))
+def batch_submit(request, move: SeenMove):
+    fresh = workflow.submit(actor=request.user, batch=move.batch, project=move.project)
+    message = _("“%(batch)s” submitted: it is in %(column)s now.") % {
+        "batch": move.batch.name,
+        "column": fresh.get_status_display(),
+    }
+    return answer_moved(request, move, message, {Status.ANNOTATING, fresh.status})
 
 
-def do_approve(request, project: Project, batch: Batch, data) -> Outcome:
-    workflow.approve(actor=request.user, batch=batch, project=project)
-    return Outcome(f"“{batch.name}” approved: it is in Dataset now.", {Status.REVIEW, Status.DATASET}, batch.pk)
+@move_view("approve", methods=("POST",))
+def batch_approve(request, move: SeenMove):
+    workflow.approve(actor=request.user, batch=move.batch, project=move.project)
+    message = _("“%(batch)s” approved: it is in Dataset now.") % {"batch": move.batch.name}
+    return answer_moved(request, move, message, {Status.REVIEW, Status.DATASET})
 
 
-def do_reject(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
-    form = RejectForm(data)
-    if data is None or not form.is_valid():
-        return Dialog("reject", form)
-    workflow.reject(actor=request.user, batch=batch, comment=form.cleaned_data["comment"], project=project)
-    who = batch.assignee.username if batch.assignee else "its annotator"
-    return Outcome(
-        f"“{batch.name}” went back to {who} with your comment.", {Status.REVIEW, Status.ANNOTATING}, batch.pk
-    )
+@move_view("reject")
+def batch_reject(request, move: SeenMove):
+    """Review → Annotating with a comment for the annotator."""
+    batch = move.batch
+    form = RejectForm(move.data if move.submitted else None)
+    if not (move.submitted and form.is_valid()):
+        return answer_dialog(request, move, "reject", form)
+    workflow.reject(actor=request.user, batch=batch, comment=form.cleaned_data["comment"], project=move.project)
+    who = batch.assignee.username if batch.assignee else _("its annotator")
+    message = _("“%(batch)s” went back to %(user)s with your comment.") % {"batch": batch.name, "user": who}
+    return answer_moved(request, move, message, {Status.REVIEW, Status.ANNOTATING})
 
 
-def do_delete(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
-    action = "delete" if batch.status == Status.UNASSIGNED else "reset"
-    if data is None or data.get("confirmed") != "yes":
-        return Dialog(action)
-    if data.get("action") not in ("", None, action):
-        raise WorkflowError(
-            "That confirmation was for another column; nothing was done. Look at the card again.",
-            kind=WorkflowError.STALE,
-            batch=batch,
-        )
-    source = batch.status
-    result = workflow.delete_batch(actor=request.user, batch=batch, project=project)
-    if result.reset:
-        return Outcome(
-            f"“{result.batch_name}” is back in Unassigned; {plural(result.annotations, 'annotation')} removed.",
-            {source, Status.UNASSIGNED},
-            batch.pk,
-        )
-    return Outcome(
-        f"“{result.batch_name}” and its {plural(result.images, 'image')} were deleted for good.",
-        {Status.UNASSIGNED},
-        gone=True,
-    )
+# --- reset, delete, merge -------------------------------------------------------------------------
 
 
-def merge_candidates(project: Project, batch: Batch):
+def _confirm_removal(request, move: SeenMove, action: str):
+    """Reset and delete both ask first, with what will be lost in numbers (spec: "delete twice")."""
+    annotations = Annotation.objects.filter(image__batch=move.batch).count()
+    return answer_dialog(request, move, action, annotations=annotations)
+
+
+@move_view("reset")
+def batch_reset(request, move: SeenMove):
+    """Annotating, Review or Dataset → Unassigned: every annotation of its images is removed."""
+    if not move.submitted:
+        return _confirm_removal(request, move, "reset")
+    source = move.batch.status
+    result = workflow.delete_batch(actor=request.user, batch=move.batch, project=move.project)
+    message = ngettext(
+        "“%(batch)s” is back in Unassigned; %(count)d annotation removed.",
+        "“%(batch)s” is back in Unassigned; %(count)d annotations removed.",
+        result.annotations,
+    ) % {"batch": result.batch_name, "count": result.annotations}
+    return answer_moved(request, move, message, {source, Status.UNASSIGNED})
+
+
+@move_view("delete")
+def batch_delete(request, move: SeenMove):
+    """Unassigned → gone: the batch, its images and their stored files."""
+    if not move.submitted:
+        return _confirm_removal(request, move, "delete")
+    result = workflow.delete_batch(actor=request.user, batch=move.batch, project=move.project)
+    message = ngettext(
+        "“%(batch)s” and its %(count)d image were deleted for good.",
+        "“%(batch)s” and its %(count)d images were deleted for good.",
+        result.images,
+    ) % {"batch": result.batch_name, "count": result.images}
+    return answer_moved(request, move, message, {Status.UNASSIGNED}, gone=True)
+
+
+def merge_candidates(project: Project, batch: Batch) -> QuerySet:
     return (
         Batch.objects.filter(project=project, status=Status.UNASSIGNED).exclude(pk=batch.pk).order_by("position", "-id")
     )
 
 
-def do_merge(request, project: Project, batch: Batch, data) -> Outcome | Dialog:
-    form = MergeForm(data, candidates=merge_candidates(project, batch))
-    if data is None or not form.is_valid():
-        return Dialog("merge", form)
-    other = form.cleaned_data["other"]
-    merged = workflow.merge(actor=request.user, batches=[batch, other], name=form.cleaned_data["name"], project=project)
-    return Outcome(
-        f"“{other.name}” merged into “{merged.name}”: {plural(merged.image_count, 'image')}.",
-        {Status.UNASSIGNED},
-        batch.pk,
-    )
-
-
-def do_reorder(request, project: Project, batch: Batch, data) -> Outcome:
-    def neighbour(name: str) -> Batch | None:
-        value = data.get(name, "")
-        pk = parse_id(value)
-        return Batch(pk=pk) if pk is not None else None
-
-    workflow.reorder(
-        actor=request.user, batch=batch, before=neighbour("before"), after=neighbour("after"), project=project
-    )
-    return Outcome("", {batch.status}, batch.pk)
-
-
-HANDLERS = {
-    "assign": do_assign,
-    "reassign": do_reassign,
-    "submit": do_submit,
-    "approve": do_approve,
-    "reject": do_reject,
-    "reset": do_delete,
-    "delete": do_delete,
-    "merge": do_merge,
-    "reorder": do_reorder,
-}
-
-
-def open_dialog(request, project: Project, batch: Batch, action: str) -> Dialog:
-    """The empty dialog of a move, once it is clear the person may make it."""
-    if action not in DIALOG_ACTIONS:
-        raise WorkflowError(f"“{action}” is not a move with a dialog.", kind=WorkflowError.INVALID, batch=batch)
-    if action in ("reset", "delete"):
-        # One "Delete" on a card: a reset outside Unassigned, for good inside it (the seed's "delete twice").
-        action = "delete" if batch.status == Status.UNASSIGNED else "reset"
-    check_may(request.user, project, batch, action)
-    return HANDLERS[action](request, project, batch, None)
-
-
-# --- answering ------------------------------------------------------------------------------------
-
-
-def dialog_context(request, project: Project, batch: Batch, dialog: Dialog, *, modal: bool, next_url: str = "") -> dict:
-    form = dialog.form
-    context = {
-        "project": project,
-        "batch": batch,
-        "action": dialog.action,
-        "form": form,
-        "modal": modal,
-        "next": safe_next(request) or next_url,
-        "move": Batch.MOVES[dialog.action],
-    }
-    if dialog.action == "assign":
-        chosen = form.data.getlist("assignees") if form.is_bound else []
-        annotators = list(form.fields["assignees"].queryset)
-        names = [u.username for u in annotators if str(u.pk) in chosen]
-        count = form.cleaned_data.get("count") if form.is_bound and hasattr(form, "cleaned_data") else None
-        context.update(
-            annotators=annotators,
-            chosen=chosen,
-            scope=form.data.get("scope", "all") if form.is_bound else "all",
-            count_value=form.data.get("count", "") if form.is_bound else "",
-            consequence=assign_consequence(batch.image_count, names, count),
-        )
-    elif dialog.action == "reassign":
-        context["annotators"] = list(form.fields["assignee"].queryset)
-    elif dialog.action in ("reset", "delete"):
-        context["annotations"] = Annotation.objects.filter(image__batch=batch).count()
-    elif dialog.action == "merge":
+@move_view("merge")
+def batch_merge(request, move: SeenMove):
+    """Unassigned + Unassigned → one Unassigned batch."""
+    batch = move.batch
+    form = MergeForm(move.data if move.submitted else None, candidates=merge_candidates(move.project, batch))
+    if not (move.submitted and form.is_valid()):
         candidates = list(form.candidates[: MERGE_CHOICES + 1])
-        context.update(
+        return answer_dialog(
+            request,
+            move,
+            "merge",
+            form,
+            # Each choice carries the version the person saw: a batch that changed since is refused as stale.
             candidates=[(MergeForm.choice(other), other) for other in candidates[:MERGE_CHOICES]],
             chosen_other=form.data.get("other", "") if form.is_bound else "",
             more_candidates=len(candidates) > MERGE_CHOICES,
         )
-    return context
-
-
-def message_level(error: WorkflowError) -> str:
-    return "warning" if error.kind == WorkflowError.STALE else "error"
-
-
-def answer_refusal(request, project: Project, error: WorkflowError):
-    """A move that did not happen: the fresh board (the card snaps back) and the reason, never a 4xx."""
-    if not request.htmx:
-        messages.add_message(
-            request, messages.WARNING if error.kind == WorkflowError.STALE else messages.ERROR, error.message
-        )
-        return redirect(board_url(project, request))
-    board_filter = BoardFilter.from_data(request.POST or request.GET)
-    columns = build_columns(project, request.user, board_filter)
-    context = {
-        "project": project,
-        "filter": board_filter,
-        "columns": columns,
-        "oob": True,
-        "token": board_token(project, request.user),
-        "close_dialog": True,
-    }
-    response = render(request, "batches/board.html#columns_oob", context)
-    trigger_client_event(response, "showMessage", {"text": error.message, "level": message_level(error)})
-    return response
-
-
-def answer_outcome(request, project: Project, outcome: Outcome, token_before: str | None):
-    if not request.htmx:
-        if outcome.message:
-            messages.success(request, outcome.message)
-        target = safe_next(request)
-        if outcome.gone or not target:
-            target = board_url(project, request)
-        return redirect(target)
-    board_filter = BoardFilter.from_data(request.POST)
-    columns = build_columns(project, request.user, board_filter, statuses=list(outcome.columns))
-    # Only hand out the new fingerprint if the page was current before this move; otherwise the next
-    # poll brings the columns this answer did not re-render.
-    token = board_token(project, request.user) if token_before and request.POST.get("token") == token_before else None
-    context = {
-        "project": project,
-        "filter": board_filter,
-        "columns": columns,
-        "oob": True,
-        "token": token,
-        "close_dialog": True,
-    }
-    response = render(request, "batches/board.html#columns_oob", context)
-    if outcome.message:
-        trigger_client_event(response, "showMessage", {"text": outcome.message, "level": outcome.level})
-    trigger_client_event(
-        response,
-        "boardMoved",
-        {"card": f"card-{outcome.batch_pk}" if outcome.batch_pk else "", "columns": sorted(outcome.columns)},
-        after="settle",
+    other = form.cleaned_data["other"]
+    merged = workflow.merge(
+        actor=request.user, batches=[batch, other], name=form.cleaned_data["name"], project=move.project
     )
-    return response
+    message = ngettext(
+        "“%(other)s” merged into “%(batch)s”: %(count)d image.",
+        "“%(other)s” merged into “%(batch)s”: %(count)d images.",
+        merged.image_count,
+    ) % {"other": other.name, "batch": merged.name, "count": merged.image_count}
+    return answer_moved(request, move, message, {Status.UNASSIGNED})
 
 
-def answer_dialog(request, project: Project, batch: Batch, dialog: Dialog):
-    if request.htmx:
-        context = dialog_context(request, project, batch, dialog, modal=True)
-        return render(request, "batches/board.html#dialog_oob", context)
-    if dialog.form is not None and dialog.form.is_bound:
-        # A plain form with mistakes: the batch page shows the move again, with the errors.
-        from .batch_detail import render_batch_page
-
-        move = dialog_context(request, project, batch, dialog, modal=False)
-        return render_batch_page(request, project, batch, move=move)
-    query = {"move": dialog.action, "version": batch.version, "from": batch.status}
-    if safe_next(request):
-        query["next"] = safe_next(request)
-    url = reverse("batch_detail", args=[project.pk, batch.pk])
-    return redirect(f"{url}?{urlencode(query)}#move")
+# --- within a column ------------------------------------------------------------------------------
 
 
-def board_url(project: Project, request) -> str:
-    url = reverse("board", args=[project.pk])
-    query = BoardFilter.from_data(request.POST or request.GET).querystring
-    return f"{url}?{query}" if query else url
+def _reorder(request, move: SeenMove):
+    def neighbour(name: str) -> Batch | None:
+        pk = parse_id(move.data.get(name, ""))
+        return Batch(pk=pk) if pk is not None else None
+
+    workflow.reorder(
+        actor=request.user, batch=move.batch, before=neighbour("before"), after=neighbour("after"), project=move.project
+    )
+    return answer_moved(request, move, "", {move.batch.status})
 
 
-# --- views ----------------------------------------------------------------------------------------
+MOVE_VIEWS["reorder"] = _reorder
+
+
+# --- the drag router ------------------------------------------------------------------------------
+
+
+def routed_move(data, batch: Batch) -> str:
+    """The move a post to the board's move endpoint means: named (a plain form), or a drag (from, to)."""
+    action = data.get("action", "")
+    if action:
+        if action not in MOVE_VIEWS or not MOVES[action].menu:
+            raise WorkflowError(
+                _("“%(action)s” is not a move of this board.") % {"action": action},
+                kind=WorkflowError.INVALID,
+                batch=batch,
+            )
+        return action
+    target = data.get("to", "")
+    if target not in Status.values:
+        raise WorkflowError(_("That is not a column of this board."), kind=WorkflowError.INVALID, batch=batch)
+    move = drag_move(batch, target)
+    if move is not None:
+        return move.action
+    source_label, target_label = Status(batch.status).label, Status(target).label
+    elsewhere = drag_move_elsewhere(batch, target)
+    if elsewhere is not None:
+        goes_to = elsewhere.target_for(batch)
+        reviews = batch.project.review_required
+        hint = _("this project reviews every batch") if reviews else _("this project needs no review")
+        raise WorkflowError(
+            _("“%(batch)s” cannot go to %(to)s: %(hint)s, so drag it to %(goes_to)s.")
+            % {"batch": batch.name, "to": target_label, "hint": hint, "goes_to": Status(goes_to).label},
+            kind=WorkflowError.REFUSED,
+            batch=batch,
+        )
+    hint = DRAG_HINTS.get((batch.status, target))
+    values = {"batch": batch.name, "from": source_label, "to": target_label, "hint": hint}
+    message = (
+        _("“%(batch)s” cannot move from %(from)s to %(to)s: %(hint)s.")
+        if hint
+        else _("“%(batch)s” cannot move from %(from)s to %(to)s.")
+    ) % values
+    raise WorkflowError(message, kind=WorkflowError.REFUSED, batch=batch)
 
 
 @require_POST
 @login_required
 def batch_move(request, project_pk: int, pk: int):
-    project = get_project_for(request.user, project_pk)
-    data = request.POST
-    token_before = board_token(project, request.user) if request.htmx and data.get("token") else None
+    """A drop on the board (from, to), or a plain form naming its move: hands over to that move's view."""
+    membership = get_project_for(request.user, project_pk)
+    token_before = _token_before(request, membership)
     try:
-        batch = seen_batch(request.user, project, pk, data)
-        action = action_from(data, batch, project)
-        from_dialog = data.get("dialog") == "1" or data.get("confirmed") == "yes"
-        if action in DIALOG_ACTIONS:
-            # Never show (or re-show) a dialog to someone who may not make the move.
-            check_may(request.user, project, batch, action)
-        result = HANDLERS[action](
-            request, project, batch, data if from_dialog or action not in DIALOG_ACTIONS else None
-        )
+        batch = seen_batch(membership, pk, request.POST)
+        action = routed_move(request.POST, batch)
     except WorkflowError as error:
-        return answer_refusal(request, project, error)
-    if isinstance(result, Dialog):
-        return answer_dialog(request, project, batch, result)
-    return answer_outcome(request, project, result, token_before)
+        return answer_refusal(request, membership, error)
+    return answer_move(request, action, MOVE_VIEWS[action], membership, batch, token_before)
+
+
+def dialog_action(batch: Batch, action: str) -> str:
+    """The move whose dialog a menu item or the batch page asks for."""
+    if action in ("reset", "delete"):
+        # One "Delete" on a card: a reset outside Unassigned, for good inside it (the seed's "delete twice").
+        return delete_move(batch).action
+    if action not in MOVES or not MOVES[action].dialog:
+        raise WorkflowError(
+            _("“%(action)s” is not a move with a dialog.") % {"action": action},
+            kind=WorkflowError.INVALID,
+            batch=batch,
+        )
+    return action
 
 
 @require_GET
 @login_required
 def batch_move_dialog(request, project_pk: int, pk: int, action: str):
     """The dialog a menu item opens (htmx); without JavaScript the batch page shows the same form."""
-    project = get_project_for(request.user, project_pk)
+    membership = get_project_for(request.user, project_pk)
     try:
-        batch = seen_batch(request.user, project, pk, request.GET)
-        dialog = open_dialog(request, project, batch, action)
+        batch = seen_batch(membership, pk, request.GET)
+        action = dialog_action(batch, action)
     except WorkflowError as error:
-        return answer_refusal(request, project, error)
-    return answer_dialog(request, project, batch, dialog)
+        return answer_refusal(request, membership, error)
+    return answer_move(request, action, MOVE_VIEWS[action], membership, batch)

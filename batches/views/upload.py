@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from ..access import get_project_for
 from ..ingest.limits import Limits, human_bytes
 from ..ingest.pipeline import IngestReport, Source, ingest
+from ..rules import Membership
 from ..workflow import WorkflowError
 
 FIELD = "files"
@@ -55,9 +56,9 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
 @csrf_exempt  # checked by _receive, once the upload handlers are in place
 @login_required
 def upload(request, project_pk: int):
-    project = get_project_for(request.user, project_pk, perm="manage_project")
+    membership = get_project_for(request.user, project_pk, perm="manage_project")
     if request.method == "GET":
-        return _render(request, project)
+        return _render(request, membership)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     limits = Limits.from_settings()
@@ -70,22 +71,22 @@ def upload(request, project_pk: int):
             f"This upload is {human_bytes(length)}; one upload takes at most {human_bytes(limits.request_bytes)}. "
             "Upload the files in parts."
         )
-        return _render(request, project, error=message, status=413)
+        return _render(request, membership, error=message, status=413)
     handler = LimitedUploadHandler(request, limits)
     request.upload_handlers = [handler]
     try:
-        return _receive(request, project, handler)
+        return _receive(request, membership, handler)
     except TooManyFilesSent:
         message = (
             f"Too many files in one upload: at most {limits.files}. Put them in a .zip archive or upload them in parts."
         )
     except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
         message = "The upload could not be read (it was interrupted or malformed); nothing was added. Try again."
-    return _render(request, project, error=message, status=400)
+    return _render(request, membership, error=message, status=400)
 
 
 @csrf_protect
-def _receive(request, project, handler: LimitedUploadHandler):
+def _receive(request, membership: Membership, handler: LimitedUploadHandler):
     received = iter(request.FILES.getlist(FIELD))
     sources = []
     for arrival in handler.arrivals:
@@ -96,20 +97,22 @@ def _receive(request, project, handler: LimitedUploadHandler):
     try:
         report = ingest(
             actor=request.user,
-            project=project,
+            project=membership.project,
+            membership=membership,
             sources=sources,
             name=request.POST.get("name", ""),
             default_name=request.POST.get("folder", "").strip()[:200],
         )
     except WorkflowError as exc:
-        return _render(request, project, error=exc.message, status=400)
-    return _render(request, project, report=report)
+        return _render(request, membership, error=exc.message, status=400)
+    return _render(request, membership, report=report)
 
 
-def _render(request, project, *, report: IngestReport | None = None, error: str = "", status: int = 200):
+def _render(request, membership: Membership, *, report: IngestReport | None = None, error: str = "", status: int = 200):
     limits = Limits.from_settings()
     context = {
-        "project": project,
+        "project": membership.project,
+        "membership": membership,
         "report": report,
         "kept": report.kept if report else [],
         "refused": report.refused if report else [],

@@ -66,7 +66,7 @@ def session_json(session: UploadSession) -> dict:
 @login_required
 @require_POST
 def upload_session_start(request, project_pk: int):
-    project = get_project_for(request.user, project_pk, perm="manage_project")
+    project = get_project_for(request.user, project_pk, perm="manage_project").project
     expected = parse_id(request.POST.get("expected"))
     if expected is None or expected > 10_000_000:
         return _error(_("Say how many files this upload has (a whole number)."))
@@ -92,7 +92,7 @@ def upload_session_start(request, project_pk: int):
 @login_required
 @require_POST
 def upload_session_known(request, project_pk: int, pk: int):
-    session = get_upload_session_for(request.user, project_pk, pk)
+    session, _membership = get_upload_session_for(request.user, project_pk, pk)
     try:
         hashes = json.loads(request.body or b"[]")
     except (ValueError, RequestDataTooBig):
@@ -106,7 +106,7 @@ def upload_session_known(request, project_pk: int, pk: int):
 @login_required
 @require_POST
 def upload_session_files(request, project_pk: int, pk: int):
-    session = get_upload_session_for(request.user, project_pk, pk)
+    session, _membership = get_upload_session_for(request.user, project_pk, pk)
     limits = Limits.from_settings()
     chunk_bytes = settings.UPLOAD_CHUNK_BYTES
     length = parse_id(request.META.get("CONTENT_LENGTH")) or 0
@@ -155,7 +155,7 @@ def _receive_chunk(request, session: UploadSession, handler: LimitedUploadHandle
 @login_required
 @require_POST
 def upload_session_finish(request, project_pk: int, pk: int):
-    session = get_upload_session_for(request.user, project_pk, pk)
+    session, _membership = get_upload_session_for(request.user, project_pk, pk)
     try:
         session = sessions.finish(actor=request.user, session=session)
     except WorkflowError as exc:
@@ -166,7 +166,7 @@ def upload_session_finish(request, project_pk: int, pk: int):
 @login_required
 @require_POST
 def upload_session_cancel(request, project_pk: int, pk: int):
-    session = get_upload_session_for(request.user, project_pk, pk)
+    session, _membership = get_upload_session_for(request.user, project_pk, pk)
     cancelled = sessions.cancel(actor=request.user, session=session)
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse({**session_json(session), "cancelled": cancelled})
@@ -176,17 +176,18 @@ def upload_session_cancel(request, project_pk: int, pk: int):
 @login_required
 @require_GET
 def upload_session_status(request, project_pk: int, pk: int):
-    session = get_upload_session_for(request.user, project_pk, pk)
+    session, _membership = get_upload_session_for(request.user, project_pk, pk)
     return JsonResponse(session_json(session))
 
 
 @login_required
 @require_GET
 def upload_report(request, project_pk: int, pk: int):
-    session = get_upload_session_for(request.user, project_pk, pk)
+    session, membership = get_upload_session_for(request.user, project_pk, pk)
     refused = UploadFile.objects.filter(session=session, state=UploadFile.State.FAILED).only("original_name", "reason")
     context = {
         "project": session.project,
+        "membership": membership,
         "session": session,
         "refused": refused[:REPORT_ROWS],
         "refused_more": max(session.failed - REPORT_ROWS, 0),

@@ -179,7 +179,6 @@
     document.querySelectorAll("#board details.card-menu[open]").forEach(function (menu) { menu.open = false; });
     if (!dialog.open) dialog.showModal();
     focusFirst(dialog);
-    updateAssignText(dialog.querySelector("[data-assign-form]"));
     dialog.addEventListener("close", function () {
       // Closed by Escape or Cancel (a finished move removes the dialog instead): put the card back
       // where the server has it and give focus back to the card.
@@ -211,56 +210,16 @@
     }
   });
 
-  // The assign dialog states what will happen while one chooses (same words as the server's).
-  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
-
-  function assignConsequence(total, names, count) {
-    if (!names.length) return "Choose at least one annotator.";
-    var n = count === null ? total : count;
-    if (!(n >= 1 && n <= total)) return "Choose between 1 and " + total + " images.";
-    if (n < names.length) return plural(n, "image") + " cannot be split among " + names.length + " annotators.";
-    var text;
-    if (names.length === 1) {
-      text = plural(n, "image") + " to " + names[0];
-    } else {
-      var base = Math.floor(n / names.length), extra = n % names.length;
-      text = plural(n, "image") + " split among " + names.map(function (name, i) {
-        return name + " (" + (base + (i < extra ? 1 : 0)) + ")";
-      }).join(", ");
-    }
-    var rest = total - n;
-    return rest ? text + "; the other " + rest + " stay in Unassigned as a new batch." : text + ".";
-  }
-
-  function updateAssignText(form) {
-    if (!form) return;
-    var output = form.querySelector("[data-assign-consequence]");
-    if (!output) return;
-    var names = Array.prototype.map.call(form.querySelectorAll("input[name=assignees]:checked"), function (box) {
-      return box.dataset.username;
-    });
-    var part = form.querySelector("input[name=scope][value=part]");
-    var countInput = form.querySelector("input[name=count]");
-    var count = null;
-    if (part && part.checked) {
-      count = countInput.value === "" ? NaN : Number(countInput.value);
-      if (!Number.isInteger(count)) count = NaN;
-    }
-    output.textContent = assignConsequence(Number(output.dataset.total), names, count);
-  }
-
+  // Typing how many images to assign means "only some of them". (The sentence saying what the
+  // assignment will do comes from the server: the dialog asks again through htmx as the inputs change.)
   document.addEventListener("input", function (event) {
     var form = event.target.closest && event.target.closest("[data-assign-form]");
-    if (!form) return;
-    if (event.target.name === "count") {
-      var part = form.querySelector("input[name=scope][value=part]");
-      if (part) part.checked = true;
+    if (!form || event.target.name !== "count") return;
+    var part = form.querySelector("input[name=scope][value=part]");
+    if (part && !part.checked) {
+      part.checked = true;
+      part.dispatchEvent(new Event("change", { bubbles: true }));
     }
-    updateAssignText(form);
-  });
-  document.addEventListener("change", function (event) {
-    var form = event.target.closest && event.target.closest("[data-assign-form]");
-    if (form) updateAssignText(form);
   });
 
   // --- answers from the server --------------------------------------------------------------------

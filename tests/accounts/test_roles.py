@@ -95,7 +95,7 @@ def test_revoking_one_of_several_roles_keeps_the_others_and_the_membership(proje
 
     assert roles_of(project, user) == ["reviewer"]
     assert "view_project" in perms(user, project)
-    assert get_project_for(user, project.pk) == project
+    assert get_project_for(user, project.pk).project == project
 
 
 def test_revoking_the_last_role_ends_the_membership(project):

@@ -62,14 +62,14 @@ def busy(project, manager, annotator, reviewer):
 @pytest.mark.parametrize(
     ("model", "budget"),
     [
-        ("batches_project", 8),
-        ("batches_labelclass", 8),
+        ("accounts_project", 8),
+        ("accounts_labelclass", 8),
         ("batches_batch", 9),
         ("batches_image", 8),
         ("batches_annotation", 8),
         ("batches_batchevent", 9),
-        ("batches_projectuserobjectpermission", 8),
-        ("batches_projectgroupobjectpermission", 8),
+        ("accounts_projectuserobjectpermission", 8),
+        ("accounts_projectgroupobjectpermission", 8),
         ("accounts_user", 8),
     ],
 )
@@ -184,9 +184,9 @@ def test_images_annotations_and_events_are_read_only(admin_client, project, mana
 
 
 def test_a_project_page_has_its_label_classes_and_object_permissions(admin_client, project, manager):
-    page = admin_client.get(reverse("admin:batches_project_change", args=[project.pk])).content.decode()
+    page = admin_client.get(reverse("admin:accounts_project_change", args=[project.pk])).content.decode()
     assert 'name="label_classes-0-name"' in page
-    perms = admin_client.get(reverse("admin:batches_project_permissions", args=[project.pk]))
+    perms = admin_client.get(reverse("admin:accounts_project_permissions", args=[project.pk]))
     assert perms.status_code == 200
     assert "manager" in perms.content.decode()
 
@@ -384,7 +384,7 @@ def test_a_superuser_deletes_a_project_with_everything_in_it(
     annotate(batch.images.first(), project.label_classes.first(), manager)
     workflow.assign(actor=manager, batch=batch, assignees=[annotator])
     files = [image.file for image in batch.images.all()]
-    url = reverse("admin:batches_project_delete", args=[project.pk])
+    url = reverse("admin:accounts_project_delete", args=[project.pk])
     assert "Are you sure" in admin_client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(url, {"post": "yes"})
@@ -401,6 +401,6 @@ def test_a_staff_operator_cannot_delete_a_project_with_its_batches(client, proje
     clerk = make_user("clerk", is_staff=True)
     clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_project", "delete_project"]))
     client.force_login(clerk)
-    response = client.post(reverse("admin:batches_project_delete", args=[project.pk]), {"post": "yes"})
+    response = client.post(reverse("admin:accounts_project_delete", args=[project.pk]), {"post": "yes"})
     assert response.status_code == 403 or "doesn't have permission" in response.content.decode()
     assert Project.objects.filter(pk=project.pk).exists()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from batches import annotating, workflow
 from batches.models import Annotation, Batch, Image, LabelClass
+from batches.rules import Membership
 from batches.workflow import WorkflowError
 from tests.factories import make_batch, make_project
 
@@ -287,11 +288,13 @@ def test_a_save_for_an_image_deleted_meanwhile_is_refused(batch, manager, annota
 
 def test_the_save_costs_the_same_queries_for_one_box_and_for_five_hundred(batch, annotator, car):
     first, second, _ = images_of(batch)
-    annotating.can_annotate(annotator, batch)  # permissions are read once per request and cached
+    membership = Membership.read(annotator, batch.project)  # the view's, read once per request
 
     def queries(image, n):
         with CaptureQueriesContext(connection) as ctx:
-            annotating.save_annotations(actor=annotator, image=image, boxes=[box(car, w=1, h=1)] * n)
+            annotating.save_annotations(
+                actor=annotator, image=image, boxes=[box(car, w=1, h=1)] * n, membership=membership
+            )
         return len(ctx.captured_queries)
 
     # savepoint, lock image+batch, check classes, delete old boxes, insert new, set image state,
@@ -453,14 +456,14 @@ def test_a_save_racing_a_submit_is_either_stored_before_it_or_refused(project, m
     batch = workflow.assign(actor=manager, batch=made, assignees=[annotator]).assigned[0]
     image = images_of(batch)[0]
     car = project.label_classes.get(name="car")
-    annotating.can_annotate(annotator, batch)
+    membership = Membership.read(annotator, project)
     barrier = threading.Barrier(2)
     outcome = {}
 
     def save():
         barrier.wait()
         try:
-            annotating.save_annotations(actor=annotator, image=image, boxes=[box(car)])
+            annotating.save_annotations(actor=annotator, image=image, boxes=[box(car)], membership=membership)
             outcome["save"] = "stored"
         except WorkflowError as exc:
             outcome["save"] = exc.kind

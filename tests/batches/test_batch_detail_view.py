@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from batches import workflow
 from batches.models import Batch, Image
-from batches.views.batch_detail import IMAGES_PER_PAGE
+from batches.views.answers import IMAGES_PER_PAGE
 from tests.batches.board_helpers import batch_in, client_for, seen
 from tests.factories import make_batch, stored_image_rows
 
@@ -98,7 +98,7 @@ def test_the_move_form_without_javascript_lives_on_this_page(project, manager, a
 
     panel = re.search(r'<section id="move".*?</section>', html, re.S).group(0)
     assert "Assign “" in panel and 'name="assignees"' in panel and "All 8 images" in panel
-    assert f'action="{reverse("batch_move", args=[project.pk, batch.pk])}"' in panel
+    assert f'action="{reverse("batch_assign", args=[project.pk, batch.pk])}"' in panel
 
 
 def test_the_merge_form_without_javascript_names_each_batch_with_the_version_shown(project, manager):

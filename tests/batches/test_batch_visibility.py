@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts.roles import grant_role
 from batches import workflow
 from batches.models import Batch, Project
+from batches.rules import Membership
 from batches.views.board import board_token, encode_cursor
 from tests.batches.board_helpers import HTMX, client_for, seen, shown_message
 from tests.factories import batch_in, make_project, stored_image_rows
@@ -102,10 +103,10 @@ def test_load_more_brings_no_batch_the_annotator_may_not_see(board, private, ann
 def test_the_live_check_ignores_and_never_sends_batches_the_annotator_may_not_see(
     board, private, annotator, annotator2
 ):
-    token = board_token(private, annotator)
+    token = board_token(Membership.read(annotator, private))
     workflow.submit(actor=annotator2, batch=Batch.objects.get(pk=board["theirs"].pk))
 
-    assert board_token(private, annotator) == token
+    assert board_token(Membership.read(annotator, private)) == token
     response = client_for(annotator).get(reverse("board_version", args=[private.pk]), {"token": "old"})
     assert response.status_code == 200
     html = response.content.decode()

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -169,10 +170,13 @@ def test_files_of_a_killed_upload_are_found_and_removed_by_cleanup_media(manager
         stderr=subprocess.PIPE,
         text=True,
     )
+    watchdog = threading.Timer(120, child.kill)  # a child that never prints must not hang the suite
+    watchdog.start()
     try:
         saved = [child.stdout.readline() for _ in range(5)]  # two images and a file of the third
         assert all(line.startswith("saved") for line in saved), (saved, child.stderr.read())
     finally:
+        watchdog.cancel()
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL

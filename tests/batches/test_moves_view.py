@@ -230,8 +230,40 @@ def test_the_assign_dialog_from_the_menu_opens_over_htmx(project, manager, annot
     response = client_for(manager).get(dialog_url(batch, "assign"), seen(batch), **HTMX)
 
     html = response.content.decode()
-    assert "<dialog" in html and "All 7 images" in html and 'data-total="7"' in html
+    assert "<dialog" in html and "All 7 images" in html
     assert "Choose at least one annotator." in html
+    # The sentence is the server's: the dialog asks for it again as the inputs change.
+    assert f'hx-get="{reverse("batch_assign", args=[project.pk, batch.pk])}?preview=1"' in html
+
+
+@pytest.mark.parametrize(
+    ("fields", "sentence"),
+    [
+        ({}, "Choose at least one annotator."),
+        ({"assignees": ["A"], "scope": "all"}, "7 images to annotator."),
+        (
+            {"assignees": ["A"], "scope": "part", "count": "3"},
+            "3 images to annotator; the other 4 stay in Unassigned as a new batch.",
+        ),
+        ({"assignees": ["A", "B"], "scope": "all"}, "7 images split among annotator (4), annotator2 (3)."),
+        ({"assignees": ["A"], "scope": "part", "count": "9"}, "Choose between 1 and 7 images."),
+        ({"assignees": ["A"], "scope": "part", "count": "x"}, "Choose between 1 and 7 images."),
+    ],
+)
+def test_the_assign_dialog_refreshes_its_sentence_from_the_server(
+    project, manager, annotator, annotator2, fields, sentence
+):
+    batch = make_batch(project, manager, images=7)
+    people = {"A": annotator.pk, "B": annotator2.pk}
+    fields = {k: [people[v] for v in vs] if k == "assignees" else vs for k, vs in fields.items()}
+
+    response = client_for(manager).get(
+        reverse("batch_assign", args=[project.pk, batch.pk]), {**seen(batch), "preview": "1", **fields}, **HTMX
+    )
+
+    html = response.content.decode()
+    assert html.startswith(f'<p class="consequence" id="assign-consequence-{batch.pk}"')
+    assert f">{sentence}</p>" in html
 
 
 # --- submit, approve, reject ----------------------------------------------------------------------
@@ -671,6 +703,7 @@ def test_non_members_get_404_and_moves_need_post(client, project, manager, outsi
 
 
 def test_a_current_page_gets_the_new_board_token_and_a_stale_one_does_not(project, manager, annotator):
+    from batches.rules import Membership
     from batches.views.board import board_token
 
     batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
@@ -678,9 +711,11 @@ def test_a_current_page_gets_the_new_board_token_and_a_stale_one_does_not(projec
     client = client_for(manager)
 
     current = client.post(
-        move_url(batch), {**seen(batch), "action": "submit", "token": board_token(project, manager)}, **HTMX
+        move_url(batch),
+        {**seen(batch), "action": "submit", "token": board_token(Membership.read(manager, project))},
+        **HTMX,
     )
-    assert f'value="{board_token(project, manager)}" hx-swap-oob="true"' in current.content.decode()
+    assert f'value="{board_token(Membership.read(manager, project))}" hx-swap-oob="true"' in current.content.decode()
 
     stale = client.post(move_url(other), {**seen(other), "action": "submit", "token": "older"}, **HTMX)
     assert 'id="board-token"' not in stale.content.decode()

@@ -9,6 +9,7 @@ from django.db import transaction
 from accounts.roles import grant_role
 from batches import workflow
 from batches.models import Annotation, Batch, BatchEvent, Image
+from batches.rules import MOVES
 from batches.workflow import WorkflowError
 from tests.batches.workflow_helpers import (
     annotate_some,
@@ -175,7 +176,7 @@ def test_assigning_part_by_count_splits_the_remainder_into_a_new_unassigned_batc
         Status.ANNOTATING,
         4,
     )
-    assert "6 images stay in Unassigned as “Morning (rest)”" in event.note
+    assert "6 images stay in Unassigned as “Morning (rest)”" in event.summary
 
 
 def test_assigning_chosen_images_keeps_exactly_those_and_moves_the_rest_to_a_new_batch(batch, manager, annotator):
@@ -224,7 +225,7 @@ def test_assigning_to_several_annotators_splits_the_images_as_evenly_as_possible
     assert result.remainder is None
     event = the_one_new_event(before)
     assert (event.batch_id, event.image_count) == (batch.pk, 10)
-    assert event.note == "to annotator (4), annotator2 (3), annotator3 (3)"
+    assert event.summary == "to annotator (4), annotator2 (3), annotator3 (3)"
 
 
 def test_assigning_part_to_several_annotators_leaves_the_remainder_in_unassigned(batch, manager, annotator, annotator2):
@@ -275,7 +276,7 @@ def test_reassigning_changes_the_assignee_and_keeps_the_annotations(project, cas
     assert (batch.status, batch.assignee, batch.done_count) == (Status.ANNOTATING, annotator2, 3)
     assert set(Annotation.objects.values_list("pk", flat=True)) == {box.pk for box in boxes}
     event = the_one_new_event(before)
-    assert (event.action, event.from_status, event.to_status, event.actor, event.image_count, event.note) == (
+    assert (event.action, event.from_status, event.to_status, event.actor, event.image_count, event.summary) == (
         BatchEvent.Action.REASSIGNED,
         Status.ANNOTATING,
         Status.ANNOTATING,
@@ -310,7 +311,7 @@ def test_submitting_moves_the_batch_to_review(project, cast):
     batch = fresh(batch)
     assert (batch.status, batch.assignee) == (Status.REVIEW, cast["annotator"])
     event = the_one_new_event(before)
-    assert (event.action, event.from_status, event.to_status, event.actor, event.image_count, event.note) == (
+    assert (event.action, event.from_status, event.to_status, event.actor, event.image_count, event.summary) == (
         BatchEvent.Action.SUBMITTED,
         Status.ANNOTATING,
         Status.REVIEW,
@@ -331,7 +332,7 @@ def test_submitting_goes_straight_to_dataset_when_the_project_needs_no_review(pr
     assert fresh(batch).status == Status.DATASET
     event = the_one_new_event(before)
     assert (event.from_status, event.to_status) == (Status.ANNOTATING, Status.DATASET)
-    assert "needs no review" in event.note
+    assert "needs no review" in event.summary
 
 
 def test_submitting_with_unannotated_images_says_how_many_in_the_history(project, cast):
@@ -341,7 +342,7 @@ def test_submitting_with_unannotated_images_says_how_many_in_the_history(project
 
     workflow.submit(actor=cast["annotator"], batch=batch)
 
-    assert the_one_new_event(before).note == "3 images not annotated"
+    assert the_one_new_event(before).summary == "3 images not annotated"
 
 
 # --- Review → Dataset / Annotating: approve, reject -------------------------------------------------------
@@ -381,7 +382,7 @@ def test_rejecting_returns_the_batch_to_the_same_annotator_with_the_comment_and_
     )
     assert set(Annotation.objects.values_list("pk", flat=True)) == {box.pk for box in boxes}
     event = the_one_new_event(before)
-    assert (event.action, event.from_status, event.to_status, event.actor, event.image_count, event.note) == (
+    assert (event.action, event.from_status, event.to_status, event.actor, event.image_count, event.summary) == (
         BatchEvent.Action.REJECTED,
         Status.REVIEW,
         Status.ANNOTATING,
@@ -439,7 +440,7 @@ def test_deleting_outside_unassigned_resets_the_batch_and_removes_every_annotati
     assert not Annotation.objects.exists()
     assert set(Image.objects.values_list("state", "review_flag", "review_note")) == {(Image.State.NEW, False, "")}
     event = the_one_new_event(before)
-    assert (event.action, event.from_status, event.to_status, event.actor, event.image_count, event.note) == (
+    assert (event.action, event.from_status, event.to_status, event.actor, event.image_count, event.summary) == (
         BatchEvent.Action.RESET,
         source,
         Status.UNASSIGNED,
@@ -612,7 +613,7 @@ def test_merging_moves_every_image_into_the_first_batch_and_removes_the_others(p
         manager,
         6,
     )
-    assert event.note == "merged in “Second” (4), “Third” (2)"
+    assert event.summary == "merged in “Second” (4), “Third” (2)"
 
 
 def test_merging_can_rename_the_merged_batch(project, manager):
@@ -662,7 +663,7 @@ REFUSED_MOVES = [
     (action, status)
     for action in ["assign", "reassign", "submit", "approve", "reject", "merge"]
     for status in Status.values
-    if status not in Batch.MOVES[action].sources
+    if status not in MOVES[action].sources
 ]
 
 
@@ -686,7 +687,7 @@ def test_a_move_not_in_the_table_is_refused_and_changes_nothing(project, cast, a
         attempt(action, batch, cast)
 
     assert error.value.kind == WorkflowError.REFUSED
-    label = Batch.MOVES[action].label
+    label = MOVES[action].label
     assert error.value.message.startswith(f"{label} is only possible from")
     assert f"is in {Status(status).label}" in error.value.message
     if action != "merge":

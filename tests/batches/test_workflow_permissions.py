@@ -6,7 +6,7 @@ import pytest
 
 from accounts.roles import grant_role, revoke_role
 from batches import workflow
-from batches.access import project_perms
+from batches.access import get_project_for
 from batches.models import Batch
 from batches.workflow import WorkflowError
 from tests.batches.workflow_helpers import batch_in, database_state, fresh, last_event_id, new_events
@@ -161,7 +161,7 @@ def test_an_assignee_who_lost_the_annotator_role_may_not_submit(project, people)
 
 def test_a_move_checks_the_roles_held_now_not_those_cached_for_the_page(project, people):
     manager = people["manager"]
-    assert "manage_project" in project_perms(manager, project)  # the page's view of the manager, cached on the user
+    assert get_project_for(manager, project.pk).manages  # the page's view of the manager, read for the request
     move = prepare("delete", project, people)
     revoke_role(project, manager, "manager")
 

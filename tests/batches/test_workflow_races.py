@@ -31,13 +31,13 @@ ROUNDS = 3
 @pytest.fixture(autouse=True)
 def slow_moves(monkeypatch):
     """Each move pauses just after it has read (and locked) the batch, widening the window for a clash."""
-    real = workflow.current_perms
+    real = workflow.membership_now
 
-    def slow_perms(actor, project):
+    def slow_membership(actor, project):
         time.sleep(0.05)
         return real(actor, project)
 
-    monkeypatch.setattr(workflow, "current_perms", slow_perms)
+    monkeypatch.setattr(workflow, "membership_now", slow_membership)
 
 
 def race(**moves) -> dict[str, object]:

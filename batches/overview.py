@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Sum
 from guardian.shortcuts import get_objects_for_user
 
-from batches.models import Batch, Project, ProjectUserObjectPermission
+from accounts.models import Project, ProjectUserObjectPermission
+from accounts.roles import ROLE_LABELS, ROLE_PERMISSIONS
 
-from .roles import ROLE_LABELS, ROLE_PERMISSIONS
+from .models import Batch
 
 
 @dataclass
@@ -42,7 +43,7 @@ class ProjectSummary:
 
 def visible_projects(user):
     """The projects the user is a member of (an active superuser: all of them)."""
-    return get_objects_for_user(user, "batches.view_project", klass=Project, accept_global_perms=False).order_by(
+    return get_objects_for_user(user, "accounts.view_project", klass=Project, accept_global_perms=False).order_by(
         "name", "id"
     )
 
@@ -57,7 +58,7 @@ def project_summaries(user) -> list[ProjectSummary]:
     )
     for project_id, codename in rows:
         perms[project_id].add(codename)
-    # What decides which batches are counted: as batches.access.project_perms, an active superuser holds
+    # What decides which batches are counted: as batches.rules.Membership.read, an active superuser holds
     # every project permission; the roles shown stay the ones held directly.
     seeing = dict(perms)
     if user.is_superuser and user.is_active:

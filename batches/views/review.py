@@ -1,0 +1,195 @@
+"""The review workspace: server-rendered pages and plain forms (htmx only swaps the flag panel), so it
+works without JavaScript. A reviewer walks through a batch in Review, flags images with a note, and
+approves or rejects it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from .. import annotating, workflow
+from ..access import get_batch_for
+from ..models import Annotation, Batch, Image
+from ..rules import may_annotate, may_review
+from ..workflow import WorkflowError
+from .workspace import STRIP_PAGE, board_url_of, image_of, offset_param, posted_version, render_strip, strip_context
+
+FLAGGED_LISTED = 20
+
+
+@dataclass(frozen=True)
+class DrawnBox:
+    """A box as the review draws it: the annotation, and a chip with its class name above it."""
+
+    annotation: Annotation
+    chip_y: float
+    chip_w: int
+    text_x: float
+    text_y: float
+
+    @classmethod
+    def of(cls, annotation: Annotation, label_size: int, chip: int) -> DrawnBox:
+        # Above the box, or inside its top edge when there is no room above.
+        chip_y = annotation.y - chip if annotation.y >= chip else annotation.y
+        return cls(
+            annotation=annotation,
+            chip_y=chip_y,
+            chip_w=round((len(annotation.label_class.name) * 0.62 + 0.9) * label_size),
+            text_x=annotation.x + round(label_size * 0.45),
+            text_y=chip_y + round(label_size * 1.08),
+        )
+
+
+def _review_context(request, batch: Batch, image: Image) -> dict:
+    previous, following = annotating.neighbours(batch, image, flagged_first=False)
+    # Sizes in image pixels, so labels and lines read about the same on screen whatever the image size.
+    label_size = max(12, round(max(image.width, image.height) / 55))
+    stroke = max(2, round(max(image.width, image.height) / 400))
+    chip = round(label_size * 1.45)
+    boxes = [
+        DrawnBox.of(annotation, label_size, chip)
+        for annotation in image.annotations.select_related("label_class").order_by("id")
+    ]
+    return {
+        "image": image,
+        "boxes": boxes,
+        "previous": previous,
+        "following": following,
+        "position": annotating.position_of(batch, image, flagged_first=False) + 1,
+        "label_size": label_size,
+        "chip": chip,
+        "stroke": stroke,
+    }
+
+
+def _flag_summary(batch: Batch) -> dict:
+    """The first flagged images with their notes, and how many there are: two queries at most."""
+    flagged = list(
+        annotating.ordered_images(batch, flagged_first=False)
+        .filter(review_flag=True)
+        .only("id", "original_name", "review_note")[: FLAGGED_LISTED + 1]
+    )
+    total = annotating.flagged_count(batch) if len(flagged) > FLAGGED_LISTED else len(flagged)
+    return {"flagged": flagged[:FLAGGED_LISTED], "flagged_total": total}
+
+
+@require_GET
+@login_required
+def review(request, project_pk: int, pk: int):
+    batch, membership = get_batch_for(request.user, project_pk, pk)
+    context = {
+        "project": batch.project,
+        "membership": membership,
+        "batch": batch,
+        "can_review": may_review(membership, batch),
+    }
+    if batch.status != Batch.Status.REVIEW:
+        can_annotate = may_annotate(membership, batch)
+        return render(request, "batches/review.html", {**context, "mode": "closed", "can_annotate": can_annotate})
+    image = annotating.start_image(batch, request.GET.get("image"), for_review=True)
+    if image is None:
+        return render(request, "batches/review.html", {**context, "mode": "empty"})
+    image.batch, image.project = batch, batch.project
+    details = _review_context(request, batch, image)
+    offset = offset_param(request)
+    if offset is None:
+        offset = (details["position"] - 1) // STRIP_PAGE * STRIP_PAGE
+    return render(
+        request,
+        "batches/review.html",
+        {
+            **context,
+            **strip_context(batch, mode="review", current_pk=image.pk, offset=offset),
+            **details,
+            **_flag_summary(batch),
+            "mode": "workspace",
+            "self_review_blocked": not batch.project.allow_self_review and batch.assignee_id == request.user.pk,
+        },
+    )
+
+
+@require_GET
+@login_required
+def review_strip(request, project_pk: int, pk: int):
+    batch, _membership = get_batch_for(request.user, project_pk, pk)
+    return render_strip(request, batch, mode="review")
+
+
+@require_POST
+@login_required
+def review_flag(request, project_pk: int, pk: int, image_pk: int):
+    batch, membership = get_batch_for(request.user, project_pk, pk, perm="review_project")
+    image = image_of(batch, image_pk)
+    flagged = request.POST.get("flagged") == "1"
+    error = None
+    try:
+        image = annotating.flag_image(
+            actor=request.user, image=image, flagged=flagged, note=request.POST.get("note"), membership=membership
+        )
+    except WorkflowError as exc:
+        error = exc.message
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(f"{reverse('review', args=[batch.project_id, batch.pk])}?image={image.pk}")
+    context = {
+        "project": batch.project,
+        "membership": membership,
+        "batch": batch,
+        "image": image,
+        "can_review": True,
+        "workspace_url": reverse("review", args=[batch.project_id, batch.pk]),
+        **_flag_summary(batch),
+    }
+    response = render(request, "batches/review.html#flag_response", context)
+    if error:
+        return trigger_client_event(response, "showMessage", {"text": error, "level": "error"})
+    text = f"Flagged {image.original_name}." if image.review_flag else f"Removed the flag from {image.original_name}."
+    return trigger_client_event(response, "showMessage", {"text": text, "level": "success"})
+
+
+@require_POST
+@login_required
+def review_approve(request, project_pk: int, pk: int):
+    batch, membership = get_batch_for(request.user, project_pk, pk, perm="review_project")
+    batch = posted_version(request, batch)
+    flagged = annotating.flagged_count(batch)
+    if flagged and request.POST.get("confirm") != "1" and batch.status == Batch.Status.REVIEW:
+        context = {
+            "project": batch.project,
+            "membership": membership,
+            "batch": batch,
+            "mode": "confirm_approve",
+            "flagged_total": flagged,
+        }
+        return render(request, "batches/review.html", context)
+    try:
+        batch = workflow.approve(actor=request.user, batch=batch, project=batch.project)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect("review", batch.project_id, batch.pk)
+    messages.success(request, f"“{batch.name}” was approved and is in the Dataset now.")
+    return redirect(board_url_of(batch))
+
+
+@require_POST
+@login_required
+def review_reject(request, project_pk: int, pk: int):
+    batch, _membership = get_batch_for(request.user, project_pk, pk, perm="review_project")
+    batch = posted_version(request, batch)
+    try:
+        batch = workflow.reject(
+            actor=request.user, batch=batch, comment=request.POST.get("comment", ""), project=batch.project
+        )
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect("review", batch.project_id, batch.pk)
+    messages.success(request, f"“{batch.name}” went back to {batch.assignee.username} with your comment.")
+    return redirect(board_url_of(batch))

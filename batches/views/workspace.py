@@ -1,0 +1,78 @@
+"""What the annotate and review workspaces share: the image strip, paged; an image of the batch; the posted version."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .. import annotating
+from ..models import Batch, Image
+from ..params import parse_id
+
+STRIP_PAGE = 50
+
+
+def image_of(batch: Batch, image_pk: int) -> Image:
+    try:
+        image = Image.objects.get(pk=image_pk, batch=batch)
+    except Image.DoesNotExist:
+        raise Http404(_("That image is not in “%(batch)s”.") % {"batch": batch.name}) from None
+    image.batch = batch
+    image.project = batch.project
+    return image
+
+
+def strip_context(batch: Batch, *, mode: str, current_pk: int | None, offset: int, end: int | None = None):
+    """One page of the image strip: never the whole batch, a batch of 2,000 reads 50 rows like a batch of 20."""
+    flagged_first = mode == "annotate"
+    stop = offset + STRIP_PAGE if end is None else min(end, offset + STRIP_PAGE)
+    rows = list(
+        annotating.ordered_images(batch, flagged_first=flagged_first).only(
+            "id", "original_name", "state", "review_flag", "review_note", "batch_id"
+        )[offset : stop + 1]
+    )
+    more = end is None and len(rows) > stop - offset
+    items = rows[: stop - offset]
+    workspace = "annotate" if flagged_first else "review"
+    return {
+        "project": batch.project,
+        "batch": batch,
+        "items": items,
+        "mode": mode,
+        "current_pk": current_pk,
+        "workspace_url": reverse(workspace, args=[batch.project_id, batch.pk]),
+        "strip_url": reverse(f"{workspace}_strip", args=[batch.project_id, batch.pk]),
+        "offset": offset,
+        "next_offset": stop if more else None,
+        "earlier_offset": max(0, offset - STRIP_PAGE) if offset > 0 else None,
+    }
+
+
+def offset_param(request, name: str = "offset") -> int | None:
+    return parse_id(request.GET.get(name, ""))
+
+
+def board_url_of(batch: Batch) -> str:
+    return reverse("board", args=[batch.project_id])
+
+
+def posted_version(request, batch: Batch) -> Batch:
+    """The batch as the user saw it: its version from the form is the compare-and-set guard."""
+    # A request that does not say which version it saw never acts on the batch as it is now:
+    # version 0 matches no batch, so the move is refused as stale and changes nothing.
+    batch.version = parse_id(request.POST.get("version", "")) or 0
+    return batch
+
+
+def render_strip(request, batch: Batch, *, mode: str):
+    current = request.GET.get("current")
+    context = strip_context(
+        batch,
+        mode=mode,
+        current_pk=parse_id(current),
+        offset=offset_param(request) or 0,
+        end=offset_param(request, "end"),
+    )
+    return render(request, "batches/annotate.html#strip_page", context)

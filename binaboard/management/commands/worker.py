@@ -1,0 +1,41 @@
+"""`manage.py worker [--burst]`: run background tasks from the queue TASKS_BACKEND names.
+
+The backend's own worker (`db_worker` for "db", `rqworker` for "rq") does the work; beside it a
+thread runs the queue maintenance every TASK_MAINTENANCE_SECONDS (abandoned tasks back on the queue,
+periodic cleanup enqueued; see binaboard/queue.py). Run as many as you like, on as many machines as
+share the database (db) or Redis (rq). `--burst` runs the maintenance once, then what is queued, and
+exits (scripts, tests).
+"""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from binaboard.queue import Maintenance, maintenance
+
+
+class Command(BaseCommand):
+    help = "Run background tasks (exports, file removal, cleanup) from the configured queue."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--burst", action="store_true", help="run what is queued, then exit")
+        parser.add_argument("--name", default=None, help="a name for this worker (unique among all workers)")
+
+    def handle(self, *args, burst: bool, name: str | None, verbosity: int, **options):
+        kind = settings.TASKS_BACKEND
+        if kind not in {"db", "rq"}:
+            raise CommandError(f"TASKS_BACKEND={kind!r} runs tasks where they are enqueued: there is no worker.")
+        if burst:
+            maintenance()
+        else:
+            Maintenance().start()
+        if kind == "db":
+            worker_options = {"batch": burst, "reload": False, "verbosity": verbosity}
+            if name:
+                worker_options["worker_id"] = name
+            call_command("db_worker", queue_name=",".join(settings.TASK_QUEUES), **worker_options)
+        else:
+            worker_options = {"burst": burst, "verbosity": verbosity}
+            if name:
+                worker_options["name"] = name
+            call_command("rqworker", *settings.TASK_QUEUES, job_class="django_tasks_rq.backend.Job", **worker_options)

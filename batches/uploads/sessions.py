@@ -12,10 +12,12 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..ingest.archives import is_system_file, printable_name
@@ -223,7 +225,7 @@ def _commit(
             UploadFile.objects.bulk_create(rows)
             StoredFile.objects.filter(upload=ledger).delete()
             UploadSession.objects.filter(pk=session.pk).update(
-                received=F("received") + len(received), failed=F("failed") + failed
+                received=F("received") + len(received), failed=F("failed") + failed, updated_at=timezone.now()
             )
             ids = [row.pk for row in received]
             if ids and enqueue:
@@ -259,19 +261,29 @@ def finish(*, actor, session: UploadSession) -> UploadSession:
 def cancel(*, actor, session: UploadSession) -> bool:
     """Stop the session: its stored files, its rows and its batch go. False when it had finished already."""
     _require_manager(actor, session.project)
-    storage_names: list[str] = []
+    return discard_session(session)
+
+
+def discard_session(session: UploadSession) -> bool:
+    """Cancel without asking who (cleanup_media, for sessions their browser abandoned)."""
     with transaction.atomic():
         changed = UploadSession.objects.filter(pk=session.pk, status__in=OPEN).update(
-            status=UploadSession.Status.CANCELLED
+            status=UploadSession.Status.CANCELLED, updated_at=timezone.now()
         )
         if not changed:
             return False
         files = UploadFile.objects.filter(session=session)
-        storage_names = [name for name in files.exclude(stored="").values_list("stored", flat=True)]
+        storage_names = list(files.exclude(stored="").values_list("stored", flat=True))
         files.delete()
         if session.batch_id:
             close_upload_batch(batch_pk=session.batch_id, cancelled=True)
         UploadSession.objects.filter(pk=session.pk).update(batch=None)
-    transaction.on_commit(lambda: discard(storage_names))
+        transaction.on_commit(lambda: discard(storage_names))
     session.refresh_from_db()
     return True
+
+
+def abandoned(hours: int):
+    """Sessions still receiving whose browser has sent nothing for this long."""
+    cutoff = timezone.now() - timedelta(hours=hours)
+    return UploadSession.objects.filter(status=UploadSession.Status.RECEIVING, updated_at__lt=cutoff)

@@ -32,6 +32,7 @@ from django.utils import timezone
 from batches.ingest.limits import human_bytes
 from batches.ingest.pipeline import SPOOL_PREFIX
 from batches.models import Image, StoredFile, UploadFile
+from batches.uploads.sessions import abandoned, discard_session
 
 ROOT = "projects"
 KINDS = ("images", "thumbs")
@@ -70,10 +71,20 @@ class Command(BaseCommand):
         self.dry_run = options["dry_run"]
         self.min_age = max(options["min_age"], 0)
         self.cutoff = timezone.now() - dt.timedelta(minutes=self.min_age)
+        self.cancel_abandoned_uploads()
         ledger = self.clean_ledger()
         unreferenced = self.clean_unreferenced()
         temporary = self.clean_temporary()
         self.summarise(ledger, unreferenced, temporary)
+
+    # --- 0. upload sessions their browser left -----------------------------------------------------
+
+    def cancel_abandoned_uploads(self) -> None:
+        hours = getattr(settings, "UPLOAD_SESSION_ABANDON_HOURS", 24)
+        for session in list(abandoned(hours)):
+            self.say(f"upload {session.pk} “{session.name}”: nothing sent for {hours} hours, cancelled")
+            if not self.dry_run:
+                discard_session(session)
 
     # --- 1. the ledger ----------------------------------------------------------------------------
 

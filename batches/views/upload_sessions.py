@@ -43,9 +43,17 @@ def _is_sha(value) -> bool:
 
 def session_json(session: UploadSession) -> dict:
     project_pk, pk = session.project_id, session.pk
+    refused = []
+    if not session.is_open:
+        failed = UploadFile.objects.filter(session=session, state=UploadFile.State.FAILED)
+        refused = [
+            {"name": name, "reason": reason}
+            for name, reason in failed.values_list("original_name", "reason")[:REPORT_ROWS]
+        ]
     return {
         "session": pk,
         "name": session.name,
+        "refused": refused,
         "status": session.status,
         "expected": session.expected,
         "received": session.received,

@@ -416,14 +416,42 @@
       var summary = document.createElement("p");
       summary.className = "upload-summary " + (session.batch ? "is-ok" : "is-bad");
       summary.setAttribute("role", "status");
-      summary.textContent = "Upload finished: " + session.processed + " images kept, " + session.failed + " refused" +
-        (state.skipped ? " (" + state.skipped + " were already received)" : "") + ".";
+      var refused = session.failed ? "; refused " + session.failed + " file" + (session.failed === 1 ? "" : "s") + "." : ".";
+      summary.textContent = (session.batch
+        ? "Kept " + session.processed + " image" + (session.processed === 1 ? "" : "s") + " as the new batch “" + session.name + "” in Unassigned" + refused
+        : "No image was kept, so no batch was created" + refused) +
+        (state.skipped ? " " + state.skipped + " files had been received before and were not sent again." : "");
+      report.appendChild(summary);
+      if (session.refused && session.refused.length) {
+        var table = document.createElement("table");
+        table.className = "list upload-list";
+        var body = document.createElement("tbody");
+        session.refused.forEach(function (row) {
+          var tr = document.createElement("tr");
+          tr.setAttribute("data-outcome", "refused");
+          [row.name, row.reason].forEach(function (text) {
+            var td = document.createElement("td");
+            td.textContent = text;
+            tr.appendChild(td);
+          });
+          body.appendChild(tr);
+        });
+        table.appendChild(body);
+        report.appendChild(table);
+      }
       var link = document.createElement("a");
       link.href = session.urls.report;
       link.className = "btn";
       link.setAttribute("data-upload-report-link", "");
       link.textContent = "See the upload report";
-      report.appendChild(summary);
+      if (session.batch && form.dataset.boardUrl) {
+        var board = document.createElement("a");
+        board.href = form.dataset.boardUrl + "#card-" + session.batch;
+        board.className = "btn btn-primary";
+        board.setAttribute("data-upload-board-link", "");
+        board.textContent = "See “" + session.name + "” on the board";
+        report.appendChild(board);
+      }
       report.appendChild(link);
       form.parentNode.insertBefore(report, form);
       report.focus();

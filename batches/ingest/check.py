@@ -341,13 +341,13 @@ class Header:
     fmt: str
     width: int  # as stored, before any orientation is applied
     height: int
-    data: bytes  # what to store: the bytes without metadata where the container allows it cheaply
 
 
 def header_check(data: bytes, limits: Limits) -> Header:
-    """What an upload request can afford: size, magic bytes, header and pixel limit, metadata out.
+    """What an upload request can afford: size, magic bytes, header and pixel limit.
 
-    No pixel is decoded here; the worker's `check` decodes in full, turns upright and thumbnails.
+    No pixel is decoded here; the worker's `check` decodes in full, turns upright, strips the metadata
+    (it scans the whole file: about as long as the rest of the request, so not here) and thumbnails.
     Raises Refusal with a reason a person understands.
     """
     if not data:
@@ -361,9 +361,4 @@ def header_check(data: bytes, limits: Limits) -> Header:
         raise Refusal("zero-sized image")
     if width * height > limits.pixels:
         raise Refusal(f"image too large: {width}×{height} (limit {human_pixels(limits.pixels)})")
-    # The lossless container rewrite costs about a millisecond per photo (docs/UPLOADS.md): the
-    # stored file carries no location or comment even before a worker has seen it. A photo to be
-    # turned upright keeps its EXIF until the worker has applied it to the pixels (and re-encodes it).
-    simple = fmt in STORED_EXT and _orientation(im, fmt) == 1 and not getattr(im, "is_animated", False)
-    clean = _without_metadata(fmt, data) if simple else data
-    return Header(fmt, width, height, clean)
+    return Header(fmt, width, height)

@@ -69,9 +69,12 @@ def _make_image(session: UploadSession, upload_file: UploadFile, result: Checked
         sha256=upload_file.sha256,
         original_name=upload_file.original_name,
     )
-    replaced = result.data is not None and result.data != data
+    # check() hands back the very bytes it was given when they need no change.
+    replaced = result.data is not None and result.data is not data
     names = [f"projects/{session.project_id}/thumbs/{uuid.uuid4().hex}.jpg"]
-    if replaced:  # turned upright, or a first frame as PNG: a new file, the received one goes after commit
+    if (
+        replaced
+    ):  # metadata out, turned upright, or a first frame as PNG: a new file; the received one goes after commit
         names.append(f"projects/{session.project_id}/images/{uuid.uuid4().hex}.{result.ext}")
     StoredFile.objects.bulk_create([StoredFile(name=name, upload=ledger) for name in names])
     try:

@@ -1,7 +1,8 @@
 """Upload sessions, the request side: open one, receive a chunk of files, say which hashes it has, finish, cancel.
 
-A chunk request does only the cheap checks (size, magic bytes, header and pixel limit, metadata out,
-hash and duplicate in the project) and stores the bytes; `processing` does the rest on a worker. Every
+A chunk request does only the cheap checks (size, magic bytes, header and pixel limit, hash and
+duplicate in the project) and stores the bytes as they came (their metadata goes on the worker, which
+replaces the file; nothing serves a file before its image row exists); `processing` does the rest on a worker. Every
 stored file is in the StoredFile ledger before its first byte is written, and leaves it in the
 transaction that creates its UploadFile row, which owns the file from then on (cleanup_media knows).
 """
@@ -126,7 +127,7 @@ def receive_chunk(
             checked.append((Arrival(name), sha, None, "corrupt image: its header cannot be read"))
             continue
         exts[len(checked)] = STORED_EXT.get(header.fmt, header.fmt.lower())
-        checked.append((Arrival(name), sha, header.data, ""))
+        checked.append((Arrival(name), sha, arrival.data, ""))
     taken = _taken(session, [entry[1] for entry in checked if entry[2] is not None])
     seen: set[str] = set()
     to_store: list[tuple[UploadFile, bytes, str]] = []

@@ -111,11 +111,15 @@ def test_a_session_whose_every_file_fails_leaves_no_batch(project, manager, inli
     assert stored_files() == []
 
 
-def test_the_stored_file_has_no_metadata_even_before_the_worker(project, manager, queued):
+def test_the_worker_replaces_a_file_with_metadata_by_a_clean_copy(project, manager, queued):
     session = start(project, manager)
     send(session, manager, ("gps.jpg", meta.telling_jpeg()))
-    (name,) = UploadFile.objects.values_list("stored", flat=True)
-    meta.assert_no_metadata(meta.stored_bytes(name))
+    (received,) = UploadFile.objects.values_list("stored", flat=True)
+    processing.process_waiting()
+    image = Image.objects.get()
+    assert image.file.name != received
+    meta.assert_no_metadata(meta.stored_bytes(image.file.name))
+    assert sorted(stored_files()) == sorted([image.file.name, image.thumbnail.name])  # the received one is gone
 
 
 def test_a_photo_to_turn_upright_is_replaced_by_an_upright_clean_copy(project, manager, inline):
@@ -218,7 +222,7 @@ def test_only_managers_send_files(project, manager, role, request):
     assert stored_files() == []
 
 
-def test_the_header_check_refuses_without_decoding_and_strips_metadata():
+def test_the_header_check_refuses_without_decoding():
     limits = Limits()
     with pytest.raises(Refusal, match="too large"):
         header_check(samples.bomb_png(), limits)
@@ -226,4 +230,3 @@ def test_the_header_check_refuses_without_decoding_and_strips_metadata():
         header_check(b"", limits)
     header = header_check(meta.telling_jpeg(), limits)
     assert (header.fmt, header.width, header.height) == ("JPEG", 120, 80)
-    meta.assert_no_metadata(header.data)

@@ -96,9 +96,10 @@ class Site:
             "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'\n"
             "s[HASH_SESSION_KEY] = user.get_session_auth_hash()\n"
             "s.create()\n"
-            "print(s.session_key, *ids)\n"
+            "print('BENCH', s.session_key, *ids)\n"
         )
-        key, *ids = self.manage("shell", "-c", script).split()
+        line = next(line for line in self.manage("shell", "-c", script).splitlines() if line.startswith("BENCH "))
+        key, *ids = line.split()[1:]
         return key, [int(i) for i in ids]
 
     def start_server(self) -> None:
@@ -263,8 +264,10 @@ def small_jpegs(n: int) -> list[tuple[str, bytes]]:
 
     out = []
     for i in range(n):
-        im = Image.new("RGB", (64, 48), ((i * 37) % 256, (i * 91) % 256, (i // 256) % 256))
-        im.putpixel((i % 64, (i // 64) % 48), (255 - (i % 256), 0, 0))
+        im = Image.new("RGB", (64, 48), ((i * 37) % 256, (i * 91) % 256, 128))
+        for bit in range(16):  # the number as 4×4 black or white squares: every file is different
+            colour = (255, 255, 255) if i >> bit & 1 else (0, 0, 0)
+            im.paste(colour, (4 * bit, 0, 4 * bit + 4, 4))
         buffer = io.BytesIO()
         im.save(buffer, "JPEG", quality=85)
         out.append((f"small/{i:05d}.jpg", buffer.getvalue()))

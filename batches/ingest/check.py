@@ -244,9 +244,8 @@ def _orientation(im: Image.Image, fmt: str) -> int:
     return value if value in TRANSPOSE else 1
 
 
-def _check_bytes(task: Task, data: bytes, limits: Limits, keep_bytes: bool) -> Checked:
-    if task.member is not None and is_zip(data[:4]):
-        raise Refusal("skipped: archive inside an archive")
+def _sniff_and_open(data: bytes, limits: Limits) -> tuple[str, Image.Image]:
+    """The format from the first bytes, the header parsed, the size and pixel limit checked: nothing decoded."""
     fmt = sniff(data[:SNIFF_BYTES])
     im = _open_header(fmt, data)
     width, height = im.size
@@ -254,6 +253,14 @@ def _check_bytes(task: Task, data: bytes, limits: Limits, keep_bytes: bool) -> C
         raise Refusal("zero-sized image")
     if width * height > limits.pixels:
         raise Refusal(f"image too large: {width}×{height} (limit {human_pixels(limits.pixels)})")
+    return fmt, im
+
+
+def _check_bytes(task: Task, data: bytes, limits: Limits, keep_bytes: bool) -> Checked:
+    if task.member is not None and is_zip(data[:4]):
+        raise Refusal("skipped: archive inside an archive")
+    fmt, im = _sniff_and_open(data, limits)
+    width, height = im.size
     digest = hashlib.sha256(data).hexdigest()
     orientation = _orientation(im, fmt)
     animated = fmt in ("PNG", "WEBP") and getattr(im, "is_animated", False)
@@ -354,11 +361,5 @@ def header_check(data: bytes, limits: Limits) -> Header:
         raise Refusal("empty file")
     if len(data) > limits.file_bytes:
         raise Refusal(f"file too large: over {human_bytes(limits.file_bytes)}")
-    fmt = sniff(data[:SNIFF_BYTES])
-    im = _open_header(fmt, data)
-    width, height = im.size
-    if width <= 0 or height <= 0:
-        raise Refusal("zero-sized image")
-    if width * height > limits.pixels:
-        raise Refusal(f"image too large: {width}×{height} (limit {human_pixels(limits.pixels)})")
-    return Header(fmt, width, height)
+    fmt, im = _sniff_and_open(data, limits)
+    return Header(fmt, *im.size)

@@ -128,7 +128,7 @@ def receive_chunk(
             continue
         exts[len(checked)] = STORED_EXT.get(header.fmt, header.fmt.lower())
         checked.append((Arrival(name), sha, arrival.data, ""))
-    taken = _taken(session, [entry[1] for entry in checked if entry[2] is not None])
+    taken = _taken(session, [entry[1] for entry in checked if entry[1]])
     seen: set[str] = set()
     to_store: list[tuple[UploadFile, bytes, str]] = []
     for position, (arrival, sha, data, refusal) in enumerate(checked):

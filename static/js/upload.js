@@ -371,7 +371,7 @@
           answer.files.forEach(function (outcome, i) {
             var entry = chunk[i];
             if (!entry) return;
-            if (outcome.status === "failed") {
+            if (outcome.status === "failed" || outcome.status === "retry") {
               state.failed.push(outcome);
               mark(entry, outcome.reason, "failed");
             } else {

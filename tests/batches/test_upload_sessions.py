@@ -230,3 +230,11 @@ def test_the_header_check_refuses_without_decoding():
         header_check(b"", limits)
     header = header_check(meta.telling_jpeg(), limits)
     assert (header.fmt, header.width, header.height) == ("JPEG", 120, 80)
+
+
+def test_the_same_refused_file_in_two_chunks_does_not_spoil_the_second_chunk(project, manager, queued):
+    session = start(project, manager)
+    send(session, manager, ("x.svg", samples.SVG_WITH_SCRIPT))
+    outcomes = send(session, manager, ("copy.svg", samples.SVG_WITH_SCRIPT), ("a.jpg", samples.jpeg(seed=1)))
+    assert [o.status for o in outcomes] == ["known", "received"]
+    assert len(stored_files()) == 1

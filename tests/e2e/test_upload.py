@@ -31,6 +31,12 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+@pytest.fixture(autouse=True)
+def _tasks_inline(settings):
+    """Images go through an upload session: its worker's part runs as each chunk commits."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def files(tmp_path) -> list[str]:
     """Three good photos and two bad files, on disk for the file chooser."""

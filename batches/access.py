@@ -13,13 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.access import Membership, authorise, get_project_for
+from accounts.access import MANAGE, Membership, authorise, get_project_for
 
-from .models import Batch, Image
+from .models import Batch, Image, UploadSession
 from .params import parse_id
 from .rules import sees
 
-__all__ = ["get_batch_for", "get_image_for", "get_project_for"]
+__all__ = ["get_batch_for", "get_image_for", "get_project_for", "get_upload_session_for"]
 
 
 def _authorise(user, batch: Batch, perm: str | None) -> Membership:
@@ -56,3 +56,12 @@ def get_image_for(user, pk, perm: str | None = None) -> tuple[Image, Membership]
         raise Http404(_("No such image.")) from None
     image.batch.project = image.project
     return image, _authorise(user, image.batch, perm)
+
+
+def get_upload_session_for(user, project_pk, pk, perm: str | None = MANAGE) -> tuple[UploadSession, Membership]:
+    """An upload session of the project (uploads are the managers' business: others get 403, outsiders 404)."""
+    try:
+        session = UploadSession.objects.select_related("project", "batch").get(pk=pk, project_id=project_pk)
+    except (UploadSession.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("No such upload.")) from None
+    return session, authorise(user, session.project, perm)

@@ -114,6 +114,9 @@ class Batch(models.Model):
     # Kept by the workflow (split, merge, create) and the annotation save, so the board never counts images.
     image_count = models.PositiveIntegerField(default=0)
     done_count = models.PositiveIntegerField(default=0)
+    # Files an upload session still brings (0: none). While it is above 0 the batch is processing:
+    # its card shows "processing image_count / processing_total" and no move is allowed.
+    processing_total = models.PositiveIntegerField(default=0)
     # Bumped by every move: the compare-and-set guard and the board's cheap "has anything changed" check.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -145,6 +148,10 @@ class Batch(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("batch_detail", args=[self.project_id, self.pk])
+
+    @property
+    def is_processing(self) -> bool:
+        return self.processing_total > 0
 
     @property
     def progress_percent(self) -> int:
@@ -367,3 +374,90 @@ class BatchEvent(models.Model):
             merged = ", ".join(f"“{batch['name']}” ({batch['images']})" for batch in self.related)
             return _("merged in %(batches)s") % {"batches": merged}
         return ""
+
+
+class UploadSession(models.Model):
+    """One upload from the browser (or `import_images`): files arrive in chunks, workers process them.
+
+    The batch exists from the start and fills as images are ready; `received` files are stored and
+    waiting for the worker, `processed` became images, `failed` were dropped (arrival or deep check).
+    """
+
+    class Status(models.TextChoices):
+        RECEIVING = "receiving", _("receiving files")
+        PROCESSING = "processing", _("processing")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="upload_sessions")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="upload_sessions")
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVING)
+    # The client's fingerprint of its file list (names, sizes, dates), so a reload finds this session again.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    expected = models.PositiveIntegerField(default=0)
+    received = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="upload_sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "status"], name="uploadsession_project_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["receiving", "processing", "done", "cancelled"]),
+                name="uploadsession_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("upload_report", args=[self.project_id, self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.RECEIVING, self.Status.PROCESSING)
+
+
+class UploadFile(models.Model):
+    """One file of an upload session: stored and waiting, made into an image, or refused with a reason."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("waiting to be processed")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("refused")
+
+    session = models.ForeignKey(UploadSession, on_delete=models.CASCADE, related_name="files")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    sha256 = models.CharField(max_length=64, blank=True)
+    original_name = models.CharField(max_length=255)
+    # The stored file while it waits for the worker (it owns the file until the image row does).
+    stored = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    reason = models.CharField(max_length=500, blank=True)
+    image = models.ForeignKey(Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "sha256"], condition=~Q(sha256=""), name="uploadfile_unique_content_per_session"
+            ),
+            # Two sessions of one project never both wait on the same content.
+            models.UniqueConstraint(
+                fields=["project", "sha256"], condition=Q(state="received"), name="uploadfile_unique_waiting_content"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["received", "ready", "failed"]), name="uploadfile_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name

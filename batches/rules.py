@@ -82,6 +82,15 @@ def _anyone_who_may_move_it(membership: Membership, batch: Batch) -> str | None:
     }
 
 
+def processing_refusal(batch: Batch) -> WorkflowError:
+    """No move on a batch an upload is still filling (its images are not all there yet): wait, then move."""
+    message = _(
+        "“%(name)s” is still processing its upload (%(ready)s of %(total)s images ready); "
+        "it can be moved once every image is in."
+    ) % {"name": batch.name, "ready": batch.image_count, "total": batch.processing_total}
+    return WorkflowError(message, kind=WorkflowError.REFUSED, batch=batch)
+
+
 def _submit_target(batch: Batch) -> str:
     return Status.REVIEW if batch.project.review_required else Status.DATASET
 
@@ -136,6 +145,8 @@ class Move:
                 "column": batch.get_status_display(),
             }
             return WorkflowError(message, kind=WorkflowError.REFUSED, batch=batch)
+        if batch.is_processing and self.action != "reorder":
+            return processing_refusal(batch)
         return None
 
     def require(self, membership: Membership, batch: Batch) -> None:
@@ -246,7 +257,10 @@ def moves_for(membership: Membership, batch: Batch) -> list[Move]:
     return [
         move
         for move in MOVES.values()
-        if move.menu and batch.status in move.sources and move.permits(membership, batch) is None
+        if move.menu
+        and batch.status in move.sources
+        and move.permits(membership, batch) is None
+        and not (batch.is_processing and move.action != "reorder")
     ]
 
 

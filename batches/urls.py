@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import annotate, batch_detail, board, export, media, moves, projects, review, session, upload
+from .views import (
+    annotate,
+    batch_detail,
+    board,
+    export,
+    media,
+    moves,
+    projects,
+    review,
+    session,
+    upload,
+    upload_sessions,
+)
 
 # Each area keeps its own section; add routes inside yours.
 urlpatterns = [
@@ -32,6 +44,33 @@ urlpatterns = [
     ),
     # --- upload ---
     path("projects/<int:project_pk>/upload/", upload.upload, name="upload"),
+    path("projects/<int:project_pk>/uploads/start", upload_sessions.upload_session_start, name="upload_session_start"),
+    path("projects/<int:project_pk>/uploads/<int:pk>/", upload_sessions.upload_report, name="upload_report"),
+    path(
+        "projects/<int:project_pk>/uploads/<int:pk>/known",
+        upload_sessions.upload_session_known,
+        name="upload_session_known",
+    ),
+    path(
+        "projects/<int:project_pk>/uploads/<int:pk>/files",
+        upload_sessions.upload_session_files,
+        name="upload_session_files",
+    ),
+    path(
+        "projects/<int:project_pk>/uploads/<int:pk>/finish",
+        upload_sessions.upload_session_finish,
+        name="upload_session_finish",
+    ),
+    path(
+        "projects/<int:project_pk>/uploads/<int:pk>/cancel",
+        upload_sessions.upload_session_cancel,
+        name="upload_session_cancel",
+    ),
+    path(
+        "projects/<int:project_pk>/uploads/<int:pk>/status",
+        upload_sessions.upload_session_status,
+        name="upload_session_status",
+    ),
     # --- annotate and review ---
     path("projects/<int:project_pk>/batches/<int:pk>/annotate/", annotate.annotate, name="annotate"),
     path("projects/<int:project_pk>/batches/<int:pk>/annotate/strip/", annotate.annotate_strip, name="annotate_strip"),

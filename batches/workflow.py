@@ -264,6 +264,50 @@ def create_batch(*, actor, project: Project, name: str, images: Sequence[Image])
     return batch
 
 
+def open_upload_batch(*, actor, project: Project, name: str, expected: int) -> Batch:
+    """(upload session) → Unassigned, empty and processing: the card shows at once and fills as images are ready."""
+    name = (name or "").strip() or f"Upload {timezone.localtime():%Y-%m-%d %H:%M}"
+    if len(name) > 200:
+        raise WorkflowError(_("A batch name has at most 200 characters."), kind=WorkflowError.INVALID)
+    if not membership_now(actor, project).manages:
+        raise WorkflowError(_("Only a manager of this project can upload images."), kind=WorkflowError.FORBIDDEN)
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            project=project, name=name, image_count=0, processing_total=max(expected, 1), position=_top_position()
+        )
+        _event(actor, batch, BatchEvent.Action.CREATED, from_status="", images=0)
+    return batch
+
+
+def add_processed_image(*, batch_pk: int, image: Image) -> None:
+    """A worker's image joins its processing batch (inside the caller's transaction); the board sees the change."""
+    image.batch_id = batch_pk
+    image.state = Image.State.NEW
+    image.save(force_insert=True)
+    Batch.objects.filter(pk=batch_pk).update(
+        image_count=F("image_count") + 1, version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
+def close_upload_batch(*, batch_pk: int, expected: int | None = None, cancelled: bool = False) -> None:
+    """The upload is done (or its total is known now): the batch stops processing, or goes when it holds nothing."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().filter(pk=batch_pk).first()
+        if batch is None:
+            return
+        if expected is not None:
+            Batch.objects.filter(pk=batch_pk).update(processing_total=max(expected, 1), version=F("version") + 1)
+            return
+        if batch.image_count == 0 or cancelled:
+            # The files leave on a worker once this commits (listed in the ledger first, as for any delete).
+            remove_image_files_later(Image.objects.filter(batch=batch))
+            batch.delete()
+            return
+        Batch.objects.filter(pk=batch_pk).update(
+            processing_total=0, version=F("version") + 1, updated_at=timezone.now()
+        )
+
+
 def assign(
     *,
     actor,

@@ -344,6 +344,11 @@ UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_MEGAPIXELS", 50) * 1_000_000
 ARCHIVE_MAX_ENTRIES = env_int("ARCHIVE_MAX_ENTRIES", 10_000)
 ARCHIVE_MAX_BYTES = env_int("ARCHIVE_MAX_UNPACKED_MB", 4096) * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
+# One chunk request of an upload session (the browser sends a few at once; docs/UPLOADS.md).
+UPLOAD_CHUNK_FILES = env_int("UPLOAD_CHUNK_FILES", 20)
+UPLOAD_CHUNK_BYTES = env_int("UPLOAD_CHUNK_MB", 64) * 1024 * 1024
+# An upload session that has received nothing for this long is cancelled by cleanup_media (files, batch).
+UPLOAD_SESSION_ABANDON_HOURS = env_int("UPLOAD_SESSION_ABANDON_HOURS", 24)
 # Processes that check images in parallel for larger uploads (1: always in the request's process).
 INGEST_WORKERS = env_int("INGEST_WORKERS", min(os.cpu_count() or 1, 4))
 

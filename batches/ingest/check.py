@@ -244,9 +244,8 @@ def _orientation(im: Image.Image, fmt: str) -> int:
     return value if value in TRANSPOSE else 1
 
 
-def _check_bytes(task: Task, data: bytes, limits: Limits, keep_bytes: bool) -> Checked:
-    if task.member is not None and is_zip(data[:4]):
-        raise Refusal("skipped: archive inside an archive")
+def _sniff_and_open(data: bytes, limits: Limits) -> tuple[str, Image.Image]:
+    """The format from the first bytes, the header parsed, the size and pixel limit checked: nothing decoded."""
     fmt = sniff(data[:SNIFF_BYTES])
     im = _open_header(fmt, data)
     width, height = im.size
@@ -254,6 +253,14 @@ def _check_bytes(task: Task, data: bytes, limits: Limits, keep_bytes: bool) -> C
         raise Refusal("zero-sized image")
     if width * height > limits.pixels:
         raise Refusal(f"image too large: {width}×{height} (limit {human_pixels(limits.pixels)})")
+    return fmt, im
+
+
+def _check_bytes(task: Task, data: bytes, limits: Limits, keep_bytes: bool) -> Checked:
+    if task.member is not None and is_zip(data[:4]):
+        raise Refusal("skipped: archive inside an archive")
+    fmt, im = _sniff_and_open(data, limits)
+    width, height = im.size
     digest = hashlib.sha256(data).hexdigest()
     orientation = _orientation(im, fmt)
     animated = fmt in ("PNG", "WEBP") and getattr(im, "is_animated", False)
@@ -331,3 +338,28 @@ def _thumbnail(im: Image.Image, size: int) -> bytes:
     im.save(out, "JPEG", quality=80)
     # Pillow writes the source's JPEG comment into the thumbnail: strip it like any stored file.
     return strip_metadata("JPEG", out.getvalue())
+
+
+# --- the cheap check (the upload request) ---------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Header:
+    fmt: str
+    width: int  # as stored, before any orientation is applied
+    height: int
+
+
+def header_check(data: bytes, limits: Limits) -> Header:
+    """What an upload request can afford: size, magic bytes, header and pixel limit.
+
+    No pixel is decoded here; the worker's `check` decodes in full, turns upright, strips the metadata
+    (it scans the whole file: about as long as the rest of the request, so not here) and thumbnails.
+    Raises Refusal with a reason a person understands.
+    """
+    if not data:
+        raise Refusal("empty file")
+    if len(data) > limits.file_bytes:
+        raise Refusal(f"file too large: over {human_bytes(limits.file_bytes)}")
+    fmt, im = _sniff_and_open(data, limits)
+    return Header(fmt, *im.size)

@@ -176,5 +176,9 @@ def render_batch_page(request, membership: Membership, batch: Batch, dialog: dic
         "parts": visible.filter(split_from=batch).order_by("id").only("id", "name", "project_id", "status"),
         "dialog": dialog,
         "next": reverse("batch_detail", args=[project.pk, batch.pk]),
+        # The upload reports stay reachable from the batch (managers only: uploads are theirs).
+        "uploads": batch.upload_sessions.only("id", "project_id", "name", "status", "failed")
+        if membership.manages
+        else [],
     }
     return render(request, "batches/batch_detail.html", context)

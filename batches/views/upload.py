@@ -7,6 +7,7 @@ the plain multipart form (full page) and upload.js / htmx (the `upload_area` par
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
@@ -123,6 +124,8 @@ def _render(request, membership: Membership, *, report: IngestReport | None = No
         "limits": limits,
         "max_file": human_bytes(limits.file_bytes),
         "max_request": human_bytes(limits.request_bytes),
+        "chunk_files": settings.UPLOAD_CHUNK_FILES,
+        "chunk_bytes": settings.UPLOAD_CHUNK_BYTES,
     }
     if request.htmx:
         # htmx 2 and upload.js swap only what they are given: answer 200 and let the page say what went wrong.

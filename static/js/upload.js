@@ -16,11 +16,91 @@
   }
 
   function chosenFiles(form) {
-    var files = [];
+    var files = (form._dropped || []).slice();
     form.querySelectorAll("input[type=file]").forEach(function (input) {
       Array.prototype.forEach.call(input.files || [], function (file) { files.push(file); });
     });
     return files;
+  }
+
+  // --- the drop zone: files and folders (webkitGetAsEntry walks dropped folders) -------------------
+
+  function readEntry(entry, prefix) {
+    if (entry.isFile) {
+      return new Promise(function (resolve) {
+        entry.file(function (file) {
+          try { file.relativePath = prefix + file.name; } catch (e) { /* read-only: the name alone */ }
+          resolve([file]);
+        }, function () { resolve([]); });
+      });
+    }
+    if (!entry.isDirectory) return Promise.resolve([]);
+    var reader = entry.createReader();
+    var all = [];
+    return new Promise(function (resolve) {
+      // readEntries answers in batches of up to 100: call it until it answers nothing.
+      function more() {
+        reader.readEntries(function (batch) {
+          if (!batch.length) {
+            Promise.all(all.map(function (child) { return readEntry(child, prefix + entry.name + "/"); }))
+              .then(function (lists) { resolve([].concat.apply([], lists)); });
+            return;
+          }
+          all = all.concat(Array.prototype.slice.call(batch));
+          more();
+        }, function () { resolve([]); });
+      }
+      more();
+    });
+  }
+
+  function dropped(event) {
+    var items = event.dataTransfer && event.dataTransfer.items;
+    var entries = [];
+    if (items) {
+      Array.prototype.forEach.call(items, function (item) {
+        var entry = item.webkitGetAsEntry && item.webkitGetAsEntry();
+        if (entry) entries.push(entry);
+      });
+    }
+    if (!entries.length) return Promise.resolve(Array.prototype.slice.call((event.dataTransfer && event.dataTransfer.files) || []));
+    return Promise.all(entries.map(function (entry) { return readEntry(entry, ""); }))
+      .then(function (lists) { return [].concat.apply([], lists); });
+  }
+
+  document.addEventListener("dragover", function (event) {
+    var zone = event.target.closest && event.target.closest("[data-upload-drop]");
+    if (!zone) return;
+    event.preventDefault();
+    zone.classList.add("is-over");
+  });
+  document.addEventListener("dragleave", function (event) {
+    var zone = event.target.closest && event.target.closest("[data-upload-drop]");
+    if (zone) zone.classList.remove("is-over");
+  });
+  document.addEventListener("drop", function (event) {
+    var zone = event.target.closest && event.target.closest("[data-upload-drop]");
+    if (!zone) return;
+    event.preventDefault();
+    zone.classList.remove("is-over");
+    var form = zone.closest("form[data-upload-form]");
+    dropped(event).then(function (files) {
+      form._dropped = (form._dropped || []).concat(files);
+      var first = files[0] && files[0].relativePath;
+      var folder = form.querySelector("[data-upload-folder]");
+      if (folder && first && first.indexOf("/") > 0) folder.dataset.dropped = first.split("/")[0];
+      describe(form);
+    });
+  });
+
+  function showResumable(form) {
+    var note = form.querySelector("[data-upload-resume]");
+    if (!note) return;
+    var saved = null;
+    try { saved = JSON.parse(localStorage.getItem("binaboard-upload-" + (form.dataset.project || "")) || "null"); } catch (e) { saved = null; }
+    if (!saved) return;
+    note.hidden = false;
+    note.textContent = "An upload of " + saved.files + " files did not finish. Choose or drop the same files again to resume it: files already received are skipped.";
   }
 
   function topFolder(form) {
@@ -42,7 +122,7 @@
     var total = files.reduce(function (sum, f) { return sum + f.size; }, 0);
     var line = form.querySelector("[data-upload-selection]");
     var folder = form.querySelector("[data-upload-folder]");
-    if (folder) folder.value = topFolder(form);
+    if (folder) folder.value = topFolder(form) || folder.dataset.dropped || "";
     if (line) {
       line.textContent = files.length
         ? files.length + " file" + (files.length === 1 ? "" : "s") + " chosen, " + humanBytes(total) +
@@ -70,12 +150,334 @@
 
   function send(form, resending) {
     var chosen = describe(form);
-    var maxFiles = parseInt(form.dataset.maxFiles, 10);
-    var maxBytes = parseInt(form.dataset.maxBytes, 10);
     if (!chosen.files.length) {
       showError(form, "Choose some images, a folder or a .zip archive first.");
       return;
     }
+    var archives = chosen.files.some(function (f) { return /\.zip$/i.test(f.name); });
+    // Images go in chunks to an upload session (resumable); .zip archives still go in one request.
+    if (!archives && window.crypto && window.crypto.subtle && form.dataset.startUrl) sendSession(form, chosen);
+    else sendWhole(form, chosen);
+  }
+
+  // --- upload sessions: chunks, a few at once; resume by content hash -----------------------------
+
+  var CONCURRENT = 3;
+
+  function csrf(form) {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function hex(buffer) {
+    return Array.prototype.map.call(new Uint8Array(buffer), function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function sha256(data) {
+    return window.crypto.subtle.digest("SHA-256", data).then(hex);
+  }
+
+  function pathOf(file) {
+    return file.relativePath || file.webkitRelativePath || file.name;
+  }
+
+  function post(url, form, body, type) {
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: Object.assign({ "X-CSRFToken": csrf(form), Accept: "application/json" }, type ? { "Content-Type": type } : {}),
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        if (!response.ok) throw new Error(json.error || "HTTP " + response.status);
+        return json;
+      });
+    });
+  }
+
+  function storageKey(form) { return "binaboard-upload-" + (form.dataset.project || ""); }
+
+  function formatSeconds(s) {
+    if (!isFinite(s) || s < 0) return "…";
+    if (s < 60) return Math.ceil(s) + " s";
+    return Math.floor(s / 60) + " min " + Math.ceil(s % 60) + " s";
+  }
+
+  function sendSession(form, chosen) {
+    var box = form.querySelector("[data-upload-progress]");
+    var bar = box.querySelector("progress");
+    var status = box.querySelector("[data-upload-status]");
+    var list = form.querySelector("[data-upload-files]");
+    var cancelButton = form.querySelector("[data-upload-cancel]");
+    var files = chosen.files.slice();
+    var state = { session: null, aborted: false, xhrs: [], sentBytes: 0, doneBytes: 0, total: 0, started: 0, failed: [] };
+    box.hidden = false;
+    bar.value = 0;
+    setBusy(form, true);
+    cancelButton.hidden = false;
+    cancelButton.disabled = false;
+    list.textContent = "";
+    window.BinaBoardUpload.current = state;
+
+    function say(text) { status.textContent = text; }
+
+    function rowFor(entry) {
+      if (!entry.row) {
+        entry.row = document.createElement("li");
+        entry.row.setAttribute("data-file", entry.path);
+        list.appendChild(entry.row);
+      }
+      return entry.row;
+    }
+
+    function mark(entry, text, kind) {
+      var row = rowFor(entry);
+      row.className = "upload-file-row is-" + kind;
+      row.textContent = entry.path + " — " + text;
+      if (kind === "done" || kind === "known") setTimeout(function () { row.remove(); entry.row = null; }, 1500);
+    }
+
+    var fingerprintSource = JSON.stringify(files.map(function (f) { return [pathOf(f), f.size, f.lastModified]; }));
+    var entries = files.map(function (f) { return { file: f, path: pathOf(f), sha: "" }; });
+    say("Preparing " + files.length + " files…");
+    sha256(new TextEncoder().encode(fingerprintSource)).then(function (fingerprint) {
+      var data = new FormData();
+      data.append("expected", String(files.length));
+      data.append("name", (form.querySelector("[name=name]") || {}).value || (form.querySelector("[data-upload-folder]") || {}).value || "");
+      data.append("fingerprint", fingerprint);
+      return post(form.dataset.startUrl, form, data).then(function (session) {
+        state.session = session;
+        try { localStorage.setItem(storageKey(form), JSON.stringify({ session: session.session, fingerprint: fingerprint, files: files.length })); } catch (e) { /* private mode */ }
+        return hashAll();
+      });
+    }).then(function () {
+      return askKnown();
+    }).then(function (known) {
+      var todo = entries.filter(function (e) { return !known[e.sha]; });
+      var skipped = entries.length - todo.length;
+      state.total = todo.reduce(function (sum, e) { return sum + e.file.size; }, 0);
+      state.skipped = skipped;
+      state.started = performance.now();
+      if (skipped) say(skipped + " already received; sending " + todo.length + "…");
+      return sendChunks(todo);
+    }).then(function () {
+      if (state.aborted) return null;
+      say("All files sent. Processing…");
+      return post(state.session.urls.finish, form, new FormData()).then(watch);
+    }).catch(function (error) {
+      if (state.aborted) return;
+      setBusy(form, false);
+      cancelButton.hidden = true;
+      showError(form, "The upload stopped: " + error.message + ". Choose the same files again to resume; files already received are skipped.");
+    });
+
+    function hashAll() {
+      var i = 0;
+      function next() {
+        if (state.aborted) throw new Error("cancelled");
+        if (i >= entries.length) return Promise.resolve();
+        var entry = entries[i++];
+        if (i % 25 === 0) say("Preparing: " + i + " of " + entries.length + " files fingerprinted…");
+        return entry.file.arrayBuffer().then(sha256).then(function (sha) { entry.sha = sha; return next(); });
+      }
+      return next();
+    }
+
+    function askKnown() {
+      var known = {};
+      var pages = [];
+      for (var i = 0; i < entries.length; i += 1000) pages.push(entries.slice(i, i + 1000).map(function (e) { return e.sha; }));
+      return pages.reduce(function (chain, page) {
+        return chain.then(function () {
+          return post(state.session.urls.known, form, JSON.stringify(page), "application/json").then(function (answer) {
+            answer.known.forEach(function (sha) { known[sha] = true; });
+          });
+        });
+      }, Promise.resolve()).then(function () { return known; });
+    }
+
+    function chunksOf(todo) {
+      var maxFiles = parseInt(form.dataset.chunkFiles, 10) || 20;
+      var maxBytes = (parseInt(form.dataset.chunkBytes, 10) || 64 * 1024 * 1024) - 64 * 1024;
+      var chunks = [];
+      var current = [];
+      var bytes = 0;
+      todo.forEach(function (entry) {
+        if (current.length && (current.length >= maxFiles || bytes + entry.file.size > maxBytes)) {
+          chunks.push(current);
+          current = [];
+          bytes = 0;
+        }
+        current.push(entry);
+        bytes += entry.file.size;
+      });
+      if (current.length) chunks.push(current);
+      return chunks;
+    }
+
+    function sendChunks(todo) {
+      var chunks = chunksOf(todo);
+      var next = 0;
+      function worker() {
+        if (state.aborted || next >= chunks.length) return Promise.resolve();
+        var chunk = chunks[next++];
+        return sendChunk(chunk, 0).then(worker);
+      }
+      var workers = [];
+      for (var i = 0; i < CONCURRENT; i++) workers.push(worker());
+      return Promise.all(workers);
+    }
+
+    function progress() {
+      var sent = state.doneBytes + state.xhrs.reduce(function (sum, x) { return sum + (x.loaded || 0); }, 0);
+      var seconds = (performance.now() - state.started) / 1000;
+      var speed = seconds > 0 ? sent / seconds : 0;
+      var percent = state.total ? Math.floor((100 * sent) / state.total) : 100;
+      bar.value = percent;
+      say("Sending " + humanBytes(sent) + " of " + humanBytes(state.total) + " (" + percent + "%) · " +
+        humanBytes(Math.round(speed)) + "/s · " + formatSeconds(speed ? (state.total - sent) / speed : Infinity) + " left");
+    }
+
+    function sendChunk(chunk, attempt) {
+      return new Promise(function (resolve, reject) {
+        var data = new FormData();
+        chunk.forEach(function (entry) {
+          data.append("files", entry.file, entry.file.name);
+          data.append("path", entry.path);
+          mark(entry, "sending…", "sending");
+        });
+        var xhr = new XMLHttpRequest();
+        xhr.loaded = 0;
+        state.xhrs.push(xhr);
+        xhr.open("POST", state.session.urls.files);
+        xhr.setRequestHeader("X-CSRFToken", csrf(form));
+        xhr.setRequestHeader("Accept", "application/json");
+        xhr.upload.addEventListener("progress", function (event) {
+          xhr.loaded = event.loaded;
+          var percent = event.total ? Math.floor((100 * event.loaded) / event.total) : 0;
+          chunk.forEach(function (entry) { mark(entry, "sending " + percent + "%", "sending"); });
+          progress();
+        });
+        function done() { state.xhrs = state.xhrs.filter(function (x) { return x !== xhr; }); }
+        xhr.addEventListener("load", function () {
+          done();
+          var answer = null;
+          try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = null; }
+          if (xhr.status !== 200 || !answer || !answer.files) {
+            if (xhr.status >= 500 && attempt < 3) return setTimeout(function () { sendChunk(chunk, attempt + 1).then(resolve, reject); }, 1000 * (attempt + 1));
+            return reject(new Error((answer && answer.error) || "HTTP " + xhr.status));
+          }
+          state.doneBytes += chunk.reduce(function (sum, e) { return sum + e.file.size; }, 0);
+          answer.files.forEach(function (outcome, i) {
+            var entry = chunk[i];
+            if (!entry) return;
+            if (outcome.status === "failed" || outcome.status === "retry") {
+              state.failed.push(outcome);
+              mark(entry, outcome.reason, "failed");
+            } else {
+              mark(entry, outcome.status === "known" ? "already received" : "received", outcome.status === "known" ? "known" : "done");
+            }
+          });
+          progress();
+          resolve();
+        });
+        xhr.addEventListener("error", function () {
+          done();
+          if (state.aborted) return resolve();
+          if (attempt < 3) return setTimeout(function () { sendChunk(chunk, attempt + 1).then(resolve, reject); }, 1000 * (attempt + 1));
+          reject(new Error("the connection was lost"));
+        });
+        xhr.addEventListener("abort", function () { done(); resolve(); });
+        xhr.send(data);
+      });
+    }
+
+    function watch(session) {
+      state.session = Object.assign(state.session, session);
+      bar.value = session.expected ? Math.floor((100 * (session.processed + session.failed)) / session.expected) : 100;
+      say("Processing: " + session.processed + " of " + session.expected + " images ready, " + session.failed + " refused.");
+      if (session.status === "done" || session.status === "cancelled") return finished(session);
+      return new Promise(function (resolve) { setTimeout(resolve, 1500); })
+        .then(function () { return fetch(state.session.urls.status, { credentials: "same-origin" }); })
+        .then(function (response) { return response.json(); })
+        .then(watch);
+    }
+
+    function finished(session) {
+      try { localStorage.removeItem(storageKey(form)); } catch (e) { /* private mode */ }
+      setBusy(form, false);
+      cancelButton.hidden = true;
+      bar.value = 100;
+      var report = document.createElement("section");
+      report.className = "panel upload-report";
+      report.setAttribute("data-upload-report", "");
+      report.setAttribute("tabindex", "-1");
+      if (session.batch) report.setAttribute("data-batch-id", String(session.batch));
+      var summary = document.createElement("p");
+      summary.className = "upload-summary " + (session.batch ? "is-ok" : "is-bad");
+      summary.setAttribute("role", "status");
+      var refused = session.failed ? "; refused " + session.failed + " file" + (session.failed === 1 ? "" : "s") + "." : ".";
+      summary.textContent = (session.batch
+        ? "Kept " + session.processed + " image" + (session.processed === 1 ? "" : "s") + " as the new batch “" + session.name + "” in Unassigned" + refused
+        : "No image was kept, so no batch was created" + refused) +
+        (state.skipped ? " " + state.skipped + " files had been received before and were not sent again." : "");
+      report.appendChild(summary);
+      if (session.refused && session.refused.length) {
+        var table = document.createElement("table");
+        table.className = "list upload-list";
+        var body = document.createElement("tbody");
+        session.refused.forEach(function (row) {
+          var tr = document.createElement("tr");
+          tr.setAttribute("data-outcome", "refused");
+          [row.name, row.reason].forEach(function (text) {
+            var td = document.createElement("td");
+            td.textContent = text;
+            tr.appendChild(td);
+          });
+          body.appendChild(tr);
+        });
+        table.appendChild(body);
+        report.appendChild(table);
+      }
+      var link = document.createElement("a");
+      link.href = session.urls.report;
+      link.className = "btn";
+      link.setAttribute("data-upload-report-link", "");
+      link.textContent = "See the upload report";
+      if (session.batch && form.dataset.boardUrl) {
+        var board = document.createElement("a");
+        board.href = form.dataset.boardUrl + "#card-" + session.batch;
+        board.className = "btn btn-primary";
+        board.setAttribute("data-upload-board-link", "");
+        board.textContent = "See “" + session.name + "” on the board";
+        report.appendChild(board);
+      }
+      report.appendChild(link);
+      form.parentNode.insertBefore(report, form);
+      report.focus();
+      if (session.batch) document.body.dispatchEvent(new CustomEvent("batches:uploaded", { bubbles: true, detail: { batchId: session.batch } }));
+    }
+
+    cancelButton.onclick = function () {
+      state.aborted = true;
+      state.xhrs.slice().forEach(function (x) { x.abort(); });
+      cancelButton.disabled = true;
+      var after = function () {
+        try { localStorage.removeItem(storageKey(form)); } catch (e) { /* private mode */ }
+        setBusy(form, false);
+        cancelButton.hidden = true;
+        box.hidden = true;
+        list.textContent = "";
+        showError(form, "The upload was cancelled; nothing of it was kept.");
+      };
+      if (state.session) post(state.session.urls.cancel, form, new FormData()).then(after, after);
+      else after();
+    };
+  }
+
+  function sendWhole(form, chosen) {
+    var maxFiles = parseInt(form.dataset.maxFiles, 10);
+    var maxBytes = parseInt(form.dataset.maxBytes, 10);
     if (maxFiles && chosen.files.length > maxFiles) {
       showError(form, chosen.files.length + " files is more than one upload takes (" + maxFiles +
         "). Put them in a .zip archive or upload them in parts.");
@@ -166,6 +568,9 @@
     }
   }
 
+  document.querySelectorAll("form[data-upload-form]").forEach(showResumable);
+  document.addEventListener("htmx:afterSwap", function () { document.querySelectorAll("form[data-upload-form]").forEach(showResumable); });
+
   document.addEventListener("change", function (event) {
     var form = event.target.closest && event.target.closest("form[data-upload-form]");
     if (form && event.target.type === "file") describe(form);
@@ -226,6 +631,7 @@
       }
       body.innerHTML = "";
       body.appendChild(fragment(request.responseText));
+      body.querySelectorAll("form[data-upload-form]").forEach(showResumable);
       var first = body.querySelector("input[type=file]");
       if (first) first.focus();
     });

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from batches.models import Batch, BatchEvent
+from batches.models import Batch, BatchEvent, UploadSession
+from batches.uploads.processing import process_waiting
 from tests.batches import ingest_samples as samples
 from tests.batches.ingest_samples import stored_files
 from tests.factories import make_project
@@ -17,7 +18,7 @@ from tests.factories import make_project
 
 def import_images(*args: str) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
-    call_command("import_images", *args, stdout=out, stderr=err)
+    call_command("import_images", *args, "--now", stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -47,7 +48,7 @@ def test_a_folder_becomes_one_batch_named_after_it_with_the_same_report_as_the_p
     assert ".DS_Store: skipped: operating-system metadata" in out
     assert f"Batch id {batch.pk}, 2 images" in out
     assert "Checking 6 files" in err
-    assert "checked 4/4 (100%)" in err  # progress of the 4 files to decode (a line per tenth off a terminal)
+    assert "checked 3/3 (100%)" in err  # the 3 files past the cheap checks, decoded in full (a line per tenth)
 
 
 def test_an_archive_is_imported_with_its_entries_checked(project, manager, tmp_path):
@@ -103,7 +104,15 @@ def test_when_nothing_is_good_the_command_fails_and_creates_nothing(project, man
 def test_verbose_output_lists_the_kept_files_with_their_sizes(project, manager, folder):
     out = io.StringIO()
     call_command(
-        "import_images", str(project.pk), str(folder), "--as", "manager", verbosity=2, stdout=out, stderr=io.StringIO()
+        "import_images",
+        str(project.pk),
+        str(folder),
+        "--as",
+        "manager",
+        "--now",
+        verbosity=2,
+        stdout=out,
+        stderr=io.StringIO(),
     )
     assert "Kept (2):" in out.getvalue()
     assert "img_0001.jpg: 64×48" in out.getvalue()
@@ -115,3 +124,22 @@ def test_a_large_folder_can_be_checked_by_a_process_pool(project, manager, tmp_p
     out, _ = import_images(str(project.pk), str(tmp_path), "--as", "manager", "--workers", "2")
     assert Batch.objects.get().image_count == 20
     assert "refused" not in out
+
+
+def test_without_now_the_files_are_stored_and_left_to_the_workers(project, manager, folder, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    out = io.StringIO()
+    call_command("import_images", str(project.pk), str(folder), "--as", "manager", stdout=out, stderr=io.StringIO())
+    session = UploadSession.objects.get()
+    assert session.status == UploadSession.Status.PROCESSING
+    assert session.received == 3
+    batch = Batch.objects.get()
+    assert batch.is_processing
+    assert batch.image_count == 0
+    assert f"batch id {batch.pk} fills as they are processed" in out.getvalue()
+    assert "notes.svg: SVG drawings are not accepted" in out.getvalue()
+    process_waiting()
+    session.refresh_from_db()
+    batch.refresh_from_db()
+    assert session.status == UploadSession.Status.DONE
+    assert (batch.image_count, batch.is_processing) == (2, False)

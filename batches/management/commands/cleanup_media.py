@@ -5,7 +5,8 @@ Three kinds of leftovers, each older than --min-age (an upload in progress is ne
 1. files in the StoredFile ledger: ingest records every file before writing it and removes the
    record with the image row's creation, so a record still there belongs to an upload that died
    (a killed process, a full disk); its file (possibly empty or partial) and the record go;
-2. stored image files and thumbnails no row points to and the ledger does not know (a delete whose
+2. stored image files and thumbnails no row points to (an image, or an upload session's file waiting
+   for its worker) and the ledger does not know (a delete whose
    file removal failed, a project deleted with its rows, files from before the ledger existed);
 3. temporary files of uploads that never finished: Django's upload files (`tmp….upload…`) and
    ingest's spooled archives, in the upload temporary folder (FILE_UPLOAD_TEMP_DIR, or the system's).
@@ -30,7 +31,8 @@ from django.utils import timezone
 
 from batches.ingest.limits import human_bytes
 from batches.ingest.pipeline import SPOOL_PREFIX
-from batches.models import Image, StoredFile
+from batches.models import Image, StoredFile, UploadFile
+from batches.uploads.sessions import abandoned, discard_session
 
 ROOT = "projects"
 KINDS = ("images", "thumbs")
@@ -69,10 +71,20 @@ class Command(BaseCommand):
         self.dry_run = options["dry_run"]
         self.min_age = max(options["min_age"], 0)
         self.cutoff = timezone.now() - dt.timedelta(minutes=self.min_age)
+        self.cancel_abandoned_uploads()
         ledger = self.clean_ledger()
         unreferenced = self.clean_unreferenced()
         temporary = self.clean_temporary()
         self.summarise(ledger, unreferenced, temporary)
+
+    # --- 0. upload sessions their browser left -----------------------------------------------------
+
+    def cancel_abandoned_uploads(self) -> None:
+        hours = getattr(settings, "UPLOAD_SESSION_ABANDON_HOURS", 24)
+        for session in list(abandoned(hours)):
+            self.say(f"upload {session.pk} “{session.name}”: nothing sent for {hours} hours, cancelled")
+            if not self.dry_run:
+                discard_session(session)
 
     # --- 1. the ledger ----------------------------------------------------------------------------
 
@@ -205,8 +217,12 @@ def list_files(folder: str) -> list[str]:
 
 
 def is_referenced(path: str) -> bool:
-    # A row of another project pointing here would be a bug, but never delete what a row names.
-    return Image.objects.filter(Q(file=path) | Q(thumbnail=path)).exists()
+    # A row of another project pointing here would be a bug, but never delete what a row names
+    # (an upload session's file waiting for its worker included).
+    return (
+        Image.objects.filter(Q(file=path) | Q(thumbnail=path)).exists()
+        or UploadFile.objects.filter(stored=path).exists()
+    )
 
 
 def safe_size(path: str) -> int:

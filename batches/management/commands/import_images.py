@@ -1,8 +1,10 @@
-"""`manage.py import_images PROJECT PATH`: a folder or archive on the server → one new batch.
+"""`manage.py import_images PROJECT PATH [--now]`: a folder or archive on the server → one new batch.
 
-The same pipeline as the upload page (batches.ingest): the same checks, the same report. A batch
-needs someone who made it: --as names a manager of the project; without it the first superuser is
-the actor, and the command says so.
+A folder (or one image) takes the upload page's path: an upload session whose files are stored after
+the cheap checks and processed by the workers (the batch shows "processing" on the board meanwhile);
+--now does the workers' part here, in this process, and prints the full report (for scripts). A .zip
+archive goes through the archive pipeline in this process. A batch needs someone who made it: --as
+names a manager of the project; without it the first superuser is the actor, and the command says so.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from batches.ingest.limits import Limits
 from batches.ingest.pipeline import IngestReport, Source, ingest
-from batches.models import Project
+from batches.models import Project, UploadFile, UploadSession
+from batches.uploads.importing import import_sources
 from batches.workflow import WorkflowError
 
 
@@ -45,6 +48,11 @@ class Command(BaseCommand):
             help=f"processes checking images in parallel (default {getattr(settings, 'INGEST_WORKERS', 1)})",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--now",
+            action="store_true",
+            help="process the images here and wait for the report, instead of leaving them to the workers",
+        )
 
     def handle(self, *args, **options):
         project = find_project(options["project"])
@@ -56,6 +64,9 @@ class Command(BaseCommand):
         default_name = path.resolve().name if path.is_dir() else ""
         show = not options["no_progress"] and options["verbosity"] > 0
         self.stderr.write(f"Checking {len(sources)} file{'s' if len(sources) != 1 else ''} from {path}…")
+        if not path.name.lower().endswith(".zip"):
+            self.import_as_session(project, actor, sources, options["batch_name"] or default_name, options, show)
+            return
         try:
             report = ingest(
                 actor=actor,
@@ -72,6 +83,49 @@ class Command(BaseCommand):
         self.print_report(report, options["verbosity"])
         if report.batch is None:
             raise CommandError(report.summary())
+
+    def import_as_session(self, project, actor, sources, name, options, show) -> None:
+        try:
+            session = import_sources(
+                actor=actor,
+                project=project,
+                sources=sources,
+                name=name,
+                now=options["now"],
+                progress=ProgressBar(self.stderr) if show else None,
+            )
+        except WorkflowError as error:
+            raise CommandError(error.message) from None
+        files = UploadFile.objects.filter(session=session).select_related("image")
+        refused = [f for f in files if f.state == UploadFile.State.FAILED]
+        if session.status != UploadSession.Status.DONE:
+            self.stdout.write(
+                f"Upload {session.pk}: {session.received} files stored for the workers, {len(refused)} refused; "
+                f"batch id {session.batch_id} fills as they are processed (report: {session.get_absolute_url()})."
+            )
+            self.print_refused(refused)
+            return
+        kept = [f for f in files if f.state == UploadFile.State.READY and f.image is not None]
+        if session.batch_id is None:
+            self.stdout.write(self.style.ERROR(f"No image was kept, so no batch was created; {len(refused)} refused."))
+            self.print_refused(refused)
+            raise CommandError("No image was kept, so no batch was created.")
+        text = f"Kept {len(kept)} image{'s' if len(kept) != 1 else ''} as the new batch “{session.name}” in Unassigned"
+        self.stdout.write(self.style.SUCCESS(text + (f"; refused {len(refused)} files." if refused else ".")))
+        self.print_refused(refused)
+        if kept and options["verbosity"] >= 2:
+            self.stdout.write(f"Kept ({len(kept)}):")
+            for upload_file in kept:
+                self.stdout.write(
+                    f"  {upload_file.original_name}: {upload_file.image.width}×{upload_file.image.height}"
+                )
+        self.stdout.write(f"Batch id {session.batch_id}, {len(kept)} images.")
+
+    def print_refused(self, refused) -> None:
+        if refused:
+            self.stdout.write(f"Refused ({len(refused)}):")
+            for upload_file in refused:
+                self.stdout.write(f"  {upload_file.original_name}: {upload_file.reason}")
 
     def find_actor(self, username: str):
         User = get_user_model()

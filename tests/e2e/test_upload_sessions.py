@@ -1,0 +1,137 @@
+"""Upload sessions in a real browser: a folder in chunks, progress, the card processing then ready, cancel, resume."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from batches.models import Batch, UploadFile, UploadSession
+from batches.uploads import processing, sessions
+from tests.batches import ingest_samples as samples
+from tests.batches.ingest_samples import stored_files
+from tests.e2e.test_upload import screenshot, sign_in
+from tests.task_helpers import wait_for
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "Harbour-03"
+    (root / "east").mkdir(parents=True)
+    for n in range(6):
+        (root / ("east" if n % 2 else "") / f"img_{n:02}.jpg").write_bytes(samples.jpeg(320, 240, seed=n))
+    (root / "notes.svg").write_bytes(samples.SVG_WITH_SCRIPT)
+    return root
+
+
+@pytest.fixture
+def queued(settings):
+    """Tasks wait in the database queue: the test plays the worker (processing.process_waiting)."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    settings.UPLOAD_CHUNK_FILES = 2
+
+
+@pytest.fixture
+def counted_chunks(monkeypatch):
+    """Count the chunk requests the server receives (the live server runs in this process)."""
+    calls: list[int] = []
+    real = sessions.receive_chunk
+
+    def counting(**kwargs):
+        calls.append(len(kwargs["arrivals"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr("batches.views.upload_sessions.sessions.receive_chunk", counting)
+    return calls
+
+
+def test_a_folder_goes_in_chunks_and_its_card_shows_processing_then_ready(
+    page, live_server, project, manager, folder, queued, counted_chunks
+):
+    sign_in(page, live_server, manager)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/projects/{project.pk}/upload/")
+    page.locator("#upload-folder").set_input_files(str(folder))
+    expect(page.locator("[data-upload-selection]")).to_contain_text("7 files chosen")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("[data-upload-status]")).to_contain_text("Processing: 0 of 7 images ready")
+    screenshot(page, "upload-session-processing")
+    assert counted_chunks == [2, 2, 2, 1]
+    session = UploadSession.objects.get()
+    assert session.name == "Harbour-03"
+
+    board = page.context.new_page()
+    board.goto(f"{live_server.url}/projects/{project.pk}/")
+    card = board.locator(f'[data-batch-id="{session.batch_id}"]')
+    expect(card.locator("[data-processing]")).to_contain_text("processing 0 / 7")
+
+    processing.process_waiting()  # the worker's part
+    expect(page.locator("[data-upload-report]")).to_contain_text(
+        "Kept 6 images as the new batch “Harbour-03” in Unassigned; refused 1 file."
+    )
+    expect(page.locator('[data-upload-report] tr[data-outcome="refused"]')).to_contain_text("SVG")
+    expect(card.locator("[data-processing]")).to_have_count(0, timeout=15_000)  # the board's live poll
+    expect(card.locator(".image-count")).to_contain_text("6 images")
+    screenshot(board, "upload-session-card-ready")
+
+
+def test_cancel_stops_the_upload_and_the_server_removes_what_it_stored(
+    page, live_server, project, manager, folder, queued, monkeypatch
+):
+    real = sessions.receive_chunk
+    first = []
+
+    def slow_after_first(**kwargs):
+        if first:
+            time.sleep(2)
+        first.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr("batches.views.upload_sessions.sessions.receive_chunk", slow_after_first)
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/upload/")
+    page.locator("#upload-folder").set_input_files(str(folder))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("[data-upload-files]")).to_contain_text("received", timeout=15_000)
+    page.get_by_role("button", name="Cancel upload").click()
+    expect(page.locator("[data-upload-error]")).to_contain_text("The upload was cancelled")
+    session = UploadSession.objects.get()
+    assert session.status == UploadSession.Status.CANCELLED
+    assert not Batch.objects.exists()
+    page.wait_for_timeout(2500)  # a chunk already on its way is refused, and leaves nothing
+    assert stored_files() == []
+    assert not UploadFile.objects.exists()
+
+
+def test_after_a_reload_the_same_folder_resumes_and_only_the_missing_files_are_sent(
+    page, live_server, project, manager, folder, queued, counted_chunks
+):
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/upload/")
+    # The connection dies after two chunks: later chunk requests are never sent.
+    page.evaluate(
+        """() => {
+        let chunks = 0;
+        const open = XMLHttpRequest.prototype.open;
+        XMLHttpRequest.prototype.open = function (method, url) {
+          if (String(url).endsWith('/files') && ++chunks > 2) this.send = () => {};
+          return open.apply(this, arguments);
+        };
+      }"""
+    )
+    page.locator("#upload-folder").set_input_files(str(folder))
+    page.get_by_role("button", name="Upload").click()
+    wait_for(lambda: UploadFile.objects.count() == 4, timeout=15, what="two chunks")
+    assert counted_chunks == [2, 2]
+
+    page.reload()
+    expect(page.locator("[data-upload-resume]")).to_contain_text("did not finish")
+    page.locator("#upload-folder").set_input_files(str(folder))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("[data-upload-status]")).to_contain_text("Processing", timeout=15_000)
+    session = UploadSession.objects.get()  # the same session, resumed
+    assert (session.received + session.failed, session.failed) == (7, 1)
+    assert sum(counted_chunks[2:]) == 3  # only the three files it did not have

@@ -247,6 +247,7 @@ class BatchEvent(models.Model):
         SUBMITTED = "submitted", "submitted"
         APPROVED = "approved", "approved"
         REJECTED = "rejected", "rejected"
+        REOPENED = "reopened", "reopened for fixes"
         RESET = "reset", "reset to Unassigned"
         DELETED = "deleted", "deleted"
         MERGED = "merged", "merged"
@@ -289,9 +290,14 @@ class BatchEvent(models.Model):
     def summary(self) -> str:
         """What else happened, as a sentence built from the event's fields (translatable)."""
         Action = self.Action
+        details = self.details
+        if self.action == Action.REOPENED:
+            return _("to %(after)s, annotations kept: %(comment)s") % {
+                "after": details.get("to_assignee", ""),
+                "comment": self.note,
+            }
         if self.action == Action.REJECTED or self.note:
             return self.note  # a person's words, or a line written before events kept their figures
-        details = self.details
         if self.action == Action.ASSIGNED:
             shares = ", ".join(f"{share['assignee']} ({share['images']})" for share in details.get("shares", []))
             rest = next((batch for batch in self.related if batch.get("rest")), None)

@@ -24,7 +24,7 @@ from accounts.roles import users_with_role
 from .. import workflow
 from ..access import get_project_for
 from ..errors import WorkflowError
-from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm
+from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm, ReopenForm
 from ..models import Annotation, Batch, Project
 from ..params import parse_id
 from ..rules import MOVES, Membership, delete_move, drag_move, drag_move_elsewhere
@@ -36,8 +36,8 @@ MERGE_CHOICES = 200
 DRAG_HINTS = {
     (Status.UNASSIGNED, Status.REVIEW): "assign it first: drag it to Annotating",
     (Status.UNASSIGNED, Status.DATASET): "assign it first: drag it to Annotating",
-    (Status.DATASET, Status.ANNOTATING): "to relabel it, reset it to Unassigned first",
-    (Status.DATASET, Status.REVIEW): "to relabel it, reset it to Unassigned first",
+    (Status.DATASET, Status.ANNOTATING): "to fix it, reopen it for fixes from its menu",
+    (Status.DATASET, Status.REVIEW): "to fix it, reopen it for fixes from its menu",
 }
 
 MoveView = Callable[..., HttpResponse]
@@ -213,6 +213,25 @@ def batch_reject(request, move: SeenMove):
     who = batch.assignee.username if batch.assignee else _("its annotator")
     message = _("“%(batch)s” went back to %(user)s with your comment.") % {"batch": batch.name, "user": who}
     return answer_moved(request, move, message, {Status.REVIEW, Status.ANNOTATING})
+
+
+@move_view("reopen")
+def batch_reopen(request, move: SeenMove):
+    """Review or Dataset → Annotating, same or another annotator, with a comment; annotations stay."""
+    batch = move.batch
+    form = ReopenForm(move.data if move.submitted else None, annotators=annotators_of(move.project))
+    if not (move.submitted and form.is_valid()):
+        return answer_dialog(request, move, "reopen", form, annotators=list(form.fields["assignee"].queryset))
+    user = form.cleaned_data["assignee"]
+    source = batch.status
+    workflow.reopen(
+        actor=request.user, batch=batch, assignee=user, comment=form.cleaned_data["comment"], project=move.project
+    )
+    message = _("“%(batch)s” is back in Annotating with %(user)s; its annotations stay.") % {
+        "batch": batch.name,
+        "user": user.username,
+    }
+    return answer_moved(request, move, message, {source, Status.ANNOTATING})
 
 
 # --- reset, delete, merge -------------------------------------------------------------------------

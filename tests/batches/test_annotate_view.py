@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -297,6 +298,33 @@ def test_an_annotator_who_is_not_the_assignee_is_refused(client, batch, annotato
 
     assert response.status_code == 403
     assert "assignee or a manager" in response.json()["error"]
+    assert snapshot(batch) == before
+
+
+@pytest.mark.parametrize("move", ["reset", "reassign"])
+def test_a_save_from_a_workspace_opened_before_a_reset_or_reassign_says_who_did_what(
+    client, batch, annotator, annotator2, manager, car, move
+):
+    seen = batch.version
+    if move == "reset":
+        workflow.delete_batch(actor=manager, batch=batch)
+        column, holder = "Unassigned", "nobody"
+    else:
+        workflow.reassign(actor=manager, batch=batch, assignee=annotator2)
+        column, holder = "Annotating", "annotator2"
+    before = snapshot(batch)
+    client.force_login(annotator)
+
+    response = post_json(client, f"{save_url(batch, images_of(batch)[0])}?version={seen}", {"boxes": [box(car)]})
+
+    assert response.status_code == 409
+    assert response.json()["kind"] == "stale"
+    action = "reset to Unassigned" if move == "reset" else "reassigned"
+    assert re.fullmatch(
+        rf"manager {action} “Street-01” 0\xa0minutes ago: it is in {column} now, assigned to {holder}, "
+        r"so this change was not saved\.",
+        response.json()["error"],
+    )
     assert snapshot(batch) == before
 
 

@@ -114,6 +114,9 @@ class Batch(models.Model):
     # Kept by the workflow (split, merge, create) and the annotation save, so the board never counts images.
     image_count = models.PositiveIntegerField(default=0)
     done_count = models.PositiveIntegerField(default=0)
+    # When someone last saved a box here, written at most every ACTIVITY_EVERY by the save endpoint: the card
+    # and the reset/reassign dialogs say "annotator active N s ago" from it.
+    last_active_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every move: the compare-and-set guard and the board's cheap "has anything changed" check.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -178,6 +181,8 @@ class Image(models.Model):
     state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
     review_flag = models.BooleanField(default=False)
     review_note = models.TextField(blank=True)
+    # A flagged image saved again after the rejection: the card counts the flagged images still to fix.
+    review_fixed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -31,9 +31,7 @@ urlpatterns = [
     ),
     # --- viewer ---
     path("projects/<int:project_pk>/batches/<int:pk>/view/", viewer.batch_gallery, name="batch_gallery"),
-    path(
-        "projects/<int:project_pk>/batches/<int:pk>/view/<int:image_pk>/", viewer.batch_viewer, name="batch_viewer"
-    ),
+    path("projects/<int:project_pk>/batches/<int:pk>/view/<int:image_pk>/", viewer.batch_viewer, name="batch_viewer"),
     # --- upload ---
     path("projects/<int:project_pk>/upload/", upload.upload, name="upload"),
     # --- annotate and review ---

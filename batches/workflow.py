@@ -491,6 +491,8 @@ def reject(*, actor, batch: Batch, comment: str, project: Project | None = None)
             position=_top_position(),
         )
         fresh.rejection_count += 1
+        # Every flagged image is to fix again, also one fixed after an earlier rejection and flagged still.
+        Image.objects.filter(batch=fresh, review_flag=True, review_fixed=True).update(review_fixed=False)
         _event(
             actor,
             fresh,

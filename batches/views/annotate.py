@@ -24,7 +24,16 @@ from ..models import Batch, Image
 from ..params import parse_id
 from ..rules import Membership, may_annotate
 from ..workflow import WorkflowError
-from .workspace import STRIP_PAGE, board_url_of, editor_text, image_of, offset_param, posted_version, render_strip, strip_context
+from .workspace import (
+    STRIP_PAGE,
+    board_url_of,
+    editor_text,
+    image_of,
+    offset_param,
+    posted_version,
+    render_strip,
+    strip_context,
+)
 
 ERROR_STATUS = {
     WorkflowError.INVALID: 400,

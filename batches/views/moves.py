@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,7 +30,7 @@ from ..models import Annotation, Batch, Project
 from ..params import parse_id
 from ..rules import MOVES, Membership, delete_move, drag_move, drag_move_elsewhere
 from .answers import SeenMove, answer_dialog, answer_moved, answer_refusal, seen_batch
-from .board import board_token
+from .board import activity_label, board_token
 
 Status = Batch.Status
 MERGE_CHOICES = 200
@@ -178,7 +179,9 @@ def batch_reassign(request, move: SeenMove):
         move.data if move.submitted else None, annotators=annotators_of(move.project).exclude(pk=batch.assignee_id)
     )
     if not (move.submitted and form.is_valid()):
-        return answer_dialog(request, move, "reassign", form, annotators=list(form.fields["assignee"].queryset))
+        annotators = list(form.fields["assignee"].queryset)
+        active = activity_label(batch, timezone.now())
+        return answer_dialog(request, move, "reassign", form, annotators=annotators, active=active)
     user = form.cleaned_data["assignee"]
     workflow.reassign(actor=request.user, batch=batch, assignee=user, project=move.project)
     message = _("“%(batch)s” is now assigned to %(user)s.") % {"batch": batch.name, "user": user.username}
@@ -240,7 +243,8 @@ def batch_reopen(request, move: SeenMove):
 def _confirm_removal(request, move: SeenMove, action: str):
     """Reset and delete both ask first, with what will be lost in numbers (spec: "delete twice")."""
     annotations = Annotation.objects.filter(image__batch=move.batch).count()
-    return answer_dialog(request, move, action, annotations=annotations)
+    active = activity_label(move.batch, timezone.now())
+    return answer_dialog(request, move, action, annotations=annotations, active=active)
 
 
 @move_view("reset")

@@ -391,8 +391,8 @@ def test_the_save_endpoint_costs_the_same_queries_whatever_the_boxes_or_the_batc
     client.force_login(annotator)
     # session, user, batch+project+assignee, permissions (user, group), the image; then in one
     # transaction (a savepoint in tests): lock image+batch, check classes, delete old boxes, insert
-    # new ones, set the image's state, bump the done count
-    with django_assert_num_queries(14):
+    # new ones, set the image's state, note the batch's activity (at most every 30 s), bump the done count
+    with django_assert_num_queries(15):
         response = post_json(client, save_url(batch, image), payload)
 
     assert response.status_code == 200
@@ -501,3 +501,22 @@ def test_another_annotator_may_not_submit(client, batch, annotator2):
 
     assert submit(client, batch, confirm="1").status_code == 403
     assert Batch.objects.get(pk=batch.pk).status == Status.ANNOTATING
+
+
+def test_a_save_notes_the_batch_activity_at_most_every_30_seconds(client, batch, annotator, car):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client.force_login(annotator)
+    image = images_of(batch)[0]
+    assert Batch.objects.get(pk=batch.pk).last_active_at is None
+
+    post_json(client, save_url(batch, image), {"boxes": [box(car)]})
+    first = Batch.objects.get(pk=batch.pk).last_active_at
+    post_json(client, save_url(batch, image), {"boxes": [box(car, x=11)]})
+    assert first is not None and Batch.objects.get(pk=batch.pk).last_active_at == first
+
+    Batch.objects.filter(pk=batch.pk).update(last_active_at=timezone.now() - timedelta(seconds=31))
+    post_json(client, save_url(batch, image), {"boxes": [box(car, x=12)]})
+    assert Batch.objects.get(pk=batch.pk).last_active_at > first

@@ -740,8 +740,10 @@ def test_an_approve_by_drag_costs_the_same_queries_whatever_the_batch_size(
 # --- reopen for fixes -----------------------------------------------------------------------------
 
 
-def test_the_reopen_dialog_offers_the_annotators_with_the_last_one_chosen(project, manager, annotator, annotator2):
-    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator)
+def test_the_reopen_dialog_offers_the_annotators_with_the_last_one_chosen(
+    project, manager, annotator, annotator2, reviewer
+):
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer)
 
     response = client_for(manager).get(dialog_url(batch, "reopen"), seen(batch), **HTMX)
 
@@ -753,9 +755,9 @@ def test_the_reopen_dialog_offers_the_annotators_with_the_last_one_chosen(projec
 
 
 def test_reopening_from_the_dataset_keeps_the_annotations_and_puts_the_batch_in_annotating(
-    project, manager, annotator, annotator2
+    project, manager, annotator, annotator2, reviewer
 ):
-    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator)
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer)
     image = Image.objects.filter(batch=batch).first()
     box = annotate(image, project.label_classes.first(), author=annotator)
     data = {**seen(batch), "action": "reopen", "dialog": "1", "assignee": annotator2.pk, "comment": "Fix one bike"}
@@ -766,7 +768,10 @@ def test_reopening_from_the_dataset_keeps_the_annotations_and_puts_the_batch_in_
     assert (fresh.status, fresh.assignee, fresh.review_comment) == (Status.ANNOTATING, annotator2, "Fix one bike")
     assert Annotation.objects.filter(pk=box.pk).exists()
     assert cards_in(response, "annotating") == [batch.pk] and cards_in(response, "dataset") == []
-    assert shown_message(response)["text"] == f"“{batch.name}” is back in Annotating with annotator2; its annotations stay."
+    assert (
+        shown_message(response)["text"]
+        == f"“{batch.name}” is back in Annotating with annotator2; its annotations stay."
+    )
 
 
 def test_reopening_needs_a_comment(project, manager, annotator):

@@ -1098,17 +1098,17 @@ def test_a_permanent_delete_costs_the_same_queries_whatever_the_batch_size(
 
 
 @pytest.mark.parametrize("source", [Status.REVIEW, Status.DATASET])
-def test_reopening_for_fixes_keeps_every_annotation_and_goes_to_the_chosen_annotator(project, cast, source):
+def test_reopening_for_fixes_keeps_every_annotation_and_goes_to_the_chosen_annotator(project, cast, annotator2, source):
     batch = batch_in(source, project, **cast)
     boxes = annotate_some(batch, cast["annotator"], 4)
     before = last_event_id()
 
-    workflow.reopen(actor=cast["manager"], batch=batch, assignee=cast["annotator2"], comment=" Tighten the bikes. ")
+    workflow.reopen(actor=cast["manager"], batch=batch, assignee=annotator2, comment=" Tighten the bikes. ")
 
     batch = fresh(batch)
     assert (batch.status, batch.assignee, batch.review_comment, batch.done_count) == (
         Status.ANNOTATING,
-        cast["annotator2"],
+        annotator2,
         "Tighten the bikes.",
         4,
     )
@@ -1119,10 +1119,10 @@ def test_reopening_for_fixes_keeps_every_annotation_and_goes_to_the_chosen_annot
         source,
         Status.ANNOTATING,
         cast["manager"],
-        {"from_assignee": cast["annotator"].username, "to_assignee": cast["annotator2"].username},
+        {"from_assignee": cast["annotator"].username, "to_assignee": annotator2.username},
         "Tighten the bikes.",
     )
-    assert event.summary == f"to {cast['annotator2'].username}, annotations kept: Tighten the bikes."
+    assert event.summary == "to annotator2, annotations kept: Tighten the bikes."
 
 
 def test_reopening_to_the_same_annotator_is_allowed(project, cast):

@@ -507,7 +507,7 @@
       noObjects: state.noObjects,
     };
   }
-  function history() { return histories[state.image.id]; }
+  function imageHistory() { return histories[state.image.id]; }
   function openHistory(imageId) {
     var h = histories[imageId] || (histories[imageId] = { undo: [], redo: [] });
     h.current = snapshot();
@@ -515,7 +515,7 @@
   }
   // Called by changed(), after an edit and before it is saved: the state before it becomes one undo step.
   function remember() {
-    var h = history();
+    var h = imageHistory();
     h.undo.push(h.current);
     if (h.undo.length > 200) h.undo.shift();
     h.redo = [];
@@ -524,7 +524,7 @@
   }
   function restore(from, to) {
     if (state.readOnly || !from.length) return false;
-    var h = history();
+    var h = imageHistory();
     to.push(h.current);
     var snap = from.pop();
     h.current = snap;
@@ -539,8 +539,8 @@
     save();
     return true;
   }
-  function undo() { return restore(history().undo, history().redo); }
-  function redo() { return restore(history().redo, history().undo); }
+  function undo() { return restore(imageHistory().undo, imageHistory().redo); }
+  function redo() { return restore(imageHistory().redo, imageHistory().undo); }
   function renderUndoButtons() {
     var h = state.image && histories[state.image.id];
     els.undo.disabled = state.readOnly || !h || !h.undo.length;

@@ -1,24 +1,21 @@
-// The read-only viewer of one image: wheel zoom, fit, 1:1, drag to pan (the stage scrolls), H hides the
-// boxes, L hides the labels, ← → and A D go to the previous and next image. Keys match event.code, so they
-// work on any keyboard layout.
+// One read-only canvas for the viewer and the review: wheel zoom, fit, 1:1, drag to pan (the stage scrolls),
+// H hides the boxes, L hides the labels. Markup: a [data-zoom-stage] holding a [data-zoom-canvas] with
+// data-width (the image's pixels), buttons [data-zoom=fit|actual] and [data-toggle=boxes|labels].
+// In the viewer ← → and A D follow #viewer-prev and #viewer-next (the review has its own keys).
+// Keys match event.code, so they work on any keyboard layout.
 (function () {
   "use strict";
 
-  var stage = document.getElementById("viewer-stage");
-  var canvas = document.getElementById("viewer-canvas");
+  var stage = document.querySelector("[data-zoom-stage]");
+  var canvas = stage && stage.querySelector("[data-zoom-canvas]");
   if (!stage || !canvas) return;
   var width = Number(canvas.dataset.width);
   var scale = null; // null: fit the stage
 
-  function fitScale() { return Math.min(stage.clientWidth / width, 1); }
+  function fitScale() { return canvas.getBoundingClientRect().width / width; }
   function apply() {
-    if (scale === null) {
-      canvas.style.width = "";
-      canvas.style.maxWidth = "";
-    } else {
-      canvas.style.maxWidth = "none";
-      canvas.style.width = Math.round(width * scale) + "px";
-    }
+    stage.classList.toggle("is-zoomed", scale !== null);
+    canvas.style.width = scale === null ? "" : Math.round(width * scale) + "px";
   }
   function zoomBy(factor, cx, cy) {
     var before = scale === null ? fitScale() : scale;
@@ -29,17 +26,26 @@
     stage.scrollLeft = px * after - cx;
     stage.scrollTop = py * after - cy;
   }
-  function toggle(button, cls) {
-    var hidden = stage.classList.toggle(cls);
-    button.setAttribute("aria-pressed", hidden ? "false" : "true");
+  function fit() { scale = null; apply(); }
+  function actual() { scale = 1; apply(); }
+  function toggle(kind) {
+    var button = document.querySelector("[data-toggle=" + kind + "]");
+    var hidden = stage.classList.toggle("hide-" + kind);
+    if (button) button.setAttribute("aria-pressed", hidden ? "false" : "true");
   }
-  function go(link) { if (link && link.getAttribute("href")) window.location.href = link.getAttribute("href"); }
+  function go(id) {
+    var link = document.getElementById(id);
+    if (!link || !link.getAttribute("href")) return false;
+    window.location.href = link.getAttribute("href");
+    return true;
+  }
 
-  var boxes = document.getElementById("viewer-boxes"), labels = document.getElementById("viewer-labels");
-  boxes.addEventListener("click", function () { toggle(boxes, "hide-boxes"); });
-  labels.addEventListener("click", function () { toggle(labels, "hide-labels"); });
-  document.getElementById("viewer-fit").addEventListener("click", function () { scale = null; apply(); });
-  document.getElementById("viewer-actual").addEventListener("click", function () { scale = 1; apply(); });
+  document.querySelectorAll("[data-toggle]").forEach(function (button) {
+    button.addEventListener("click", function () { toggle(button.dataset.toggle); });
+  });
+  document.querySelectorAll("[data-zoom]").forEach(function (button) {
+    button.addEventListener("click", button.dataset.zoom === "fit" ? fit : actual);
+  });
 
   stage.addEventListener("wheel", function (evt) {
     evt.preventDefault();
@@ -50,6 +56,7 @@
   var pan = null;
   stage.addEventListener("pointerdown", function (evt) {
     if (evt.button !== 0 && evt.button !== 1) return;
+    evt.preventDefault(); // no native image drag, which would end the pan after its first step
     pan = { x: evt.clientX, y: evt.clientY, left: stage.scrollLeft, top: stage.scrollTop };
     stage.setPointerCapture(evt.pointerId);
     stage.classList.add("is-panning");
@@ -65,22 +72,24 @@
 
   document.addEventListener("keydown", function (evt) {
     var t = evt.target;
-    if (evt.ctrlKey || evt.metaKey || evt.altKey || (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA"))) return;
+    if (evt.ctrlKey || evt.metaKey || evt.altKey || document.querySelector("dialog[open]")) return;
+    if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
     var code = evt.code;
-    if (code === "KeyH") toggle(boxes, "hide-boxes");
-    else if (code === "KeyL") toggle(labels, "hide-labels");
-    else if (code === "KeyF" || code === "Digit0") { scale = null; apply(); }
-    else if (code === "Digit1") { scale = 1; apply(); }
+    var handled = true;
+    if (code === "KeyH") toggle("boxes");
+    else if (code === "KeyL") toggle("labels");
+    else if (code === "Digit0" || code === "Numpad0") fit();
+    else if (code === "Digit1" || code === "Numpad1") actual();
     else if (code === "Equal" || code === "NumpadAdd") zoomBy(1.25, stage.clientWidth / 2, stage.clientHeight / 2);
     else if (code === "Minus" || code === "NumpadSubtract") zoomBy(0.8, stage.clientWidth / 2, stage.clientHeight / 2);
-    else if (code === "ArrowRight" || code === "KeyD") go(document.getElementById("viewer-next"));
-    else if (code === "ArrowLeft" || code === "KeyA") go(document.getElementById("viewer-prev"));
-    else return;
-    evt.preventDefault();
+    else if (code === "ArrowRight" || code === "KeyD") handled = go("viewer-next");
+    else if (code === "ArrowLeft" || code === "KeyA") handled = go("viewer-prev");
+    else handled = false;
+    if (handled) evt.preventDefault();
   });
 
   // The next image is fetched ahead, so moving on shows it at once.
-  var next = document.getElementById("viewer-next");
+  var next = document.getElementById("viewer-next") || document.getElementById("next-link");
   if (next && next.getAttribute("href")) {
     var hint = document.createElement("link");
     hint.rel = "prefetch";

@@ -111,3 +111,37 @@ def test_a_workspace_open_during_a_reset_says_who_reset_it_and_keeps_the_edit_on
     expect(banner.get_by_role("link", name="Back to the board")).to_be_visible()
     expect(page.locator("#overlay rect.box")).to_have_count(1)  # the unsaved edit stays visible
     assert not Annotation.objects.filter(image__batch=batch).exists()
+
+
+def test_a_reviewer_zooms_to_pixels_pans_and_hides_boxes_and_labels(page, live_server, batch, annotator, reviewer):
+    drag_first = Image.objects.filter(batch=batch).order_by("id").first()
+    Annotation.objects.create(image=drag_first, label_class=batch.project.label_classes.first(), x=10, y=10, w=50, h=40)
+    workflow.submit(actor=annotator, batch=Batch.objects.get(pk=batch.pk))
+    sign_in(page, live_server, reviewer)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
+    figure = page.locator(".review-figure")
+    expect(figure.locator("rect.box")).to_have_count(1)
+
+    page.get_by_role("button", name="1:1").click()
+    assert round(figure.bounding_box()["width"]) == drag_first.width
+    stage = page.locator(".review-figure-wrap")
+    box = stage.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -600)  # zoom in at the pointer: the stage scrolls to keep the point under it
+    assert figure.bounding_box()["width"] > drag_first.width * 2
+    before = stage.evaluate("s => s.scrollLeft")
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 100, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    assert before > 100 and stage.evaluate("s => s.scrollLeft") == before - 100  # dragged right: pans left
+
+    page.keyboard.press("l")
+    expect(figure.locator("text.box-label")).to_be_hidden()
+    expect(figure.locator("rect.box")).to_be_visible()
+    page.keyboard.press("h")
+    expect(figure.locator("rect.box")).to_be_hidden()
+    page.keyboard.press("0")
+    assert figure.bounding_box()["width"] <= stage.bounding_box()["width"]
+    problems = run_axe(page)
+    assert problems == [], problems

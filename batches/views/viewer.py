@@ -67,53 +67,44 @@ def _images(batch: Batch, chosen: GalleryFilter) -> QuerySet[Image]:
     return chosen.apply(Image.objects.filter(batch=batch)).order_by("id")
 
 
+def _render(request, batch: Batch, membership, mode: str, chosen: GalleryFilter, **extra):
+    context = {"project": batch.project, "membership": membership, "batch": batch, "mode": mode, "chosen": chosen}
+    return render(request, "batches/viewer.html", {**context, **extra})
+
+
+def _opened(request, project_pk: int, pk: int):
+    """The batch (404 for whoever may not see it), the person's membership, the classes and the filter chosen."""
+    batch, membership = get_batch_for(request.user, project_pk, pk)
+    classes = list(batch.project.label_classes.all())
+    return batch, membership, classes, GalleryFilter.read(request.GET, {c.pk for c in classes})
+
+
 @require_GET
 @login_required
 def batch_gallery(request, project_pk: int, pk: int):
-    batch, membership = get_batch_for(request.user, project_pk, pk)
-    classes = list(batch.project.label_classes.all())
-    chosen = GalleryFilter.read(request.GET, {c.pk for c in classes})
+    batch, membership, classes, chosen = _opened(request, project_pk, pk)
     page = Paginator(_with_boxes(_images(batch, chosen)), GALLERY_PAGE).get_page(parse_id(request.GET.get("page", "")))
-    return render(
-        request,
-        "batches/viewer.html",
-        {
-            "project": batch.project,
-            "membership": membership,
-            "batch": batch,
-            "mode": "gallery",
-            "classes": classes,
-            "chosen": chosen,
-            "show_choices": SHOW_CHOICES.items(),
-            "page": page,
-        },
+    return _render(
+        request, batch, membership, "gallery", chosen, classes=classes, show_choices=SHOW_CHOICES.items(), page=page
     )
 
 
 @require_GET
 @login_required
 def batch_viewer(request, project_pk: int, pk: int, image_pk: int):
-    batch, membership = get_batch_for(request.user, project_pk, pk)
-    classes = list(batch.project.label_classes.all())
-    chosen = GalleryFilter.read(request.GET, {c.pk for c in classes})
+    batch, membership, _classes, chosen = _opened(request, project_pk, pk)
     image = image_of(batch, image_pk)
     boxes = list(image.annotations.select_related("label_class").order_by("id"))
     images = _images(batch, chosen)
-    previous = images.filter(id__lt=image.pk).order_by("-id").values_list("id", flat=True).first()
-    following = images.filter(id__gt=image.pk).values_list("id", flat=True).first()
-    return render(
+    return _render(
         request,
-        "batches/viewer.html",
-        {
-            "project": batch.project,
-            "membership": membership,
-            "batch": batch,
-            "mode": "image",
-            "chosen": chosen,
-            "image": image,
-            "boxes": boxes,
-            "label_size": max(12, image.width // 70),  # readable at fit on a 4K frame and on a small one
-            "previous": previous,
-            "following": following,
-        },
+        batch,
+        membership,
+        "image",
+        chosen,
+        image=image,
+        boxes=boxes,
+        label_size=max(12, image.width // 70),  # readable at fit on a 4K frame and on a small one
+        previous=images.filter(id__lt=image.pk).order_by("-id").values_list("id", flat=True).first(),
+        following=images.filter(id__gt=image.pk).values_list("id", flat=True).first(),
     )

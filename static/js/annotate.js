@@ -875,6 +875,11 @@
 
   // --- buttons and lists ---------------------------------------------------------------------------
 
+  els.undo.addEventListener("click", undo);
+  els.redo.addEventListener("click", redo);
+  els.editNoteUndo.addEventListener("click", function () { undo(); els.viewport.focus({ preventScroll: true }); });
+  els.drawKeys.addEventListener("click", startCrosshair);
+
   document.querySelectorAll(".class-btn").forEach(function (btn) {
     btn.addEventListener("click", function () { pickClass(Number(btn.dataset.classId)); });
   });
@@ -882,10 +887,6 @@
   document.getElementById("zoom-out").addEventListener("click", function () { zoomCentre(0.8); });
   document.getElementById("zoom-fit").addEventListener("click", fit);
   els.noObjects.addEventListener("click", toggleNoObjects);
-  els.undo.addEventListener("click", undo);
-  els.redo.addEventListener("click", redo);
-  els.editNoteUndo.addEventListener("click", function () { undo(); els.viewport.focus({ preventScroll: true }); });
-  els.drawKeys.addEventListener("click", startCrosshair);
   els.retry.addEventListener("click", function () { state.error = null; save(); });
   els.discard.addEventListener("click", function () {
     if (!window.confirm("Discard the change that was not saved and show this image as stored?")) return;

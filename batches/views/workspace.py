@@ -28,6 +28,8 @@ def editor_text() -> dict[str, str]:
 
 def image_of(batch: Batch, image_pk: int) -> Image:
     try:
+        if parse_id(image_pk) is None:  # out of the database's range: no such image, not an overflow
+            raise Image.DoesNotExist
         image = Image.objects.get(pk=image_pk, batch=batch)
     except Image.DoesNotExist:
         raise Http404(_("That image is not in “%(batch)s”.") % {"batch": batch.name}) from None

@@ -134,3 +134,10 @@ def test_the_viewer_reads_the_same_number_of_rows_for_any_number_of_boxes(
         response = client.get(viewer_url(batch, image))
 
     assert response.status_code == 200
+
+
+def test_an_image_id_beyond_the_databases_range_is_a_404(client, dataset, manager):
+    client.force_login(manager)
+    url = reverse("batch_viewer", args=[dataset.project_id, dataset.pk, 1]).replace("/1/", f"/{10**30}/")
+
+    assert client.get(url).status_code == 404

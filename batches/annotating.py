@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -35,6 +36,7 @@ MIN_SIZE = 1.0  # a box is at least one pixel wide and high
 # Coordinates come from a browser as floats; allow rounding noise at the right and bottom edges.
 EDGE_TOLERANCE = 1e-6
 DONE_STATES = frozenset({State.ANNOTATED, State.NO_OBJECTS})
+ACTIVITY_EVERY = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,14 @@ def save_annotations(
         if state != fresh.state:
             Image.objects.filter(pk=fresh.pk).update(state=state)
             fresh.state = state
+        if fresh.review_flag and not fresh.review_fixed:
+            Image.objects.filter(pk=fresh.pk).update(review_fixed=True)
+            fresh.review_fixed = True
+        now = timezone.now()
+        if batch.last_active_at is None or now - batch.last_active_at >= ACTIVITY_EVERY:
+            # Activity is cheap: the batch row is already read and locked, and written at most every 30 s.
+            Batch.objects.filter(pk=batch.pk).update(last_active_at=now)
+            batch.last_active_at = now
         if delta:
             # updated_at moves only when progress does: the board's live poll then refreshes the card.
             Batch.objects.filter(pk=batch.pk).update(done_count=F("done_count") + delta, updated_at=timezone.now())
@@ -279,6 +289,8 @@ def flag_image(*, actor, image: Image, flagged: bool, note: str = "", membership
             )
         fresh.review_flag = bool(flagged)
         fresh.review_note = note if flagged else ""
-        Image.objects.filter(pk=fresh.pk).update(review_flag=fresh.review_flag, review_note=fresh.review_note)
+        Image.objects.filter(pk=fresh.pk).update(
+            review_flag=fresh.review_flag, review_note=fresh.review_note, review_fixed=False
+        )
     fresh.project = image.project
     return fresh

@@ -67,6 +67,22 @@ class RejectForm(forms.Form):
     )
 
 
+class ReopenForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=None, empty_label=None, error_messages={"required": _("Choose the annotator who makes the fixes.")}
+    )
+    comment = forms.CharField(
+        max_length=MAX_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Say what needs fixing: reopening needs a comment.")},
+        help_text=_("The annotator sees this on the card and in their workspace."),
+    )
+
+    def __init__(self, *args, annotators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = annotators
+
+
 class MergeForm(forms.Form):
     """The batch to merge in, as "pk:version": the version the person saw, so a batch that grew since is stale."""
 

@@ -117,6 +117,9 @@ class Batch(models.Model):
     # Files an upload session still brings (0: none). While it is above 0 the batch is processing:
     # its card shows "processing image_count / processing_total" and no move is allowed.
     processing_total = models.PositiveIntegerField(default=0)
+    # When someone last saved a box here, written at most every ACTIVITY_EVERY by the save endpoint: the card
+    # and the reset/reassign dialogs say "annotator active N s ago" from it.
+    last_active_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every move: the compare-and-set guard and the board's cheap "has anything changed" check.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -185,6 +188,8 @@ class Image(models.Model):
     state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
     review_flag = models.BooleanField(default=False)
     review_note = models.TextField(blank=True)
+    # A flagged image saved again after the rejection: the card counts the flagged images still to fix.
+    review_fixed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -296,6 +301,7 @@ class BatchEvent(models.Model):
         SUBMITTED = "submitted", "submitted"
         APPROVED = "approved", "approved"
         REJECTED = "rejected", "rejected"
+        REOPENED = "reopened", "reopened for fixes"
         RESET = "reset", "reset to Unassigned"
         DELETED = "deleted", "deleted"
         MERGED = "merged", "merged"
@@ -338,9 +344,14 @@ class BatchEvent(models.Model):
     def summary(self) -> str:
         """What else happened, as a sentence built from the event's fields (translatable)."""
         Action = self.Action
+        details = self.details
+        if self.action == Action.REOPENED:
+            return _("to %(after)s, annotations kept: %(comment)s") % {
+                "after": details.get("to_assignee", ""),
+                "comment": self.note,
+            }
         if self.action == Action.REJECTED or self.note:
             return self.note  # a person's words, or a line written before events kept their figures
-        details = self.details
         if self.action == Action.ASSIGNED:
             shares = ", ".join(f"{share['assignee']} ({share['images']})" for share in details.get("shares", []))
             rest = next((batch for batch in self.related if batch.get("rest")), None)

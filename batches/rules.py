@@ -208,6 +208,14 @@ MOVES: dict[str, Move] = {
             dialog=True,
         ),
         Move(
+            "reopen",
+            gettext_lazy("Reopen for fixes"),
+            (Status.REVIEW, Status.DATASET),
+            (Status.ANNOTATING,),
+            _managers(gettext_lazy("Only a manager of this project can reopen a batch for fixes.")),
+            dialog=True,
+        ),
+        Move(
             "reset",
             gettext_lazy("Reset to Unassigned"),
             (Status.ANNOTATING, Status.REVIEW, Status.DATASET),

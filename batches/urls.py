@@ -12,6 +12,7 @@ from .views import (
     session,
     upload,
     upload_sessions,
+    viewer,
 )
 
 # Each area keeps its own section; add routes inside yours.
@@ -34,6 +35,7 @@ urlpatterns = [
     path("projects/<int:project_pk>/batches/<int:pk>/submit", moves.batch_submit, name="batch_submit"),
     path("projects/<int:project_pk>/batches/<int:pk>/approve", moves.batch_approve, name="batch_approve"),
     path("projects/<int:project_pk>/batches/<int:pk>/reject", moves.batch_reject, name="batch_reject"),
+    path("projects/<int:project_pk>/batches/<int:pk>/reopen", moves.batch_reopen, name="batch_reopen"),
     path("projects/<int:project_pk>/batches/<int:pk>/reset", moves.batch_reset, name="batch_reset"),
     path("projects/<int:project_pk>/batches/<int:pk>/delete", moves.batch_delete, name="batch_delete"),
     path("projects/<int:project_pk>/batches/<int:pk>/merge", moves.batch_merge, name="batch_merge"),
@@ -42,6 +44,9 @@ urlpatterns = [
         moves.batch_move_dialog,
         name="batch_move_dialog",
     ),
+    # --- viewer ---
+    path("projects/<int:project_pk>/batches/<int:pk>/view/", viewer.batch_gallery, name="batch_gallery"),
+    path("projects/<int:project_pk>/batches/<int:pk>/view/<int:image_pk>/", viewer.batch_viewer, name="batch_viewer"),
     # --- upload ---
     path("projects/<int:project_pk>/upload/", upload.upload, name="upload"),
     path("projects/<int:project_pk>/uploads/start", upload_sessions.upload_session_start, name="upload_session_start"),

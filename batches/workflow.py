@@ -88,6 +88,28 @@ def _describe(event: BatchEvent | None) -> str:
     return f"{who} ({event.get_action_display()}, {when})"
 
 
+def changed_under_workspace(batch: Batch) -> WorkflowError:
+    """Why an open workspace may no longer save: who moved the batch, how, and when (not just "not allowed")."""
+    event = BatchEvent.objects.filter(batch_id=batch.pk).select_related("actor").first()
+    if event is None:
+        return WorkflowError(
+            _("Only the batch's assignee or a manager can annotate it."), kind=WorkflowError.FORBIDDEN, batch=batch
+        )
+    values = {
+        "who": event.actor.username if event.actor else _("someone"),
+        "action": event.get_action_display(),
+        "name": batch.name,
+        "ago": timesince(event.created_at),
+        "column": batch.get_status_display(),
+        "assignee": batch.assignee.username if batch.assignee else _("nobody"),
+    }
+    message = _(
+        "%(who)s %(action)s “%(name)s” %(ago)s ago: it is in %(column)s now, assigned to %(assignee)s, "
+        "so this change was not saved."
+    )
+    return WorkflowError(message % values, kind=WorkflowError.STALE, batch=batch)
+
+
 def stale_error(fresh: Batch) -> WorkflowError:
     """The error for a batch that changed since the caller saw it, naming who changed it."""
     return WorkflowError(
@@ -513,12 +535,50 @@ def reject(*, actor, batch: Batch, comment: str, project: Project | None = None)
             position=_top_position(),
         )
         fresh.rejection_count += 1
+        # Every flagged image is to fix again, also one fixed after an earlier rejection and flagged still.
+        Image.objects.filter(batch=fresh, review_flag=True, review_fixed=True).update(review_fixed=False)
         _event(
             actor,
             fresh,
             BatchEvent.Action.REJECTED,
             from_status=Status.REVIEW,
             images=fresh.image_count,
+            note=comment,
+        )
+    return fresh
+
+
+def reopen(*, actor, batch: Batch, assignee, comment: str, project: Project | None = None) -> Batch:
+    """Review or Dataset → Annotating, to the same or another annotator, with a comment; annotations stay.
+
+    The non-destructive way to fix a few boxes of an approved batch (a reset would remove every annotation).
+    """
+    _ensure_same_project(batch, project)
+    comment = (comment or "").strip()
+    if not comment:
+        raise WorkflowError(
+            _("Say what needs fixing: reopening needs a comment."), kind=WorkflowError.INVALID, batch=batch
+        )
+    if len(comment) > MAX_COMMENT:
+        raise WorkflowError(
+            _("Keep the comment under %(count)d characters.") % {"count": MAX_COMMENT},
+            kind=WorkflowError.INVALID,
+            batch=batch,
+        )
+    with transaction.atomic():
+        fresh = _begin(actor, batch, "reopen")
+        _check_annotators(fresh.project, [assignee])
+        before = fresh.assignee.username if fresh.assignee else ""
+        source = fresh.status
+        _update(fresh, status=Status.ANNOTATING, assignee=assignee, review_comment=comment, position=_top_position())
+        fresh.assignee = assignee
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.REOPENED,
+            from_status=source,
+            images=fresh.image_count,
+            details={"from_assignee": before, "to_assignee": assignee.username},
             note=comment,
         )
     return fresh

@@ -20,10 +20,19 @@ from django.views.decorators.http import require_GET, require_POST
 from .. import annotating, workflow
 from ..access import get_batch_for
 from ..models import Batch, Image
-from ..params import JsonBodyError, parse_json_body
+from ..params import JsonBodyError, parse_id, parse_json_body
 from ..rules import Membership, may_annotate
 from ..workflow import WorkflowError
-from .workspace import STRIP_PAGE, board_url_of, image_of, offset_param, posted_version, render_strip, strip_context
+from .workspace import (
+    STRIP_PAGE,
+    board_url_of,
+    editor_text,
+    image_of,
+    offset_param,
+    posted_version,
+    render_strip,
+    strip_context,
+)
 
 ERROR_STATUS = {
     WorkflowError.INVALID: 400,
@@ -61,6 +70,18 @@ def json_view(view):
 def _annotatable_batch(request: HttpRequest, project_pk: int, pk: int) -> tuple[Batch, Membership]:
     batch, membership = get_batch_for(request.user, project_pk, pk)
     if not may_annotate(membership, batch):
+        raise PermissionDenied(_("Only the batch's assignee or a manager can annotate it."))
+    return batch, membership
+
+
+def _batch_for_open_workspace(request: HttpRequest, project_pk: int, pk: int, seen) -> tuple[Batch, Membership]:
+    """As _annotatable_batch, but a workspace opened before a reset or reassign (`seen`: the batch version it
+    loaded) is told who changed the batch, how and when, instead of only "not allowed"."""
+    batch, membership = get_batch_for(request.user, project_pk, pk)
+    if not may_annotate(membership, batch):
+        seen = parse_id(seen)
+        if seen is not None and seen != batch.version:
+            raise workflow.changed_under_workspace(batch)
         raise PermissionDenied(_("Only the batch's assignee or a manager can annotate it."))
     return batch, membership
 
@@ -144,6 +165,7 @@ def annotate(request, project_pk: int, pk: int):
             "classes": classes,
             "config": config,
             "flagged": annotating.flagged_count(batch) if batch.rejection_count else 0,
+            "editor_text": editor_text(),
         },
     )
 
@@ -151,7 +173,7 @@ def annotate(request, project_pk: int, pk: int):
 @require_GET
 @json_view
 def annotate_image(request, project_pk: int, pk: int, image_pk: int):
-    batch, _membership = _annotatable_batch(request, project_pk, pk)
+    batch, _membership = _batch_for_open_workspace(request, project_pk, pk, request.GET.get("version"))
     image = image_of(batch, image_pk)
     return JsonResponse({"image": _image_data(batch, image), "batch_status": batch.status})
 
@@ -159,7 +181,8 @@ def annotate_image(request, project_pk: int, pk: int, image_pk: int):
 @require_POST
 @json_view
 def annotate_save(request, project_pk: int, pk: int, image_pk: int):
-    batch, membership = _annotatable_batch(request, project_pk, pk)
+    # The version the workspace loaded comes in the query string, so a refusal is explained before the body is read.
+    batch, membership = _batch_for_open_workspace(request, project_pk, pk, request.GET.get("version"))
     image = image_of(batch, image_pk)
     try:
         payload = parse_json_body(request.body)

@@ -36,6 +36,7 @@ COLUMN_PAGE = 50
 # A live refresh re-renders as many cards as the person had loaded (so nothing jumps), up to this.
 MAX_REFRESH = 500
 THUMBS_PER_CARD = 4
+ACTIVE_WINDOW = 600  # seconds: a card says "annotator active N s ago" for this long after a save
 EMPTY_TEXT = {
     Status.UNASSIGNED: "Upload images to start: every upload becomes a batch here.",
     Status.ANNOTATING: "Nothing is being annotated. Assign a batch from Unassigned.",
@@ -86,6 +87,8 @@ class Card:
     can_review: bool
     age_label: str
     since: str
+    to_fix: int = 0  # a returned batch: its flagged images not saved again yet
+    active_label: str = ""  # "annotator active 12 s ago" while someone is working on it
 
 
 @dataclass
@@ -187,9 +190,36 @@ def thumbnails_for(batch_ids: list[int]) -> dict[int, list[int]]:
     return thumbs
 
 
+def flagged_to_fix(batches: list[Batch]) -> dict[int, int]:
+    """Per returned batch in Annotating, its flagged images not saved since: one query, and none without such a batch."""
+    returned = [b.pk for b in batches if b.status == Status.ANNOTATING and b.rejection_count]
+    if not returned:
+        return {}
+    rows = (
+        Image.objects.filter(batch_id__in=returned, review_flag=True, review_fixed=False)
+        .values("batch_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["batch_id"]: row["n"] for row in rows}
+
+
+def activity_label(batch: Batch, now: datetime) -> str:
+    """ "annotator active 12 s ago" for a batch in Annotating saved in the last ACTIVE_WINDOW, else ""."""
+    if batch.status != Status.ANNOTATING or batch.last_active_at is None:
+        return ""
+    seconds = max(0, int((now - batch.last_active_at).total_seconds()))
+    if seconds >= ACTIVE_WINDOW:
+        return ""
+    if seconds < 60:
+        return _("annotator active %(seconds)d s ago") % {"seconds": seconds}
+    return _("annotator active %(minutes)d min ago") % {"minutes": seconds // 60}
+
+
 def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
     """The cards of these batches: thumbnails (one query for all), age, and the person's moves."""
     thumbs = thumbnails_for([batch.pk for batch in batches])
+    to_fix = flagged_to_fix(batches)
     now = timezone.now()
     cards = []
     for batch in batches:
@@ -203,6 +233,8 @@ def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
                 can_review=batch.status == Status.REVIEW and may_review(membership, batch),
                 age_label=AGE_LABEL[batch.status].format(short_age(batch.status_changed_at, now)),
                 since=timezone.localtime(batch.status_changed_at).strftime("%Y-%m-%d %H:%M"),
+                to_fix=to_fix.get(batch.pk, 0),
+                active_label=activity_label(batch, now),
             )
         )
     return cards

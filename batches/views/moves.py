@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,20 +25,20 @@ from accounts.roles import users_with_role
 from .. import workflow
 from ..access import get_project_for
 from ..errors import WorkflowError
-from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm
+from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm, ReopenForm
 from ..models import Annotation, Batch, Project
 from ..params import parse_id
 from ..rules import MOVES, Membership, delete_move, drag_move, drag_move_elsewhere
 from .answers import SeenMove, answer_dialog, answer_moved, answer_refusal, seen_batch
-from .board import board_token
+from .board import activity_label, board_token
 
 Status = Batch.Status
 MERGE_CHOICES = 200
 DRAG_HINTS = {
     (Status.UNASSIGNED, Status.REVIEW): "assign it first: drag it to Annotating",
     (Status.UNASSIGNED, Status.DATASET): "assign it first: drag it to Annotating",
-    (Status.DATASET, Status.ANNOTATING): "to relabel it, reset it to Unassigned first",
-    (Status.DATASET, Status.REVIEW): "to relabel it, reset it to Unassigned first",
+    (Status.DATASET, Status.ANNOTATING): "to fix it, reopen it for fixes from its menu",
+    (Status.DATASET, Status.REVIEW): "to fix it, reopen it for fixes from its menu",
 }
 
 MoveView = Callable[..., HttpResponse]
@@ -178,7 +179,9 @@ def batch_reassign(request, move: SeenMove):
         move.data if move.submitted else None, annotators=annotators_of(move.project).exclude(pk=batch.assignee_id)
     )
     if not (move.submitted and form.is_valid()):
-        return answer_dialog(request, move, "reassign", form, annotators=list(form.fields["assignee"].queryset))
+        annotators = list(form.fields["assignee"].queryset)
+        active = activity_label(batch, timezone.now())
+        return answer_dialog(request, move, "reassign", form, annotators=annotators, active=active)
     user = form.cleaned_data["assignee"]
     workflow.reassign(actor=request.user, batch=batch, assignee=user, project=move.project)
     message = _("“%(batch)s” is now assigned to %(user)s.") % {"batch": batch.name, "user": user.username}
@@ -215,13 +218,33 @@ def batch_reject(request, move: SeenMove):
     return answer_moved(request, move, message, {Status.REVIEW, Status.ANNOTATING})
 
 
+@move_view("reopen")
+def batch_reopen(request, move: SeenMove):
+    """Review or Dataset → Annotating, same or another annotator, with a comment; annotations stay."""
+    batch = move.batch
+    form = ReopenForm(move.data if move.submitted else None, annotators=annotators_of(move.project))
+    if not (move.submitted and form.is_valid()):
+        return answer_dialog(request, move, "reopen", form, annotators=list(form.fields["assignee"].queryset))
+    user = form.cleaned_data["assignee"]
+    source = batch.status
+    workflow.reopen(
+        actor=request.user, batch=batch, assignee=user, comment=form.cleaned_data["comment"], project=move.project
+    )
+    message = _("“%(batch)s” is back in Annotating with %(user)s; its annotations stay.") % {
+        "batch": batch.name,
+        "user": user.username,
+    }
+    return answer_moved(request, move, message, {source, Status.ANNOTATING})
+
+
 # --- reset, delete, merge -------------------------------------------------------------------------
 
 
 def _confirm_removal(request, move: SeenMove, action: str):
     """Reset and delete both ask first, with what will be lost in numbers (spec: "delete twice")."""
     annotations = Annotation.objects.filter(image__batch=move.batch).count()
-    return answer_dialog(request, move, action, annotations=annotations)
+    active = activity_label(move.batch, timezone.now())
+    return answer_dialog(request, move, action, annotations=annotations, active=active)
 
 
 @move_view("reset")

@@ -14,8 +14,22 @@ from ..params import parse_id
 STRIP_PAGE = 50
 
 
+def editor_text() -> dict[str, str]:
+    """The box editor's sentences, translated here and handed to static/js/annotate.js as JSON."""
+    return {
+        "relabelled": _("box #%(number)s → %(name)s"),
+        "copied": _("Boxes copied: %(count)s. Ctrl+V pastes them here or on another image."),
+        "crosshairOn": _("Drawing from the keyboard: arrow keys move the crosshair, Enter sets the first corner."),
+        "cornerSet": _("First corner set: move to the opposite corner and press Enter; Esc cancels."),
+        "noClasses": _("This project has no label classes yet; a manager adds them on the Classes page."),
+        "backToBoard": _("Back to the board"),
+    }
+
+
 def image_of(batch: Batch, image_pk: int) -> Image:
     try:
+        if parse_id(image_pk) is None:  # out of the database's range: no such image, not an overflow
+            raise Image.DoesNotExist
         image = Image.objects.get(pk=image_pk, batch=batch)
     except Image.DoesNotExist:
         raise Http404(_("That image is not in “%(batch)s”.") % {"batch": batch.name}) from None

@@ -47,6 +47,12 @@
     flagNote: document.getElementById("flag-note"),
     flagNoteText: document.getElementById("flag-note-text"),
     banner: document.getElementById("readonly-banner"),
+    undo: document.getElementById("undo"),
+    redo: document.getElementById("redo"),
+    drawKeys: document.getElementById("draw-keys"),
+    editNote: document.getElementById("edit-note"),
+    editNoteText: document.getElementById("edit-note-text"),
+    editNoteUndo: document.getElementById("edit-note-undo"),
   };
 
   var csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
@@ -73,6 +79,13 @@
   };
   var uidSeq = 0;
   var imageStates = {}; // image id -> state, to restyle strip items loaded later
+  var textNode = document.getElementById("editor-text");
+  var text = textNode ? JSON.parse(textNode.textContent) : {};
+  // Undo and redo per image, kept while the page is open (next/previous do not reload it).
+  // Each entry is a whole snapshot of the image's boxes and "no objects" mark: one save call restores it.
+  var histories = {}; // image id -> {undo: [snapshot], redo: [snapshot], current: snapshot}
+  var clipboard = []; // boxes copied with Ctrl+C, pasted with Ctrl+V on this image or another one
+  var crosshair = null; // keyboard drawing: {x, y, corner: {x, y} | null}
 
   // --- small helpers -------------------------------------------------------------------------------
 
@@ -164,6 +177,16 @@
           "stroke-width": unit, "class": "handle handle-" + h.name, "data-handle": h.name, "data-uid": sel.uid,
         }));
       });
+    }
+    if (crosshair) {
+      var arm = 14 * unit;
+      [[crosshair.x - arm, crosshair.y, crosshair.x + arm, crosshair.y], [crosshair.x, crosshair.y - arm, crosshair.x, crosshair.y + arm]].forEach(function (l) {
+        overlay.appendChild(svg("line", { x1: l[0], y1: l[1], x2: l[2], y2: l[3], "stroke-width": 2 * unit, "class": "crosshair" }));
+      });
+      if (crosshair.corner) {
+        var cc = crosshair.corner;
+        draft = { x: Math.min(cc.x, crosshair.x), y: Math.min(cc.y, crosshair.y), w: Math.abs(crosshair.x - cc.x), h: Math.abs(crosshair.y - cc.y) };
+      }
     }
     if (draft) {
       overlay.appendChild(svg("rect", {
@@ -300,6 +323,7 @@
   // --- saving --------------------------------------------------------------------------------------
 
   function changed() {
+    remember();
     state.editVersion++;
     state.error = null;
     keepDraft();
@@ -352,7 +376,7 @@
       no_objects: state.noObjects,
     });
     setSaveStatus("saving", "Saving…");
-    state.inFlight = fetch(image.save_url, {
+    state.inFlight = fetch(withVersion(image.save_url), {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
@@ -409,8 +433,19 @@
   function enterReadOnly(message) {
     state.readOnly = true;
     state.selected = null;
+    crosshair = null;
+    if (state.image) renderUndoButtons();
     els.banner.hidden = false;
     els.banner.textContent = message + " What you see on this image is not stored; reload the page to see the batch as it is now.";
+    var board = document.querySelector(".breadcrumb a");
+    if (board && text.backToBoard) {
+      // The way forward: the board shows the batch as it is now.
+      var link = document.createElement("a");
+      link.href = board.href;
+      link.className = "btn btn-small";
+      link.textContent = text.backToBoard;
+      els.banner.append(" ", link);
+    }
     renderAll();
   }
 
@@ -421,6 +456,8 @@
     state.boxes = withUids(data.boxes);
     state.noObjects = data.state === "no_objects";
     state.selected = null;
+    crosshair = null;
+    openHistory(data.id);
     state.editVersion = state.savedVersion = 0;
     state.error = null;
     imageStates[data.id] = data.state;
@@ -479,7 +516,7 @@
           return null;
         }
         setSaveStatus("loading", "Loading…");
-        return fetch(target.data_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        return fetch(withVersion(target.data_url), { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) {
             return readJson(response).then(function (data) {
               if (!response.ok || data.error) throw { message: data.error || "Could not load the image." };
@@ -494,6 +531,149 @@
         toast(message, "error");
       })
       .then(function () { state.navigating = false; });
+  }
+
+  // --- undo and redo -------------------------------------------------------------------------------
+
+  function snapshot() {
+    return {
+      boxes: state.boxes.map(function (b) { return { uid: b.uid, label_class: b.label_class, x: b.x, y: b.y, w: b.w, h: b.h }; }),
+      noObjects: state.noObjects,
+    };
+  }
+  function imageHistory() { return histories[state.image.id]; }
+  function openHistory(imageId) {
+    var h = histories[imageId] || (histories[imageId] = { undo: [], redo: [] });
+    h.current = snapshot();
+    renderUndoButtons();
+  }
+  // Called by changed(), after an edit and before it is saved: the state before it becomes one undo step.
+  function remember() {
+    var h = imageHistory();
+    h.undo.push(h.current);
+    if (h.undo.length > 200) h.undo.shift();
+    h.redo = [];
+    h.current = snapshot();
+    renderUndoButtons();
+  }
+  function restore(from, to) {
+    if (state.readOnly || !from.length) return false;
+    var h = imageHistory();
+    to.push(h.current);
+    var snap = from.pop();
+    h.current = snap;
+    state.boxes = snap.boxes.map(function (b) { return { uid: b.uid, label_class: b.label_class, x: b.x, y: b.y, w: b.w, h: b.h }; });
+    state.noObjects = snap.noObjects;
+    if (!findBox(state.selected)) state.selected = null;
+    hideEditNote();
+    state.editVersion++;
+    state.error = null;
+    renderAll();
+    renderUndoButtons();
+    save();
+    return true;
+  }
+  function undo() { return restore(imageHistory().undo, imageHistory().redo); }
+  function redo() { return restore(imageHistory().redo, imageHistory().undo); }
+  function renderUndoButtons() {
+    var h = state.image && histories[state.image.id];
+    els.undo.disabled = state.readOnly || !h || !h.undo.length;
+    els.redo.disabled = state.readOnly || !h || !h.redo.length;
+  }
+
+  // A class key with a box explicitly selected relabels that box: say so, with a way back.
+  function showEditNote(message) {
+    els.editNoteText.textContent = message;
+    els.editNote.hidden = false;
+    window.clearTimeout(showEditNote.timer);
+    showEditNote.timer = window.setTimeout(hideEditNote, 6000);
+  }
+  function hideEditNote() { els.editNote.hidden = true; }
+
+  // --- copy, paste, nudge --------------------------------------------------------------------------
+
+  function copyBoxes() {
+    var sel = findBox(state.selected);
+    var chosen = sel ? [sel] : state.boxes;
+    if (!chosen.length) return false;
+    clipboard = chosen.map(function (b) { return { label_class: b.label_class, x: b.x, y: b.y, w: b.w, h: b.h }; });
+    toast(format(text.copied, { count: clipboard.length }), "info");
+    return true;
+  }
+  function pasteBoxes() {
+    if (state.readOnly || !clipboard.length) return false;
+    var added = clipboard.map(function (c) {
+      var b = { uid: ++uidSeq, label_class: c.label_class, x: c.x, y: c.y, w: c.w, h: c.h };
+      // Pasted onto the box it was copied from, it would hide: shift it a little.
+      var same = state.boxes.some(function (o) { return o.x === b.x && o.y === b.y && o.w === b.w && o.h === b.h; });
+      if (same) { b.x += 10; b.y += 10; }
+      fitInside(b);
+      return b;
+    });
+    state.boxes = state.boxes.concat(added);
+    state.noObjects = false;
+    state.selected = added.length === 1 ? added[0].uid : null;
+    changed();
+    return true;
+  }
+  function nudge(dx, dy) {
+    var b = findBox(state.selected);
+    if (!b || state.readOnly) return false;
+    var x = clamp(b.x + dx, 0, state.image.width - b.w), y = clamp(b.y + dy, 0, state.image.height - b.h);
+    if (x === b.x && y === b.y) return true;
+    b.x = x;
+    b.y = y;
+    changed();
+    return true;
+  }
+  // The batch version this page loaded: a refused save then says who changed the batch, how and when.
+  function withVersion(url) {
+    var input = els.submitForm && els.submitForm.querySelector("input[name=version]");
+    return input ? url + (url.indexOf("?") === -1 ? "?" : "&") + "version=" + encodeURIComponent(input.value) : url;
+  }
+  function format(template, values) {
+    return String(template || "").replace(/%\((\w+)\)s/g, function (m, k) { return values[k]; });
+  }
+
+  // --- drawing from the keyboard: a crosshair moved by the arrow keys, Enter sets each corner ------
+
+  function startCrosshair() {
+    if (state.readOnly || !state.activeClass) return;
+    var img = state.image;
+    crosshair = { x: Math.round(img.width / 2), y: Math.round(img.height / 2), corner: null };
+    state.selected = null;
+    els.viewport.focus({ preventScroll: true });
+    renderAll();
+    announce(text.crosshairOn);
+  }
+  function moveCrosshair(dx, dy) {
+    crosshair.x = clamp(crosshair.x + dx, 0, state.image.width);
+    crosshair.y = clamp(crosshair.y + dy, 0, state.image.height);
+    renderOverlay();
+  }
+  function setCorner() {
+    if (!crosshair.corner) {
+      crosshair.corner = { x: crosshair.x, y: crosshair.y };
+      renderOverlay();
+      announce(text.cornerSet);
+      return;
+    }
+    var c = crosshair.corner;
+    var r = { x: Math.min(c.x, crosshair.x), y: Math.min(c.y, crosshair.y), w: Math.abs(crosshair.x - c.x), h: Math.abs(crosshair.y - c.y) };
+    crosshair = null;
+    if (r.w < 1 || r.h < 1) { renderAll(); return; }
+    addBox(r);
+  }
+  function announce(message) { if (message) setSaveStatus("idle", message); }
+
+  function addBox(r) {
+    var box = { uid: ++uidSeq, label_class: state.activeClass, x: r.x, y: r.y, w: Math.max(r.w, 1), h: Math.max(r.h, 1) };
+    fitInside(box);
+    state.boxes.push(box);
+    // The new box is not selected: the next class key chooses the class of the NEXT box, never this one.
+    state.selected = null;
+    state.noObjects = false;
+    changed();
   }
 
   // --- pointer interactions ------------------------------------------------------------------------
@@ -515,19 +695,16 @@
     } else if (target.dataset && target.dataset.handle) {
       var hb = findBox(Number(target.dataset.uid));
       drag = { kind: "resize", handle: target.dataset.handle, uid: hb.uid, orig: copy(hb), start: p, moved: false };
-    } else if (!evt.shiftKey && target.dataset && target.dataset.uid) {
-      // Shift+drag draws even inside a box (a rider on a bike); a plain drag on a box moves it.
-      var box = findBox(Number(target.dataset.uid));
-      state.selected = box.uid;
+    } else if (!evt.shiftKey && target.dataset && Number(target.dataset.uid) === state.selected && state.selected) {
+      // Only the box already selected moves with its body; any other drag draws (nested objects are the norm).
+      var box = findBox(state.selected);
       drag = { kind: "move", uid: box.uid, orig: copy(box), start: p, moved: false };
-      renderAll();
     } else {
-      if (!state.activeClass) {
-        toast("This project has no label classes yet; a manager adds them on the Classes page.", "error");
-        return;
-      }
-      drag = { kind: "draw", start: clampPoint(p), rect: null };
+      // A click without a drag selects the box under the pointer (see endDrag).
+      var under = target.dataset && target.dataset.uid ? Number(target.dataset.uid) : null;
+      drag = { kind: "draw", start: clampPoint(p), rect: null, under: under };
     }
+    crosshair = null;
     els.viewport.setPointerCapture(evt.pointerId);
     els.viewport.classList.add("is-dragging");
   });
@@ -573,14 +750,14 @@
     if (d.kind === "draw") {
       var r = d.rect;
       if (r && r.w * state.scale >= MIN_DRAW_SCREEN && r.h * state.scale >= MIN_DRAW_SCREEN) {
-        var box = { uid: ++uidSeq, label_class: state.activeClass, x: r.x, y: r.y, w: Math.max(r.w, 1), h: Math.max(r.h, 1) };
-        fitInside(box);
-        state.boxes.push(box);
-        state.selected = box.uid;
-        state.noObjects = false;
-        changed();
+        if (!state.activeClass) {
+          toast(text.noClasses, "error");
+          renderAll();
+          return;
+        }
+        addBox(r);
       } else {
-        state.selected = null;
+        state.selected = d.under;
         renderAll();
       }
     } else if ((d.kind === "move" || d.kind === "resize") && d.moved) {
@@ -629,43 +806,74 @@
     return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
   }
 
+  // Shortcuts match the key's place (event.code), not its letter, so they work on any layout (Persian too).
+  var CLASS_CODE = /^(?:Digit|Numpad)([1-9])$/;
+
   document.addEventListener("keydown", function (evt) {
-    if (evt.key === " " && !typing(evt) && (evt.target === els.viewport || evt.target === document.body)) {
+    var code = evt.code;
+    if (code === "Space" && !typing(evt) && (evt.target === els.viewport || evt.target === document.body)) {
       state.spaceDown = true;
       els.viewport.classList.add("is-panning");
       evt.preventDefault();
       return;
     }
-    if (typing(evt) || evt.ctrlKey || evt.metaKey || evt.altKey) return;
+    if (typing(evt) || evt.altKey) return;
     if (els.submitDialog && els.submitDialog.open) return;
-    var key = evt.key;
-    if (/^[1-9]$/.test(key)) {
-      var cls = classes.filter(function (c) { return c.key === Number(key); })[0];
+    if (evt.ctrlKey || evt.metaKey) {
+      var done = false;
+      if (code === "KeyZ" && !evt.shiftKey) done = undo();
+      else if ((code === "KeyZ" && evt.shiftKey) || code === "KeyY") done = redo();
+      else if (code === "KeyC" && !window.getSelection().toString()) done = copyBoxes();
+      else if (code === "KeyV") done = pasteBoxes();
+      if (done || code === "KeyZ" || code === "KeyY") evt.preventDefault();
+      return;
+    }
+    var step = evt.shiftKey ? 10 : 1;
+    var arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (crosshair) {
+      if (arrows[code]) {
+        // The crosshair moves a few screen pixels per press (ten times more with Shift).
+        var px = Math.max(1, Math.round(4 / state.scale)) * step;
+        moveCrosshair(arrows[code][0] * px, arrows[code][1] * px);
+        evt.preventDefault();
+        return;
+      }
+      if (code === "Enter" || code === "NumpadEnter") { setCorner(); evt.preventDefault(); return; }
+      if (code === "Escape") { crosshair = null; renderAll(); announce(""); evt.preventDefault(); return; }
+    }
+    var digit = CLASS_CODE.exec(code);
+    if (digit) {
+      var cls = classes.filter(function (c) { return c.key === Number(digit[1]); })[0];
       if (!cls) return;
       pickClass(cls.id);
       evt.preventDefault();
-    } else if (key === "Delete" || key === "Backspace") {
+    } else if (code === "Delete" || code === "Backspace") {
       if (state.selected && !state.readOnly) { deleteBox(state.selected); evt.preventDefault(); }
-    } else if (key === "Escape") {
+    } else if (code === "Escape") {
       if (drag && drag.kind === "draw") { drag = null; els.viewport.classList.remove("is-dragging"); }
       state.selected = null;
       renderAll();
-    } else if (key === "ArrowRight" || key === "d" || key === "D") {
+    } else if (arrows[code] && state.selected) {
+      // With a box selected, the arrows nudge it (Shift: 10 px); otherwise left and right change the image.
+      if (nudge(arrows[code][0] * step, arrows[code][1] * step)) evt.preventDefault();
+    } else if (code === "ArrowRight" || code === "KeyD") {
       navigate(state.image.next); evt.preventDefault();
-    } else if (key === "ArrowLeft" || key === "a" || key === "A") {
+    } else if (code === "ArrowLeft" || code === "KeyA") {
       navigate(state.image.prev); evt.preventDefault();
-    } else if (key === "n" || key === "N") {
+    } else if (code === "KeyN") {
       toggleNoObjects();
-    } else if (key === "+" || key === "=") {
+    } else if (code === "KeyB") {
+      startCrosshair(); evt.preventDefault();
+    } else if (code === "Equal" || code === "NumpadAdd") {
       zoomCentre(1.25);
-    } else if (key === "-" || key === "_") {
+    } else if (code === "Minus" || code === "NumpadSubtract") {
       zoomCentre(0.8);
-    } else if (key === "0" || key === "f" || key === "F") {
+    } else if (code === "Digit0" || code === "Numpad0" || code === "KeyF") {
       fit();
     }
   });
   document.addEventListener("keyup", function (evt) {
-    if (evt.key === " ") {
+    if (evt.code === "Space") {
       state.spaceDown = false;
       els.viewport.classList.remove("is-panning");
     }
@@ -677,6 +885,7 @@
     if (box && !state.readOnly && box.label_class !== id) {
       box.label_class = id;
       changed();
+      showEditNote(format(text.relabelled, { number: state.boxes.indexOf(box) + 1, name: classById[id].name }));
     } else {
       renderAll();
     }
@@ -699,6 +908,11 @@
   }
 
   // --- buttons and lists ---------------------------------------------------------------------------
+
+  els.undo.addEventListener("click", undo);
+  els.redo.addEventListener("click", redo);
+  els.editNoteUndo.addEventListener("click", function () { undo(); els.viewport.focus({ preventScroll: true }); });
+  els.drawKeys.addEventListener("click", startCrosshair);
 
   document.querySelectorAll(".class-btn").forEach(function (btn) {
     btn.addEventListener("click", function () { pickClass(Number(btn.dataset.classId)); });

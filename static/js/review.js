@@ -15,12 +15,13 @@
     if (typing(evt) || evt.ctrlKey || evt.metaKey || evt.altKey) return;
     if (document.querySelector("dialog[open]")) return;
     var link = null;
-    if (evt.key === "ArrowRight" || evt.key === "d" || evt.key === "D") link = document.getElementById("next-link");
-    if (evt.key === "ArrowLeft" || evt.key === "a" || evt.key === "A") link = document.getElementById("prev-link");
+    // event.code: the key's place, so the shortcuts work on any keyboard layout (Persian too).
+    if (evt.code === "ArrowRight" || evt.code === "KeyD") link = document.getElementById("next-link");
+    if (evt.code === "ArrowLeft" || evt.code === "KeyA") link = document.getElementById("prev-link");
     if (link && link.getAttribute("href")) {
       evt.preventDefault();
       window.location.assign(link.href);
-    } else if (evt.key === "f" || evt.key === "F") {
+    } else if (evt.code === "KeyF") {
       var note = document.getElementById("flag-note");
       if (note) {
         evt.preventDefault();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -300,6 +301,33 @@ def test_an_annotator_who_is_not_the_assignee_is_refused(client, batch, annotato
     assert snapshot(batch) == before
 
 
+@pytest.mark.parametrize("move", ["reset", "reassign"])
+def test_a_save_from_a_workspace_opened_before_a_reset_or_reassign_says_who_did_what(
+    client, batch, annotator, annotator2, manager, car, move
+):
+    seen = batch.version
+    if move == "reset":
+        workflow.delete_batch(actor=manager, batch=batch)
+        column, holder = "Unassigned", "nobody"
+    else:
+        workflow.reassign(actor=manager, batch=batch, assignee=annotator2)
+        column, holder = "Annotating", "annotator2"
+    before = snapshot(batch)
+    client.force_login(annotator)
+
+    response = post_json(client, f"{save_url(batch, images_of(batch)[0])}?version={seen}", {"boxes": [box(car)]})
+
+    assert response.status_code == 409
+    assert response.json()["kind"] == "stale"
+    action = "reset to Unassigned" if move == "reset" else "reassigned"
+    assert re.fullmatch(
+        rf"manager {action} “Street-01” 0\xa0minutes ago: it is in {column} now, assigned to {holder}, "
+        r"so this change was not saved\.",
+        response.json()["error"],
+    )
+    assert snapshot(batch) == before
+
+
 def test_a_save_after_the_batch_was_submitted_is_refused_with_a_clear_message(client, batch, annotator, manager, car):
     workflow.submit(actor=manager, batch=batch)
     before = snapshot(batch)
@@ -363,8 +391,8 @@ def test_the_save_endpoint_costs_the_same_queries_whatever_the_boxes_or_the_batc
     client.force_login(annotator)
     # session, user, batch+project+assignee, permissions (user, group), the image; then in one
     # transaction (a savepoint in tests): lock image+batch, check classes, delete old boxes, insert
-    # new ones, set the image's state, bump the done count
-    with django_assert_num_queries(14):
+    # new ones, set the image's state, note the batch's activity (at most every 30 s), bump the done count
+    with django_assert_num_queries(15):
         response = post_json(client, save_url(batch, image), payload)
 
     assert response.status_code == 200
@@ -473,3 +501,22 @@ def test_another_annotator_may_not_submit(client, batch, annotator2):
 
     assert submit(client, batch, confirm="1").status_code == 403
     assert Batch.objects.get(pk=batch.pk).status == Status.ANNOTATING
+
+
+def test_a_save_notes_the_batch_activity_at_most_every_30_seconds(client, batch, annotator, car):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client.force_login(annotator)
+    image = images_of(batch)[0]
+    assert Batch.objects.get(pk=batch.pk).last_active_at is None
+
+    post_json(client, save_url(batch, image), {"boxes": [box(car)]})
+    first = Batch.objects.get(pk=batch.pk).last_active_at
+    post_json(client, save_url(batch, image), {"boxes": [box(car, x=11)]})
+    assert first is not None and Batch.objects.get(pk=batch.pk).last_active_at == first
+
+    Batch.objects.filter(pk=batch.pk).update(last_active_at=timezone.now() - timedelta(seconds=31))
+    post_json(client, save_url(batch, image), {"boxes": [box(car, x=12)]})
+    assert Batch.objects.get(pk=batch.pk).last_active_at > first

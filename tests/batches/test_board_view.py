@@ -125,7 +125,7 @@ def test_a_manager_gets_every_move_of_each_column(project, manager, annotator, r
     html = client_for(manager).get(board_url(project)).content.decode()
 
     assert sorted(re.findall(r'data-move="(\w+)"', html)) == sorted(
-        ["assign", "delete", "merge", "reassign", "submit", "reset", "reset"]
+        ["assign", "delete", "merge", "reassign", "submit", "reset", "reopen", "reset"]
     )
 
 
@@ -306,3 +306,56 @@ def test_a_superuser_sees_every_move_on_a_project_they_are_not_a_member_of(super
     html = client_for(superuser).get(board_url(project)).content.decode()
 
     assert sorted(re.findall(r'data-move="(\w+)"', html)) == ["assign", "delete", "merge"]
+
+
+# --- rework and activity on the card ------------------------------------------------------------------
+
+
+def card_of(client, batch) -> str:
+    html = client.get(board_url(batch.project)).content.decode()
+    return re.search(rf'<article id="card-{batch.pk}".*?</article>', html, re.S).group(0)
+
+
+def test_a_returned_batch_counts_its_flagged_images_to_fix_until_they_are_saved_again(
+    project, manager, annotator, reviewer
+):
+    from batches import annotating
+
+    batch = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator, reviewer=reviewer, images=4)
+    first, second = Image.objects.filter(batch=batch).order_by("id")[:2]
+    car = project.label_classes.first()
+    for image in (first, second):
+        annotating.flag_image(actor=reviewer, image=image, flagged=True, note="Loose box")
+    workflow.reject(actor=reviewer, batch=Batch.objects.get(pk=batch.pk), comment="Two to fix")
+    client = client_for(manager)
+
+    assert "returned — 2 flagged images to fix" in card_of(client, batch)
+
+    annotating.save_annotations(
+        actor=annotator, image=first, boxes=[{"label_class": car.pk, "x": 2, "y": 2, "w": 5, "h": 5}]
+    )
+    assert "returned — 1 flagged image to fix" in card_of(client, batch)
+
+    annotating.save_annotations(actor=annotator, image=second, boxes=[], no_objects=True)
+    card = card_of(client, batch)
+    assert "flagged" not in card and f"{Batch.objects.get(pk=batch.pk).progress_percent}%" in card
+
+
+def test_a_card_says_when_its_annotator_was_last_active(project, manager, annotator):
+    from batches import annotating
+
+    batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=2)
+    client = client_for(manager)
+    assert "annotator active" not in card_of(client, batch)
+
+    annotating.save_annotations(
+        actor=annotator, image=Image.objects.filter(batch=batch).first(), boxes=[], no_objects=True
+    )
+
+    assert re.search(r"annotator active \d+ s ago", card_of(client, batch))
+    dialog = client.get(
+        reverse("batch_move_dialog", args=[project.pk, batch.pk, "reset"]),
+        {"version": Batch.objects.get(pk=batch.pk).version, "from": batch.status},
+        **HTMX,
+    ).content.decode()
+    assert re.search(r"annotator active \d+ s ago", dialog)

@@ -735,3 +735,66 @@ def test_an_approve_by_drag_costs_the_same_queries_whatever_the_batch_size(
         response = drag(client, batch, "dataset")
     assert refreshed(batch).status == Status.DATASET
     assert response.status_code == 200
+
+
+# --- reopen for fixes -----------------------------------------------------------------------------
+
+
+def test_the_reopen_dialog_offers_the_annotators_with_the_last_one_chosen(
+    project, manager, annotator, annotator2, reviewer
+):
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer)
+
+    response = client_for(manager).get(dialog_url(batch, "reopen"), seen(batch), **HTMX)
+
+    html = response.content.decode()
+    assert "<dialog" in html and f"Reopen “{batch.name}” for fixes" in html and 'name="comment"' in html
+    assert re.search(rf'<option value="{annotator.pk}" selected>', html)
+    assert f'<option value="{annotator2.pk}">' in html
+    assert "all annotations stay" in html
+
+
+def test_reopening_from_the_dataset_keeps_the_annotations_and_puts_the_batch_in_annotating(
+    project, manager, annotator, annotator2, reviewer
+):
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer)
+    image = Image.objects.filter(batch=batch).first()
+    box = annotate(image, project.label_classes.first(), author=annotator)
+    data = {**seen(batch), "action": "reopen", "dialog": "1", "assignee": annotator2.pk, "comment": "Fix one bike"}
+
+    response = client_for(manager).post(move_url(batch), data, **HTMX)
+
+    fresh = refreshed(batch)
+    assert (fresh.status, fresh.assignee, fresh.review_comment) == (Status.ANNOTATING, annotator2, "Fix one bike")
+    assert Annotation.objects.filter(pk=box.pk).exists()
+    assert cards_in(response, "annotating") == [batch.pk] and cards_in(response, "dataset") == []
+    assert (
+        shown_message(response)["text"]
+        == f"“{batch.name}” is back in Annotating with annotator2; its annotations stay."
+    )
+
+
+def test_reopening_needs_a_comment(project, manager, annotator):
+    batch = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator)
+    events = BatchEvent.objects.count()
+
+    response = client_for(manager).post(
+        move_url(batch), {**seen(batch), "action": "reopen", "dialog": "1", "assignee": annotator.pk}, **HTMX
+    )
+
+    assert "reopening needs a comment" in response.content.decode()
+    assert nothing_changed(batch, events)
+
+
+def test_a_reviewer_may_not_reopen_a_batch(project, manager, annotator, reviewer):
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer)
+    events = BatchEvent.objects.count()
+
+    response = client_for(reviewer).post(
+        move_url(batch),
+        {**seen(batch), "action": "reopen", "dialog": "1", "assignee": annotator.pk, "comment": "x"},
+        **HTMX,
+    )
+
+    assert shown_message(response)["level"] == "error"
+    assert nothing_changed(batch, events)

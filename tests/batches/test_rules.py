@@ -38,6 +38,7 @@ def test_the_moves_table_matches_the_spec():
         "submit": ({Status.ANNOTATING}, {Status.REVIEW, Status.DATASET}),
         "approve": ({Status.REVIEW}, {Status.DATASET}),
         "reject": ({Status.REVIEW}, {Status.ANNOTATING}),
+        "reopen": ({Status.REVIEW, Status.DATASET}, {Status.ANNOTATING}),
         "reset": ({Status.ANNOTATING, Status.REVIEW, Status.DATASET}, {Status.UNASSIGNED}),
         "delete": ({Status.UNASSIGNED}, set()),
         "merge": ({Status.UNASSIGNED}, {Status.UNASSIGNED}),
@@ -92,8 +93,8 @@ def test_a_manager_is_offered_every_menu_move_of_each_column(project, manager):
     assert offered == {
         Status.UNASSIGNED: ["assign", "delete", "merge"],
         Status.ANNOTATING: ["reassign", "submit", "reset"],
-        Status.REVIEW: ["reset"],  # approving and rejecting is a reviewer's
-        Status.DATASET: ["reset"],
+        Status.REVIEW: ["reopen", "reset"],  # approving and rejecting is a reviewer's
+        Status.DATASET: ["reopen", "reset"],
     }
 
 
@@ -162,6 +163,7 @@ def _workflow_makes(action: str, person, batch: Batch, *, manager, annotator2, o
         "submit": lambda: workflow.submit(actor=person, batch=batch),
         "approve": lambda: workflow.approve(actor=person, batch=batch),
         "reject": lambda: workflow.reject(actor=person, batch=batch, comment="Fix it"),
+        "reopen": lambda: workflow.reopen(actor=person, batch=batch, assignee=other_annotator, comment="Fix it"),
         "reset": lambda: workflow.delete_batch(actor=person, batch=batch),
         "delete": lambda: workflow.delete_batch(actor=person, batch=batch),
         "merge": lambda: workflow.merge(actor=person, batches=[batch, make_batch(batch.project, manager, images=1)]),

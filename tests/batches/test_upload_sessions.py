@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from batches import workflow
+from batches import tasks, workflow
 from batches.ingest.check import Refusal, header_check
 from batches.ingest.limits import Limits
 from batches.models import Batch, Image, StoredFile, UploadFile, UploadSession
@@ -171,6 +171,9 @@ def test_cancel_removes_the_stored_files_the_rows_and_the_batch(project, manager
     processing.process_files(session.pk, list(UploadFile.objects.values_list("pk", flat=True)[:1]))
     assert Image.objects.count() == 1
     assert sessions.cancel(actor=manager, session=session)
+    # The image's files are listed for a worker (as for any delete); the worker's run leaves nothing.
+    for run in set(StoredFile.objects.values_list("upload", flat=True)):
+        tasks.remove_files.call(str(run))
     assert stored_files() == []
     assert not UploadFile.objects.exists()
     assert not Batch.objects.exists()

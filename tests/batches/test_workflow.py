@@ -1092,3 +1092,66 @@ def test_a_permanent_delete_costs_the_same_queries_whatever_the_batch_size(
     with django_assert_num_queries(17):
         workflow.delete_batch(actor=manager, batch=batch)
     assert not Image.objects.exists()
+
+
+# --- reopen for fixes -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", [Status.REVIEW, Status.DATASET])
+def test_reopening_for_fixes_keeps_every_annotation_and_goes_to_the_chosen_annotator(project, cast, annotator2, source):
+    batch = batch_in(source, project, **cast)
+    boxes = annotate_some(batch, cast["annotator"], 4)
+    before = last_event_id()
+
+    workflow.reopen(actor=cast["manager"], batch=batch, assignee=annotator2, comment=" Tighten the bikes. ")
+
+    batch = fresh(batch)
+    assert (batch.status, batch.assignee, batch.review_comment, batch.done_count) == (
+        Status.ANNOTATING,
+        annotator2,
+        "Tighten the bikes.",
+        4,
+    )
+    assert set(Annotation.objects.values_list("pk", flat=True)) == {box.pk for box in boxes}
+    event = the_one_new_event(before)
+    assert (event.action, event.from_status, event.to_status, event.actor, event.details, event.note) == (
+        BatchEvent.Action.REOPENED,
+        source,
+        Status.ANNOTATING,
+        cast["manager"],
+        {"from_assignee": cast["annotator"].username, "to_assignee": annotator2.username},
+        "Tighten the bikes.",
+    )
+    assert event.summary == "to annotator2, annotations kept: Tighten the bikes."
+
+
+def test_reopening_to_the_same_annotator_is_allowed(project, cast):
+    batch = batch_in(Status.DATASET, project, **cast)
+
+    workflow.reopen(actor=cast["manager"], batch=batch, assignee=cast["annotator"], comment="One box is off.")
+
+    assert (fresh(batch).status, fresh(batch).assignee) == (Status.ANNOTATING, cast["annotator"])
+
+
+@pytest.mark.parametrize("comment", ["", "   ", "x" * 2001])
+def test_reopening_without_a_usable_comment_is_refused_and_changes_nothing(project, cast, comment):
+    batch = batch_in(Status.DATASET, project, **cast)
+    before = last_event_id()
+
+    with pytest.raises(WorkflowError) as caught:
+        workflow.reopen(actor=cast["manager"], batch=batch, assignee=cast["annotator"], comment=comment)
+
+    assert caught.value.kind == WorkflowError.INVALID
+    assert fresh(batch).status == Status.DATASET and last_event_id() == before
+
+
+def test_reopening_is_a_managers_move_and_refuses_a_non_annotator(project, cast):
+    batch = batch_in(Status.DATASET, project, **cast)
+
+    with pytest.raises(WorkflowError) as caught:
+        workflow.reopen(actor=cast["reviewer"], batch=batch, assignee=cast["annotator"], comment="Fix")
+    assert caught.value.kind == WorkflowError.FORBIDDEN
+    with pytest.raises(WorkflowError) as caught:
+        workflow.reopen(actor=cast["manager"], batch=batch, assignee=cast["reviewer"], comment="Fix")
+    assert caught.value.kind == WorkflowError.INVALID
+    assert fresh(batch).status == Status.DATASET

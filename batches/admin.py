@@ -129,16 +129,11 @@ class ProjectAdmin(GuardedModelAdmin):
 
     @transaction.atomic
     def delete_queryset(self, request, queryset) -> None:
-        files = [
-            name
-            for pair in Image.objects.filter(project__in=queryset).values_list("file", "thumbnail")
-            for name in pair
-            if name
-        ]
+        # Stored files go only once the rows are really gone, as with a batch deleted for good.
+        workflow.mark_files_for_removal(Image.objects.filter(project__in=queryset))
         Annotation.objects.filter(image__project__in=queryset).delete()
         queryset.delete()
-        # Stored files go only once the rows are really gone, as with a batch deleted for good.
-        transaction.on_commit(lambda: workflow.remove_stored_files(files))
+        transaction.on_commit(workflow.queue_file_removal)
 
     @admin.display(description="batches", ordering="batch_total")
     def batch_count(self, project: Project) -> int:

@@ -201,6 +201,10 @@ class StoredFile(models.Model):
     once they are older than its grace period, never sooner (a live upload may still be writing).
     """
 
+    # The `upload` of files whose rows were deleted for good: they are waiting to be removed, and
+    # `cleanup_media` removes them at its next run whatever their age (no upload is writing them).
+    PENDING_DELETION = uuid.UUID(int=0)
+
     name = models.CharField(max_length=255, unique=True)
     upload = models.UUIDField(help_text="The ingest run (one upload or import) that writes the file.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

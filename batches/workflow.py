@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import roles_of
 
 from .errors import WorkflowError
-from .models import Annotation, Batch, BatchEvent, Image, Project
+from .models import Annotation, Batch, BatchEvent, Image, Project, StoredFile
 from .rules import MOVES, Membership, self_review_refusal
 
 log = logging.getLogger("batches.workflow")
@@ -45,7 +44,7 @@ class DeleteResult:
     images: int
     annotations: int
     batch: Batch | None = None
-    files: list[str] = field(default_factory=list)
+    files: int = 0  # stored files recorded for removal (delete for good)
 
 
 # --- shared steps ---------------------------------------------------------------------------------
@@ -519,9 +518,6 @@ def _reset(actor, fresh: Batch) -> DeleteResult:
 
 
 def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
-    files = [
-        name for pair in Image.objects.filter(batch=fresh).values_list("file", "thumbnail") for name in pair if name
-    ]
     # The compare-and-set first; nothing is removed unless this caller still holds the batch as seen.
     _update(fresh)
     # Written before the row goes so it can name the batch; the delete sets its batch to NULL.
@@ -533,27 +529,52 @@ def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
         to_status="",
         images=fresh.image_count,
     )
-    # One statement each whatever the batch size. Django's collector would load every image and delete
-    # them 100 at a time, and a database-level cascade (models.DB_CASCADE) cannot be used here: Django
-    # 6.1 allows it only if every relation in the chain is database-level, guardian's tables included
-    # (docs/decisions/delete-without-the-collector.md). So the images go by one plain DELETE through
-    # the public cursor API; annotations are removed first, so nothing refers to these rows.
+    # One statement per table whatever the batch size. Django's collector would load every image and
+    # delete them 100 at a time, and a database-level cascade (models.DB_CASCADE) cannot be used here:
+    # Django 6.1 allows it only if every relation in the chain is database-level, guardian's tables
+    # included (docs/decisions/delete-without-the-collector.md). The files are not touched here: their
+    # names go to the StoredFile ledger as pending deletion in the same transaction (a rolled-back
+    # delete keeps its files and forgets them), and cleanup_media removes them in bulk, queued once the
+    # rows are really gone (8.6 s for 100,000 files one by one in the request).
+    files = mark_files_for_removal(Image.objects.filter(batch=fresh))
     Annotation.objects.filter(image__batch=fresh).delete()
     with connection.cursor() as cursor:
         table = connection.ops.quote_name(Image._meta.db_table)
         cursor.execute(f"DELETE FROM {table} WHERE batch_id = %s", [fresh.pk])
     Batch.objects.filter(pk=fresh.pk).delete()
-    # Files go only once the rows are really gone: a rolled-back delete keeps its files.
-    transaction.on_commit(lambda: remove_stored_files(files))
+    transaction.on_commit(queue_file_removal)
     return DeleteResult(batch_name=fresh.name, reset=False, images=fresh.image_count, annotations=0, files=files)
 
 
-def remove_stored_files(names: Sequence[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            log.warning("could not delete stored file %s; cleanup_media will find it", name)
+def mark_files_for_removal(images) -> int:
+    """Record the stored files of these images (a queryset) as pending deletion in the StoredFile ledger:
+    one INSERT … SELECT, no row read into Python. The caller deletes the rows in the same transaction
+    and queues `queue_file_removal` after its commit."""
+    selects, params = [], []
+    for column in ("file", "thumbnail"):
+        sql, column_params = images.exclude(**{column: ""}).order_by().values_list(column).query.sql_with_params()
+        selects.append(sql)
+        params.extend(column_params)
+    ledger = connection.ops.quote_name(StoredFile._meta.db_table)
+    upload = StoredFile._meta.get_field("upload").get_db_prep_value(StoredFile.PENDING_DELETION, connection)
+    now = StoredFile._meta.get_field("created_at").get_db_prep_value(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ledger} (name, upload, created_at) SELECT {connection.ops.quote_name('file')}, %s, %s "
+            f"FROM ({' UNION '.join(selects)}) AS files WHERE true ON CONFLICT (name) DO NOTHING",
+            [upload, now, *params],
+        )
+        return cursor.rowcount
+
+
+def queue_file_removal() -> None:
+    """Have a worker remove the files pending deletion (cleanup_media); its periodic run is the fallback."""
+    from .tasks import cleanup_media  # the tasks module imports the management commands
+
+    try:
+        cleanup_media.enqueue()
+    except Exception:  # a queue that is down must not fail a delete that has committed
+        log.warning("could not queue cleanup_media; its periodic run removes the deleted files", exc_info=True)
 
 
 def merge(*, actor, batches: Sequence[Batch], name: str | None = None, project: Project | None = None) -> Batch:

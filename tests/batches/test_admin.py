@@ -1,8 +1,11 @@
 """The operators' admin: every changelist in a fixed number of queries, and batch actions that go
 through the workflow (a refused action says why and changes nothing)."""
 
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.roles import grant_role
@@ -319,6 +322,7 @@ def test_delete_for_good_asks_first_then_removes_batch_images_and_files(
     assert not Batch.objects.filter(pk=batch.pk).exists()
     assert not Image.objects.exists()
     assert BatchEvent.objects.filter(batch_name="Gone", action=BatchEvent.Action.DELETED).exists()
+    call_command("cleanup_media", stdout=io.StringIO())  # queued after the commit
     assert all(not f.storage.exists(f.name) for f in files)
 
 
@@ -391,6 +395,7 @@ def test_a_superuser_deletes_a_project_with_everything_in_it(
     assert response.status_code == 302
     assert not Project.objects.filter(pk=project.pk).exists()
     assert not Batch.objects.exists() and not Image.objects.exists() and not Annotation.objects.exists()
+    call_command("cleanup_media", stdout=io.StringIO())  # queued after the commit
     assert all(not f.storage.exists(f.name) for f in files)
 
 

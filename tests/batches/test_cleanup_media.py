@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.utils import timezone
 
+from batches import workflow
 from batches.ingest.pipeline import Source, ingest
 from batches.models import Project, StoredFile
 from tests.batches import ingest_samples as samples
@@ -180,3 +181,18 @@ def test_stale_temporary_upload_files_are_removed_and_nothing_else_in_the_folder
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "tmpq1w2e3.upload.png"]
     assert "Of these: 4 temporary upload files." in out
     assert "Left alone: 1 files younger than 60 minutes" in out
+
+
+def test_files_of_a_batch_deleted_for_good_go_at_once_and_are_counted_apart(project, manager):
+    batch = upload(manager, project, n=3)
+    files = stored_files()
+    workflow.delete_batch(actor=manager, batch=batch)
+    assert all(default_storage.exists(name) for name in files)  # the request only recorded them
+
+    assert "would remove" in cleanup("--dry-run", "-v", "2")
+    assert all(default_storage.exists(name) for name in files)
+    out = cleanup()  # the default grace period does not hold them back
+
+    assert "Of these: 6 of batches deleted for good." in out
+    assert not any(default_storage.exists(name) for name in files)
+    assert not StoredFile.objects.exists()

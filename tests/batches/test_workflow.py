@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from accounts.roles import grant_role
 from batches import workflow
-from batches.models import Annotation, Batch, BatchEvent, Image
+from batches.models import Annotation, Batch, BatchEvent, Image, StoredFile
 from batches.rules import MOVES
 from batches.workflow import WorkflowError
 from tests.batches.workflow_helpers import (
@@ -482,6 +487,14 @@ def stored_batch(project, manager, n: int = 3) -> tuple[Batch, list[str]]:
     return batch, names
 
 
+def remove_pending_files() -> None:
+    call_command("cleanup_media", stdout=io.StringIO())
+
+
+def pending_deletion() -> set[str]:
+    return set(StoredFile.objects.filter(upload=StoredFile.PENDING_DELETION).values_list("name", flat=True))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_deleting_an_unassigned_batch_removes_it_with_its_images_and_their_files(project, manager):
     batch, files = stored_batch(project, manager)
@@ -490,11 +503,15 @@ def test_deleting_an_unassigned_batch_removes_it_with_its_images_and_their_files
 
     result = workflow.delete_batch(actor=manager, batch=batch)
 
-    assert (result.reset, result.images, sorted(result.files)) == (False, 3, sorted(files))
+    assert (result.reset, result.images, result.files) == (False, 3, len(files))
     assert not Batch.objects.filter(pk=batch.pk).exists()
     assert not Image.objects.filter(batch_id=batch.pk).exists()
     assert Image.objects.count() == 2 and fresh(keep).image_count == 2
+    # The request only records the files; cleanup_media (queued after commit) removes them.
+    assert pending_deletion() == set(files)
+    remove_pending_files()
     assert not any(default_storage.exists(name) for name in files)
+    assert not StoredFile.objects.exists()
     # The history keeps the line, naming the batch that is gone.
     event = the_one_new_event(before)
     assert (event.batch, event.batch_name, event.action, event.from_status, event.to_status, event.image_count) == (
@@ -508,7 +525,21 @@ def test_deleting_an_unassigned_batch_removes_it_with_its_images_and_their_files
     assert event.actor == manager
 
 
-def test_stored_files_are_removed_only_once_the_delete_commits(project, manager, django_capture_on_commit_callbacks):
+def test_a_permanent_delete_takes_one_statement_per_table_whatever_the_batch_size(project, manager):
+    small, large = make_batch(project, manager, images=2), make_batch(project, manager, images=40)
+    names = {name for pair in Image.objects.values_list("file", "thumbnail") for name in pair if name}
+    counts = []
+    for batch in (small, large):
+        with CaptureQueriesContext(connection) as captured:
+            workflow.delete_batch(actor=manager, batch=batch)
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+    assert pending_deletion() == names and len(names) >= 42
+
+
+def test_deleted_files_are_queued_for_removal_only_once_the_delete_commits(
+    project, manager, django_capture_on_commit_callbacks
+):
     batch, files = stored_batch(project, manager)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -516,9 +547,10 @@ def test_stored_files_are_removed_only_once_the_delete_commits(project, manager,
         assert not Image.objects.filter(batch_id=batch.pk).exists()
         assert all(default_storage.exists(name) for name in files)
 
-    assert len(callbacks) == 1
+    assert callbacks == [workflow.queue_file_removal]
     callbacks[0]()
-    assert not any(default_storage.exists(name) for name in files)
+    [queued] = DBTaskResult.objects.all()
+    assert queued.task_path == "batches.tasks.cleanup_media"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -534,18 +566,34 @@ def test_a_permanent_delete_that_rolls_back_keeps_the_rows_and_the_files(project
 
     assert fresh(batch).image_count == 3
     assert Image.objects.filter(batch=batch).count() == 3
+    assert not StoredFile.objects.exists()
+    remove_pending_files()
     assert all(default_storage.exists(name) for name in files)
 
 
-def test_a_missing_stored_file_does_not_stop_a_permanent_delete(project, manager, django_capture_on_commit_callbacks):
+def test_a_missing_stored_file_does_not_stop_a_permanent_delete(project, manager):
     batch, files = stored_batch(project, manager)
     default_storage.delete(files[0])
 
-    with django_capture_on_commit_callbacks(execute=True):
-        workflow.delete_batch(actor=manager, batch=batch)
+    workflow.delete_batch(actor=manager, batch=batch)
+    remove_pending_files()
 
     assert not Batch.objects.filter(pk=batch.pk).exists()
     assert not any(default_storage.exists(name) for name in files)
+    assert not StoredFile.objects.exists()
+
+
+def test_cleanup_never_removes_a_pending_file_that_a_row_names_again(project, manager):
+    batch, files = stored_batch(project, manager)
+    workflow.delete_batch(actor=manager, batch=batch)
+    other = make_batch(project, manager, images=1)
+    Image.objects.filter(batch=other).update(file=files[0])
+
+    remove_pending_files()
+
+    assert default_storage.exists(files[0])
+    assert not any(default_storage.exists(name) for name in files[1:])
+    assert not StoredFile.objects.exists()
 
 
 def test_deleting_twice_removes_a_batch_from_dataset(project, cast):

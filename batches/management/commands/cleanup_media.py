@@ -4,7 +4,8 @@ Three kinds of leftovers, each older than --min-age (an upload in progress is ne
 
 1. files in the StoredFile ledger: ingest records every file before writing it and removes the
    record with the image row's creation, so a record still there belongs to an upload that died
-   (a killed process, a full disk); its file (possibly empty or partial) and the record go;
+   (a killed process, a full disk); its file (possibly empty or partial) and the record go. A delete
+   for good records its batch's files here as pending deletion: those go at once, whatever their age;
 2. stored image files and thumbnails no row points to and the ledger does not know (a delete whose
    file removal failed, a project deleted with its rows, files from before the ledger existed);
 3. temporary files of uploads that never finished: Django's upload files (`tmp….upload…`) and
@@ -35,6 +36,8 @@ from batches.models import Image, StoredFile
 ROOT = "projects"
 KINDS = ("images", "thumbs")
 # Django's TemporaryUploadedFile names its files tmpXXXXXXXX.upload[.ext].
+PENDING = StoredFile.PENDING_DELETION
+CHUNK = 1000
 UPLOAD_TEMP = re.compile(r"tmp\w+\.upload(\..*)?", re.DOTALL)
 
 
@@ -67,19 +70,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.dry_run = options["dry_run"]
+        self.verbosity = options["verbosity"]
         self.min_age = max(options["min_age"], 0)
         self.cutoff = timezone.now() - dt.timedelta(minutes=self.min_age)
+        deleted = self.clean_pending_deletion()
         ledger = self.clean_ledger()
         unreferenced = self.clean_unreferenced()
         temporary = self.clean_temporary()
-        self.summarise(ledger, unreferenced, temporary)
+        self.summarise(deleted, ledger, unreferenced, temporary)
 
     # --- 1. the ledger ----------------------------------------------------------------------------
 
     def clean_ledger(self) -> Found:
-        found = Found(young=StoredFile.objects.filter(created_at__gt=self.cutoff).count())
+        found = Found(young=StoredFile.objects.filter(created_at__gt=self.cutoff).exclude(upload=PENDING).count())
         # Listed first: rows are deleted along the way (SQLite must not change a table it is reading).
-        for entry in list(StoredFile.objects.filter(created_at__lte=self.cutoff)):
+        for entry in list(StoredFile.objects.filter(created_at__lte=self.cutoff).exclude(upload=PENDING)):
             if is_referenced(entry.name):  # cannot happen (same transaction), but never delete what a row names
                 if not self.dry_run:
                     entry.delete()
@@ -90,6 +95,37 @@ class Command(BaseCommand):
                 default_storage.delete(entry.name)
                 entry.delete()
         return found
+
+    def clean_pending_deletion(self) -> Found:
+        """Files of batches deleted for good, whatever their age: a chunk of names at a time, one query
+        to check that no row names them and one to forget them (100,000 files after a large delete)."""
+        found = Found()
+        after = 0
+        while True:
+            chunk = list(
+                StoredFile.objects.filter(upload=PENDING, pk__gt=after).order_by("pk").values_list("pk", "name")[:CHUNK]
+            )
+            if not chunk:
+                return found
+            after = chunk[-1][0]
+            names = [name for _, name in chunk]
+            named = set(
+                name
+                for pair in Image.objects.filter(Q(file__in=names) | Q(thumbnail__in=names)).values_list(
+                    "file", "thumbnail"
+                )
+                for name in pair
+            )
+            for name in names:
+                if name in named:  # never delete what a row names
+                    continue
+                found.count += 1
+                if self.verbosity > 1:
+                    self.say(f"{name} (of a batch deleted for good)")
+                if not self.dry_run:
+                    default_storage.delete(name)
+            if not self.dry_run:
+                StoredFile.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
 
     # --- 2. files without a row ---------------------------------------------------------------------
 
@@ -153,9 +189,9 @@ class Command(BaseCommand):
     def say(self, what: str) -> None:
         self.stdout.write(f"{'would remove' if self.dry_run else 'removing'} {what}")
 
-    def summarise(self, ledger: Found, unreferenced: Found, temporary: Found) -> None:
-        count = ledger.count + unreferenced.count + temporary.count
-        size = human_bytes(ledger.size + unreferenced.size + temporary.size)
+    def summarise(self, deleted: Found, ledger: Found, unreferenced: Found, temporary: Found) -> None:
+        count = deleted.count + ledger.count + unreferenced.count + temporary.count
+        size = human_bytes(ledger.size + unreferenced.size + temporary.size)  # deleted files are not measured
         young = ledger.young + unreferenced.young + temporary.young
         if not count:
             clean = (
@@ -173,6 +209,7 @@ class Command(BaseCommand):
         kinds = [
             f"{found.count} {label}"
             for found, label in (
+                (deleted, "of batches deleted for good"),
                 (ledger, "left by uploads that did not finish"),
                 (unreferenced, "without an image row"),
                 (temporary, "temporary upload files"),

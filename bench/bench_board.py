@@ -155,7 +155,7 @@ def start_server(database_url: str, port: int) -> subprocess.Popen:
     )
     import http.client
 
-    for _ in range(100):
+    for _ in range(600):  # up to a minute on a busy machine
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/login/")

@@ -30,6 +30,8 @@ SIZES = [
     for item in os.environ.get("BENCH_BOARD_SIZES", "500x10,5000x100,50000x1000,200000x1000").split(",")
 ]
 RUNS = int(os.environ.get("BENCH_BOARD_RUNS", "15"))
+# Delete for good is measured on projects of at least this many images, with a batch of as many.
+DELETE_SIZE = int(os.environ.get("BENCH_DELETE_IMAGES", "50000"))
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_board")
 
 
@@ -153,7 +155,7 @@ def start_server(database_url: str, port: int) -> subprocess.Popen:
     )
     import http.client
 
-    for _ in range(100):
+    for _ in range(600):  # up to a minute on a busy machine
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/login/")
@@ -191,7 +193,7 @@ def measure(database_url: str) -> dict:
         clients[role] = client
         sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
     project = Project.objects.get(name="Bench")
-    port = 8700 + os.getpid() % 200
+    port = int(os.environ.get("BENCH_PORT", 0)) or 8900 + os.getpid() % 50
     server = start_server(database_url, port)
 
     def over_http(role: str, method: str, path: str, data=None, json_body=None, headers=None) -> tuple[int, int]:
@@ -294,10 +296,57 @@ def measure(database_url: str) -> dict:
             return ("POST", save_url, None, {"boxes": [box]}, None)
 
         results.append(timed("annotation save, 1 box", "annotator", save))
+        if Image.objects.filter(project=project).count() >= DELETE_SIZE:
+            results.append(delete_for_good(project, over_http, in_process))
     finally:
         server.terminate()
         server.wait(10)
     return {"vendor": connection.vendor, "results": results}
+
+
+def delete_for_good(project, over_http, in_process) -> dict:
+    """One Unassigned batch of 50,000 images with their 100,000 files deleted for good: the request's
+    time, then cleanup_media (what the queued task runs) and the files it left."""
+    import io
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    from batches.models import Batch, Image
+
+    size = DELETE_SIZE
+    media = Path(settings.MEDIA_ROOT)
+    (media / "gone").mkdir(parents=True, exist_ok=True)
+    batch = Batch.objects.create(project=project, name="To delete", position=-10_000_000, image_count=size)
+    rows = []
+    for i in range(size):
+        rows.append(
+            Image(
+                project=project,
+                batch=batch,
+                file=f"gone/{i}.jpg",
+                thumbnail=f"gone/t{i}.jpg",
+                width=1920,
+                height=1080,
+                sha256=f"{10**12 + i:064x}",
+                original_name=f"{i}.jpg",
+            )
+        )
+        for name in (f"gone/{i}.jpg", f"gone/t{i}.jpg"):
+            (media / name).touch()
+    Image.objects.bulk_create(rows, batch_size=2000)
+    data = {"action": "delete", "version": batch.version, "from": batch.status, "confirmed": "yes", "dialog": "1"}
+    url = reverse("batch_move", args=[project.pk, batch.pk])
+    start = time.perf_counter()
+    status, size_bytes = over_http("manager", "POST", url, data, None, {"HX-Request": "true"})
+    ms = (time.perf_counter() - start) * 1000
+    started = time.perf_counter()
+    call_command("cleanup_media", stdout=io.StringIO())
+    cleanup_s = time.perf_counter() - started
+    left = sum(1 for _ in (media / "gone").iterdir())
+    label = f"delete for good, {size:,} images ({2 * size:,} files; cleanup_media {cleanup_s:.1f} s, {left} left)"
+    return {"label": label, "ms": ms, "queries": None, "kb": size_bytes / 1024, "status": status}
 
 
 # --- running and reporting ------------------------------------------------------------------------
@@ -354,12 +403,12 @@ def write_report(databases: list) -> None:
     for name, images, batches, measured in databases:
         floor = {r["label"]: r["ms"] for r in measured["results"]}
         for r in measured["results"]:
-            is_post = r["label"].startswith(("move", "annotation", "minimal logged-in POST"))
+            is_post = r["label"].startswith(("move", "annotation", "delete", "minimal logged-in POST"))
             flag = "" if r["status"] < 400 else f" (HTTP {r['status']})"
             base = floor["minimal logged-in POST" if is_post else "minimal logged-in GET"]
             lines.append(
                 f"| {name} | {images:,} / {batches:,} | {r['label']}{flag} | {r['ms']:.1f} | {r['ms'] / base:.1f}× "
-                f"| {r['queries']} | {r['kb']:.0f} |"
+                f"| {'–' if r['queries'] is None else r['queries']} | {r['kb']:.0f} |"
             )
     write_section("board", "### Board, poll, moves and saves as the project grows\n\n" + "\n".join(lines))
     print("\n".join(lines))

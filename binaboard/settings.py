@@ -374,6 +374,21 @@ if TASKS_BACKEND not in TASK_BACKENDS:
 TASKS = {"default": TASK_BACKENDS[TASKS_BACKEND]}
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in TASK_QUEUES}
 RQ_SHOW_ADMIN_LINK = TASKS_BACKEND == "rq"
+
+# The cache holds rendered board cards (batches/templatetags/board_cards.py). CACHE_URL names a Redis
+# (redis://…) that every app process shares; without it, the Redis of TASKS_BACKEND=rq when that is in
+# use, otherwise each process keeps its own cards in memory.
+CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL if TASKS_BACKEND == "rq" else "").strip()
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "binaboard",
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
 # Work that recurs (task path → seconds between runs), enqueued by the workers' maintenance.
 PERIODIC_TASKS = {"batches.tasks.cleanup_media": env_int("CLEANUP_INTERVAL_SECONDS", 6 * 3600)}
 # Exports with image files, or of more images than this, are made by a worker into a file to download

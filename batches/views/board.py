@@ -32,7 +32,8 @@ from ..params import clean_text, parse_id
 from ..rules import Membership, Move, may_annotate, may_review, moves_for, visible_batches
 
 Status = Batch.Status
-COLUMN_PAGE = 50
+# The first page of each column (and each "load more" page): what fits a screen or two; scrolling loads more.
+COLUMN_PAGE = 20
 # A live refresh re-renders as many cards as the person had loaded (so nothing jumps), up to this.
 MAX_REFRESH = 500
 THUMBS_PER_CARD = 4

@@ -291,10 +291,10 @@ def test_a_live_refresh_renders_as_many_cards_as_the_browser_had_loaded(project,
     many_batches(project, COLUMN_PAGE + 30)
 
     response = client_for(manager).get(
-        reverse("board_version", args=[project.pk]), {"token": "", "shown": "unassigned:70"}, **HTMX
+        reverse("board_version", args=[project.pk]), {"token": "", "shown": f"unassigned:{COLUMN_PAGE + 20}"}, **HTMX
     )
 
-    assert len(card_ids(response.content.decode(), "unassigned")) == 70
+    assert len(card_ids(response.content.decode(), "unassigned")) == COLUMN_PAGE + 20
 
 
 def test_a_superuser_sees_every_move_on_a_project_they_are_not_a_member_of(superuser):

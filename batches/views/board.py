@@ -27,9 +27,10 @@ from django.views.decorators.http import require_GET
 from accounts.roles import users_with_role
 
 from ..access import get_project_for
+from ..bulk import BULK_ACTIONS, BULK_LABELS
 from ..models import Batch, Image
 from ..params import parse_id
-from ..rules import Membership, Move, may_annotate, may_review, moves_for, visible_batches
+from ..rules import Membership, Move, drag_move, may_annotate, may_review, moves_for, visible_batches
 
 Status = Batch.Status
 COLUMN_PAGE = 50
@@ -70,6 +71,16 @@ class MenuItem:
         return self.move.danger
 
 
+def drops_for(membership: Membership, batch: Batch) -> str:
+    """Where this person may drop this card, as JSON {column: the move's name}: the board dims the rest."""
+    drops = {}
+    for status in Status.values:
+        move = drag_move(batch, status)
+        if move is not None and move.permits(membership, batch) is None:
+            drops[status] = str(move.menu_label(batch))
+    return json.dumps(drops)
+
+
 def menu_for(membership: Membership, batch: Batch) -> list[MenuItem]:
     """The moves this person may make on this batch now, as the rule book says (the server checks again)."""
     return [MenuItem(move, move.menu_label(batch)) for move in moves_for(membership, batch)]
@@ -82,6 +93,7 @@ class Card:
     batch: Batch
     thumbs: list[int]  # image ids with a thumbnail, the first few
     menu: list[MenuItem]
+    drops: str  # {column: move name} where a drag may land, JSON for the card's data-drops
     can_annotate: bool
     can_review: bool
     age_label: str
@@ -199,6 +211,7 @@ def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
                 batch=batch,
                 thumbs=thumbs.get(batch.pk, []),
                 menu=menu_for(membership, batch),
+                drops=drops_for(membership, batch),
                 can_annotate=batch.status == Status.ANNOTATING and may_annotate(membership, batch),
                 can_review=batch.status == Status.REVIEW and may_review(membership, batch),
                 age_label=AGE_LABEL[batch.status].format(short_age(batch.status_changed_at, now)),
@@ -332,6 +345,7 @@ def board(request, project_pk: int):
         # The filter form: swap the columns in place.
         return render(request, "batches/board.html#columns_oob", {**context, "oob": True})
     context["annotators"] = users_with_role(project, "annotator").order_by("username")
+    context["bulk_actions"] = [(action, BULK_LABELS[action]) for action in BULK_ACTIONS]
     return render(request, "batches/board.html", context)
 
 

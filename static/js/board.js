@@ -154,8 +154,16 @@
         ghostClass: "card-ghost",
         chosenClass: "card-chosen",
         dragClass: "card-dragging",
-        onStart: function () { state.dragging = true; },
-        onEnd: onDrop,
+        onStart: function (event) {
+          state.dragging = true;
+          document.dispatchEvent(new CustomEvent("board:dragstart", { detail: { card: event.item } }));
+        },
+        // A column this person may not drop the card into does not take it (board-drag.js dims it).
+        onMove: function (event) { return !window.BinaBoardDrops || window.BinaBoardDrops.allows(event.dragged, event.to); },
+        onEnd: function (event) {
+          document.dispatchEvent(new CustomEvent("board:dragend", { detail: { card: event.item } }));
+          onDrop(event);
+        },
       });
     });
   }

@@ -18,7 +18,7 @@ PYTHON_FOR_VENV := $(shell for p in python3.14 python3.13 python3.12; do \
 	  [ -x "$$root/bin/python3" ] && { echo "$$root/bin/python3"; exit 0; }; done; \
 	p=$$(command -v python3); [ -n "$$p" ] && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo $$p)
 
-.PHONY: setup setup-dev run worker serve test lint bench browser clean vendor
+.PHONY: setup setup-dev run worker serve test lint bench browser clean vendor messages
 
 $(VENV)/bin/python:
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -98,6 +98,7 @@ bench: setup-dev
 
 # Refresh the vendored front-end files from npm (versions pinned here; licences kept beside them).
 SORTABLE_VERSION := 1.15.7
+VAZIRMATN_VERSION := 33.0.3
 AXE_VERSION := 4.14.1
 vendor:
 	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent sortablejs@$(SORTABLE_VERSION) axe-core@$(AXE_VERSION) >/dev/null \
@@ -106,7 +107,18 @@ vendor:
 	  && echo "sortablejs $(SORTABLE_VERSION) (npm: npm pack sortablejs@$(SORTABLE_VERSION)), MIT" > $(CURDIR)/static/vendor/sortablejs/VERSION \
 	  && cp a/package/axe.min.js a/package/LICENSE a/package/LICENSE-3RD-PARTY.txt $(CURDIR)/tests/e2e/vendor/axe-core/ \
 	  && echo "axe-core $(AXE_VERSION) (npm: npm pack axe-core@$(AXE_VERSION)), MPL-2.0" > $(CURDIR)/tests/e2e/vendor/axe-core/VERSION \
-	  && rm -rf $$tmp && echo "vendored sortablejs $(SORTABLE_VERSION), axe-core $(AXE_VERSION)"
+	  && npm pack --silent vazirmatn@$(VAZIRMATN_VERSION) >/dev/null && mkdir v && tar -xzf vazirmatn-$(VAZIRMATN_VERSION).tgz -C v \
+	  && cp "v/package/fonts/webfonts/Vazirmatn[wght].woff2" $(CURDIR)/static/vendor/vazirmatn/Vazirmatn-wght.woff2 \
+	  && cp v/package/OFL.txt $(CURDIR)/static/vendor/vazirmatn/ \
+	  && echo "vazirmatn $(VAZIRMATN_VERSION) (npm: npm pack vazirmatn@$(VAZIRMATN_VERSION); fonts/webfonts/Vazirmatn[wght].woff2), SIL Open Font License 1.1" > $(CURDIR)/static/vendor/vazirmatn/VERSION \
+	  && rm -rf $$tmp && echo "vendored sortablejs $(SORTABLE_VERSION), axe-core $(AXE_VERSION), vazirmatn $(VAZIRMATN_VERSION)"
+
+# Refresh the translation catalogues from the code, then compile them (the compiled files are committed,
+# so running the app needs no gettext tools). Needs GNU gettext (apt-get install gettext).
+messages: setup
+	$(PY) manage.py makemessages -l fa --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=static/vendor
+	$(PY) manage.py makemessages -d djangojs -l fa --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=static/vendor
+	$(PY) manage.py compilemessages -l fa
 
 clean:
 	rm -rf $(VENV) db.sqlite3* test*.sqlite3* media staticfiles

@@ -13,6 +13,26 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 class User(AbstractUser):
     """The site's user. Project roles are object permissions (see accounts.roles)."""
 
+    class Calendar(models.TextChoices):
+        GREGORIAN = "gregorian", gettext_lazy("Gregorian")
+        JALALI = "jalali", gettext_lazy("Solar Hijri (Jalali)")
+
+    # Empty: follow the browser's language; the calendar then follows the language (Jalali for Persian).
+    language = models.CharField(
+        gettext_lazy("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=gettext_lazy("Empty: the browser's."),
+    )
+    calendar = models.CharField(
+        gettext_lazy("calendar"),
+        max_length=10,
+        blank=True,
+        choices=Calendar.choices,
+        help_text=gettext_lazy("Empty: Jalali in Persian, Gregorian otherwise."),
+    )
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         ordering = ["username"]

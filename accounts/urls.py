@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import preferences, views
 
 urlpatterns = [
     # --- signing in and out (no sign-up: operators create users in the admin) ---
@@ -21,6 +21,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/change_password_done.html"),
         name="password_change_done",
     ),
+    # --- language and calendar ---
+    path("language/", preferences.set_language, name="set_language"),
+    path("preferences/", preferences.preferences, name="preferences"),
     # --- projects ---
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:pk>/settings/", views.project_settings, name="project_settings"),

@@ -1,0 +1,77 @@
+"""Dates as each person reads them: the Gregorian or the Solar Hijri (Jalali) calendar.
+
+Like Django's active language, the active calendar belongs to the request being answered: the
+preferences middleware activates the person's choice, and the `dates` template filters read it.
+Jalali dates come from jdatetime; month names are translated like any other string.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import date, datetime
+
+import jdatetime
+from django.utils import timezone
+from django.utils.translation import get_language, gettext, pgettext_lazy
+
+GREGORIAN = "gregorian"
+JALALI = "jalali"
+
+_active: ContextVar[str | None] = ContextVar("calendar", default=None)
+
+JALALI_MONTHS = [
+    pgettext_lazy("Jalali month", "Farvardin"),
+    pgettext_lazy("Jalali month", "Ordibehesht"),
+    pgettext_lazy("Jalali month", "Khordad"),
+    pgettext_lazy("Jalali month", "Tir"),
+    pgettext_lazy("Jalali month", "Mordad"),
+    pgettext_lazy("Jalali month", "Shahrivar"),
+    pgettext_lazy("Jalali month", "Mehr"),
+    pgettext_lazy("Jalali month", "Aban"),
+    pgettext_lazy("Jalali month", "Azar"),
+    pgettext_lazy("Jalali month", "Dey"),
+    pgettext_lazy("Jalali month", "Bahman"),
+    pgettext_lazy("Jalali month", "Esfand"),
+]
+
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def default_for(language: str | None) -> str:
+    return JALALI if (language or "").split("-")[0] == "fa" else GREGORIAN
+
+
+def activate(calendar: str | None) -> None:
+    _active.set(calendar or None)
+
+
+def current() -> str:
+    """The active calendar, or the one the active language reads by default."""
+    return _active.get() or default_for(get_language())
+
+
+def localise_digits(text: str) -> str:
+    """Digits as the active language writes them in running text (Persian digits in Persian)."""
+    return text.translate(PERSIAN_DIGITS) if (get_language() or "").startswith("fa") else text
+
+
+def _local(value: date | datetime) -> date | datetime:
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        return timezone.localtime(value)
+    return value
+
+
+def format_date(value: date | datetime | None, *, with_time: bool = False, calendar: str | None = None) -> str:
+    """'29 Esfand 1404, 14:05' or '2026-03-20 14:05': the day (and time) in the active calendar."""
+    if value is None:
+        return ""
+    value = _local(value)
+    calendar = calendar or current()
+    if calendar == JALALI:
+        day = jdatetime.date.fromgregorian(date=value.date() if isinstance(value, datetime) else value)
+        text = f"{day.day} {JALALI_MONTHS[day.month - 1]} {day.year}"
+    else:
+        text = f"{value:%Y-%m-%d}"
+    if with_time and isinstance(value, datetime):
+        text = gettext("%(day)s, %(time)s") % {"day": text, "time": f"{value:%H:%M}"}
+    return localise_digits(text)

@@ -1,0 +1,23 @@
+"""`{% load dates %}`: `{{ value|day }}` and `{{ value|when }}` in the person's calendar, and
+`{{ number|digits }}` with the digits of the active language."""
+
+from django import template
+
+from accounts.calendars import format_date, localise_digits
+
+register = template.Library()
+
+
+@register.filter
+def day(value) -> str:
+    return format_date(value)
+
+
+@register.filter
+def when(value) -> str:
+    return format_date(value, with_time=True)
+
+
+@register.filter
+def digits(value) -> str:
+    return localise_digits(str(value))

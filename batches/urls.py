@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import annotate, batch_detail, board, bulk, export, media, moves, projects, review, upload
+from .views import annotate, batch_detail, board, bulk, export, media, moves, my_work, projects, review, upload
 
 # Each area keeps its own section; add routes inside yours.
 urlpatterns = [
@@ -9,6 +9,8 @@ urlpatterns = [
     path("images/<int:pk>/thumb", media.image_thumbnail, name="image_thumbnail"),
     # --- projects ---
     path("", projects.project_list, name="project_list"),
+    path("my-work/", my_work.my_work, name="my_work"),
+    path("my-work/count", my_work.my_work_count, name="my_work_count"),
     # --- board ---
     path("projects/<int:project_pk>/", board.board, name="board"),
     path("projects/<int:project_pk>/columns/<str:status>/", board.board_column, name="board_column"),

@@ -330,6 +330,19 @@ def board_context(membership: Membership, board_filter: BoardFilter, columns: li
     }
 
 
+def remembered_filter(request, membership: Membership) -> BoardFilter:
+    """The board's assignee filter as last chosen in this project (kept in the session); an annotator
+    who only annotates starts on "Assigned to me"."""
+    key = f"board_assignee_{membership.project.pk}"
+    if "assignee" in request.GET or "q" in request.GET:  # the filter form sends both
+        board_filter = BoardFilter.from_data(request.GET)
+        request.session[key] = board_filter.assignee
+        return board_filter
+    only_annotates = membership.annotates and not (membership.manages or membership.reviews)
+    assignee = request.session.get(key, "me" if only_annotates else "")
+    return BoardFilter.from_data({"q": request.GET.get("q", ""), "assignee": assignee})
+
+
 # --- views ----------------------------------------------------------------------------------------
 
 
@@ -338,7 +351,7 @@ def board_context(membership: Membership, board_filter: BoardFilter, columns: li
 def board(request, project_pk: int):
     membership = get_project_for(request.user, project_pk)
     project = membership.project
-    board_filter = BoardFilter.from_data(request.GET)
+    board_filter = remembered_filter(request, membership)
     columns = build_columns(membership, board_filter)
     context = board_context(membership, board_filter, columns, token=board_token(membership))
     if request.htmx and not request.htmx.history_restore_request:

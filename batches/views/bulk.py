@@ -25,14 +25,19 @@ from .moves import annotators_of
 
 
 def _dialog(request, membership, action: str, selection: bulk.Selection, error: str = "", chosen=()):
-    batches = selection.batches
+    refused = bulk.refusals(membership, action, selection.batches)
+    skipped = {batch.pk for batch, _reason in refused}
+    batches = [batch for batch in selection.batches if batch.pk not in skipped]
     context = {
         "project": membership.project,
         "membership": membership,
         "action": action,
         "label": bulk.BULK_LABELS[action],
         "selection": selection,
-        "refused": bulk.refusals(membership, action, batches),
+        "refused": refused,
+        "skipped": len(refused) + len(selection.gone),
+        "applies": batches,
+        "images": sum(batch.image_count for batch in batches),
         "annotations": bulk.annotation_count(batches) if action in ("reset", "delete") else 0,
         "annotators": list(annotators_of(membership.project)) if action == "assign" else [],
         "chosen": [str(pk) for pk in chosen],

@@ -1,6 +1,7 @@
 // While a card is dragged: columns it may not go to (for this person) are dimmed with a not-allowed
 // cursor, and the others name the move a drop there means. The server renders each card's places
-// (data-drops, from the rule book) and checks every drop again.
+// (data-drops, from the rule book) and checks every drop again: a drop on a dimmed column snaps back
+// with the server's reason.
 (function () {
   "use strict";
 
@@ -9,14 +10,6 @@
   }
 
   function columnOf(element) { return element && element.closest ? element.closest("[data-column]") : null; }
-
-  window.BinaBoardDrops = {
-    allows: function (card, list) {
-      var column = columnOf(list);
-      if (!card || !column) return false;
-      return Object.prototype.hasOwnProperty.call(dropsOf(card), column.dataset.column);
-    },
-  };
 
   document.addEventListener("board:dragstart", function (event) {
     var card = event.detail.card;

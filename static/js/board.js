@@ -158,8 +158,6 @@
           state.dragging = true;
           document.dispatchEvent(new CustomEvent("board:dragstart", { detail: { card: event.item } }));
         },
-        // A column this person may not drop the card into does not take it (board-drag.js dims it).
-        onMove: function (event) { return !window.BinaBoardDrops || window.BinaBoardDrops.allows(event.dragged, event.to); },
         onEnd: function (event) {
           document.dispatchEvent(new CustomEvent("board:dragend", { detail: { card: event.item } }));
           onDrop(event);

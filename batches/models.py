@@ -306,6 +306,7 @@ class BatchEvent(models.Model):
         DELETED = "deleted", "deleted"
         MERGED = "merged", "merged"
         MOVED = "moved", "moved within its column"
+        UNDONE = "undone", "undone"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
     # Survives a permanent delete (the row keeps the name and the id), so the project's history stays whole.
@@ -381,6 +382,8 @@ class BatchEvent(models.Model):
             return ngettext("removed %(count)d annotation", "removed %(count)d annotations", count) % {"count": count}
         if self.action == Action.DELETED:
             return _("deleted for good with its images")
+        if self.action == Action.UNDONE:
+            return _("took back the %(move)s") % {"move": Action(details.get("undid", Action.MOVED)).label}
         if self.action == Action.MERGED:
             merged = ", ".join(f"“{batch['name']}” ({batch['images']})" for batch in self.related)
             return _("merged in %(batches)s") % {"batches": merged}

@@ -48,22 +48,25 @@ def visible_projects(user):
     )
 
 
-def project_summaries(user) -> list[ProjectSummary]:
-    projects = list(visible_projects(user))
-    ids = [project.pk for project in projects]
-
+def project_perms(user, projects: list[Project]) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+    """The permissions the user holds directly in each project (one query), and those that decide what
+    they see and may do: as batches.rules.Membership.read, an active superuser holds every one."""
     perms = defaultdict(set)
-    rows = ProjectUserObjectPermission.objects.filter(user=user, content_object_id__in=ids).values_list(
-        "content_object_id", "permission__codename"
-    )
+    rows = ProjectUserObjectPermission.objects.filter(
+        user=user, content_object_id__in=[project.pk for project in projects]
+    ).values_list("content_object_id", "permission__codename")
     for project_id, codename in rows:
         perms[project_id].add(codename)
-    # What decides which batches are counted: as batches.rules.Membership.read, an active superuser holds
-    # every project permission; the roles shown stay the ones held directly.
     seeing = dict(perms)
     if user.is_superuser and user.is_active:
         every = {codename for codename, _ in Project._meta.permissions} | {"view_project"}
         seeing = {project.pk: every for project in projects}
+    return perms, seeing
+
+
+def project_summaries(user) -> list[ProjectSummary]:
+    projects = list(visible_projects(user))
+    perms, seeing = project_perms(user, projects)
 
     totals: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     grouped = (

@@ -4,9 +4,11 @@ from .views import (
     annotate,
     batch_detail,
     board,
+    bulk,
     export,
     media,
     moves,
+    my_work,
     projects,
     review,
     session,
@@ -24,10 +26,13 @@ urlpatterns = [
     path("images/<int:pk>/thumb", media.image_thumbnail, name="image_thumbnail"),
     # --- projects ---
     path("", projects.project_list, name="project_list"),
+    path("my-work/", my_work.my_work, name="my_work"),
+    path("my-work/count", my_work.my_work_count, name="my_work_count"),
     # --- board ---
     path("projects/<int:project_pk>/", board.board, name="board"),
     path("projects/<int:project_pk>/columns/<str:status>/", board.board_column, name="board_column"),
     path("projects/<int:project_pk>/board/version", board.board_version, name="board_version"),
+    path("projects/<int:project_pk>/bulk/<str:action>", bulk.bulk_move, name="bulk_move"),
     path("projects/<int:project_pk>/batches/<int:pk>/", batch_detail.batch_detail, name="batch_detail"),
     path("projects/<int:project_pk>/batches/<int:pk>/move", moves.batch_move, name="batch_move"),
     path("projects/<int:project_pk>/batches/<int:pk>/assign", moves.batch_assign, name="batch_assign"),
@@ -39,6 +44,7 @@ urlpatterns = [
     path("projects/<int:project_pk>/batches/<int:pk>/reset", moves.batch_reset, name="batch_reset"),
     path("projects/<int:project_pk>/batches/<int:pk>/delete", moves.batch_delete, name="batch_delete"),
     path("projects/<int:project_pk>/batches/<int:pk>/merge", moves.batch_merge, name="batch_merge"),
+    path("projects/<int:project_pk>/batches/<int:pk>/undo", moves.batch_undo, name="batch_undo"),
     path(
         "projects/<int:project_pk>/batches/<int:pk>/move/<str:action>",
         moves.batch_move_dialog,

@@ -10,6 +10,7 @@ can read, and changes nothing. Nothing else in the project writes Batch.status.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -252,6 +253,19 @@ def _short(name: str, suffix: str) -> str:
     return f"{name[: 200 - len(suffix)]}{suffix}"
 
 
+PART_SUFFIX = re.compile(r"^(?P<base>.*) · part (?P<number>[\d.]+)/\d+$")
+
+
+def part_names(name: str, parts: int) -> list[str]:
+    """The names of a batch split into `parts`: "X · part 1/3" … "X · part 3/3"; a part split again
+    numbers its own parts below its number ("X · part 2.1/2"), never "X (rest) (rest)"."""
+    if parts == 1:
+        return [name]
+    found = PART_SUFFIX.match(name)
+    base, prefix = (found["base"], f"{found['number']}.") if found else (name, "")
+    return [_short(base, f" · part {prefix}{k}/{parts}") for k in range(1, parts + 1)]
+
+
 def _ensure_same_project(batch: Batch, project: Project | None) -> None:
     if project is not None and batch.project_id != project.pk:
         raise WorkflowError("That batch belongs to another project.", kind=WorkflowError.INVALID, batch=batch)
@@ -388,8 +402,16 @@ def assign(
             )
         sizes = _split_sizes(n, len(assignees))
         rest = total - n
+        names = part_names(fresh.name, len(assignees) + (1 if rest else 0))
         position = _top_position()
-        _update(fresh, status=Status.ANNOTATING, assignee=assignees[0], image_count=sizes[0], position=position)
+        _update(
+            fresh,
+            status=Status.ANNOTATING,
+            assignee=assignees[0],
+            image_count=sizes[0],
+            position=position,
+            name=names[0],
+        )
 
         # Which images go where: ranges of ids for a count, slices of the sorted list for chosen images.
         ordered = images.order_by("pk").values_list("pk", flat=True)
@@ -419,17 +441,17 @@ def assign(
         if rest:
             remainder = Batch.objects.create(
                 project=fresh.project,
-                name=_short(fresh.name, " (rest)"),
+                name=names[-1],
                 split_from=fresh,
                 image_count=rest,
                 position=_top_position(),
             )
             Image.objects.filter(remainder_q, batch=fresh).update(batch=remainder)
         assigned = [fresh]
-        for user, size, q in zip(assignees[1:], sizes[1:], parts[1:], strict=True):
+        for user, size, q, part_name in zip(assignees[1:], sizes[1:], parts[1:], names[1:], strict=False):
             part = Batch.objects.create(
                 project=fresh.project,
-                name=_short(fresh.name, f" · {user.username}"),
+                name=part_name,
                 status=Status.ANNOTATING,
                 assignee=user,
                 split_from=fresh,
@@ -722,5 +744,66 @@ def reorder(
             BatchEvent.Action.MOVED,
             from_status=fresh.status,
             images=fresh.image_count,
+        )
+    return fresh
+
+
+# --- undo: the inverse of a move just made, for a few seconds, by whoever made it ---------------------
+
+UNDO_SECONDS = 10
+UNDO_GRACE = 5  # the toast offers Undo for UNDO_SECONDS; a request in flight still counts
+# The move an Undo takes back, and the rule-book row whose rule says who may take it back.
+UNDOABLE = {
+    BatchEvent.Action.ASSIGNED: "assign",
+    BatchEvent.Action.SUBMITTED: "submit",
+    BatchEvent.Action.APPROVED: "approve",
+    BatchEvent.Action.REJECTED: "reject",
+}
+
+
+def _undo_refusal(fresh: Batch, why: str) -> WorkflowError:
+    return WorkflowError(
+        _("“%(name)s” cannot be undone: %(why)s") % {"name": fresh.name, "why": why},
+        kind=WorkflowError.REFUSED,
+        batch=fresh,
+    )
+
+
+def undo(*, actor, batch: Batch, project: Project | None = None) -> Batch:
+    """Take back the move the actor just made on this batch (assign, submit, approve, reject), as its
+    inverse move: the batch goes back to the column it came from. Refused when anyone changed the batch
+    since (the version check), after UNDO_SECONDS, or when the move split the batch."""
+    _ensure_same_project(batch, project)
+    with transaction.atomic():
+        fresh, membership = _lock(actor, batch)
+        last = BatchEvent.objects.filter(batch=fresh).order_by("-created_at", "-id").first()
+        if last is None or last.action not in UNDOABLE or last.actor_id != actor.pk:
+            raise _undo_refusal(fresh, _("its last move was not yours to take back."))
+        if (timezone.now() - last.created_at).total_seconds() > UNDO_SECONDS + UNDO_GRACE:
+            raise _undo_refusal(fresh, _("it is too late to take the move back."))
+        original = MOVES[UNDOABLE[last.action]]
+        reason = original.permits(membership, fresh)
+        if reason is not None:
+            raise WorkflowError(reason, kind=WorkflowError.FORBIDDEN, batch=fresh)
+        changes: dict = {"status": last.from_status, "position": _top_position()}
+        if last.action == BatchEvent.Action.ASSIGNED:
+            if last.related:
+                raise _undo_refusal(fresh, _("the assignment split it into several batches."))
+            if fresh.done_count or Annotation.objects.filter(image__batch=fresh).exists():
+                raise _undo_refusal(fresh, _("work on its images has begun."))
+            changes["assignee"] = None
+        elif last.action == BatchEvent.Action.REJECTED:
+            changes.update(review_comment="", rejection_count=F("rejection_count") - 1)
+        source = fresh.status
+        _update(fresh, **changes)
+        if "rejection_count" in changes:
+            fresh.rejection_count -= 1
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.UNDONE,
+            from_status=source,
+            images=fresh.image_count,
+            details={"undid": last.action},
         )
     return fresh

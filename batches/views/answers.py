@@ -99,8 +99,22 @@ def _columns_answer(request, membership: Membership, statuses, token: str | None
     return render(request, "batches/board.html#columns_oob", context)
 
 
-def answer_moved(request, move: SeenMove, message: str, columns: set[str], *, gone: bool = False):
-    """A finished move: the columns it changed (htmx), or back where the person came from."""
+def undo_offer(project: Project, batch: Batch) -> dict:
+    """What a toast's Undo button posts: the batch as it is after the move (workflow.undo checks it)."""
+    return {
+        "url": reverse("batch_undo", args=[project.pk, batch.pk]),
+        "version": batch.version,
+        "from": batch.status,
+        "label": _("Undo"),
+        "seconds": workflow.UNDO_SECONDS,
+    }
+
+
+def answer_moved(
+    request, move: SeenMove, message: str, columns: set[str], *, gone: bool = False, undo: Batch | None = None
+):
+    """A finished move: the columns it changed (htmx), or back where the person came from. With `undo`
+    (the batch after a move that can be taken back) the toast offers Undo for a few seconds."""
     if not request.htmx:
         if message:
             messages.success(request, message)
@@ -114,7 +128,10 @@ def answer_moved(request, move: SeenMove, message: str, columns: set[str], *, go
     token = board_token(move.membership) if current else None
     response = _columns_answer(request, move.membership, list(columns), token)
     if message:
-        trigger_client_event(response, "showMessage", {"text": message, "level": "success"})
+        detail = {"text": message, "level": "success"}
+        if undo is not None:
+            detail["undo"] = undo_offer(move.project, undo)
+        trigger_client_event(response, "showMessage", detail)
     card = "" if gone else f"card-{move.batch.pk}"
     trigger_client_event(response, "boardMoved", {"card": card, "columns": sorted(columns)}, after="settle")
     return response

@@ -27,9 +27,10 @@ from django.views.decorators.http import require_GET
 from accounts.roles import users_with_role
 
 from ..access import get_project_for
+from ..bulk import BULK_ACTIONS, BULK_LABELS
 from ..models import Batch, Image
 from ..params import clean_text, parse_id
-from ..rules import Membership, Move, may_annotate, may_review, moves_for, visible_batches
+from ..rules import Membership, Move, drag_move, may_annotate, may_review, moves_for, visible_batches
 
 Status = Batch.Status
 # The first page of each column (and each "load more" page): what fits a screen or two; scrolling loads more.
@@ -72,6 +73,16 @@ class MenuItem:
         return self.move.danger
 
 
+def drops_for(membership: Membership, batch: Batch) -> str:
+    """Where this person may drop this card, as JSON {column: the move's name}: the board dims the rest."""
+    drops = {}
+    for status in Status.values:
+        move = drag_move(batch, status)
+        if move is not None and move.permits(membership, batch) is None:
+            drops[status] = str(move.menu_label(batch))
+    return json.dumps(drops)
+
+
 def menu_for(membership: Membership, batch: Batch) -> list[MenuItem]:
     """The moves this person may make on this batch now, as the rule book says (the server checks again)."""
     return [MenuItem(move, move.menu_label(batch)) for move in moves_for(membership, batch)]
@@ -84,6 +95,7 @@ class Card:
     batch: Batch
     thumbs: list[int]  # image ids with a thumbnail, the first few
     menu: list[MenuItem]
+    drops: str  # {column: move name} where a drag may land, JSON for the card's data-drops
     can_annotate: bool
     can_review: bool
     age_label: str
@@ -230,6 +242,7 @@ def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
                 batch=batch,
                 thumbs=thumbs.get(batch.pk, []),
                 menu=menu_for(membership, batch),
+                drops=drops_for(membership, batch),
                 can_annotate=batch.status == Status.ANNOTATING and may_annotate(membership, batch),
                 can_review=batch.status == Status.REVIEW and may_review(membership, batch),
                 age_label=AGE_LABEL[batch.status].format(short_age(batch.status_changed_at, now)),
@@ -350,6 +363,19 @@ def board_context(membership: Membership, board_filter: BoardFilter, columns: li
     }
 
 
+def remembered_filter(request, membership: Membership) -> BoardFilter:
+    """The board's assignee filter as last chosen in this project (kept in the session); an annotator
+    who only annotates starts on "Assigned to me"."""
+    key = f"board_assignee_{membership.project.pk}"
+    if "assignee" in request.GET or "q" in request.GET:  # the filter form sends both
+        board_filter = BoardFilter.from_data(request.GET)
+        request.session[key] = board_filter.assignee
+        return board_filter
+    only_annotates = membership.annotates and not (membership.manages or membership.reviews)
+    assignee = request.session.get(key, "me" if only_annotates else "")
+    return BoardFilter.from_data({"q": request.GET.get("q", ""), "assignee": assignee})
+
+
 # --- views ----------------------------------------------------------------------------------------
 
 
@@ -358,13 +384,14 @@ def board_context(membership: Membership, board_filter: BoardFilter, columns: li
 def board(request, project_pk: int):
     membership = get_project_for(request.user, project_pk)
     project = membership.project
-    board_filter = BoardFilter.from_data(request.GET)
+    board_filter = remembered_filter(request, membership)
     columns = build_columns(membership, board_filter)
     context = board_context(membership, board_filter, columns, token=board_token(membership))
     if request.htmx and not request.htmx.history_restore_request:
         # The filter form: swap the columns in place.
         return render(request, "batches/board.html#columns_oob", {**context, "oob": True})
     context["annotators"] = users_with_role(project, "annotator").order_by("username")
+    context["bulk_actions"] = [(action, BULK_LABELS[action]) for action in BULK_ACTIONS]
     return render(request, "batches/board.html", context)
 
 

@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import users_with_role
@@ -31,15 +31,19 @@ from ..params import parse_id
 from ..rules import MOVES, Membership, delete_move, drag_move, drag_move_elsewhere
 from .answers import SeenMove, answer_dialog, answer_moved, answer_refusal, seen_batch
 from .board import activity_label, board_token
+from .workspace import opened_count
 
 Status = Batch.Status
 MERGE_CHOICES = 200
 DRAG_HINTS = {
-    (Status.UNASSIGNED, Status.REVIEW): "assign it first: drag it to Annotating",
-    (Status.UNASSIGNED, Status.DATASET): "assign it first: drag it to Annotating",
-    (Status.DATASET, Status.ANNOTATING): "to fix it, reopen it for fixes from its menu",
-    (Status.DATASET, Status.REVIEW): "to fix it, reopen it for fixes from its menu",
+    (Status.UNASSIGNED, Status.REVIEW): gettext_lazy("assign it first by dragging it to Annotating"),
+    (Status.UNASSIGNED, Status.DATASET): gettext_lazy("assign it first by dragging it to Annotating"),
+    (Status.DATASET, Status.ANNOTATING): gettext_lazy("to fix it, reopen it for fixes from its menu"),
+    (Status.DATASET, Status.REVIEW): gettext_lazy("to fix it, reopen it for fixes from its menu"),
 }
+
+# Moves without input that still ask first in some cases (undone images, images the reviewer did not open).
+ASKING_MOVES = ("submit", "approve")
 
 MoveView = Callable[..., HttpResponse]
 # Every move's view by action, filled by @move_view: the drag router and the batch page hand over to them.
@@ -165,7 +169,9 @@ def batch_assign(request, move: SeenMove):
     rest_name = result.remainder.name if result.remainder else ""
     sentence = assign_consequence(total, [u.username for u in users], assigned, rest_name)
     message = _("“%(batch)s”: %(sentence)s") % {"batch": batch.name, "sentence": sentence}
-    return answer_moved(request, move, message, {Status.UNASSIGNED, Status.ANNOTATING})
+    # Only an assignment that did not split the batch can be taken back.
+    whole = result.assigned[0] if len(result.assigned) == 1 and result.remainder is None else None
+    return answer_moved(request, move, message, {Status.UNASSIGNED, Status.ANNOTATING}, undo=whole)
 
 
 # --- reassign, submit, approve, reject ------------------------------------------------------------
@@ -188,21 +194,53 @@ def batch_reassign(request, move: SeenMove):
     return answer_moved(request, move, message, {Status.ANNOTATING})
 
 
+def submit_needs_asking(move: SeenMove) -> str:
+    """Why a submit from the board asks first ("" when it need not): images not done yet, and with review
+    off they would go straight into the Dataset, so that takes an explicit choice."""
+    batch = move.batch
+    undone = batch.image_count - batch.done_count
+    if not undone:
+        return ""
+    if not move.submitted:
+        return "ask"
+    if not batch.project.review_required and move.data.get("undone_ok") != "yes":
+        return "choose"
+    return ""
+
+
 @move_view("submit", methods=("POST",))
 def batch_submit(request, move: SeenMove):
+    """Annotating → Review (or Dataset): asks first when images are not done, like the workspace."""
+    asking = submit_needs_asking(move)
+    if asking:
+        batch = move.batch
+        return answer_dialog(
+            request,
+            move,
+            "submit",
+            undone=batch.image_count - batch.done_count,
+            to_dataset=not batch.project.review_required,
+            must_choose=asking == "choose",
+            label=MOVES["submit"].menu_label(batch),
+        )
     fresh = workflow.submit(actor=request.user, batch=move.batch, project=move.project)
     message = _("“%(batch)s” submitted: it is in %(column)s now.") % {
         "batch": move.batch.name,
         "column": fresh.get_status_display(),
     }
-    return answer_moved(request, move, message, {Status.ANNOTATING, fresh.status})
+    return answer_moved(request, move, message, {Status.ANNOTATING, fresh.status}, undo=fresh)
 
 
 @move_view("approve", methods=("POST",))
 def batch_approve(request, move: SeenMove):
-    workflow.approve(actor=request.user, batch=move.batch, project=move.project)
+    """Review → Dataset: asks first when the reviewer has not opened every image in the review workspace."""
+    batch = move.batch
+    unopened = max(0, batch.image_count - opened_count(request.session, batch))
+    if unopened and not move.submitted:
+        return answer_dialog(request, move, "approve", unopened=unopened)
+    fresh = workflow.approve(actor=request.user, batch=move.batch, project=move.project)
     message = _("“%(batch)s” approved: it is in Dataset now.") % {"batch": move.batch.name}
-    return answer_moved(request, move, message, {Status.REVIEW, Status.DATASET})
+    return answer_moved(request, move, message, {Status.REVIEW, Status.DATASET}, undo=fresh)
 
 
 @move_view("reject")
@@ -212,10 +250,10 @@ def batch_reject(request, move: SeenMove):
     form = RejectForm(move.data if move.submitted else None)
     if not (move.submitted and form.is_valid()):
         return answer_dialog(request, move, "reject", form)
-    workflow.reject(actor=request.user, batch=batch, comment=form.cleaned_data["comment"], project=move.project)
+    fresh = workflow.reject(actor=request.user, batch=batch, comment=form.cleaned_data["comment"], project=move.project)
     who = batch.assignee.username if batch.assignee else _("its annotator")
     message = _("“%(batch)s” went back to %(user)s with your comment.") % {"batch": batch.name, "user": who}
-    return answer_moved(request, move, message, {Status.REVIEW, Status.ANNOTATING})
+    return answer_moved(request, move, message, {Status.REVIEW, Status.ANNOTATING}, undo=fresh)
 
 
 @move_view("reopen")
@@ -389,7 +427,7 @@ def dialog_action(batch: Batch, action: str) -> str:
     if action in ("reset", "delete"):
         # One "Delete" on a card: a reset outside Unassigned, for good inside it (the seed's "delete twice").
         return delete_move(batch).action
-    if action not in MOVES or not MOVES[action].dialog:
+    if action not in MOVES or not (MOVES[action].dialog or action in ASKING_MOVES):
         raise WorkflowError(
             _("“%(action)s” is not a move with a dialog.") % {"action": action},
             kind=WorkflowError.INVALID,
@@ -409,3 +447,26 @@ def batch_move_dialog(request, project_pk: int, pk: int, action: str):
     except WorkflowError as error:
         return answer_refusal(request, membership, error)
     return answer_move(request, action, MOVE_VIEWS[action], membership, batch)
+
+
+# --- undo -----------------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def batch_undo(request, project_pk: int, pk: int):
+    """The toast's Undo: the inverse of the move just made (workflow.undo), refused if the batch changed."""
+    membership = get_project_for(request.user, project_pk)
+    token_before = _token_before(request, membership)
+    try:
+        batch = seen_batch(membership, pk, request.POST)
+        source = batch.status
+        fresh = workflow.undo(actor=request.user, batch=batch, project=membership.project)
+    except WorkflowError as error:
+        return answer_refusal(request, membership, error)
+    message = _("Undone: “%(batch)s” is back in %(column)s.") % {
+        "batch": fresh.name,
+        "column": fresh.get_status_display(),
+    }
+    move = SeenMove(membership, batch, request.POST, token_before)
+    return answer_moved(request, move, message, {source, fresh.status})

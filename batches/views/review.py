@@ -21,7 +21,16 @@ from ..models import Annotation, Batch, Image
 from ..params import MAX_TEXT, clean_text
 from ..rules import may_annotate, may_review
 from ..workflow import WorkflowError
-from .workspace import STRIP_PAGE, board_url_of, image_of, offset_param, posted_version, render_strip, strip_context
+from .workspace import (
+    STRIP_PAGE,
+    board_url_of,
+    image_of,
+    note_opened,
+    offset_param,
+    posted_version,
+    render_strip,
+    strip_context,
+)
 
 FLAGGED_LISTED = 20
 
@@ -99,6 +108,7 @@ def review(request, project_pk: int, pk: int):
     if image is None:
         return render(request, "batches/review.html", {**context, "mode": "empty"})
     image.batch, image.project = batch, batch.project
+    note_opened(request.session, batch, image.pk)
     details = _review_context(request, batch, image)
     offset = offset_param(request)
     if offset is None:

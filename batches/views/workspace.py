@@ -90,3 +90,27 @@ def render_strip(request, batch: Batch, *, mode: str):
         end=offset_param(request, "end"),
     )
     return render(request, "batches/annotate.html#strip_page", context)
+
+
+# --- which images a reviewer opened (the board's Approve asks when they opened none or few) -----------
+
+OPENED_KEY = "opened_for_review"
+OPENED_BATCHES = 50  # the most recent batches remembered per session
+OPENED_IMAGES = 5000  # per batch
+
+
+def note_opened(session, batch: Batch, image_pk: int) -> None:
+    """Remember in the session that this person looked at this image of a batch in review: no query."""
+    opened = session.get(OPENED_KEY, {})
+    key = str(batch.pk)
+    ids = opened.pop(key, [])
+    if image_pk not in ids and len(ids) < OPENED_IMAGES:
+        ids.append(image_pk)
+    opened[key] = ids  # most recently reviewed last
+    while len(opened) > OPENED_BATCHES:
+        opened.pop(next(iter(opened)))
+    session[OPENED_KEY] = opened
+
+
+def opened_count(session, batch: Batch) -> int:
+    return len(session.get(OPENED_KEY, {}).get(str(batch.pk), []))

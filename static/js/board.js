@@ -154,8 +154,14 @@
         ghostClass: "card-ghost",
         chosenClass: "card-chosen",
         dragClass: "card-dragging",
-        onStart: function () { state.dragging = true; },
-        onEnd: onDrop,
+        onStart: function (event) {
+          state.dragging = true;
+          document.dispatchEvent(new CustomEvent("board:dragstart", { detail: { card: event.item } }));
+        },
+        onEnd: function (event) {
+          document.dispatchEvent(new CustomEvent("board:dragend", { detail: { card: event.item } }));
+          onDrop(event);
+        },
       });
     });
   }

@@ -29,4 +29,11 @@ def shown_message(response) -> dict | None:
     header = response.headers.get("HX-Trigger")
     if not header:
         return None
-    return json.loads(header).get("showMessage")
+    message = json.loads(header).get("showMessage")
+    return None if message is None else {key: value for key, value in message.items() if key != "undo"}
+
+
+def undo_offered(response) -> dict | None:
+    """The Undo a move's toast offers ({url, version, from, ...}), if any."""
+    header = response.headers.get("HX-Trigger")
+    return (json.loads(header).get("showMessage") or {}).get("undo") if header else None

@@ -62,8 +62,8 @@ def test_a_remainder_links_to_the_batch_it_was_split_from_and_back(project, mana
     rest_page = client.get(page_url(rest)).content.decode()
     parent_page = client.get(page_url(batch)).content.decode()
 
-    assert f'href="{page_url(batch)}">Street-03</a>' in rest_page
-    assert f'href="{page_url(rest)}">Street-03 (rest)</a>' in parent_page
+    assert f'href="{page_url(batch)}">Street-03 · part 1/2</a>' in rest_page
+    assert f'href="{page_url(rest)}">Street-03 · part 2/2</a>' in parent_page
 
 
 def test_its_moves_are_plain_forms_that_come_back_to_this_page(client, project, manager, annotator):
@@ -76,7 +76,7 @@ def test_its_moves_are_plain_forms_that_come_back_to_this_page(client, project, 
 
     response = client.post(
         reverse("batch_move", args=[project.pk, batch.pk]),
-        {**seen(batch), "action": "submit", "next": page_url(batch)},
+        {**seen(batch), "action": "submit", "confirmed": "yes", "next": page_url(batch)},
         follow=True,
     )
     assert response.redirect_chain[-1][0] == page_url(batch)

@@ -36,7 +36,7 @@ def test_an_assignment_records_its_shares_and_the_batch_left_in_unassigned(proje
 
     event = BatchEvent.objects.get(action=BatchEvent.Action.ASSIGNED)
     assert event.details == {"shares": [{"assignee": "annotator", "images": 4}]}
-    assert event.related == [{"id": result.remainder.pk, "name": "Morning (rest)", "images": 6, "rest": True}]
+    assert event.related == [{"id": result.remainder.pk, "name": "Morning · part 2/2", "images": 6, "rest": True}]
 
 
 def test_who_merged_a_batch_is_found_by_its_id_even_when_another_batch_had_its_name(project, manager, annotator):

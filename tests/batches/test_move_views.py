@@ -24,9 +24,9 @@ def test_each_move_has_its_own_url_that_works_without_javascript(client, project
 
     client.post(url("assign", batch), {**seen(batch), "dialog": "1", "assignees": [annotator.pk]})
     batch.refresh_from_db()
-    client_for(annotator).post(url("submit", batch), seen(batch))
+    client_for(annotator).post(url("submit", batch), {**seen(batch), "confirmed": "yes"})
     batch.refresh_from_db()
-    response = client_for(reviewer).post(url("approve", batch), seen(batch))
+    response = client_for(reviewer).post(url("approve", batch), {**seen(batch), "confirmed": "yes"})
 
     batch.refresh_from_db()
     assert batch.status == Status.DATASET

@@ -272,7 +272,9 @@ def test_the_assign_dialog_refreshes_its_sentence_from_the_server(
 def test_the_assignee_submits_from_the_menu_and_the_card_goes_to_review(project, manager, annotator):
     batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
 
-    response = client_for(annotator).post(move_url(batch), {**seen(batch), "action": "submit"}, **HTMX)
+    response = client_for(annotator).post(
+        move_url(batch), {**seen(batch), "action": "submit", "confirmed": "yes"}, **HTMX
+    )
 
     assert refreshed(batch).status == Status.REVIEW
     assert sorted(columns_in(response)) == ["annotating", "review"]
@@ -282,7 +284,7 @@ def test_the_assignee_submits_from_the_menu_and_the_card_goes_to_review(project,
 def test_dragging_to_review_submits(project, manager, annotator):
     batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
 
-    drag(client_for(annotator), batch, "review")
+    drag(client_for(annotator), batch, "review", confirmed="yes")
 
     assert refreshed(batch).status == Status.REVIEW
 
@@ -307,7 +309,7 @@ def test_without_review_a_submit_goes_straight_to_dataset_and_review_is_refused(
 
     refused = drag(client, batch, "review")
     assert "needs no review" in shown_message(refused)["text"]
-    drag(client, batch, "dataset")
+    drag(client, batch, "dataset", dialog="1", undone_ok="yes")
 
     assert refreshed(batch).status == Status.DATASET
 
@@ -315,7 +317,7 @@ def test_without_review_a_submit_goes_straight_to_dataset_and_review_is_refused(
 def test_a_reviewer_approves_by_dragging_to_dataset(project, manager, annotator, reviewer):
     batch = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator)
 
-    response = drag(client_for(reviewer), batch, "dataset")
+    response = drag(client_for(reviewer), batch, "dataset", confirmed="yes")
 
     assert refreshed(batch).status == Status.DATASET
     assert cards_in(response, "dataset") == [batch.pk]
@@ -546,7 +548,7 @@ def test_a_drag_no_move_allows_snaps_back_with_the_reason(project, manager):
     assert sorted(columns_in(response)) == ["annotating", "dataset", "review", "unassigned"]
     assert cards_in(response, "unassigned") == [batch.pk]
     assert shown_message(response) == {
-        "text": f"“{batch.name}” cannot move from Unassigned to Review: assign it first: drag it to Annotating.",
+        "text": f"“{batch.name}” cannot move from Unassigned to Review: assign it first by dragging it to Annotating.",
         "level": "error",
     }
 
@@ -592,7 +594,9 @@ def test_an_annotator_may_not_submit_someone_elses_batch(project, manager, annot
     batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator2)
     events = BatchEvent.objects.count()
 
-    response = client_for(annotator).post(move_url(batch), {**seen(batch), "action": "submit"}, **HTMX)
+    response = client_for(annotator).post(
+        move_url(batch), {**seen(batch), "action": "submit", "confirmed": "yes"}, **HTMX
+    )
 
     assert nothing_changed(batch, events)
     assert "assignee or a manager" in shown_message(response)["text"]
@@ -680,7 +684,7 @@ def test_a_plain_move_from_the_batch_page_returns_there(client, project, manager
     client.force_login(manager)
     page = reverse("batch_detail", args=[project.pk, batch.pk])
 
-    response = client.post(move_url(batch), {**seen(batch), "action": "submit", "next": page})
+    response = client.post(move_url(batch), {**seen(batch), "action": "submit", "confirmed": "yes", "next": page})
 
     assert response.status_code == 302 and response["Location"] == page
 
@@ -689,7 +693,9 @@ def test_an_unsafe_next_is_ignored(client, project, manager, annotator):
     batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
     client.force_login(manager)
 
-    response = client.post(move_url(batch), {**seen(batch), "action": "submit", "next": "https://evil.example/"})
+    response = client.post(
+        move_url(batch), {**seen(batch), "action": "submit", "confirmed": "yes", "next": "https://evil.example/"}
+    )
 
     assert response["Location"] == reverse("board", args=[project.pk])
 
@@ -712,12 +718,19 @@ def test_a_current_page_gets_the_new_board_token_and_a_stale_one_does_not(projec
 
     current = client.post(
         move_url(batch),
-        {**seen(batch), "action": "submit", "token": board_token(Membership.read(manager, project))},
+        {
+            **seen(batch),
+            "action": "submit",
+            "confirmed": "yes",
+            "token": board_token(Membership.read(manager, project)),
+        },
         **HTMX,
     )
     assert f'value="{board_token(Membership.read(manager, project))}" hx-swap-oob="true"' in current.content.decode()
 
-    stale = client.post(move_url(other), {**seen(other), "action": "submit", "token": "older"}, **HTMX)
+    stale = client.post(
+        move_url(other), {**seen(other), "action": "submit", "confirmed": "yes", "token": "older"}, **HTMX
+    )
     assert 'id="board-token"' not in stale.content.decode()
 
 
@@ -732,7 +745,7 @@ def test_an_approve_by_drag_costs_the_same_queries_whatever_the_batch_size(
     # the locked row, permissions afresh (2), the self-review check, the compare-and-set, clearing the
     # review flags, the event, release; then the answer: column totals, the two columns' cards, their thumbnails
     with django_assert_num_queries(18):
-        response = drag(client, batch, "dataset")
+        response = drag(client, batch, "dataset", confirmed="yes")
     assert refreshed(batch).status == Status.DATASET
     assert response.status_code == 200
 

@@ -125,7 +125,7 @@ def _cast(project, manager, annotator2, reviewer, roles: tuple[str, ...], status
 
 
 def _menu_offers(client, batch: Batch) -> set[str]:
-    response = client.get(reverse("board", args=[batch.project_id]))
+    response = client.get(reverse("board", args=[batch.project_id]), {"assignee": ""})  # Everyone
     if response.status_code == 404:
         return set()
     html = response.content.decode()

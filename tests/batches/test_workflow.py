@@ -160,7 +160,7 @@ def test_assigning_part_by_count_splits_the_remainder_into_a_new_unassigned_batc
     assigned, rest = fresh(batch), fresh(result.remainder)
     assert (assigned.status, assigned.assignee, assigned.image_count) == (Status.ANNOTATING, annotator, 4)
     assert (rest.name, rest.status, rest.assignee, rest.image_count, rest.split_from) == (
-        "Morning (rest)",
+        "Morning · part 2/2",
         Status.UNASSIGNED,
         None,
         6,
@@ -176,7 +176,7 @@ def test_assigning_part_by_count_splits_the_remainder_into_a_new_unassigned_batc
         Status.ANNOTATING,
         4,
     )
-    assert "6 images stay in Unassigned as “Morning (rest)”" in event.summary
+    assert "6 images stay in Unassigned as “Morning · part 2/2”" in event.summary
 
 
 def test_assigning_chosen_images_keeps_exactly_those_and_moves_the_rest_to_a_new_batch(batch, manager, annotator):
@@ -219,7 +219,7 @@ def test_assigning_to_several_annotators_splits_the_images_as_evenly_as_possible
         (annotator3, 3, Status.ANNOTATING),
     ]
     assert parts[0].pk == batch.pk
-    assert [b.name for b in parts[1:]] == ["Morning · annotator2", "Morning · annotator3"]
+    assert [b.name for b in parts] == ["Morning · part 1/3", "Morning · part 2/3", "Morning · part 3/3"]
     assert [b.split_from_id for b in parts[1:]] == [batch.pk, batch.pk]
     assert [sorted(image_ids(b)) for b in parts] == [ordered[:4], ordered[4:7], ordered[7:]]
     assert result.remainder is None
@@ -1155,3 +1155,13 @@ def test_reopening_is_a_managers_move_and_refuses_a_non_annotator(project, cast)
         workflow.reopen(actor=cast["manager"], batch=batch, assignee=cast["reviewer"], comment="Fix")
     assert caught.value.kind == WorkflowError.INVALID
     assert fresh(batch).status == Status.DATASET
+
+
+def test_a_part_split_again_numbers_its_own_parts_instead_of_piling_up_suffixes(batch, manager, annotator):
+    rest = workflow.assign(actor=manager, batch=batch, assignees=[annotator], count=4).remainder
+
+    again = workflow.assign(actor=manager, batch=fresh(rest), assignees=[annotator], count=2)
+
+    assert fresh(batch).name == "Morning · part 1/2"
+    assert [fresh(b).name for b in again.assigned] == ["Morning · part 2.1/2"]
+    assert fresh(again.remainder).name == "Morning · part 2.2/2"

@@ -22,8 +22,9 @@ def login(page, live_server, user) -> None:
     page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}])
 
 
-def open_board(page, live_server, project) -> None:
-    page.goto(f"{live_server.url}/projects/{project.pk}/")
+def open_board(page, live_server, project, query: str = "") -> None:
+    """The board (`query`, e.g. "assignee=" for Everyone); the first page of a cold server may be slow."""
+    page.goto(f"{live_server.url}/projects/{project.pk}/{'?' + query if query else ''}", timeout=30_000)
     page.wait_for_load_state("networkidle")
     # board.js has run once the live indicator is shown.
     page.locator("#board-live").wait_for(state="visible")

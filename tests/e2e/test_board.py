@@ -28,20 +28,6 @@ Status = Batch.Status
 
 
 @pytest.fixture
-def board_page(page):
-    """The page, failing the test on any script error, CSP violation or answer of 500 and above."""
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None)
-    page.set_default_timeout(10_000)
-    expect.set_options(timeout=10_000)
-    page.set_viewport_size({"width": 1280, "height": 800})
-    yield page
-    assert not problems, problems
-
-
-@pytest.fixture
 def demo(project, manager, annotator, reviewer):
     return demo_batches(project, manager, annotator, reviewer)
 
@@ -81,7 +67,9 @@ def test_dragging_to_annotating_and_assigning_part_leaves_a_remainder_card(
     expect(column(page, "unassigned").locator(f'[data-batch-id="{rest.pk}"]')).to_have_attribute(
         "data-image-count", "6"
     )
-    expect(toast(page)).to_contain_text("4 images to annotator; the other 6 stay in Unassigned as “Street-03 (rest)”.")
+    expect(toast(page)).to_contain_text(
+        "4 images to annotator; the other 6 stay in Unassigned as “Street-03 · part 2/2”."
+    )
 
 
 def test_the_assignee_submits_by_dragging_to_review(board_page, live_server, project, annotator, demo):
@@ -91,6 +79,9 @@ def test_the_assignee_submits_by_dragging_to_review(board_page, live_server, pro
     open_board(page, live_server, project)
 
     drag(page, card(page, batch), column(page, "review").locator(".column-cards"))
+    # Half of its images are not done: the board asks first, as the workspace does.
+    expect(dialog(page)).to_contain_text("with 3 images not done?")
+    dialog(page).get_by_role("button", name="Submit for review").click()
 
     expect(column(page, "review").locator(f'[data-batch-id="{batch.pk}"]')).to_be_visible()
     expect(toast(page)).to_contain_text("submitted: it is in Review now")
@@ -121,6 +112,9 @@ def test_a_reviewer_approves_by_dragging_to_dataset(board_page, live_server, pro
     open_board(page, live_server, project)
 
     drag(page, card(page, batch), column(page, "dataset").locator(".column-cards"))
+    # The reviewer opened none of its images: the board asks first.
+    expect(dialog(page)).to_contain_text("Approve 6 images you have not opened?")
+    dialog(page).get_by_role("button", name="Approve anyway").click()
 
     expect(column(page, "dataset").locator(f'[data-batch-id="{batch.pk}"]')).to_be_visible()
     expect(column(page, "dataset").locator('[data-count="batches"]')).to_have_text("2")
@@ -208,7 +202,7 @@ def test_a_move_in_one_browser_appears_in_another(board_page, browser, live_serv
     batch = make_batch(project, manager, images=3)
     watcher = board_page
     login(watcher, live_server, annotator)
-    open_board(watcher, live_server, project)
+    open_board(watcher, live_server, project, query="assignee=")  # an annotator's board starts on their own
     expect(column(watcher, "unassigned").locator(f'[data-batch-id="{batch.pk}"]')).to_be_visible()
 
     mover_context = browser.new_context()
@@ -267,8 +261,11 @@ def test_the_whole_workflow_with_the_keyboard_alone(board_page, live_server, pro
     expect(column(page, "annotating").locator(f'[data-batch-id="{batch.pk}"]')).to_be_visible()
     expect(page.locator(menu)).to_be_focused()
 
-    # The annotator submits it.
+    # The annotator submits it (its images are not done: confirmed from the keyboard).
     use_menu(annotator, "submit")
+    expect(dialog(page)).to_contain_text("not done?")
+    tab_to(page, "dialog[open] button[type=submit]")
+    page.keyboard.press("Enter")
     expect(column(page, "review").locator(f'[data-batch-id="{batch.pk}"]')).to_be_visible()
     expect(toast(page)).to_contain_text("submitted")
 
@@ -282,8 +279,13 @@ def test_the_whole_workflow_with_the_keyboard_alone(board_page, live_server, pro
         "Missing the parked cars"
     )
     use_menu(annotator, "submit")
+    tab_to(page, "dialog[open] button[type=submit]")
+    page.keyboard.press("Enter")
     expect(column(page, "review").locator(f'[data-batch-id="{batch.pk}"]')).to_be_visible()
     use_menu(reviewer, "approve")
+    expect(dialog(page)).to_contain_text("you have not opened?")
+    tab_to(page, "dialog[open] button[type=submit]")
+    page.keyboard.press("Enter")
     expect(column(page, "dataset").locator(f'[data-batch-id="{batch.pk}"]')).to_be_visible()
 
     # The manager deletes twice: reset to Unassigned, then for good; both confirmed from the keyboard.

@@ -67,7 +67,7 @@ def set_language(request):
     language = request.POST.get("language", "")
     if language not in dict(settings.LANGUAGES):
         messages.error(request, _("That language is not available."))
-        return redirect(_safe_next(request))
+        return HttpResponseRedirect(_safe_next(request))
     if request.user.is_authenticated and request.user.language != language:
         User.objects.filter(pk=request.user.pk).update(language=language)
     response = HttpResponseRedirect(_safe_next(request))
@@ -96,7 +96,7 @@ class PreferencesForm(forms.ModelForm):
 def preferences(request):
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = form.save() if form.has_changed() else request.user
         language = user.language or translation.get_language_from_request(request)
         translation.activate(language)
         messages.success(request, _("Preferences saved."))

@@ -136,3 +136,22 @@ def test_jalali_months_are_named_in_persian_with_persian_digits():
     with translation.override("fa"):
         assert calendars.format_date(date(2026, 3, 21), calendar="jalali") == "۱ فروردین ۱۴۰۵"
         assert calendars.format_date(date(2026, 3, 20), calendar="jalali") == "۲۹ اسفند ۱۴۰۴"
+
+
+def test_a_next_that_is_no_url_name_still_redirects_and_changes_nothing(client):
+    user = make_user("mina")
+    client.force_login(user)
+    for language in ("xx", "fa"):
+        response = client.post(reverse("set_language"), {"language": language, "next": "٣"})
+        assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "fa"
+
+
+def test_saving_unchanged_preferences_writes_nothing(client, django_assert_num_queries):
+    user = make_user("mina")
+    client.force_login(user)
+    # session, user; no UPDATE of the user
+    with django_assert_num_queries(2):
+        response = client.post(reverse("preferences"), {"language": "", "calendar": ""})
+    assert response.status_code == 302

@@ -60,6 +60,8 @@ def get_image_for(user, pk, perm: str | None = None) -> tuple[Image, Membership]
 
 def get_upload_session_for(user, project_pk, pk, perm: str | None = MANAGE) -> tuple[UploadSession, Membership]:
     """An upload session of the project (uploads are the managers' business: others get 403, outsiders 404)."""
+    if not _known_ids(project_pk, pk):
+        raise Http404(_("No such upload."))
     try:
         session = UploadSession.objects.select_related("project", "batch").get(pk=pk, project_id=project_pk)
     except (UploadSession.DoesNotExist, ValueError, TypeError):

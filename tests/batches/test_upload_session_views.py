@@ -164,3 +164,11 @@ def test_a_processing_card_says_how_far_it_is(manager_client, project, settings)
     html = manager_client.get(reverse("board", args=[project.pk])).content.decode()
     assert "processing 0 / 10,000" in html
     assert session["batch"]
+
+
+def test_ids_past_the_databases_integers_are_a_404_not_a_500(client, project, manager):
+    client.force_login(manager)
+    huge = "9" * 30
+    assert client.get(f"/projects/{huge}/uploads/1/").status_code == 404
+    assert client.get(f"/projects/{project.pk}/uploads/{huge}/status").status_code == 404
+    assert client.post(f"/projects/{huge}/uploads/1/cancel").status_code == 404

@@ -27,7 +27,7 @@ CARD_SECONDS = 24 * 3600
 CARD_SHAPE = 1
 
 
-def card_key(card, project_pk: int, language: str) -> str:
+def card_key(card, project_pk: int, language: str, manages: bool = False) -> str:
     """Everything the card shows: every column of its batch row, every field of the Card beside it
     (thumbnails, the viewer's moves, labels: whatever later work adds), the assignee's name, the language."""
     batch = card.batch
@@ -39,6 +39,7 @@ def card_key(card, project_pk: int, language: str) -> str:
         row,
         batch.assignee.username if batch.assignee_id else "",
         repr(extras),
+        manages,  # a manager's card has a selection checkbox
         language,
     )
     return "card:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
@@ -50,14 +51,18 @@ def board_cards(context, cards) -> SafeString:
         return mark_safe("")
     project = context["project"]
     language = get_language()
-    keys = [card_key(card, project.pk, language) for card in cards]
+    membership = context.get("membership")
+    manages = bool(membership and membership.manages)
+    keys = [card_key(card, project.pk, language, manages) for card in cards]
     found = cache.get_many(keys)
     fresh = {}
     partial = get_template(CARD_TEMPLATE)
     html = []
     for key, card in zip(keys, cards, strict=True):
         if key not in found:
-            found[key] = fresh[key] = partial.render({"card": card, "project": project, "card_csrf": CSRF_MARK})
+            found[key] = fresh[key] = partial.render(
+                {"card": card, "project": project, "membership": membership, "card_csrf": CSRF_MARK}
+            )
         html.append(found[key])
     if fresh:
         cache.set_many(fresh, CARD_SECONDS)

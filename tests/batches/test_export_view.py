@@ -6,6 +6,7 @@ import io
 import json
 import warnings
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -191,7 +192,10 @@ def test_an_unknown_format_is_refused_on_the_page(dataset, manager):
     assert "Select a valid choice" in response.content.decode()
 
 
-def test_under_asgi_the_zip_streams_piece_by_piece_instead_of_being_collected_first(dataset, manager):
+def test_under_asgi_the_zip_streams_piece_by_piece_instead_of_being_collected_first(transactional_db, dataset, manager):
+    """Run as Django's ASGI handler would, in a thread of its own: a browser test may have left an event
+    loop running in this one (async_to_sync refuses to run there); committed rows, so that thread sees them."""
+
     async def fetch():
         client = AsyncClient()
         await client.aforce_login(manager)
@@ -199,9 +203,13 @@ def test_under_asgi_the_zip_streams_piece_by_piece_instead_of_being_collected_fi
         assert response.is_async  # an async iterator: Django's ASGI handler does not list() it
         return b"".join([piece async for piece in response.streaming_content])
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # "must consume synchronous iterators" would fail here
-        body = async_to_sync(fetch)()
+    def serve() -> bytes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "must consume synchronous iterators" would fail here
+            return async_to_sync(fetch)()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        body = pool.submit(serve).result(timeout=120)
 
     archive = zipfile.ZipFile(io.BytesIO(body))
     assert archive.testzip() is None

@@ -11,10 +11,10 @@ from batches.models import Annotation, Batch, Image
 
 from .board_helpers import column, demo_batches, login, open_board, run_axe, tab_to
 from .test_annotate import batch, drag, open_annotate, sign_in
-from .test_board import board_page, dialog, toast
+from .test_board import dialog, toast
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-__all__ = ["batch", "board_page"]
+__all__ = ["batch"]
 
 
 @pytest.fixture

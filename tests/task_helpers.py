@@ -19,8 +19,12 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
-# Redis for the task tests: a database number of its own, flushed before each test.
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+# Redis for the task tests: a database number of its own per test process (pytest-xdist workers run side
+# by side and each flushes its database before a test), from 5 up.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+TEST_REDIS_URL = os.environ.get(
+    "TEST_REDIS_URL", f"redis://127.0.0.1:6379/{5 + (int(_WORKER) if _WORKER.isdigit() else 0) % 10}"
+)
 
 
 def database_url() -> str:

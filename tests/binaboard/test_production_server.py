@@ -265,7 +265,7 @@ def test_a_download_longer_than_the_worker_timeout_is_not_cut_off(server, signed
     # Noise does not compress: about 6 MB, more than the kernel buffers between gunicorn and us hold
     # (4 MB here), so the thread sending it is blocked for as long as the client does not read.
     PILImage.frombytes("RGB", (1450, 1450), os.urandom(1450 * 1450 * 3)).save(picture, compress_level=1)
-    manage(server["env"], "import_images", "Smoke", str(picture), "--as", "smoke", "--no-progress")
+    manage(server["env"], "import_images", "Smoke", str(picture), "--as", "smoke", "--no-progress", "--now")
     code = "from batches.models import Image; print('image', Image.objects.latest('pk').pk)"
     pk = re.search(r"^image (\d+)$", manage(server["env"], "shell", "-c", code), re.MULTILINE).group(1)
 

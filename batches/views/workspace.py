@@ -26,6 +26,11 @@ def editor_text() -> dict[str, str]:
     }
 
 
+def canvas_text() -> dict[str, str]:
+    """The shared canvas's sentences (static/js/canvas.js), for the review and the viewer."""
+    return {"failed": _("That image could not be loaded; check the connection and try again.")}
+
+
 def image_of(batch: Batch, image_pk: int) -> Image:
     try:
         if parse_id(image_pk) is None:  # out of the database's range: no such image, not an overflow

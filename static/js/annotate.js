@@ -36,7 +36,6 @@
     boxEmpty: document.getElementById("box-empty"),
     boxCount: document.getElementById("box-count"),
     noObjects: document.getElementById("no-objects"),
-    zoomLevel: document.getElementById("zoom-level"),
     progressBar: document.getElementById("progress-bar"),
     progressText: document.getElementById("progress-text"),
     submitForm: document.getElementById("submit-form"),
@@ -75,7 +74,6 @@
     readOnly: false,
     progress: config.progress,
     navigating: false,
-    spaceDown: false,
   };
   var uidSeq = 0;
   var imageStates = {}; // image id -> state, to restyle strip items loaded later
@@ -86,6 +84,7 @@
   var histories = {}; // image id -> {undo: [snapshot], redo: [snapshot], current: snapshot}
   var clipboard = []; // boxes copied with Ctrl+C, pasted with Ctrl+V on this image or another one
   var crosshair = null; // keyboard drawing: {x, y, corner: {x, y} | null}
+  var drag = null; // the pointer gesture being drawn: {kind: "draw" | "move" | "resize", ...}
 
   // --- small helpers -------------------------------------------------------------------------------
 
@@ -111,34 +110,21 @@
     });
   }
 
-  // --- view transform: zoom and pan ----------------------------------------------------------------
+  // --- view transform: zoom and pan, shared with the review and the viewer (static/js/canvas.js) ----
 
-  function applyTransform() {
-    els.canvas.style.transform = "translate(" + state.tx + "px," + state.ty + "px) scale(" + state.scale + ")";
-    els.zoomLevel.textContent = Math.round(state.scale * 100) + "%";
-    renderOverlay();
-  }
-  function fit() {
-    var img = state.image;
-    var vw = els.viewport.clientWidth, vh = els.viewport.clientHeight;
-    var s = Math.min(vw / img.width, vh / img.height, 4) * 0.98;
-    state.scale = s;
-    state.tx = (vw - img.width * s) / 2;
-    state.ty = (vh - img.height * s) / 2;
-    applyTransform();
-  }
-  function zoomAt(factor, cx, cy) {
-    var s = clamp(state.scale * factor, 0.02, 32);
-    state.tx = cx - (cx - state.tx) * (s / state.scale);
-    state.ty = cy - (cy - state.ty) * (s / state.scale);
-    state.scale = s;
-    applyTransform();
-  }
-  function zoomCentre(factor) { zoomAt(factor, els.viewport.clientWidth / 2, els.viewport.clientHeight / 2); }
-  function toImage(evt) {
-    var r = els.viewport.getBoundingClientRect();
-    return { x: (evt.clientX - r.left - state.tx) / state.scale, y: (evt.clientY - r.top - state.ty) / state.scale };
-  }
+  var board = window.BinaBoard.canvas.create({
+    viewport: els.viewport, canvas: els.canvas, width: config.image.width, height: config.image.height,
+    onChange: function (view) {
+      state.scale = view.scale;
+      state.tx = view.tx;
+      state.ty = view.ty;
+      if (state.image) renderOverlay(drag && drag.kind === "draw" ? drag.rect : null);
+    },
+    // A second finger on the glass pinches: the drawing the first one started is dropped.
+    onGesture: function () { if (drag) { drag = null; els.viewport.classList.remove("is-dragging"); renderAll(); } },
+  });
+  function fit() { board.fit(); }
+  function toImage(evt) { return board.toImage(evt); }
 
   // --- drawing the overlay -------------------------------------------------------------------------
 
@@ -461,8 +447,7 @@
     state.editVersion = state.savedVersion = 0;
     state.error = null;
     imageStates[data.id] = data.state;
-    els.canvas.style.width = data.width + "px";
-    els.canvas.style.height = data.height + "px";
+    board.setSize(data.width, data.height);
     if (els.photo.getAttribute("src") !== data.file_url) {
       els.photo.removeAttribute("src");
       els.photo.width = data.width;
@@ -678,19 +663,15 @@
 
   // --- pointer interactions ------------------------------------------------------------------------
 
-  var drag = null;
-
   els.viewport.addEventListener("pointerdown", function (evt) {
     if (!state.image) return;
     els.viewport.focus({ preventScroll: true });
-    var pan = evt.button === 1 || (evt.button === 0 && state.spaceDown);
-    if (!pan && evt.button !== 0) return;
+    // Pans (Space, the middle button) and pinches belong to the shared canvas.
+    if (board.busy() || evt.button !== 0 || drag) return;
     evt.preventDefault();
     var p = toImage(evt);
     var target = evt.target;
-    if (pan) {
-      drag = { kind: "pan", sx: evt.clientX, sy: evt.clientY, tx: state.tx, ty: state.ty };
-    } else if (state.readOnly) {
+    if (state.readOnly) {
       return;
     } else if (target.dataset && target.dataset.handle) {
       var hb = findBox(Number(target.dataset.uid));
@@ -710,13 +691,7 @@
   });
 
   els.viewport.addEventListener("pointermove", function (evt) {
-    if (!drag) return;
-    if (drag.kind === "pan") {
-      state.tx = drag.tx + (evt.clientX - drag.sx);
-      state.ty = drag.ty + (evt.clientY - drag.sy);
-      applyTransform();
-      return;
-    }
+    if (!drag || board.busy()) return;
     var p = toImage(evt);
     var img = state.image;
     if (drag.kind === "draw") {
@@ -769,11 +744,6 @@
   els.viewport.addEventListener("pointerup", endDrag);
   els.viewport.addEventListener("pointercancel", endDrag);
 
-  els.viewport.addEventListener("wheel", function (evt) {
-    evt.preventDefault();
-    var r = els.viewport.getBoundingClientRect();
-    zoomAt(Math.exp(-evt.deltaY * 0.0015), evt.clientX - r.left, evt.clientY - r.top);
-  }, { passive: false });
 
   function copy(b) { return { x: b.x, y: b.y, w: b.w, h: b.h }; }
   function clampPoint(p) {
@@ -811,13 +781,7 @@
 
   document.addEventListener("keydown", function (evt) {
     var code = evt.code;
-    if (code === "Space" && !typing(evt) && (evt.target === els.viewport || evt.target === document.body)) {
-      state.spaceDown = true;
-      els.viewport.classList.add("is-panning");
-      evt.preventDefault();
-      return;
-    }
-    if (typing(evt) || evt.altKey) return;
+    if (code === "Space" || typing(evt) || evt.altKey) return;
     if (els.submitDialog && els.submitDialog.open) return;
     if (evt.ctrlKey || evt.metaKey) {
       var done = false;
@@ -864,18 +828,10 @@
       toggleNoObjects();
     } else if (code === "KeyB") {
       startCrosshair(); evt.preventDefault();
-    } else if (code === "Equal" || code === "NumpadAdd") {
-      zoomCentre(1.25);
-    } else if (code === "Minus" || code === "NumpadSubtract") {
-      zoomCentre(0.8);
-    } else if (code === "Digit0" || code === "Numpad0" || code === "KeyF") {
+    } else if (code === "KeyF") {
       fit();
-    }
-  });
-  document.addEventListener("keyup", function (evt) {
-    if (evt.code === "Space") {
-      state.spaceDown = false;
-      els.viewport.classList.remove("is-panning");
+    } else {
+      board.handleKey(evt); // H, L, 0, + and − (1 is a class key here; 1:1 is a button)
     }
   });
 
@@ -917,9 +873,6 @@
   document.querySelectorAll(".class-btn").forEach(function (btn) {
     btn.addEventListener("click", function () { pickClass(Number(btn.dataset.classId)); });
   });
-  document.getElementById("zoom-in").addEventListener("click", function () { zoomCentre(1.25); });
-  document.getElementById("zoom-out").addEventListener("click", function () { zoomCentre(0.8); });
-  document.getElementById("zoom-fit").addEventListener("click", fit);
   els.noObjects.addEventListener("click", toggleNoObjects);
   function retry() {
     var signedOut = state.error && state.error.kind === "signed_out";
@@ -1028,7 +981,6 @@
       evt.returnValue = "";
     }
   });
-  window.addEventListener("resize", function () { if (state.image) fit(); });
 
   // Start.
   showImage(config.image);

@@ -175,7 +175,10 @@ def annotate(request, project_pk: int, pk: int):
 def annotate_image(request, project_pk: int, pk: int, image_pk: int):
     batch, _membership = _batch_for_open_workspace(request, project_pk, pk, request.GET.get("version"))
     image = image_of(batch, image_pk)
-    return JsonResponse({"image": _image_data(batch, image), "batch_status": batch.status})
+    # The version lets a workspace whose save was refused copy its edits onto the batch as it is now.
+    return JsonResponse(
+        {"image": _image_data(batch, image), "batch_status": batch.status, "batch_version": batch.version}
+    )
 
 
 @require_POST

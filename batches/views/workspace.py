@@ -23,6 +23,12 @@ def editor_text() -> dict[str, str]:
         "cornerSet": _("First corner set: move to the opposite corner and press Enter; Esc cancels."),
         "noClasses": _("This project has no label classes yet; a manager adds them on the Classes page."),
         "backToBoard": _("Back to the board"),
+        "notStored": _("What you see on this image is not stored."),
+        "waitTheirs": _("Your edits stay on screen: if the batch comes back to you, you can copy them onto it here."),
+        "yoursAgain": _("The batch is yours to annotate again: copy your edits onto the image as it is now."),
+        "copyEdits": _("Copy my edits"),
+        "editsCopied": _("Your edits were copied onto the batch as it is now; Undo takes them back."),
+        "notTheirs": _("The batch is not yours to annotate now, so your edits cannot be copied onto it."),
     }
 
 

@@ -416,23 +416,99 @@
     return state.inFlight;
   }
 
+  // A refused save: the batch changed under this workspace (reset, reassigned, moved on). The edits stay on
+  // screen, the banner says who did what and when, and offers the way forward: back to the board, or, once
+  // the batch is this person's to annotate again, "Copy my edits" onto the image as it is now.
+  var watch = null; // the timer that asks whether the batch is theirs again
+
   function enterReadOnly(message) {
     state.readOnly = true;
     state.selected = null;
     crosshair = null;
     if (state.image) renderUndoButtons();
     els.banner.hidden = false;
-    els.banner.textContent = message + " What you see on this image is not stored; reload the page to see the batch as it is now.";
+    els.banner.textContent = "";
+    var words = document.createElement("span");
+    words.textContent = message + " " + text.notStored;
+    var hint = document.createElement("span");
+    hint.id = "readonly-hint";
+    hint.textContent = text.waitTheirs;
+    var actions = document.createElement("span");
+    actions.className = "banner-actions";
     var board = document.querySelector(".breadcrumb a");
-    if (board && text.backToBoard) {
-      // The way forward: the board shows the batch as it is now.
+    if (board) {
       var link = document.createElement("a");
       link.href = board.href;
       link.className = "btn btn-small";
       link.textContent = text.backToBoard;
-      els.banner.append(" ", link);
+      actions.append(link);
     }
+    var copyButton = document.createElement("button");
+    copyButton.type = "button";
+    copyButton.id = "copy-edits";
+    copyButton.className = "btn btn-small btn-primary";
+    copyButton.textContent = text.copyEdits;
+    copyButton.hidden = true;
+    copyButton.addEventListener("click", copyEdits);
+    actions.append(" ", copyButton);
+    els.banner.append(words, " ", hint, " ", actions);
     renderAll();
+    if (!watch) {
+      watch = window.setInterval(checkTheirs, 15000);
+      window.addEventListener("focus", checkTheirs);
+    }
+    checkTheirs();
+  }
+
+  function stopWatching() {
+    window.clearInterval(watch);
+    watch = null;
+    window.removeEventListener("focus", checkTheirs);
+  }
+
+  // The image as stored now, asked without the version this page loaded: it answers only when the batch is
+  // in Annotating and this person may annotate it.
+  function fetchCurrent() {
+    return fetch(state.image.data_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return readJson(response).then(function (data) {
+          if (!response.ok || data.error || data.batch_status !== "annotating") {
+            throw { message: data.error || text.notTheirs };
+          }
+          return data;
+        });
+      });
+  }
+
+  function checkTheirs() {
+    if (!state.readOnly || !isDirty()) return;
+    fetchCurrent().then(function () {
+      var hint = document.getElementById("readonly-hint");
+      var copyButton = document.getElementById("copy-edits");
+      if (!hint || !copyButton || !state.readOnly) return;
+      hint.textContent = text.yoursAgain;
+      copyButton.hidden = false;
+    }).catch(function () { /* not theirs (yet): keep waiting */ });
+  }
+
+  // Re-applies the boxes on screen onto the image as it is now, through the normal save with the batch's
+  // current version; one undo step takes the copy back.
+  function copyEdits() {
+    var mine = { boxes: state.boxes, noObjects: state.noObjects };
+    fetchCurrent().then(function (data) {
+      document.querySelectorAll("input[name=version]").forEach(function (input) { input.value = data.batch_version; });
+      stopWatching();
+      dropDraft(state.image);
+      state.readOnly = false;
+      els.banner.hidden = true;
+      showImage(data.image, true);
+      state.boxes = withUids(mine.boxes);
+      state.noObjects = mine.noObjects;
+      changed();
+      toast(text.editsCopied, "success");
+    }).catch(function (err) {
+      toast(err && err.message ? err.message : text.notTheirs, "error");
+    });
   }
 
   // --- loading an image ----------------------------------------------------------------------------
@@ -865,6 +941,8 @@
 
   // --- buttons and lists ---------------------------------------------------------------------------
 
+  // The banner's buttons are on the image: a press on them never starts a drawing.
+  els.banner.addEventListener("pointerdown", function (evt) { evt.stopPropagation(); });
   els.undo.addEventListener("click", undo);
   els.redo.addEventListener("click", redo);
   els.editNoteUndo.addEventListener("click", function () { undo(); els.viewport.focus({ preventScroll: true }); });
@@ -904,6 +982,7 @@
     dropDraft(state.image);
     state.readOnly = false;
     els.banner.hidden = true;
+    stopWatching();
     state.navigating = false;
     navigate(target);
   });

@@ -10,7 +10,7 @@ from batches import workflow
 from batches.models import Annotation, Batch, Image
 
 from .board_helpers import column, demo_batches, login, open_board, run_axe, tab_to
-from .test_annotate import batch, drag, open_annotate, sign_in
+from .test_annotate import batch, drag, expect_saved, open_annotate, sign_in
 from .test_board import dialog, toast
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -99,9 +99,10 @@ def test_a_manager_reopens_a_dataset_batch_for_fixes_from_the_keyboard_and_keeps
     assert set(Annotation.objects.filter(image__batch=dataset).values_list("pk", flat=True)) == boxes
 
 
-def test_a_workspace_open_during_a_reset_says_who_reset_it_and_keeps_the_edit_on_screen(
-    page, live_server, batch, annotator, manager
+def test_a_workspace_open_during_a_reset_says_who_reset_it_and_copies_the_edits_once_the_batch_is_back(
+    board_page, live_server, batch, annotator, manager
 ):
+    page = board_page
     sign_in(page, live_server, annotator)
     open_annotate(page, live_server, batch)
     workflow.delete_batch(actor=manager, batch=Batch.objects.get(pk=batch.pk))
@@ -110,8 +111,25 @@ def test_a_workspace_open_during_a_reset_says_who_reset_it_and_keeps_the_edit_on
     expect(page.locator("#save-status")).to_contain_text("manager reset to Unassigned “Street-01”")
     banner = page.locator("#readonly-banner")
     expect(banner).to_contain_text("it is in Unassigned now")
+    expect(banner).to_contain_text("if the batch comes back to you")
     expect(banner.get_by_role("link", name="Back to the board")).to_be_visible()
+    expect(banner.get_by_role("button", name="Copy my edits")).to_be_hidden()  # not theirs now
     expect(page.locator("#overlay rect.box")).to_have_count(1)  # the unsaved edit stays visible
+    assert not Annotation.objects.filter(image__batch=batch).exists()
+
+    # The manager gives the batch back: the workspace notices (here: the window gets the focus again).
+    workflow.assign(actor=manager, batch=Batch.objects.get(pk=batch.pk), assignees=[annotator])
+    page.evaluate("window.dispatchEvent(new Event('focus'))")
+    expect(banner).to_contain_text("The batch is yours to annotate again")
+    banner.get_by_role("button", name="Copy my edits").click()
+    expect_saved(page)
+    expect(banner).to_be_hidden()
+    box = Annotation.objects.get(image__batch=batch)
+    assert (round(box.x), round(box.y), round(box.w), round(box.h)) == (50, 50, 100, 100)
+    fresh = Batch.objects.get(pk=batch.pk)
+    assert page.locator("#submit-form input[name=version]").input_value() == str(fresh.version)
+    page.keyboard.press("Control+z")  # the copy is one undo step
+    expect_saved(page)
     assert not Annotation.objects.filter(image__batch=batch).exists()
 
 

@@ -29,6 +29,7 @@ from .workspace import (
     offset_param,
     posted_version,
     render_strip,
+    review_text,
     strip_context,
 )
 
@@ -94,6 +95,7 @@ def review(request, project_pk: int, pk: int):
             **_flag_summary(batch),
             "mode": "workspace",
             "canvas_text": canvas_text(),
+            "review_text": review_text(),
             "self_review_blocked": not batch.project.allow_self_review and batch.assignee_id == request.user.pk,
         },
     )
@@ -140,7 +142,8 @@ def review_flag(request, project_pk: int, pk: int, image_pk: int):
     response = render(request, "batches/review.html#flag_response", context)
     if error:
         return trigger_client_event(response, "showMessage", {"text": error, "level": "error"})
-    text = f"Flagged {image.original_name}." if image.review_flag else f"Removed the flag from {image.original_name}."
+    name = {"name": image.original_name}
+    text = _("Flagged %(name)s.") % name if image.review_flag else _("Removed the flag from %(name)s.") % name
     return trigger_client_event(response, "showMessage", {"text": text, "level": "success"})
 
 
@@ -164,7 +167,7 @@ def review_approve(request, project_pk: int, pk: int):
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("review", batch.project_id, batch.pk)
-    messages.success(request, f"“{batch.name}” was approved and is in the Dataset now.")
+    messages.success(request, _("“%(name)s” was approved and is in the Dataset now.") % {"name": batch.name})
     return redirect(board_url_of(batch))
 
 
@@ -179,5 +182,9 @@ def review_reject(request, project_pk: int, pk: int):
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("review", batch.project_id, batch.pk)
-    messages.success(request, f"“{batch.name}” went back to {batch.assignee.username} with your comment.")
+    messages.success(
+        request,
+        _("“%(name)s” went back to %(assignee)s with your comment.")
+        % {"name": batch.name, "assignee": batch.assignee.username},
+    )
     return redirect(board_url_of(batch))

@@ -210,7 +210,7 @@
       pick.textContent = "#" + (i + 1) + " " + Math.round(box.w) + "×" + Math.round(box.h);
       var select = document.createElement("select");
       select.dataset.uid = box.uid;
-      select.setAttribute("aria-label", "Class of box " + (i + 1));
+      select.setAttribute("aria-label", format(text.classOfBox, { number: i + 1 }));
       select.disabled = state.readOnly;
       classes.forEach(function (c) {
         var opt = document.createElement("option");
@@ -224,13 +224,13 @@
       del.className = "btn btn-small box-delete";
       del.dataset.uid = box.uid;
       del.disabled = state.readOnly;
-      del.setAttribute("aria-label", "Delete box " + (i + 1));
+      del.setAttribute("aria-label", format(text.deleteBox, { number: i + 1 }));
       del.textContent = "✕";
       li.append(sw, pick, select, del);
       list.appendChild(li);
     });
     els.boxEmpty.hidden = state.boxes.length > 0;
-    els.boxEmpty.textContent = state.noObjects ? "Marked “no objects”." : "No boxes yet. Drag on the image to draw one.";
+    els.boxEmpty.textContent = state.noObjects ? text.markedNoObjects : text.noBoxes;
     els.boxCount.textContent = state.boxes.length ? "(" + state.boxes.length + ")" : "";
   }
 
@@ -240,7 +240,7 @@
     });
   }
 
-  var STATE_LABELS = { "new": "Not annotated", annotated: "Annotated", no_objects: "No objects" };
+  var STATE_LABELS = { "new": text.stateNew, annotated: text.stateAnnotated, no_objects: text.stateNoObjects };
 
   function currentState() {
     return state.noObjects ? "no_objects" : state.boxes.length ? "annotated" : "new";
@@ -253,8 +253,8 @@
     els.noObjects.setAttribute("aria-pressed", state.noObjects ? "true" : "false");
     els.noObjects.disabled = state.readOnly || state.boxes.length > 0;
     els.noObjects.title = state.boxes.length
-      ? "This image has boxes; delete them to mark it “no objects”."
-      : "Mark this image as having nothing to label (N)";
+      ? text.hasBoxes
+      : text.markNoObjects;
     els.viewport.classList.toggle("is-readonly", state.readOnly);
   }
 
@@ -272,7 +272,9 @@
     els.progressText.innerHTML = "";
     var strong = document.createElement("strong");
     strong.textContent = p.done;
-    els.progressText.append(strong, " / " + p.total + " done");
+    // "%(done)s / %(total)s done" in the person's language, with the done count in bold.
+    var parts = String(text.progress).split("%(done)s");
+    els.progressText.append(format(parts[0], p), strong, format(parts[1] || "", { total: p.total }));
     els.submitButton.classList.toggle("btn-primary", p.done >= p.total);
   }
 
@@ -297,7 +299,7 @@
         li.classList.remove("state-new", "state-annotated", "state-no_objects");
         li.classList.add("state-" + st);
         var label = li.querySelector(".strip-state");
-        if (label) label.textContent = st === "annotated" ? "✓ annotated" : st === "no_objects" ? "✓ no objects" : "not done";
+        if (label) label.textContent = st === "annotated" ? text.stripAnnotated : st === "no_objects" ? text.stripNoObjects : text.stripNotDone;
       }
     });
   }
@@ -322,7 +324,7 @@
     if (type.indexOf("application/json") === -1) {
       // A CSRF refusal (the token changed when the person signed in again) or a login page.
       if (response.status === 403 || response.redirected) return Promise.resolve({ error: signedOutText(), kind: "signed_out" });
-      var message = "The server answered " + response.status + " " + response.statusText + ".";
+      var message = format(text.serverAnswered, { status: response.status + " " + response.statusText });
       return Promise.resolve({ error: message, kind: "http" });
     }
     return response.json();
@@ -361,7 +363,7 @@
       }),
       no_objects: state.noObjects,
     });
-    setSaveStatus("saving", "Saving…");
+    setSaveStatus("saving", text.saving);
     state.inFlight = fetch(withVersion(image.save_url), {
       method: "POST",
       credentials: "same-origin",
@@ -370,7 +372,7 @@
     })
       .then(function (response) {
         return readJson(response).then(function (data) {
-          if (!response.ok || data.error) throw { message: data.error || "Saving failed.", kind: data.kind };
+          if (!response.ok || data.error) throw { message: data.error || text.saveFailed, kind: data.kind };
           return data;
         });
       })
@@ -391,15 +393,15 @@
           state.savedVersion = sent;
           dropDraft(image);
           renderAll();
-          setSaveStatus("saved", "Saved");
+          setSaveStatus("saved", text.saved);
           return true;
         }
         return save();
       })
       .catch(function (err) {
         state.inFlight = null;
-        var message = err && err.message ? err.message : "Could not reach the server.";
-        if (err instanceof TypeError) message = "Could not reach the server; your change is kept. Retry when you are back online.";
+        var message = err && err.message ? err.message : text.unreachable;
+        if (err instanceof TypeError) message = text.offline;
         state.error = { message: message, kind: err && err.kind };
         if (err && (err.kind === "refused" || err.kind === "stale" || err.kind === "forbidden" || err.kind === "not_found")) {
           enterReadOnly(message);
@@ -409,8 +411,8 @@
           setSaveStatus("error", message);
           return false;
         }
-        setSaveStatus("error", "Not saved: " + message);
-        toast("Not saved: " + message, "error");
+        setSaveStatus("error", format(text.notSaved, { reason: message }));
+        toast(format(text.notSaved, { reason: message }), "error");
         return false;
       });
     return state.inFlight;
@@ -530,13 +532,13 @@
       els.photo.height = data.height;
       els.photo.src = data.file_url;
     }
-    els.viewport.setAttribute("aria-label", "Image " + data.name + ". Drag to draw a box.");
-    els.position.textContent = data.position + " of " + data.total;
+    els.viewport.setAttribute("aria-label", format(text.viewportLabel, { name: data.name }));
+    els.position.textContent = format(text.position, data);
     els.name.textContent = data.name;
     setLink(els.prev, data.prev);
     setLink(els.next, data.next);
     els.flagNote.hidden = !data.flagged;
-    els.flagNoteText.textContent = data.note || "No note.";
+    els.flagNoteText.textContent = data.note || text.noNote;
     setSaveStatus("idle", "");
     var draft = readDraft(data);
     if (draft && Array.isArray(draft.boxes)) {
@@ -573,21 +575,21 @@
     ready
       .then(function (ok) {
         if (!ok && !state.readOnly) {
-          toast("This image's last change is not saved yet: retry, or discard it, before moving on.", "error");
+          toast(text.saveBeforeMoving, "error");
           return null;
         }
-        setSaveStatus("loading", "Loading…");
+        setSaveStatus("loading", text.loading);
         return fetch(withVersion(target.data_url), { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) {
             return readJson(response).then(function (data) {
-              if (!response.ok || data.error) throw { message: data.error || "Could not load the image." };
+              if (!response.ok || data.error) throw { message: data.error || text.loadFailed };
               return data;
             });
           })
           .then(function (data) { showImage(data.image); });
       })
       .catch(function (err) {
-        var message = err && err.message ? err.message : "Could not reach the server.";
+        var message = err && err.message ? err.message : text.unreachable;
         setSaveStatus("idle", "");
         toast(message, "error");
       })
@@ -932,7 +934,7 @@
   function toggleNoObjects() {
     if (state.readOnly) return;
     if (state.boxes.length) {
-      toast("This image has boxes; delete them first to mark it “no objects”.", "warning");
+      toast(text.deleteBoxesFirst, "warning");
       return;
     }
     state.noObjects = !state.noObjects;
@@ -976,7 +978,7 @@
     });
   }
   els.discard.addEventListener("click", function () {
-    if (!window.confirm("Discard the change that was not saved and show this image as stored?")) return;
+    if (!window.confirm(text.discardConfirm)) return;
     var target = { id: state.image.id, data_url: state.image.data_url };
     state.savedVersion = state.editVersion; // the user chose to drop it
     dropDraft(state.image);
@@ -1033,14 +1035,13 @@
     evt.preventDefault();
     save().then(function (ok) {
       if (!ok && !state.readOnly) {
-        toast("The last change is not saved yet; retry saving before you submit.", "error");
+        toast(text.saveBeforeSubmit, "error");
         return;
       }
       var undone = state.progress.total - state.progress.done;
       if (undone > 0 && els.submitDialog && els.submitDialog.showModal) {
-        els.submitDialogText.textContent = undone + " of " + state.progress.total + " image" +
-          (state.progress.total === 1 ? " is" : "s are") + " not done yet (no box and no “no objects” mark). " +
-          (undone === 1 ? "It goes" : "They go") + " to review as " + (undone === 1 ? "it is." : "they are.");
+        var sentence = undone === 1 ? text.submitUndone.one : text.submitUndone.other;
+        els.submitDialogText.textContent = format(sentence, { undone: undone, total: state.progress.total });
         els.submitDialog.showModal();
         return;
       }
@@ -1065,7 +1066,7 @@
   showImage(config.image);
   renderProgress();
   els.photo.addEventListener("error", function () {
-    if (els.photo.getAttribute("src")) toast("The file of " + state.image.name + " could not be loaded; its boxes are still shown.", "error");
+    if (els.photo.getAttribute("src")) toast(format(text.fileFailed, { name: state.image.name }), "error");
   });
   window.BinaBoard = window.BinaBoard || {};
   window.BinaBoard.annotate = { state: state, save: save }; // for tests and debugging in the console

@@ -5,6 +5,8 @@
 
   var root = document.getElementById("review");
   if (!root) return;
+  var textNode = document.getElementById("review-text");
+  var text = textNode ? JSON.parse(textNode.textContent) : { approveFlagged: { one: "", other: "" } };
 
   function typing(evt) {
     var t = evt.target;
@@ -32,9 +34,8 @@
       var flagged = summary ? Number(summary.dataset.flagged || 0) : 0;
       if (!flagged) return;
       evt.preventDefault();
-      document.getElementById("approve-dialog-text").textContent =
-        flagged + " image" + (flagged === 1 ? " is" : "s are") + " still flagged. Approving sends the batch to " +
-        "the Dataset as it is and clears " + (flagged === 1 ? "the flag and its note." : "their flags and notes.");
+      var sentence = flagged === 1 ? text.approveFlagged.one : text.approveFlagged.other;
+      document.getElementById("approve-dialog-text").textContent = sentence.replace("%(count)s", flagged);
       dialog.showModal();
     });
     document.getElementById("approve-dialog-cancel").addEventListener("click", function () {

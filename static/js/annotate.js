@@ -207,7 +207,11 @@
       pick.className = "box-pick";
       pick.dataset.uid = box.uid;
       pick.setAttribute("aria-pressed", box.uid === state.selected ? "true" : "false");
-      pick.textContent = "#" + (i + 1) + " " + Math.round(box.w) + "×" + Math.round(box.h);
+      // Width × height reads left to right in every language (bdi keeps "400×250" from turning round in RTL).
+      var size = document.createElement("bdi");
+      size.dir = "ltr";
+      size.textContent = Math.round(box.w) + "×" + Math.round(box.h);
+      pick.append("#" + (i + 1) + " ", size);
       var select = document.createElement("select");
       select.dataset.uid = box.uid;
       select.setAttribute("aria-label", format(text.classOfBox, { number: i + 1 }));
@@ -305,7 +309,7 @@
   }
   function scrollStripToCurrent() {
     var current = els.strip && els.strip.querySelector("a[aria-current=true]");
-    if (current) current.scrollIntoView({ block: "nearest" });
+    window.BinaBoard.canvas.revealInList(els.strip, current);
   }
 
   // --- saving --------------------------------------------------------------------------------------

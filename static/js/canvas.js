@@ -24,13 +24,16 @@
   // opts: {viewport, canvas, width, height, dragPans, oneKey, onChange(view), onGesture()}
   function create(opts) {
     var viewport = opts.viewport, canvas = opts.canvas;
-    var view = { scale: 1, tx: 0, ty: 0, width: opts.width, height: opts.height, spaceDown: false };
+    // fitted: the view is at "fit"; only then does a resize of the window fit it again (a phone's address
+    // bar hiding, a rotated tablet), so a zoom the person chose is never lost.
+    var view = { scale: 1, tx: 0, ty: 0, width: opts.width, height: opts.height, spaceDown: false, fitted: true };
     var pointers = {}; // pointerId -> {x, y} of the pointers down on the viewport
     var gesture = null; // {kind: "pan" | "pinch", ...} while the canvas owns the pointers
 
     viewport.classList.add("is-live");
 
-    function apply() {
+    function apply(fitted) {
+      view.fitted = fitted === true;
       canvas.style.transform = "translate(" + view.tx + "px," + view.ty + "px) scale(" + view.scale + ")";
       // One screen pixel in image pixels: read-only overlays size their lines and labels with it (CSS).
       viewport.style.setProperty("--unit", String(1 / view.scale));
@@ -53,7 +56,7 @@
       view.scale = s > 0 ? s : 1;
       view.tx = (vw - view.width * view.scale) / 2;
       view.ty = (vh - view.height * view.scale) / 2;
-      apply();
+      apply(true);
     }
     function zoomTo(s, cx, cy) {
       s = clamp(s, 0.02, 32);
@@ -195,7 +198,7 @@
     var resizeTimer = null;
     window.addEventListener("resize", function () {
       window.clearTimeout(resizeTimer);
-      resizeTimer = window.setTimeout(fit, 100);
+      resizeTimer = window.setTimeout(function () { if (view.fitted) fit(); }, 100);
     });
 
     setSize(view.width, view.height);
@@ -245,7 +248,7 @@
         if (window.htmx) window.htmx.process(el);
       });
       // Same size (frames of one video): keep the zoom and place, to compare them; otherwise fit.
-      if (sameSize) opts.board.apply(); else opts.board.fit();
+      if (sameSize && !opts.board.view.fitted) opts.board.apply(); else opts.board.fit();
       return true;
     }
 
@@ -276,6 +279,14 @@
     return { load: load };
   }
 
+  // Scrolls the image strip (only the strip: on a phone the page must not jump down to it) to show `item`.
+  function revealInList(list, item) {
+    if (!list || !item) return;
+    var outer = list.getBoundingClientRect(), inner = item.getBoundingClientRect();
+    if (inner.top < outer.top) list.scrollTop -= outer.top - inner.top;
+    else if (inner.bottom > outer.bottom) list.scrollTop += inner.bottom - outer.bottom;
+  }
+
   window.BinaBoard = window.BinaBoard || {};
-  window.BinaBoard.canvas = { create: create, pager: pager, typing: typing };
+  window.BinaBoard.canvas = { create: create, pager: pager, typing: typing, revealInList: revealInList };
 })();

@@ -30,7 +30,7 @@
       var a = li.querySelector("a");
       if (li.dataset.imageId === currentId) { a.setAttribute("aria-current", "true"); current = a; } else a.removeAttribute("aria-current");
     });
-    if (current) current.scrollIntoView({ block: "nearest" });
+    lib.revealInList(strip, current);
   }
 
   var pages = lib.pager({

@@ -49,6 +49,7 @@
       view.height = height;
       canvas.style.width = width + "px";
       canvas.style.height = height + "px";
+      viewport.style.setProperty("--aspect", width + " / " + height); // a phone's stage takes the image's shape
     }
     function fit() {
       var vw = viewport.clientWidth, vh = viewport.clientHeight;

@@ -277,6 +277,12 @@ def test_zooming_and_panning_keep_boxes_in_image_pixels(page, live_server, batch
 
     page.get_by_role("button", name="Fit").click()
     assert page.evaluate("window.BinaBoard.annotate.state.scale") == pytest.approx(fitted)
+    page.get_by_role("button", name="1:1").click()  # the same canvas as the review and the viewer
+    assert page.evaluate("window.BinaBoard.annotate.state.scale") == 1
+    page.keyboard.press("h")
+    expect(page.locator("#overlay rect.box")).to_be_hidden()
+    page.keyboard.press("h")
+    expect(page.locator("#overlay rect.box")).to_be_visible()
 
 
 def test_a_photo_taken_sideways_is_shown_upright_with_the_stored_size(page, live_server, project, manager, annotator):

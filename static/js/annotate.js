@@ -947,8 +947,6 @@
 
   // --- buttons and lists ---------------------------------------------------------------------------
 
-  // The banner's buttons are on the image: a press on them never starts a drawing.
-  els.banner.addEventListener("pointerdown", function (evt) { evt.stopPropagation(); });
   els.undo.addEventListener("click", undo);
   els.redo.addEventListener("click", redo);
   els.editNoteUndo.addEventListener("click", function () { undo(); els.viewport.focus({ preventScroll: true }); });

@@ -21,6 +21,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .errors import WorkflowError
 from .models import Annotation, Batch, Image, LabelClass
@@ -125,45 +126,58 @@ def flagged_count(batch: Batch) -> int:
 
 def _number(raw, what: str, where: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise WorkflowError(f"{where}: {what} must be a number.", kind=WorkflowError.INVALID)
+        raise WorkflowError(
+            _("%(where)s: %(what)s must be a number.") % {"where": where, "what": what}, kind=WorkflowError.INVALID
+        )
     try:
         value = float(raw)
     except OverflowError:  # a JSON integer with hundreds of digits
         value = math.inf
     if not math.isfinite(value):
-        raise WorkflowError(f"{where}: {what} must be a finite number.", kind=WorkflowError.INVALID)
+        raise WorkflowError(
+            _("%(where)s: %(what)s must be a finite number.") % {"where": where, "what": what},
+            kind=WorkflowError.INVALID,
+        )
     return value
 
 
 def parse_boxes(raw, width: int, height: int) -> list[Box]:
     """Check a box list from the client against the image's upright size; refuse the whole list on any fault."""
     if not isinstance(raw, list):
-        raise WorkflowError("“boxes” must be a list of boxes.", kind=WorkflowError.INVALID)
+        raise WorkflowError(_("“boxes” must be a list of boxes."), kind=WorkflowError.INVALID)
     if len(raw) > MAX_BOXES:
         raise WorkflowError(
-            f"{len(raw)} boxes is more than the {MAX_BOXES} one image may have; nothing was saved.",
+            _("%(count)s boxes is more than the %(most)s one image may have; nothing was saved.")
+            % {"count": len(raw), "most": MAX_BOXES},
             kind=WorkflowError.INVALID,
         )
     boxes = []
     for n, item in enumerate(raw, start=1):
-        where = f"Box {n}"
+        where = _("Box %(number)s") % {"number": n}
         if not isinstance(item, dict):
-            raise WorkflowError(f"{where} is not an object with label_class, x, y, w, h.", kind=WorkflowError.INVALID)
+            raise WorkflowError(
+                _("%(where)s is not an object with label_class, x, y, w, h.") % {"where": where},
+                kind=WorkflowError.INVALID,
+            )
         label = item.get("label_class")
         if parse_id(label) is None:
-            raise WorkflowError(f"{where}: choose a label class.", kind=WorkflowError.INVALID)
+            raise WorkflowError(_("%(where)s: choose a label class.") % {"where": where}, kind=WorkflowError.INVALID)
         x, y, w, h = (_number(item.get(k), k, where) for k in ("x", "y", "w", "h"))
         if x < 0 or y < 0:
             raise WorkflowError(
-                f"{where} starts outside the image (x and y must not be negative).", kind=WorkflowError.INVALID
+                _("%(where)s starts outside the image (x and y must not be negative).") % {"where": where},
+                kind=WorkflowError.INVALID,
             )
         if w < MIN_SIZE or h < MIN_SIZE:
             raise WorkflowError(
-                f"{where} is too small: width and height must be at least 1 pixel.", kind=WorkflowError.INVALID
+                _("%(where)s is too small: width and height must be at least 1 pixel.") % {"where": where},
+                kind=WorkflowError.INVALID,
             )
         if x + w > width + EDGE_TOLERANCE or y + h > height + EDGE_TOLERANCE:
             raise WorkflowError(
-                f"{where} reaches outside the image ({width}×{height} pixels).", kind=WorkflowError.INVALID
+                _("%(where)s reaches outside the image (%(width)s×%(height)s pixels).")
+                % {"where": where, "width": width, "height": height},
+                kind=WorkflowError.INVALID,
             )
         boxes.append(Box(label, x, y, min(w, width - x), min(h, height - y)))
     return boxes
@@ -187,13 +201,13 @@ def save_annotations(
     """
     membership = _membership(actor, image.project, membership)
     if not membership.is_member:
-        raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN)
+        raise WorkflowError(_("You are not a member of this project."), kind=WorkflowError.FORBIDDEN)
     if not isinstance(no_objects, bool):
-        raise WorkflowError("“no_objects” must be true or false.", kind=WorkflowError.INVALID)
+        raise WorkflowError(_("“no_objects” must be true or false."), kind=WorkflowError.INVALID)
     boxes = parse_boxes(boxes, image.width, image.height)
     if no_objects and boxes:
         raise WorkflowError(
-            "An image with boxes cannot also be marked “no objects”; delete its boxes first.",
+            _("An image with boxes cannot also be marked “no objects”; delete its boxes first."),
             kind=WorkflowError.INVALID,
         )
 
@@ -205,20 +219,20 @@ def save_annotations(
                 .get(pk=image.pk, project_id=image.project_id)
             )
         except Image.DoesNotExist:
-            raise WorkflowError("This image no longer exists.", kind=WorkflowError.STALE) from None
+            raise WorkflowError(_("This image no longer exists."), kind=WorkflowError.STALE) from None
         batch = fresh.batch
         batch.project = image.project
         # Status first: after a reset the assignee is gone too, and "it left Annotating" is the news.
         if batch.status != Status.ANNOTATING:
             raise WorkflowError(
-                f"“{batch.name}” is in {batch.get_status_display()} now, no longer in Annotating, "
-                "so this change was not saved.",
+                _("“%(name)s” is in %(column)s now, no longer in Annotating, so this change was not saved.")
+                % {"name": batch.name, "column": batch.get_status_display()},
                 kind=WorkflowError.REFUSED,
                 batch=batch,
             )
         if not may_annotate(membership, batch):
             raise WorkflowError(
-                "Only the batch's assignee or a manager can annotate its images.", kind=WorkflowError.FORBIDDEN
+                _("Only the batch's assignee or a manager can annotate its images."), kind=WorkflowError.FORBIDDEN
             )
         wanted = {box.label_class_id for box in boxes}
         if wanted:
@@ -227,7 +241,7 @@ def save_annotations(
             )
             if known != wanted:
                 raise WorkflowError(
-                    "A box has a label class that is not one of this project's classes; nothing was saved.",
+                    _("A box has a label class that is not one of this project's classes; nothing was saved."),
                     kind=WorkflowError.INVALID,
                 )
 
@@ -266,10 +280,12 @@ def flag_image(*, actor, image: Image, flagged: bool, note: str = "", membership
     """Flag (with a note) or unflag an image of a batch in Review. Unflagging clears the note."""
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise WorkflowError(f"Keep the note under {MAX_NOTE} characters.", kind=WorkflowError.INVALID)
+        raise WorkflowError(
+            _("Keep the note under %(most)s characters.") % {"most": MAX_NOTE}, kind=WorkflowError.INVALID
+        )
     membership = _membership(actor, image.project, membership)
     if not membership.is_member:
-        raise WorkflowError("You are not a member of this project.", kind=WorkflowError.FORBIDDEN)
+        raise WorkflowError(_("You are not a member of this project."), kind=WorkflowError.FORBIDDEN)
     with transaction.atomic():
         try:
             fresh = (
@@ -278,12 +294,13 @@ def flag_image(*, actor, image: Image, flagged: bool, note: str = "", membership
                 .get(pk=image.pk, project_id=image.project_id)
             )
         except Image.DoesNotExist:
-            raise WorkflowError("This image no longer exists.", kind=WorkflowError.STALE) from None
+            raise WorkflowError(_("This image no longer exists."), kind=WorkflowError.STALE) from None
         if not may_review(membership, fresh.batch):
-            raise WorkflowError("Only a reviewer of this project can flag images.", kind=WorkflowError.FORBIDDEN)
+            raise WorkflowError(_("Only a reviewer of this project can flag images."), kind=WorkflowError.FORBIDDEN)
         if fresh.batch.status != Status.REVIEW:
             raise WorkflowError(
-                f"“{fresh.batch.name}” is in {fresh.batch.get_status_display()} now, so its images cannot be flagged.",
+                _("“%(name)s” is in %(column)s now, so its images cannot be flagged.")
+                % {"name": fresh.batch.name, "column": fresh.batch.get_status_display()},
                 kind=WorkflowError.REFUSED,
                 batch=fresh.batch,
             )

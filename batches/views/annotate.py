@@ -56,9 +56,9 @@ def json_view(view):
         try:
             return view(request, *args, **kwargs)
         except Http404 as exc:
-            return JsonResponse({"error": str(exc) or "Not found.", "kind": "not_found"}, status=404)
+            return JsonResponse({"error": str(exc) or _("Not found."), "kind": "not_found"}, status=404)
         except PermissionDenied as exc:
-            message = str(exc) or "You do not have permission to do that."
+            message = str(exc) or _("You do not have permission to do that.")
             return JsonResponse({"error": message, "kind": "forbidden"}, status=403)
         except WorkflowError as exc:
             return JsonResponse({"error": exc.message, "kind": exc.kind}, status=ERROR_STATUS[exc.kind])
@@ -175,7 +175,10 @@ def annotate(request, project_pk: int, pk: int):
 def annotate_image(request, project_pk: int, pk: int, image_pk: int):
     batch, _membership = _batch_for_open_workspace(request, project_pk, pk, request.GET.get("version"))
     image = image_of(batch, image_pk)
-    return JsonResponse({"image": _image_data(batch, image), "batch_status": batch.status})
+    # The version lets a workspace whose save was refused copy its edits onto the batch as it is now.
+    return JsonResponse(
+        {"image": _image_data(batch, image), "batch_status": batch.status, "batch_version": batch.version}
+    )
 
 
 @require_POST
@@ -191,7 +194,7 @@ def annotate_save(request, project_pk: int, pk: int, image_pk: int):
     except JsonBodyError as exc:
         raise WorkflowError(_("%(reason)s Nothing was saved.") % {"reason": exc}, kind=WorkflowError.INVALID) from None
     if not isinstance(payload, dict) or "boxes" not in payload:
-        raise WorkflowError("Send an object with a “boxes” list; nothing was saved.", kind=WorkflowError.INVALID)
+        raise WorkflowError(_("Send an object with a “boxes” list; nothing was saved."), kind=WorkflowError.INVALID)
     result = annotating.save_annotations(
         actor=request.user,
         image=image,
@@ -238,5 +241,9 @@ def annotate_submit(request, project_pk: int, pk: int):
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("annotate", batch.project_id, batch.pk)
-    messages.success(request, f"“{batch.name}” was submitted and is in {batch.get_status_display()} now.")
+    messages.success(
+        request,
+        _("“%(name)s” was submitted and is in %(column)s now.")
+        % {"name": batch.name, "column": batch.get_status_display()},
+    )
     return redirect(board_url_of(batch))

@@ -5,78 +5,45 @@ approves or rejects it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from .. import annotating, workflow
 from ..access import get_batch_for
-from ..models import Annotation, Batch, Image
+from ..models import Batch, Image
 from ..params import MAX_TEXT, clean_text
 from ..rules import may_annotate, may_review
 from ..workflow import WorkflowError
 from .workspace import (
     STRIP_PAGE,
     board_url_of,
+    canvas_text,
     image_of,
     note_opened,
     offset_param,
     posted_version,
     render_strip,
+    review_text,
     strip_context,
 )
 
 FLAGGED_LISTED = 20
 
 
-@dataclass(frozen=True)
-class DrawnBox:
-    """A box as the review draws it: the annotation, and a chip with its class name above it."""
-
-    annotation: Annotation
-    chip_y: float
-    chip_w: int
-    text_x: float
-    text_y: float
-
-    @classmethod
-    def of(cls, annotation: Annotation, label_size: int, chip: int) -> DrawnBox:
-        # Above the box, or inside its top edge when there is no room above.
-        chip_y = annotation.y - chip if annotation.y >= chip else annotation.y
-        return cls(
-            annotation=annotation,
-            chip_y=chip_y,
-            chip_w=round((len(annotation.label_class.name) * 0.62 + 0.9) * label_size),
-            text_x=annotation.x + round(label_size * 0.45),
-            text_y=chip_y + round(label_size * 1.08),
-        )
-
-
 def _review_context(request, batch: Batch, image: Image) -> dict:
     previous, following = annotating.neighbours(batch, image, flagged_first=False)
-    # Sizes in image pixels, so labels and lines read about the same on screen whatever the image size.
-    label_size = max(12, round(max(image.width, image.height) / 55))
-    stroke = max(2, round(max(image.width, image.height) / 400))
-    chip = round(label_size * 1.45)
-    boxes = [
-        DrawnBox.of(annotation, label_size, chip)
-        for annotation in image.annotations.select_related("label_class").order_by("id")
-    ]
     return {
         "image": image,
-        "boxes": boxes,
+        "boxes": list(image.annotations.select_related("label_class").order_by("id")),
         "previous": previous,
         "following": following,
         "position": annotating.position_of(batch, image, flagged_first=False) + 1,
-        "label_size": label_size,
-        "chip": chip,
-        "stroke": stroke,
     }
 
 
@@ -110,10 +77,15 @@ def review(request, project_pk: int, pk: int):
     image.batch, image.project = batch, batch.project
     note_opened(request.session, batch, image.pk)
     details = _review_context(request, batch, image)
+    if request.htmx and not request.htmx.history_restore_request:
+        # Next and previous from the page: only the image's parts, swapped in without a reload.
+        response = render(request, "batches/review.html#image_parts", {**context, **details})
+        patch_vary_headers(response, ["HX-Request"])
+        return response
     offset = offset_param(request)
     if offset is None:
         offset = (details["position"] - 1) // STRIP_PAGE * STRIP_PAGE
-    return render(
+    response = render(
         request,
         "batches/review.html",
         {
@@ -122,9 +94,13 @@ def review(request, project_pk: int, pk: int):
             **details,
             **_flag_summary(batch),
             "mode": "workspace",
+            "canvas_text": canvas_text(),
+            "review_text": review_text(),
             "self_review_blocked": not batch.project.allow_self_review and batch.assignee_id == request.user.pk,
         },
     )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_GET
@@ -166,7 +142,8 @@ def review_flag(request, project_pk: int, pk: int, image_pk: int):
     response = render(request, "batches/review.html#flag_response", context)
     if error:
         return trigger_client_event(response, "showMessage", {"text": error, "level": "error"})
-    text = f"Flagged {image.original_name}." if image.review_flag else f"Removed the flag from {image.original_name}."
+    name = {"name": image.original_name}
+    text = _("Flagged %(name)s.") % name if image.review_flag else _("Removed the flag from %(name)s.") % name
     return trigger_client_event(response, "showMessage", {"text": text, "level": "success"})
 
 
@@ -190,7 +167,7 @@ def review_approve(request, project_pk: int, pk: int):
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("review", batch.project_id, batch.pk)
-    messages.success(request, f"“{batch.name}” was approved and is in the Dataset now.")
+    messages.success(request, _("“%(name)s” was approved and is in the Dataset now.") % {"name": batch.name})
     return redirect(board_url_of(batch))
 
 
@@ -205,5 +182,9 @@ def review_reject(request, project_pk: int, pk: int):
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("review", batch.project_id, batch.pk)
-    messages.success(request, f"“{batch.name}” went back to {batch.assignee.username} with your comment.")
+    messages.success(
+        request,
+        _("“%(name)s” went back to %(assignee)s with your comment.")
+        % {"name": batch.name, "assignee": batch.assignee.username},
+    )
     return redirect(board_url_of(batch))

@@ -14,13 +14,14 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import QueryDict
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from ..access import get_batch_for
 from ..models import Annotation, Batch, Image
 from ..params import parse_id
-from .workspace import image_of
+from .workspace import canvas_text, image_of
 
 GALLERY_PAGE = 48
 SHOW_CHOICES = {
@@ -67,9 +68,11 @@ def _images(batch: Batch, chosen: GalleryFilter) -> QuerySet[Image]:
     return chosen.apply(Image.objects.filter(batch=batch)).order_by("id")
 
 
-def _render(request, batch: Batch, membership, mode: str, chosen: GalleryFilter, **extra):
+def _render(
+    request, batch: Batch, membership, mode: str, chosen: GalleryFilter, template="batches/viewer.html", **extra
+):
     context = {"project": batch.project, "membership": membership, "batch": batch, "mode": mode, "chosen": chosen}
-    return render(request, "batches/viewer.html", {**context, **extra})
+    return render(request, template, {**context, **extra})
 
 
 def _opened(request, project_pk: int, pk: int):
@@ -96,15 +99,20 @@ def batch_viewer(request, project_pk: int, pk: int, image_pk: int):
     image = image_of(batch, image_pk)
     boxes = list(image.annotations.select_related("label_class").order_by("id"))
     images = _images(batch, chosen)
-    return _render(
+    # Next and previous from the page ask with htmx: only the image's parts, swapped in without a reload.
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    response = _render(
         request,
         batch,
         membership,
         "image",
         chosen,
+        template="batches/viewer.html#image_parts" if partial else "batches/viewer.html",
         image=image,
         boxes=boxes,
-        label_size=max(12, image.width // 70),  # readable at fit on a 4K frame and on a small one
+        canvas_text=canvas_text(),
         previous=images.filter(id__lt=image.pk).order_by("-id").values_list("id", flat=True).first(),
         following=images.filter(id__gt=image.pk).values_list("id", flat=True).first(),
     )
+    patch_vary_headers(response, ["HX-Request"])
+    return response

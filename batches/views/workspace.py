@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .. import annotating
 from ..models import Batch, Image
@@ -23,7 +26,77 @@ def editor_text() -> dict[str, str]:
         "cornerSet": _("First corner set: move to the opposite corner and press Enter; Esc cancels."),
         "noClasses": _("This project has no label classes yet; a manager adds them on the Classes page."),
         "backToBoard": _("Back to the board"),
+        "notStored": _("What you see on this image is not stored."),
+        "waitTheirs": _("Your edits stay on screen: if the batch comes back to you, you can copy them onto it here."),
+        "yoursAgain": _("The batch is yours to annotate again: copy your edits onto the image as it is now."),
+        "copyEdits": _("Copy my edits"),
+        "editsCopied": _("Your edits were copied onto the batch as it is now; Undo takes them back."),
+        "notTheirs": _("The batch is not yours to annotate now, so your edits cannot be copied onto it."),
+        "classOfBox": _("Class of box %(number)s"),
+        "deleteBox": _("Delete box %(number)s"),
+        "markedNoObjects": _("Marked “no objects”."),
+        "noBoxes": _("No boxes yet. Drag on the image to draw one."),
+        "stateNew": _("Not annotated"),
+        "stateAnnotated": _("Annotated"),
+        "stateNoObjects": _("No objects"),
+        "stripAnnotated": _("✓ annotated"),
+        "stripNoObjects": _("✓ no objects"),
+        "stripNotDone": _("not done"),
+        "hasBoxes": _("This image has boxes; delete them to mark it “no objects”."),
+        "markNoObjects": _("Mark this image as having nothing to label (N)"),
+        "progress": _("%(done)s / %(total)s done"),
+        "position": _("%(position)s of %(total)s"),
+        "serverAnswered": _("The server answered %(status)s."),
+        "saving": _("Saving…"),
+        "saved": _("Saved"),
+        "loading": _("Loading…"),
+        "saveFailed": _("Saving failed."),
+        "unreachable": _("Could not reach the server."),
+        "offline": _("Could not reach the server; your change is kept. Retry when you are back online."),
+        "notSaved": _("Not saved: %(reason)s"),
+        "viewportLabel": _("Image %(name)s. Drag to draw a box."),
+        "noNote": _("No note."),
+        "saveBeforeMoving": _("This image's last change is not saved yet: retry, or discard it, before moving on."),
+        "loadFailed": _("Could not load the image."),
+        "deleteBoxesFirst": _("This image has boxes; delete them first to mark it “no objects”."),
+        "discardConfirm": _("Discard the change that was not saved and show this image as stored?"),
+        "saveBeforeSubmit": _("The last change is not saved yet; retry saving before you submit."),
+        "fileFailed": _("The file of %(name)s could not be loaded; its boxes are still shown."),
+        "submitUndone": plural_forms(
+            lambda n: ngettext(
+                "%(undone)s of %(total)s images is not done yet (no box and no “no objects” mark). "
+                "It goes on as it is.",
+                "%(undone)s of %(total)s images are not done yet (no box and no “no objects” mark). "
+                "They go on as they are.",
+                n,
+            )
+        ),
     }
+
+
+def plural_forms(forms: Callable[[int], str]) -> dict[str, str]:
+    """Both forms of a sentence for a script that fills in the number (English and Persian have two)."""
+    return {"one": forms(1), "other": forms(2)}
+
+
+def review_text() -> dict:
+    """The review page's sentences for static/js/review.js."""
+    return {
+        "approveFlagged": plural_forms(
+            lambda n: ngettext(
+                "%(count)s image is still flagged. Approving sends the batch to the Dataset as it is "
+                "and clears the flag and its note.",
+                "%(count)s images are still flagged. Approving sends the batch to the Dataset as it is "
+                "and clears their flags and notes.",
+                n,
+            )
+        ),
+    }
+
+
+def canvas_text() -> dict[str, str]:
+    """The shared canvas's sentences (static/js/canvas.js), for the review and the viewer."""
+    return {"failed": _("That image could not be loaded; check the connection and try again.")}
 
 
 def image_of(batch: Batch, image_pk: int) -> Image:

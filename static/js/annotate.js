@@ -36,7 +36,6 @@
     boxEmpty: document.getElementById("box-empty"),
     boxCount: document.getElementById("box-count"),
     noObjects: document.getElementById("no-objects"),
-    zoomLevel: document.getElementById("zoom-level"),
     progressBar: document.getElementById("progress-bar"),
     progressText: document.getElementById("progress-text"),
     submitForm: document.getElementById("submit-form"),
@@ -75,7 +74,6 @@
     readOnly: false,
     progress: config.progress,
     navigating: false,
-    spaceDown: false,
   };
   var uidSeq = 0;
   var imageStates = {}; // image id -> state, to restyle strip items loaded later
@@ -86,6 +84,7 @@
   var histories = {}; // image id -> {undo: [snapshot], redo: [snapshot], current: snapshot}
   var clipboard = []; // boxes copied with Ctrl+C, pasted with Ctrl+V on this image or another one
   var crosshair = null; // keyboard drawing: {x, y, corner: {x, y} | null}
+  var drag = null; // the pointer gesture being drawn: {kind: "draw" | "move" | "resize", ...}
 
   // --- small helpers -------------------------------------------------------------------------------
 
@@ -111,34 +110,21 @@
     });
   }
 
-  // --- view transform: zoom and pan ----------------------------------------------------------------
+  // --- view transform: zoom and pan, shared with the review and the viewer (static/js/canvas.js) ----
 
-  function applyTransform() {
-    els.canvas.style.transform = "translate(" + state.tx + "px," + state.ty + "px) scale(" + state.scale + ")";
-    els.zoomLevel.textContent = Math.round(state.scale * 100) + "%";
-    renderOverlay();
-  }
-  function fit() {
-    var img = state.image;
-    var vw = els.viewport.clientWidth, vh = els.viewport.clientHeight;
-    var s = Math.min(vw / img.width, vh / img.height, 4) * 0.98;
-    state.scale = s;
-    state.tx = (vw - img.width * s) / 2;
-    state.ty = (vh - img.height * s) / 2;
-    applyTransform();
-  }
-  function zoomAt(factor, cx, cy) {
-    var s = clamp(state.scale * factor, 0.02, 32);
-    state.tx = cx - (cx - state.tx) * (s / state.scale);
-    state.ty = cy - (cy - state.ty) * (s / state.scale);
-    state.scale = s;
-    applyTransform();
-  }
-  function zoomCentre(factor) { zoomAt(factor, els.viewport.clientWidth / 2, els.viewport.clientHeight / 2); }
-  function toImage(evt) {
-    var r = els.viewport.getBoundingClientRect();
-    return { x: (evt.clientX - r.left - state.tx) / state.scale, y: (evt.clientY - r.top - state.ty) / state.scale };
-  }
+  var board = window.BinaBoard.canvas.create({
+    viewport: els.viewport, canvas: els.canvas, width: config.image.width, height: config.image.height,
+    onChange: function (view) {
+      state.scale = view.scale;
+      state.tx = view.tx;
+      state.ty = view.ty;
+      if (state.image) renderOverlay(drag && drag.kind === "draw" ? drag.rect : null);
+    },
+    // A second finger on the glass pinches: the drawing the first one started is dropped.
+    onGesture: function () { if (drag) { drag = null; els.viewport.classList.remove("is-dragging"); renderAll(); } },
+  });
+  function fit() { board.fit(); }
+  function toImage(evt) { return board.toImage(evt); }
 
   // --- drawing the overlay -------------------------------------------------------------------------
 
@@ -221,10 +207,14 @@
       pick.className = "box-pick";
       pick.dataset.uid = box.uid;
       pick.setAttribute("aria-pressed", box.uid === state.selected ? "true" : "false");
-      pick.textContent = "#" + (i + 1) + " " + Math.round(box.w) + "×" + Math.round(box.h);
+      // Width × height reads left to right in every language (bdi keeps "400×250" from turning round in RTL).
+      var size = document.createElement("bdi");
+      size.dir = "ltr";
+      size.textContent = Math.round(box.w) + "×" + Math.round(box.h);
+      pick.append("#" + (i + 1) + " ", size);
       var select = document.createElement("select");
       select.dataset.uid = box.uid;
-      select.setAttribute("aria-label", "Class of box " + (i + 1));
+      select.setAttribute("aria-label", format(text.classOfBox, { number: i + 1 }));
       select.disabled = state.readOnly;
       classes.forEach(function (c) {
         var opt = document.createElement("option");
@@ -238,13 +228,13 @@
       del.className = "btn btn-small box-delete";
       del.dataset.uid = box.uid;
       del.disabled = state.readOnly;
-      del.setAttribute("aria-label", "Delete box " + (i + 1));
+      del.setAttribute("aria-label", format(text.deleteBox, { number: i + 1 }));
       del.textContent = "✕";
       li.append(sw, pick, select, del);
       list.appendChild(li);
     });
     els.boxEmpty.hidden = state.boxes.length > 0;
-    els.boxEmpty.textContent = state.noObjects ? "Marked “no objects”." : "No boxes yet. Drag on the image to draw one.";
+    els.boxEmpty.textContent = state.noObjects ? text.markedNoObjects : text.noBoxes;
     els.boxCount.textContent = state.boxes.length ? "(" + state.boxes.length + ")" : "";
   }
 
@@ -254,7 +244,7 @@
     });
   }
 
-  var STATE_LABELS = { "new": "Not annotated", annotated: "Annotated", no_objects: "No objects" };
+  var STATE_LABELS = { "new": text.stateNew, annotated: text.stateAnnotated, no_objects: text.stateNoObjects };
 
   function currentState() {
     return state.noObjects ? "no_objects" : state.boxes.length ? "annotated" : "new";
@@ -267,8 +257,8 @@
     els.noObjects.setAttribute("aria-pressed", state.noObjects ? "true" : "false");
     els.noObjects.disabled = state.readOnly || state.boxes.length > 0;
     els.noObjects.title = state.boxes.length
-      ? "This image has boxes; delete them to mark it “no objects”."
-      : "Mark this image as having nothing to label (N)";
+      ? text.hasBoxes
+      : text.markNoObjects;
     els.viewport.classList.toggle("is-readonly", state.readOnly);
   }
 
@@ -286,7 +276,9 @@
     els.progressText.innerHTML = "";
     var strong = document.createElement("strong");
     strong.textContent = p.done;
-    els.progressText.append(strong, " / " + p.total + " done");
+    // "%(done)s / %(total)s done" in the person's language, with the done count in bold.
+    var parts = String(text.progress).split("%(done)s");
+    els.progressText.append(format(parts[0], p), strong, format(parts[1] || "", { total: p.total }));
     els.submitButton.classList.toggle("btn-primary", p.done >= p.total);
   }
 
@@ -311,13 +303,13 @@
         li.classList.remove("state-new", "state-annotated", "state-no_objects");
         li.classList.add("state-" + st);
         var label = li.querySelector(".strip-state");
-        if (label) label.textContent = st === "annotated" ? "✓ annotated" : st === "no_objects" ? "✓ no objects" : "not done";
+        if (label) label.textContent = st === "annotated" ? text.stripAnnotated : st === "no_objects" ? text.stripNoObjects : text.stripNotDone;
       }
     });
   }
   function scrollStripToCurrent() {
     var current = els.strip && els.strip.querySelector("a[aria-current=true]");
-    if (current) current.scrollIntoView({ block: "nearest" });
+    window.BinaBoard.canvas.revealInList(els.strip, current);
   }
 
   // --- saving --------------------------------------------------------------------------------------
@@ -336,7 +328,7 @@
     if (type.indexOf("application/json") === -1) {
       // A CSRF refusal (the token changed when the person signed in again) or a login page.
       if (response.status === 403 || response.redirected) return Promise.resolve({ error: signedOutText(), kind: "signed_out" });
-      var message = "The server answered " + response.status + " " + response.statusText + ".";
+      var message = format(text.serverAnswered, { status: response.status + " " + response.statusText });
       return Promise.resolve({ error: message, kind: "http" });
     }
     return response.json();
@@ -375,7 +367,7 @@
       }),
       no_objects: state.noObjects,
     });
-    setSaveStatus("saving", "Saving…");
+    setSaveStatus("saving", text.saving);
     state.inFlight = fetch(withVersion(image.save_url), {
       method: "POST",
       credentials: "same-origin",
@@ -384,7 +376,7 @@
     })
       .then(function (response) {
         return readJson(response).then(function (data) {
-          if (!response.ok || data.error) throw { message: data.error || "Saving failed.", kind: data.kind };
+          if (!response.ok || data.error) throw { message: data.error || text.saveFailed, kind: data.kind };
           return data;
         });
       })
@@ -405,15 +397,15 @@
           state.savedVersion = sent;
           dropDraft(image);
           renderAll();
-          setSaveStatus("saved", "Saved");
+          setSaveStatus("saved", text.saved);
           return true;
         }
         return save();
       })
       .catch(function (err) {
         state.inFlight = null;
-        var message = err && err.message ? err.message : "Could not reach the server.";
-        if (err instanceof TypeError) message = "Could not reach the server; your change is kept. Retry when you are back online.";
+        var message = err && err.message ? err.message : text.unreachable;
+        if (err instanceof TypeError) message = text.offline;
         state.error = { message: message, kind: err && err.kind };
         if (err && (err.kind === "refused" || err.kind === "stale" || err.kind === "forbidden" || err.kind === "not_found")) {
           enterReadOnly(message);
@@ -423,12 +415,17 @@
           setSaveStatus("error", message);
           return false;
         }
-        setSaveStatus("error", "Not saved: " + message);
-        toast("Not saved: " + message, "error");
+        setSaveStatus("error", format(text.notSaved, { reason: message }));
+        toast(format(text.notSaved, { reason: message }), "error");
         return false;
       });
     return state.inFlight;
   }
+
+  // A refused save: the batch changed under this workspace (reset, reassigned, moved on). The edits stay on
+  // screen, the banner says who did what and when, and offers the way forward: back to the board, or, once
+  // the batch is this person's to annotate again, "Copy my edits" onto the image as it is now.
+  var watch = null; // the timer that asks whether the batch is theirs again
 
   function enterReadOnly(message) {
     state.readOnly = true;
@@ -436,17 +433,88 @@
     crosshair = null;
     if (state.image) renderUndoButtons();
     els.banner.hidden = false;
-    els.banner.textContent = message + " What you see on this image is not stored; reload the page to see the batch as it is now.";
+    els.banner.textContent = "";
+    var words = document.createElement("span");
+    words.textContent = message + " " + text.notStored;
+    var hint = document.createElement("span");
+    hint.id = "readonly-hint";
+    hint.textContent = text.waitTheirs;
+    var actions = document.createElement("span");
+    actions.className = "banner-actions";
     var board = document.querySelector(".breadcrumb a");
-    if (board && text.backToBoard) {
-      // The way forward: the board shows the batch as it is now.
+    if (board) {
       var link = document.createElement("a");
       link.href = board.href;
       link.className = "btn btn-small";
       link.textContent = text.backToBoard;
-      els.banner.append(" ", link);
+      actions.append(link);
     }
+    var copyButton = document.createElement("button");
+    copyButton.type = "button";
+    copyButton.id = "copy-edits";
+    copyButton.className = "btn btn-small btn-primary";
+    copyButton.textContent = text.copyEdits;
+    copyButton.hidden = true;
+    copyButton.addEventListener("click", copyEdits);
+    actions.append(" ", copyButton);
+    els.banner.append(words, " ", hint, " ", actions);
     renderAll();
+    if (!watch) {
+      watch = window.setInterval(checkTheirs, 15000);
+      window.addEventListener("focus", checkTheirs);
+    }
+    checkTheirs();
+  }
+
+  function stopWatching() {
+    window.clearInterval(watch);
+    watch = null;
+    window.removeEventListener("focus", checkTheirs);
+  }
+
+  // The image as stored now, asked without the version this page loaded: it answers only when the batch is
+  // in Annotating and this person may annotate it.
+  function fetchCurrent() {
+    return fetch(state.image.data_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return readJson(response).then(function (data) {
+          if (!response.ok || data.error || data.batch_status !== "annotating") {
+            throw { message: data.error || text.notTheirs };
+          }
+          return data;
+        });
+      });
+  }
+
+  function checkTheirs() {
+    if (!state.readOnly || !isDirty()) return;
+    fetchCurrent().then(function () {
+      var hint = document.getElementById("readonly-hint");
+      var copyButton = document.getElementById("copy-edits");
+      if (!hint || !copyButton || !state.readOnly) return;
+      hint.textContent = text.yoursAgain;
+      copyButton.hidden = false;
+    }).catch(function () { /* not theirs (yet): keep waiting */ });
+  }
+
+  // Re-applies the boxes on screen onto the image as it is now, through the normal save with the batch's
+  // current version; one undo step takes the copy back.
+  function copyEdits() {
+    var mine = { boxes: state.boxes, noObjects: state.noObjects };
+    fetchCurrent().then(function (data) {
+      document.querySelectorAll("input[name=version]").forEach(function (input) { input.value = data.batch_version; });
+      stopWatching();
+      dropDraft(state.image);
+      state.readOnly = false;
+      els.banner.hidden = true;
+      showImage(data.image, true);
+      state.boxes = withUids(mine.boxes);
+      state.noObjects = mine.noObjects;
+      changed();
+      toast(text.editsCopied, "success");
+    }).catch(function (err) {
+      toast(err && err.message ? err.message : text.notTheirs, "error");
+    });
   }
 
   // --- loading an image ----------------------------------------------------------------------------
@@ -461,21 +529,20 @@
     state.editVersion = state.savedVersion = 0;
     state.error = null;
     imageStates[data.id] = data.state;
-    els.canvas.style.width = data.width + "px";
-    els.canvas.style.height = data.height + "px";
+    board.setSize(data.width, data.height);
     if (els.photo.getAttribute("src") !== data.file_url) {
       els.photo.removeAttribute("src");
       els.photo.width = data.width;
       els.photo.height = data.height;
       els.photo.src = data.file_url;
     }
-    els.viewport.setAttribute("aria-label", "Image " + data.name + ". Drag to draw a box.");
-    els.position.textContent = data.position + " of " + data.total;
+    els.viewport.setAttribute("aria-label", format(text.viewportLabel, { name: data.name }));
+    els.position.textContent = format(text.position, data);
     els.name.textContent = data.name;
     setLink(els.prev, data.prev);
     setLink(els.next, data.next);
     els.flagNote.hidden = !data.flagged;
-    els.flagNoteText.textContent = data.note || "No note.";
+    els.flagNoteText.textContent = data.note || text.noNote;
     setSaveStatus("idle", "");
     var draft = readDraft(data);
     if (draft && Array.isArray(draft.boxes)) {
@@ -512,21 +579,21 @@
     ready
       .then(function (ok) {
         if (!ok && !state.readOnly) {
-          toast("This image's last change is not saved yet: retry, or discard it, before moving on.", "error");
+          toast(text.saveBeforeMoving, "error");
           return null;
         }
-        setSaveStatus("loading", "Loading…");
+        setSaveStatus("loading", text.loading);
         return fetch(withVersion(target.data_url), { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) {
             return readJson(response).then(function (data) {
-              if (!response.ok || data.error) throw { message: data.error || "Could not load the image." };
+              if (!response.ok || data.error) throw { message: data.error || text.loadFailed };
               return data;
             });
           })
           .then(function (data) { showImage(data.image); });
       })
       .catch(function (err) {
-        var message = err && err.message ? err.message : "Could not reach the server.";
+        var message = err && err.message ? err.message : text.unreachable;
         setSaveStatus("idle", "");
         toast(message, "error");
       })
@@ -678,19 +745,15 @@
 
   // --- pointer interactions ------------------------------------------------------------------------
 
-  var drag = null;
-
   els.viewport.addEventListener("pointerdown", function (evt) {
     if (!state.image) return;
     els.viewport.focus({ preventScroll: true });
-    var pan = evt.button === 1 || (evt.button === 0 && state.spaceDown);
-    if (!pan && evt.button !== 0) return;
+    // Pans (Space, the middle button) and pinches belong to the shared canvas.
+    if (board.busy() || evt.button !== 0 || drag) return;
     evt.preventDefault();
     var p = toImage(evt);
     var target = evt.target;
-    if (pan) {
-      drag = { kind: "pan", sx: evt.clientX, sy: evt.clientY, tx: state.tx, ty: state.ty };
-    } else if (state.readOnly) {
+    if (state.readOnly) {
       return;
     } else if (target.dataset && target.dataset.handle) {
       var hb = findBox(Number(target.dataset.uid));
@@ -710,13 +773,7 @@
   });
 
   els.viewport.addEventListener("pointermove", function (evt) {
-    if (!drag) return;
-    if (drag.kind === "pan") {
-      state.tx = drag.tx + (evt.clientX - drag.sx);
-      state.ty = drag.ty + (evt.clientY - drag.sy);
-      applyTransform();
-      return;
-    }
+    if (!drag || board.busy()) return;
     var p = toImage(evt);
     var img = state.image;
     if (drag.kind === "draw") {
@@ -769,11 +826,6 @@
   els.viewport.addEventListener("pointerup", endDrag);
   els.viewport.addEventListener("pointercancel", endDrag);
 
-  els.viewport.addEventListener("wheel", function (evt) {
-    evt.preventDefault();
-    var r = els.viewport.getBoundingClientRect();
-    zoomAt(Math.exp(-evt.deltaY * 0.0015), evt.clientX - r.left, evt.clientY - r.top);
-  }, { passive: false });
 
   function copy(b) { return { x: b.x, y: b.y, w: b.w, h: b.h }; }
   function clampPoint(p) {
@@ -811,13 +863,7 @@
 
   document.addEventListener("keydown", function (evt) {
     var code = evt.code;
-    if (code === "Space" && !typing(evt) && (evt.target === els.viewport || evt.target === document.body)) {
-      state.spaceDown = true;
-      els.viewport.classList.add("is-panning");
-      evt.preventDefault();
-      return;
-    }
-    if (typing(evt) || evt.altKey) return;
+    if (code === "Space" || typing(evt) || evt.altKey) return;
     if (els.submitDialog && els.submitDialog.open) return;
     if (evt.ctrlKey || evt.metaKey) {
       var done = false;
@@ -864,18 +910,10 @@
       toggleNoObjects();
     } else if (code === "KeyB") {
       startCrosshair(); evt.preventDefault();
-    } else if (code === "Equal" || code === "NumpadAdd") {
-      zoomCentre(1.25);
-    } else if (code === "Minus" || code === "NumpadSubtract") {
-      zoomCentre(0.8);
-    } else if (code === "Digit0" || code === "Numpad0" || code === "KeyF") {
+    } else if (code === "KeyF") {
       fit();
-    }
-  });
-  document.addEventListener("keyup", function (evt) {
-    if (evt.code === "Space") {
-      state.spaceDown = false;
-      els.viewport.classList.remove("is-panning");
+    } else {
+      board.handleKey(evt); // H, L, 0, + and − (1 is a class key here; 1:1 is a button)
     }
   });
 
@@ -900,7 +938,7 @@
   function toggleNoObjects() {
     if (state.readOnly) return;
     if (state.boxes.length) {
-      toast("This image has boxes; delete them first to mark it “no objects”.", "warning");
+      toast(text.deleteBoxesFirst, "warning");
       return;
     }
     state.noObjects = !state.noObjects;
@@ -917,9 +955,6 @@
   document.querySelectorAll(".class-btn").forEach(function (btn) {
     btn.addEventListener("click", function () { pickClass(Number(btn.dataset.classId)); });
   });
-  document.getElementById("zoom-in").addEventListener("click", function () { zoomCentre(1.25); });
-  document.getElementById("zoom-out").addEventListener("click", function () { zoomCentre(0.8); });
-  document.getElementById("zoom-fit").addEventListener("click", fit);
   els.noObjects.addEventListener("click", toggleNoObjects);
   function retry() {
     var signedOut = state.error && state.error.kind === "signed_out";
@@ -945,12 +980,13 @@
     });
   }
   els.discard.addEventListener("click", function () {
-    if (!window.confirm("Discard the change that was not saved and show this image as stored?")) return;
+    if (!window.confirm(text.discardConfirm)) return;
     var target = { id: state.image.id, data_url: state.image.data_url };
     state.savedVersion = state.editVersion; // the user chose to drop it
     dropDraft(state.image);
     state.readOnly = false;
     els.banner.hidden = true;
+    stopWatching();
     state.navigating = false;
     navigate(target);
   });
@@ -1001,14 +1037,13 @@
     evt.preventDefault();
     save().then(function (ok) {
       if (!ok && !state.readOnly) {
-        toast("The last change is not saved yet; retry saving before you submit.", "error");
+        toast(text.saveBeforeSubmit, "error");
         return;
       }
       var undone = state.progress.total - state.progress.done;
       if (undone > 0 && els.submitDialog && els.submitDialog.showModal) {
-        els.submitDialogText.textContent = undone + " of " + state.progress.total + " image" +
-          (state.progress.total === 1 ? " is" : "s are") + " not done yet (no box and no “no objects” mark). " +
-          (undone === 1 ? "It goes" : "They go") + " to review as " + (undone === 1 ? "it is." : "they are.");
+        var sentence = undone === 1 ? text.submitUndone.one : text.submitUndone.other;
+        els.submitDialogText.textContent = format(sentence, { undone: undone, total: state.progress.total });
         els.submitDialog.showModal();
         return;
       }
@@ -1028,13 +1063,12 @@
       evt.returnValue = "";
     }
   });
-  window.addEventListener("resize", function () { if (state.image) fit(); });
 
   // Start.
   showImage(config.image);
   renderProgress();
   els.photo.addEventListener("error", function () {
-    if (els.photo.getAttribute("src")) toast("The file of " + state.image.name + " could not be loaded; its boxes are still shown.", "error");
+    if (els.photo.getAttribute("src")) toast(format(text.fileFailed, { name: state.image.name }), "error");
   });
   window.BinaBoard = window.BinaBoard || {};
   window.BinaBoard.annotate = { state: state, save: save }; // for tests and debugging in the console

@@ -177,6 +177,8 @@ def test_the_image_json_has_its_boxes_size_and_neighbours(client, batch, annotat
     assert data["boxes"] == [{"label_class": car.pk, "x": 10.0, "y": 20.0, "w": 100.0, "h": 50.0}]
     assert (data["prev"]["id"], data["next"]["id"], data["position"], data["total"]) == (first.pk, third.pk, 2, 3)
     assert data["next"]["file_url"] == reverse("image_file", args=[third.pk])
+    # With the batch's version, a workspace whose save was refused copies its edits onto the batch as it is now.
+    assert response.json()["batch_version"] == Batch.objects.get(pk=batch.pk).version
 
 
 def test_the_image_json_of_another_batch_s_image_is_not_found(client, batch, annotator, project, manager):

@@ -61,7 +61,7 @@ def test_a_reviewer_sees_the_image_with_its_boxes_drawn_and_the_decision_forms(c
     first, second, _ = images_of(batch)
     assert f'src="{reverse("image_file", args=[first.pk])}"' in html
     assert 'viewBox="0 0 640 480"' in html
-    assert len(re.findall(r'<rect [^>]*class="box"', html)) == 2
+    assert len(re.findall(r'<rect class="vbox"', html)) == 2
     assert ">car</text>" in html and ">person</text>" in html
     assert reverse("review_approve", args=[batch.project_id, batch.pk]) in html
     assert reverse("review_reject", args=[batch.project_id, batch.pk]) in html
@@ -79,6 +79,22 @@ def test_next_and_previous_walk_the_images_in_order(client, batch, reviewer):
     assert response.context["position"] == 2
     last = client.get(review_url(batch, third))
     assert last.context["following"] is None
+
+
+def test_next_from_the_page_gets_only_the_images_parts_to_swap_in(client, batch, reviewer):
+    _first, second, third = images_of(batch)
+    client.force_login(reviewer)
+
+    response = client.get(review_url(batch, second), headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    for part in ('id="stage-canvas"', 'id="image-nav"', 'id="flag-panel"'):
+        assert part in html
+    assert f'data-here="{review_url(batch, second)}"' in html
+    assert f'data-file="{reverse("image_file", args=[third.pk])}"' in html  # preloaded
+    assert "HX-Request" in response["Vary"]
+    assert second.pk in client.session["opened_for_review"][str(batch.pk)]  # counts as opened
 
 
 @pytest.mark.parametrize("who", ["annotator", "manager", "annotator2"])

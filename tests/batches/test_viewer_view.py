@@ -91,7 +91,20 @@ def test_the_full_size_viewer_shows_the_boxes_and_walks_within_the_filter(client
     assert response.status_code == 200
     assert html.count('class="vbox"') == 1 and ">person</text>" in html
     assert f"/view/{images[0].pk}/?show=annotated" in html  # previous, within the filter
-    assert 'id="viewer-next" aria-disabled="true"' in html  # the last annotated image
+    assert 'id="viewer-next" data-nav="next" aria-disabled="true"' in html  # the last annotated image
+
+
+def test_next_from_the_page_gets_only_the_images_parts_to_swap_in(client, dataset, manager):
+    images = list(Image.objects.filter(batch=dataset).order_by("id"))
+    client.force_login(manager)
+
+    response = client.get(viewer_url(dataset, images[3]), headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    for part in ('id="stage-canvas"', 'id="viewer-nav"', 'id="crumb-image"', "Look again"):
+        assert part in html
+    assert f'data-file="{reverse("image_file", args=[images[4].pk])}"' in html
 
 
 def test_an_image_of_another_batch_is_a_404(client, dataset, manager, project, annotator, reviewer):
@@ -118,11 +131,11 @@ def test_the_gallery_reads_the_same_number_of_rows_for_any_batch_size(
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("boxes", [1, 40])
-def test_the_viewer_reads_the_same_number_of_rows_for_any_number_of_boxes(
-    client, project, manager, annotator, reviewer, django_assert_num_queries, boxes
+@pytest.mark.parametrize(("boxes", "images"), [(1, 3), (40, 3), (1, 60)])
+def test_the_viewer_reads_the_same_number_of_rows_for_any_number_of_boxes_or_images(
+    client, project, manager, annotator, reviewer, django_assert_num_queries, boxes, images
 ):
-    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer, images=3)
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer, images=images)
     image = Image.objects.filter(batch=batch).order_by("id")[1]
     car = project.label_classes.first()
     for _ in range(boxes):

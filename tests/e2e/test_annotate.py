@@ -171,7 +171,7 @@ def test_the_whole_round_trip_from_annotating_through_a_rejection_to_the_dataset
     # The reviewer flags the second image with a note and rejects.
     sign_in(page, live_server, reviewer)
     page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
-    expect(page.locator(".review-figure svg rect.box")).to_have_count(1)
+    expect(page.locator("#stage-canvas rect.vbox")).to_have_count(1)
     page.keyboard.press("ArrowRight")
     expect(page.locator(".ws-nav-info")).to_contain_text("2 of 3")
     page.get_by_label("Note for the annotator").fill("There is a car behind the tree.")
@@ -207,7 +207,7 @@ def test_the_whole_round_trip_from_annotating_through_a_rejection_to_the_dataset
     sign_in(page, live_server, reviewer)
     page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
     expect(page.locator(".ws-nav-info")).to_contain_text(second.original_name)  # opens at the flagged image
-    expect(page.locator(".review-figure svg rect.box")).to_have_count(1)
+    expect(page.locator("#stage-canvas rect.vbox")).to_have_count(1)
     page.get_by_role("button", name="Remove flag").click()
     expect(page.locator("#flag-summary")).to_contain_text("No image is flagged")
     page.get_by_role("button", name=re.compile("Approve")).click()
@@ -277,6 +277,12 @@ def test_zooming_and_panning_keep_boxes_in_image_pixels(page, live_server, batch
 
     page.get_by_role("button", name="Fit").click()
     assert page.evaluate("window.BinaBoard.annotate.state.scale") == pytest.approx(fitted)
+    page.get_by_role("button", name="1:1").click()  # the same canvas as the review and the viewer
+    assert page.evaluate("window.BinaBoard.annotate.state.scale") == 1
+    page.keyboard.press("h")
+    expect(page.locator("#overlay rect.box")).to_be_hidden()
+    page.keyboard.press("h")
+    expect(page.locator("#overlay rect.box")).to_be_visible()
 
 
 def test_a_photo_taken_sideways_is_shown_upright_with_the_stored_size(page, live_server, project, manager, annotator):
@@ -382,6 +388,6 @@ def test_both_workspaces_pass_axe_without_serious_problems(page, live_server, ba
     workflow.submit(actor=manager, batch=Batch.objects.get(pk=batch.pk))
     sign_in(page, live_server, reviewer)
     page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
-    expect(page.locator(".review-figure svg rect.box")).to_have_count(1)
+    expect(page.locator("#stage-canvas rect.vbox")).to_have_count(1)
     problems = serious_accessibility_problems(page)
     assert problems == [], problems

@@ -140,6 +140,7 @@ def test_choosing_images_in_the_grid_assigns_exactly_those(
     grid.locator("[data-choose-n]").fill("3")
     grid.locator("[data-choose=last]").click()
     expect(grid.locator("[data-choose-count]")).to_have_text("3 images chosen")
+    assert run_axe(page) == []
     tiles = grid.locator("[data-choose-image]")
     tiles.nth(0).click()
     tiles.nth(2).click(modifiers=["Shift"])  # a range: the first three too
@@ -153,3 +154,21 @@ def test_choosing_images_in_the_grid_assigns_exactly_those(
     assert sorted(batch.images.values_list("pk", flat=True)) == ids[:3] + ids[5:]
     rest = Batch.objects.get(split_from=batch)
     assert sorted(rest.images.values_list("pk", flat=True)) == ids[3:5]
+
+
+def test_the_phone_header_is_one_row_and_opens_as_a_menu(board_page, live_server, project, manager):
+    page = board_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+    toggle = page.locator("[data-nav-toggle]")
+
+    header = page.locator(".topbar").bounding_box()
+    assert header["height"] < 60, header
+    expect(page.locator(".topnav")).to_be_hidden()
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(".topnav").get_by_role("link", name="Members")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator(".topnav")).to_be_hidden()
+    expect(toggle).to_be_focused()

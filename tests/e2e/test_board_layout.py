@@ -118,6 +118,9 @@ def test_right_to_left_arrow_left_goes_to_the_next_column(
     expect(card(page, demo["annotating"])).to_be_focused()
     page.keyboard.press("ArrowRight")
     expect(card(page, demo["unassigned"])).to_be_focused()
+    page.locator("[data-compact-toggle]").click()
+    expect(page.locator(".card-compact").first).to_be_visible()
+    assert run_axe(page) == []  # Persian, right to left, compact
 
 
 def test_choosing_images_in_the_grid_assigns_exactly_those(

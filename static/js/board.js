@@ -143,8 +143,12 @@
     Array.prototype.forEach.call(lists, function (list) {
       if (list.dataset.sortable) return;
       list.dataset.sortable = "1";
+      var column = list.closest("[data-column]");
       Sortable.create(list, {
         group: "board",
+        // A column shown in another order than the board's own cannot be reordered by hand (cards still
+        // move to and from it).
+        sort: !column || !column.dataset.sort || column.dataset.sort === "board",
         draggable: ".card",
         forceFallback: true, // one code path for mouse, touch and Playwright
         fallbackOnBody: true,

@@ -32,6 +32,9 @@ class User(AbstractUser):
         choices=Calendar.choices,
         help_text=gettext_lazy("Empty: Jalali in Persian, Gregorian otherwise."),
     )
+    # How this person arranges each project's board: {"<project id>": {"compact": bool, "sort": {column: key},
+    # "collapsed": [column, ...]}}. On the user row, so every board answer reads it with no query of its own.
+    board_layout = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

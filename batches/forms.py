@@ -5,13 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Batch
+from .models import Batch, Image
 from .params import CleanCharField, parse_id
 from .workflow import MAX_COMMENT
 
 
 class AssignForm(forms.Form):
-    SCOPES = [("all", "All images"), ("part", "Only the first")]
+    SCOPES = [("all", "All images"), ("part", "Only the first"), ("chosen", _("Chosen images"))]
+    # The most images the dialog's grid offers to choose from (each chosen one is a form field).
+    MAX_CHOSEN = 500
 
     assignees = forms.ModelMultipleChoiceField(
         queryset=None,
@@ -20,6 +22,7 @@ class AssignForm(forms.Form):
     )
     scope = forms.ChoiceField(choices=SCOPES, initial="all", required=False, widget=forms.RadioSelect)
     count = forms.IntegerField(required=False, min_value=1)
+    images = forms.Field(required=False, widget=forms.MultipleHiddenInput)
 
     def __init__(self, *args, batch: Batch, annotators, **kwargs):
         super().__init__(*args, **kwargs)
@@ -27,10 +30,40 @@ class AssignForm(forms.Form):
         self.fields["assignees"].queryset = annotators
         self.fields["count"].widget.attrs.update({"min": 1, "max": batch.image_count, "inputmode": "numeric"})
 
+    def clean_images(self) -> list[int] | None:
+        """The chosen images' ids (with the "chosen images" scope): ids of this batch's images, or a clear refusal."""
+        if self.data.get("scope") != "chosen":
+            return None
+        raw = self.data.getlist("images") if hasattr(self.data, "getlist") else []
+        if not raw:
+            raise forms.ValidationError(_("Choose at least one image in the grid."))
+        if len(raw) > self.MAX_CHOSEN:
+            raise forms.ValidationError(_("Choose at most %(max)d images at a time.") % {"max": self.MAX_CHOSEN})
+        ids = []
+        for value in raw:
+            pk = parse_id(value)
+            if pk is None:
+                raise forms.ValidationError(_("“%(value)s” is not an image id.") % {"value": str(value)[:20]})
+            ids.append(pk)
+        ids = sorted(set(ids))
+        found = Image.objects.filter(batch_id=self.batch.pk, pk__in=ids).count()
+        if found != len(ids):
+            raise forms.ValidationError(
+                _("%(missing)d of the chosen images are not in “%(batch)s” (any more).")
+                % {"missing": len(ids) - found, "batch": self.batch.name}
+            )
+        return ids
+
     def clean(self):
         data = super().clean()
         total = self.batch.image_count
-        if data.get("scope") == "part":
+        if data.get("scope") == "chosen":
+            data["count"] = None
+            chosen = data.get("images")
+            if not chosen:
+                return data
+            n = len(chosen)
+        elif data.get("scope") == "part":
             count = data.get("count")
             if count is None:
                 if "count" not in self.errors:
@@ -39,10 +72,11 @@ class AssignForm(forms.Form):
             if count > total:
                 self.add_error("count", f"“{self.batch.name}” has only {total} images.")
                 return data
+            n = count
         else:
             data["count"] = None
+            n = total
         assignees = data.get("assignees") or []
-        n = data.get("count") or total
         if assignees and n < len(assignees):
             self.add_error("assignees", f"{n} images cannot be split among {len(assignees)} annotators.")
         return data

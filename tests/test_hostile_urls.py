@@ -62,6 +62,11 @@ FIELDS = [
     # board, moves, dialogs
     "q",
     "assignee",
+    "compact",
+    "sort",
+    "collapsed",
+    "column",
+    "images",
     "assignees",
     "after",
     "before",

@@ -1,4 +1,4 @@
-"""`{% board_cards cards %}`: the board's cards, each rendered once per content and kept in the cache.
+"""`{% board_cards cards compact %}`: the board's cards, each rendered once per content and kept in the cache.
 
 A card's HTML depends only on what it shows (its batch row, thumbnails, age label, the viewer's
 moves) and the language, so it is cached under a key made of exactly those: an unchanged card is
@@ -24,12 +24,13 @@ CARD_TEMPLATE = "batches/board.html#card"
 CSRF_MARK = mark_safe("<!--card-csrf-->")
 CARD_SECONDS = 24 * 3600
 # Bump when the card partial changes shape, so no worker serves cards of the old template.
-CARD_SHAPE = 1
+CARD_SHAPE = 2
 
 
-def card_key(card, project_pk: int, language: str, manages: bool = False) -> str:
+def card_key(card, project_pk: int, language: str, manages: bool = False, compact: bool = False) -> str:
     """Everything the card shows: every column of its batch row, every field of the Card beside it
-    (thumbnails, the viewer's moves, labels: whatever later work adds), the assignee's name, the language."""
+    (thumbnails, the viewer's moves, labels: whatever later work adds), the assignee's name, the language,
+    and the density (a compact card is another rendering of the same batch)."""
     batch = card.batch
     row = tuple(getattr(batch, field.attname) for field in batch._meta.concrete_fields)
     extras = tuple(getattr(card, field.name) for field in fields(card) if field.name != "batch")
@@ -40,20 +41,22 @@ def card_key(card, project_pk: int, language: str, manages: bool = False) -> str
         batch.assignee.username if batch.assignee_id else "",
         repr(extras),
         manages,  # a manager's card has a selection checkbox
+        compact,
         language,
     )
     return "card:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
 
 
 @register.simple_tag(takes_context=True)
-def board_cards(context, cards) -> SafeString:
+def board_cards(context, cards, compact: bool = False) -> SafeString:
     if not cards:
         return mark_safe("")
     project = context["project"]
     language = get_language()
     membership = context.get("membership")
     manages = bool(membership and membership.manages)
-    keys = [card_key(card, project.pk, language, manages) for card in cards]
+    compact = bool(compact)
+    keys = [card_key(card, project.pk, language, manages, compact) for card in cards]
     found = cache.get_many(keys)
     fresh = {}
     partial = get_template(CARD_TEMPLATE)
@@ -61,7 +64,7 @@ def board_cards(context, cards) -> SafeString:
     for key, card in zip(keys, cards, strict=True):
         if key not in found:
             found[key] = fresh[key] = partial.render(
-                {"card": card, "project": project, "membership": membership, "card_csrf": CSRF_MARK}
+                {"card": card, "project": project, "membership": membership, "card_csrf": CSRF_MARK, "compact": compact}
             )
         html.append(found[key])
     if fresh:

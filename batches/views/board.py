@@ -14,15 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
+from django.db.models import Case, Count, F, Max, OrderBy, Q, QuerySet, Sum, When, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import users_with_role
 
@@ -40,17 +43,122 @@ MAX_REFRESH = 500
 THUMBS_PER_CARD = 4
 ACTIVE_WINDOW = 600  # seconds: a card says "annotator active N s ago" for this long after a save
 EMPTY_TEXT = {
-    Status.UNASSIGNED: "Upload images to start: every upload becomes a batch here.",
-    Status.ANNOTATING: "Nothing is being annotated. Assign a batch from Unassigned.",
-    Status.REVIEW: "Submitted batches wait here for a reviewer.",
-    Status.DATASET: "Approved batches land here, ready to export.",
+    Status.UNASSIGNED: gettext_lazy("Upload images to start: every upload becomes a batch here."),
+    Status.ANNOTATING: gettext_lazy("Nothing is being annotated. Assign a batch from Unassigned."),
+    Status.REVIEW: gettext_lazy("Submitted batches wait here for a reviewer."),
+    Status.DATASET: gettext_lazy("Approved batches land here, ready to export."),
 }
 AGE_LABEL = {
-    Status.UNASSIGNED: "in column {}",
-    Status.ANNOTATING: "in column {}",
-    Status.REVIEW: "waiting {}",
-    Status.DATASET: "done {} ago",
+    Status.UNASSIGNED: gettext_lazy("in column %(age)s"),
+    Status.ANNOTATING: gettext_lazy("in column %(age)s"),
+    Status.REVIEW: gettext_lazy("waiting %(age)s"),
+    Status.DATASET: gettext_lazy("done %(age)s ago"),
 }
+
+
+@dataclass(frozen=True)
+class Sort:
+    """One order of a column's cards: the field, its direction, and the id breaking ties (keyset paging)."""
+
+    key: str
+    label: str
+    field: str
+    descending: bool
+    id_descending: bool
+
+    def order(self) -> list[OrderBy]:
+        field = F(self.field).desc() if self.descending else F(self.field).asc()
+        return [field, F("id").desc() if self.id_descending else F("id").asc()]
+
+    def after(self, value, pk: int) -> Q:
+        """The cards after (value, pk) in this order."""
+        beyond = "lt" if self.descending else "gt"
+        tie = "lt" if self.id_descending else "gt"
+        return Q(**{f"{self.field}__{beyond}": value}) | Q(**{self.field: value, f"pk__{tie}": pk})
+
+    def encode(self, batch: Batch) -> str:
+        value = getattr(batch, self.field)
+        text = value.isoformat() if isinstance(value, datetime) else repr(value) if isinstance(value, float) else value
+        return f"{text}_{batch.pk}"
+
+    def decode(self, raw: str | None) -> tuple | None:
+        text, _sep, pk = (raw or "").rpartition("_")
+        pk = parse_id(pk)
+        if not _sep or pk is None:
+            return None
+        try:
+            if self.field == "position":
+                value = float(text)
+                if not math.isfinite(value):
+                    return None
+            elif self.field == "image_count":
+                value = parse_id(text)
+                if value is None:
+                    return None
+            elif self.field == "name":
+                value = clean_text(text, max_length=200)
+            else:
+                value = datetime.fromisoformat(text)
+                if timezone.is_naive(value):
+                    return None
+        except ValueError:
+            return None
+        return value, pk
+
+
+# The board's own order (where cards were dragged) first; the others are what a person sorts by.
+SORTS = {
+    sort.key: sort
+    for sort in (
+        Sort("board", pgettext_lazy("sort", "Board order"), "position", False, True),
+        Sort("newest", pgettext_lazy("sort", "Newest"), "created_at", True, True),
+        Sort("oldest", pgettext_lazy("sort", "Oldest"), "created_at", False, False),
+        Sort("size", pgettext_lazy("sort", "Most images"), "image_count", True, True),
+        Sort("name", pgettext_lazy("sort", "Name"), "name", False, False),
+        Sort("waiting", pgettext_lazy("sort", "Longest in column"), "status_changed_at", False, False),
+    )
+}
+DEFAULT_SORT = "board"
+
+
+@dataclass
+class BoardLayout:
+    """How one person arranges one project's board: card density, each column's order, collapsed columns.
+
+    Kept on the user row (User.board_layout, by project id), so it follows the person to any browser and
+    every answer that renders columns reads it without a query.
+    """
+
+    compact: bool = False
+    sorts: dict[str, str] = field(default_factory=dict)
+    collapsed: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, user, project_pk: int) -> BoardLayout:
+        stored = getattr(user, "board_layout", None)
+        raw = stored.get(str(project_pk)) if isinstance(stored, dict) else None
+        if not isinstance(raw, dict):
+            return cls()
+        sorts = raw.get("sort") if isinstance(raw.get("sort"), dict) else {}
+        collapsed = raw.get("collapsed") if isinstance(raw.get("collapsed"), list) else []
+        return cls(
+            compact=raw.get("compact") is True,
+            sorts={s: k for s, k in sorts.items() if s in Status.values and k in SORTS and k != DEFAULT_SORT},
+            collapsed={s for s in collapsed if s in Status.values},
+        )
+
+    def sort_of(self, status: str) -> Sort:
+        return SORTS[self.sorts.get(status, DEFAULT_SORT)]
+
+    def save(self, user, project_pk: int) -> None:
+        stored = dict(user.board_layout) if isinstance(user.board_layout, dict) else {}
+        stored[str(project_pk)] = {
+            "compact": self.compact,
+            "sort": dict(sorted(self.sorts.items())),
+            "collapsed": sorted(self.collapsed),
+        }
+        user.board_layout = stored
+        get_user_model().objects.filter(pk=user.pk).update(board_layout=stored)
 
 
 @dataclass(frozen=True)
@@ -143,6 +251,9 @@ class Column:
     cards: list[Card] = field(default_factory=list)
     cursor: str = ""  # where "load more" continues; empty when every card is shown
     filtered: bool = False
+    sort: Sort = SORTS[DEFAULT_SORT]
+    compact: bool = False
+    collapsed: bool = False
 
     @property
     def label(self) -> str:
@@ -150,18 +261,22 @@ class Column:
 
     @property
     def empty_text(self) -> str:
-        return "No batch here matches the filter." if self.filtered else EMPTY_TEXT[self.status]
+        return _("No batch here matches the filter.") if self.filtered else EMPTY_TEXT[self.status]
+
+    @property
+    def sorts(self) -> list[Sort]:
+        return list(SORTS.values())
 
 
 def short_age(since: datetime, now: datetime) -> str:
     seconds = max(0, int((now - since).total_seconds()))
     if seconds < 60:
-        return "<1 min"
+        return _("<1 min")
     if seconds < 3600:
-        return f"{seconds // 60} min"
+        return _("%(n)d min") % {"n": seconds // 60}
     if seconds < 48 * 3600:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"
+        return _("%(n)d h") % {"n": seconds // 3600}
+    return _("%(n)d d") % {"n": seconds // 86400}
 
 
 # --- reading the board ----------------------------------------------------------------------------
@@ -245,7 +360,7 @@ def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
                 drops=drops_for(membership, batch),
                 can_annotate=batch.status == Status.ANNOTATING and may_annotate(membership, batch),
                 can_review=batch.status == Status.REVIEW and may_review(membership, batch),
-                age_label=AGE_LABEL[batch.status].format(short_age(batch.status_changed_at, now)),
+                age_label=AGE_LABEL[batch.status] % {"age": short_age(batch.status_changed_at, now)},
                 since=timezone.localtime(batch.status_changed_at).strftime("%Y-%m-%d %H:%M"),
                 to_fix=to_fix.get(batch.pk, 0),
                 active_label=activity_label(batch, now),
@@ -255,19 +370,8 @@ def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
 
 
 def encode_cursor(batch: Batch) -> str:
-    return f"{batch.position!r}_{batch.pk}"
-
-
-def decode_cursor(raw: str | None) -> tuple[float, int] | None:
-    try:
-        position, pk = (raw or "").rsplit("_", 1)
-        position = float(position)
-    except ValueError:
-        return None
-    pk = parse_id(pk)
-    if pk is None or not math.isfinite(position):
-        return None
-    return position, pk
+    """Where "load more" continues in the board's own order."""
+    return SORTS[DEFAULT_SORT].encode(batch)
 
 
 def board_batches(membership: Membership, board_filter: BoardFilter) -> QuerySet:
@@ -280,30 +384,45 @@ def build_columns(
     statuses: list[str] | None = None,
     shown: dict[str, int] | None = None,
 ) -> list[Column]:
-    """The given columns (all four by default) with their first cards: three queries whatever the size."""
+    """The given columns (all four by default) with their first cards: three queries whatever the size,
+    the order of each column and the density (the person's BoardLayout) included."""
     statuses = [s for s in Status.values if statuses is None or s in statuses]
     shown = shown or {}
-    limits = {s: min(max(COLUMN_PAGE, shown.get(s, 0)), MAX_REFRESH) for s in statuses}
+    layout = BoardLayout.of(membership.user, membership.project.pk)
+    # A collapsed column shows its counts only: none of its cards is read.
+    open_statuses = [s for s in statuses if s not in layout.collapsed]
+    limits = {s: min(max(COLUMN_PAGE, shown.get(s, 0)), MAX_REFRESH) for s in open_statuses}
     project = membership.project
     batches = board_batches(membership, board_filter)
     totals = batches.column_totals(project)
-    ranked = (
-        batches.filter(status__in=statuses)
-        .select_related("assignee")
-        .annotate(row=Window(RowNumber(), partition_by=[F("status")], order_by=[F("position").asc(), F("id").desc()]))
-        .filter(row__lte=max(limits.values()) + 1)
-        .order_by("position", "-id")
-    )
     by_status: dict[str, list[Batch]] = {s: [] for s in statuses}
-    for batch in ranked:
-        by_status[batch.status].append(batch)
+    if open_statuses:
+        # One window over every shown column, each partition in its own column's order: a sort key
+        # that is NULL outside its column orders nothing there.
+        order = []
+        for status in open_statuses:
+            for term in layout.sort_of(status).order():
+                expression = Case(When(status=status, then=term.expression))
+                order.append(expression.desc(nulls_last=True) if term.descending else expression.asc(nulls_last=True))
+        ranked = (
+            batches.filter(status__in=open_statuses)
+            .select_related("assignee")
+            .annotate(row=Window(RowNumber(), partition_by=[F("status")], order_by=order))
+            .filter(row__lte=max(limits.values()) + 1)
+            .order_by("status", "row")
+        )
+        for batch in ranked:
+            by_status[batch.status].append(batch)
     shown_batches = {}
     cursors = {}
     for status in statuses:
+        if status not in limits:
+            shown_batches[status], cursors[status] = [], ""
+            continue
         rows = by_status[status]
         more = len(rows) > limits[status]
         shown_batches[status] = rows[: limits[status]]
-        cursors[status] = encode_cursor(shown_batches[status][-1]) if more else ""
+        cursors[status] = layout.sort_of(status).encode(shown_batches[status][-1]) if more else ""
     cards = iter(prepare_cards([batch for status in statuses for batch in shown_batches[status]], membership))
     return [
         Column(
@@ -313,24 +432,34 @@ def build_columns(
             cards=[next(cards) for _ in shown_batches[status]],
             cursor=cursors[status],
             filtered=board_filter.active,
+            sort=layout.sort_of(status),
+            compact=layout.compact,
+            collapsed=status in layout.collapsed,
         )
         for status in statuses
     ]
 
 
-def column_page(membership: Membership, board_filter: BoardFilter, status: str, after: tuple[float, int]) -> Column:
-    """The next cards of one column after a cursor (keyset paging: stable while cards move)."""
-    position, pk = after
+def column_page(membership: Membership, board_filter: BoardFilter, status: str, sort: Sort, after: tuple) -> Column:
+    """The next cards of one column after a cursor, in the column's order (keyset paging: stable while cards move)."""
+    value, pk = after
     rows = list(
         board_batches(membership, board_filter)
         .filter(status=status)
-        .filter(Q(position__gt=position) | Q(position=position, pk__lt=pk))
+        .filter(sort.after(value, pk))
         .select_related("assignee")
-        .order_by("position", "-id")[: COLUMN_PAGE + 1]
+        .order_by(*sort.order())[: COLUMN_PAGE + 1]
     )
     more = len(rows) > COLUMN_PAGE
     rows = rows[:COLUMN_PAGE]
-    return Column(status=status, cards=prepare_cards(rows, membership), cursor=encode_cursor(rows[-1]) if more else "")
+    layout = BoardLayout.of(membership.user, membership.project.pk)
+    return Column(
+        status=status,
+        cards=prepare_cards(rows, membership),
+        cursor=sort.encode(rows[-1]) if more else "",
+        sort=sort,
+        compact=layout.compact,
+    )
 
 
 def board_token(membership: Membership) -> str:
@@ -386,7 +515,8 @@ def board(request, project_pk: int):
     project = membership.project
     board_filter = remembered_filter(request, membership)
     columns = build_columns(membership, board_filter)
-    context = board_context(membership, board_filter, columns, token=board_token(membership))
+    layout = BoardLayout.of(request.user, project.pk)
+    context = board_context(membership, board_filter, columns, token=board_token(membership), layout=layout)
     if request.htmx and not request.htmx.history_restore_request:
         # The filter form: swap the columns in place.
         return render(request, "batches/board.html#columns_oob", {**context, "oob": True})
@@ -399,11 +529,14 @@ def board(request, project_pk: int):
 @login_required
 def board_column(request, project_pk: int, status: str):
     membership = get_project_for(request.user, project_pk)
-    after = decode_cursor(request.GET.get("after"))
+    # The order the page was loaded in travels with its cursor: a sort changed since (in another tab)
+    # cannot mix two orders in one column.
+    sort = SORTS.get(request.GET.get("sort") or DEFAULT_SORT)
+    after = sort.decode(request.GET.get("after")) if sort else None
     if status not in Status.values or after is None:
         raise Http404(_("No such column page."))
     board_filter = BoardFilter.from_data(request.GET)
-    column = column_page(membership, board_filter, status, after)
+    column = column_page(membership, board_filter, status, sort, after)
     context = board_context(membership, board_filter, [column], column=column)
     if request.htmx:
         return render(request, "batches/board.html#more_cards", context)
@@ -422,3 +555,44 @@ def board_version(request, project_pk: int):
     columns = build_columns(membership, board_filter, shown=parse_shown(request.GET.get("shown")))
     context = board_context(membership, board_filter, columns, token=token, oob=True)
     return render(request, "batches/board.html#columns_oob", context)
+
+
+@require_POST
+@login_required
+def board_layout(request, project_pk: int):
+    """Arrange the board: compact cards on or off, one column's order, one column collapsed or open.
+
+    Remembered on the person (every browser, every answer that renders the board). Without JavaScript the
+    forms post here and come back to the board.
+    """
+    membership = get_project_for(request.user, project_pk)
+    layout = BoardLayout.of(request.user, project_pk)
+    data = request.POST
+    column = data.get("column", "")
+    if "compact" in data:
+        if data["compact"] not in ("0", "1"):
+            return HttpResponseBadRequest(_("Compact is 0 or 1."))
+        layout.compact = data["compact"] == "1"
+    elif "sort" in data or "collapsed" in data:
+        if column not in Status.values:
+            return HttpResponseBadRequest(_("No such column."))
+        if "sort" in data:
+            if data["sort"] not in SORTS:
+                return HttpResponseBadRequest(_("No such order."))
+            layout.sorts[column] = data["sort"]
+            if data["sort"] == DEFAULT_SORT:
+                del layout.sorts[column]
+        else:
+            if data["collapsed"] not in ("0", "1"):
+                return HttpResponseBadRequest(_("Collapsed is 0 or 1."))
+            (layout.collapsed.add if data["collapsed"] == "1" else layout.collapsed.discard)(column)
+    else:
+        return HttpResponseBadRequest(_("Say what to change: compact, sort or collapsed."))
+    layout.save(request.user, project_pk)
+    board_filter = BoardFilter.from_data(data)
+    if not request.htmx:
+        query = board_filter.querystring
+        return redirect(reverse("board", args=[project_pk]) + (f"?{query}" if query else ""))
+    columns = build_columns(membership, board_filter)
+    context = board_context(membership, board_filter, columns, token=board_token(membership), oob=True, layout=layout)
+    return render(request, "batches/board.html#layout_oob", context)

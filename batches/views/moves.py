@@ -26,7 +26,7 @@ from .. import workflow
 from ..access import get_project_for
 from ..errors import WorkflowError
 from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm, ReopenForm
-from ..models import Annotation, Batch, Project
+from ..models import Annotation, Batch, Image, Project
 from ..params import parse_id
 from ..rules import MOVES, Membership, delete_move, drag_move, drag_move_elsewhere
 from .answers import SeenMove, answer_dialog, answer_moved, answer_refusal, seen_batch
@@ -129,21 +129,34 @@ def assign_consequence(total: int, names: list[str], count: int | None, rest_nam
     return _("%(count)d images split among %(to)s; the other %(rest)d stay in Unassigned as %(batch)s.") % values
 
 
-def _assign_inputs(form: AssignForm, batch: Batch) -> dict:
+def _assign_inputs(form: AssignForm, batch: Batch, scope: str = "all", grid: bool = True) -> dict:
     chosen = form.data.getlist("assignees") if form.is_bound else []
     annotators = list(form.fields["assignees"].queryset)
     names = [u.username for u in annotators if str(u.pk) in chosen]
     count = None
-    if form.is_bound and form.data.get("scope") == "part":
+    scope = form.data.get("scope", "all") if form.is_bound else scope
+    chosen_images = set(form.data.getlist("images")) if form.is_bound else set()
+    if scope == "part":
         count = parse_id(form.data.get("count", ""))
         count = -1 if count is None else count  # "how many" left empty or not a number: not in range
-    return {
+    elif scope == "chosen":
+        count = len(chosen_images) or -1  # the server checks the ids themselves on submit
+    inputs = {
         "annotators": annotators,
         "chosen": chosen,
-        "scope": form.data.get("scope", "all") if form.is_bound else "all",
+        "scope": scope,
         "count_value": form.data.get("count", "") if form.is_bound else "",
         "consequence": assign_consequence(batch.image_count, names, count),
     }
+    if grid:
+        # The images to choose from: the first MAX_CHOSEN of the batch, in upload order (one query).
+        images = list(
+            Image.objects.filter(batch_id=batch.pk)
+            .order_by("pk")
+            .only("pk", "original_name", "thumbnail")[: AssignForm.MAX_CHOSEN]
+        )
+        inputs |= {"images": images, "chosen_images": chosen_images, "more_images": batch.image_count > len(images)}
+    return inputs
 
 
 @move_view("assign")
@@ -156,13 +169,20 @@ def batch_assign(request, move: SeenMove):
     )
     if preview:
         # The dialog asks again as the inputs change: the sentence is written here only.
-        context = {"consequence": _assign_inputs(form, batch)["consequence"], "batch": batch}
+        context = {"consequence": _assign_inputs(form, batch, grid=False)["consequence"], "batch": batch}
         return render(request, "batches/board.html#assign_consequence", context)
     if not (move.submitted and form.is_valid()):
-        return answer_dialog(request, move, "assign", form, **_assign_inputs(form, batch))
+        # The batch page's "choose images to assign" opens the dialog on the grid.
+        scope = "chosen" if move.data.get("scope") == "chosen" else "all"
+        return answer_dialog(request, move, "assign", form, **_assign_inputs(form, batch, scope))
     users = sorted(form.cleaned_data["assignees"], key=lambda u: u.username)
     result = workflow.assign(
-        actor=request.user, batch=batch, assignees=users, count=form.cleaned_data["count"], project=move.project
+        actor=request.user,
+        batch=batch,
+        assignees=users,
+        count=form.cleaned_data["count"],
+        image_ids=form.cleaned_data.get("images"),
+        project=move.project,
     )
     assigned = sum(b.image_count for b in result.assigned)
     total = assigned + (result.remainder.image_count if result.remainder else 0)

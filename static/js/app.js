@@ -21,7 +21,7 @@
       button.type = "button";
       button.className = "toast-undo";
       button.setAttribute("data-undo", "");
-      button.textContent = undo.label || "Undo";
+      button.textContent = undo.label;
       button.addEventListener("click", function () {
         button.disabled = true;
         toast.remove();
@@ -131,6 +131,26 @@
     session.check().then(function (answer) {
       if (!answer.authenticated) session.showSignedOut();
     }).catch(function () {});
+  });
+
+  // The phone's top bar: navigation and user menu fold behind one "Menu" button (CSS decides when).
+  document.addEventListener("DOMContentLoaded", function () {
+    var toggle = document.querySelector("[data-nav-toggle]");
+    var bar = toggle && toggle.closest(".topbar");
+    if (!bar) return;
+    toggle.hidden = false;
+    bar.classList.add("nav-collapsible");
+    function setOpen(open) {
+      bar.classList.toggle("nav-open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    toggle.addEventListener("click", function () { setOpen(!bar.classList.contains("nav-open")); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && bar.classList.contains("nav-open")) { setOpen(false); toggle.focus(); }
+    });
+    document.addEventListener("click", function (event) {
+      if (bar.classList.contains("nav-open") && !bar.contains(event.target)) setOpen(false);
+    });
   });
 
   // Server-rendered messages fade like the others.

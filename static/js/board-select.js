@@ -29,6 +29,13 @@
     var count = bar.querySelector("[data-bulk-count]");
     count.textContent = ids.length === 0 ? count.dataset.none :
       ids.length === 1 ? count.dataset.one : count.dataset.many.replace("%(n)s", ids.length);
+    // Screen readers hear the count as it changes (the bar itself is hidden while nothing is selected).
+    var live = document.getElementById("selection-live");
+    if (live && live.dataset.count !== String(ids.length)) {
+      var announce = live.dataset.count !== undefined || ids.length > 0;
+      live.dataset.count = String(ids.length);
+      if (announce) live.textContent = count.textContent;
+    }
     var inputs = bar.querySelector("[data-bulk-inputs]");
     inputs.textContent = "";
     ids.forEach(function (id) {

@@ -81,7 +81,8 @@
     var label = document.querySelector("[data-live-ago]");
     if (!label) return;
     var seconds = Math.round((Date.now() - state.lastCheck) / 1000);
-    label.textContent = seconds < 3 ? "just now" : seconds < 90 ? seconds + " s ago" : Math.round(seconds / 60) + " min ago";
+    label.textContent = seconds < 3 ? app.dataset.justNow : seconds < 90 ?
+      app.dataset.secondsAgo.replace("%(n)s", seconds) : app.dataset.minutesAgo.replace("%(n)s", Math.round(seconds / 60));
   }
 
   // A live refresh must not pull the board from under a drag, an open dialog or an open menu:
@@ -142,8 +143,12 @@
     Array.prototype.forEach.call(lists, function (list) {
       if (list.dataset.sortable) return;
       list.dataset.sortable = "1";
+      var column = list.closest("[data-column]");
       Sortable.create(list, {
         group: "board",
+        // A column shown in another order than the board's own cannot be reordered by hand (cards still
+        // move to and from it).
+        sort: !column || !column.dataset.sort || column.dataset.sort === "board",
         draggable: ".card",
         forceFallback: true, // one code path for mouse, touch and Playwright
         fallbackOnBody: true,
@@ -258,16 +263,16 @@
     state.polling = false;
     if (signedOutAnswer(event)) return; // app.js checks the session and says "signed out" if so
     if (isPoll(event)) {
-      if (!state.failing) say("The board could not be refreshed; it keeps trying.");
+      if (!state.failing) say(app.dataset.refreshFailed);
       state.failing = true;
       return;
     }
-    say("The server did not answer as expected; the board was reloaded.");
+    say(app.dataset.serverFailed);
     refresh();
   });
   document.body.addEventListener("htmx:sendError", function () {
     state.polling = false;
-    if (!state.failing) say("Could not reach the server. Check the connection; the board keeps trying.");
+    if (!state.failing) say(app.dataset.offline);
     state.failing = true;
   });
   document.body.addEventListener("htmx:afterRequest", function (event) {

@@ -15,6 +15,7 @@ from .views import (
     upload,
     upload_sessions,
     viewer,
+    webhooks,
 )
 
 # Each area keeps its own section; add routes inside yours.
@@ -110,4 +111,9 @@ urlpatterns = [
     # --- export ---
     path("projects/<int:project_pk>/export/", export.export, name="export"),
     path("projects/<int:project_pk>/exports/<int:pk>/download", export.export_download, name="export_download"),
+    # --- webhooks (project settings) ---
+    path("projects/<int:project_pk>/settings/webhooks/", webhooks.webhooks, name="webhooks"),
+    path("projects/<int:project_pk>/settings/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook_detail"),
+    path("projects/<int:project_pk>/settings/webhooks/<int:pk>/test", webhooks.webhook_test, name="webhook_test"),
+    path("projects/<int:project_pk>/settings/webhooks/<int:pk>/delete", webhooks.webhook_delete, name="webhook_delete"),
 ]

@@ -6,6 +6,7 @@ from .views import (
     board,
     bulk,
     export,
+    label_import,
     media,
     moves,
     my_work,
@@ -56,6 +57,7 @@ urlpatterns = [
     path("projects/<int:project_pk>/batches/<int:pk>/view/<int:image_pk>/", viewer.batch_viewer, name="batch_viewer"),
     # --- upload ---
     path("projects/<int:project_pk>/upload/", upload.upload, name="upload"),
+    path("projects/<int:project_pk>/upload/labels/", label_import.label_import, name="label_import"),
     path("projects/<int:project_pk>/uploads/start", upload_sessions.upload_session_start, name="upload_session_start"),
     path("projects/<int:project_pk>/uploads/<int:pk>/", upload_sessions.upload_report, name="upload_report"),
     path(

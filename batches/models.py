@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -564,3 +565,15 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook_id} ({self.status})"
+
+    @property
+    def error_text(self) -> str:
+        """The last attempt's error in the reader's language (stored as {"m": message, "p": values})."""
+        try:
+            data = json.loads(self.error)
+        except ValueError:
+            return self.error
+        if not isinstance(data, dict) or not isinstance(data.get("m"), str):
+            return self.error
+        params = {name: _(value) if name == "reason" else value for name, value in (data.get("p") or {}).items()}
+        return _(data["m"]) % params if params else _(data["m"])

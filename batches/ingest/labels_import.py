@@ -153,7 +153,7 @@ def import_labelled(
         if report.ingest is not None:
             report.ingest.outcomes = [o for o in report.ingest.outcomes if o.name not in inputs.skipped_outcomes]
     if report.ingest.batch is None:
-        report.message = report.ingest.message or _("No image was kept, so no batch was created.")
+        report.message = _("No image was kept, so no batch was created.")
         report.created_classes = []
     log.info(
         "label import (%s) into project %s by %s: %d boxes on %d images%s",

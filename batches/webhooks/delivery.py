@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
+import json
 import logging
 
 from django.conf import settings
 from django.db.models import F, Q
 from django.tasks import task, task_backends
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _
 
 from ..models import WebhookDelivery
 from . import net
@@ -73,27 +74,30 @@ def attempt(delivery_pk: int, now: dt.datetime | None = None) -> str:
     number = delivery.attempts + 1
     hook = delivery.webhook
     if not hook.active and delivery.event != hook.TEST_EVENT:
-        return _finish(delivery, number, now, error=_("The webhook was turned off."), retry=False)
+        return _finish(delivery, number, now, error=(_("The webhook was turned off."), {}), retry=False)
     body = delivery.body.encode()
     headers = signed_headers(secret=hook.secret, body=body, event=delivery.event, event_id=str(delivery.event_id))
     try:
         answer = net.post(hook.url, body, headers)
     except net.Refused as refused:
-        return _finish(delivery, number, now, error=refused.message, retry=False)
+        return _finish(delivery, number, now, error=(refused.message_id, refused.params), retry=False)
     except TimeoutError:
-        error = _("No answer within %(seconds)s s.") % {"seconds": settings.WEBHOOK_TIMEOUT_SECONDS}
+        error = (_("No answer within %(seconds)s s."), {"seconds": settings.WEBHOOK_TIMEOUT_SECONDS})
         return _finish(delivery, number, now, error=error, retry=True)
     except (OSError, http.client.HTTPException) as exc:
-        error = _("Could not connect: %(error)s") % {"error": str(exc) or exc.__class__.__name__}
+        error = (_("Could not connect: %(error)s"), {"error": (str(exc) or exc.__class__.__name__)[:200]})
         return _finish(delivery, number, now, error=error, retry=True)
     duration = round(answer.seconds * 1000)
     if 200 <= answer.status < 300:
         return _finish(delivery, number, now, code=answer.status, duration=duration, delivered=True)
     if 300 <= answer.status < 400:
-        error = _("Redirect to %(location)s not followed: give the final URL.") % {"location": answer.location or "?"}
+        error = (
+            _("Redirect to %(location)s not followed: give the final URL."),
+            {"location": answer.location[:200] or "?"},
+        )
         return _finish(delivery, number, now, code=answer.status, duration=duration, error=error, retry=False)
     retry = answer.status in {408, 429} or answer.status >= 500
-    error = _("The receiver answered %(code)s.") % {"code": answer.status}
+    error = (_("The receiver answered %(code)s."), {"code": answer.status})
     return _finish(delivery, number, now, code=answer.status, duration=duration, error=error, retry=retry)
 
 
@@ -104,11 +108,13 @@ def _finish(
     *,
     code: int | None = None,
     duration: int | None = None,
-    error: str = "",
+    error: tuple[str, dict] | None = None,
     retry: bool = False,
     delivered: bool = False,
 ) -> str:
-    changes = {"response_code": code, "duration_ms": duration, "error": error[:500]}
+    # Kept untranslated with its values: the log shows it in the reader's language (error_text).
+    stored = json.dumps({"m": error[0], "p": error[1]}, ensure_ascii=False) if error else ""
+    changes = {"response_code": code, "duration_ms": duration, "error": stored[:500]}
     if delivered:
         status, next_at = Status.DELIVERED, None
     elif retry and number < settings.WEBHOOK_MAX_ATTEMPTS:
@@ -125,7 +131,7 @@ def _finish(
         delivery.event,
         number,
         status,
-        f" ({error})" if error else "",
+        f" ({net.render_message(*error)})" if error else "",
     )
     if next_at is not None:
         schedule(delivery.pk, run_after=next_at)

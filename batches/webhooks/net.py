@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as _
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # Read at most this much of an answer: the log keeps the status, not the body.
@@ -28,11 +29,23 @@ MAX_ANSWER = 4096
 
 
 class Refused(Exception):
-    """A URL the guard will not call; the message says why to a person."""
+    """A URL the guard will not call. The reason is kept untranslated with its values (the delivery log
+    stores it so, and shows it in the reader's language); `message` says it in the active language."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message_id: str, **params):
+        self.message_id = message_id
+        self.params = params
+        super().__init__(message_id % params if params else message_id)
+
+    @property
+    def message(self) -> str:
+        return render_message(self.message_id, self.params)
+
+
+def render_message(message_id: str, params: dict) -> str:
+    """A message kept untranslated, in the active language (a `reason` value is itself a message)."""
+    params = {name: gettext(value) if name == "reason" else value for name, value in params.items()}
+    return gettext(message_id) % params if params else gettext(message_id)
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,7 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | Non
 
 
 def forbidden_reason(text: str) -> str:
-    """Why this IP address may not be called ('' when it may)."""
+    """Why this IP address may not be called, untranslated ('' when it may)."""
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
@@ -126,7 +139,7 @@ def check_url_shape(url: str) -> None:
         return
     reason = forbidden_reason(host)
     if reason:
-        raise Refused(_("This URL points at %(reason)s, which webhooks may not reach.") % {"reason": reason})
+        raise Refused(_("This URL points at %(reason)s, which webhooks may not reach."), reason=reason)
 
 
 def resolve(url: str) -> Target:
@@ -135,17 +148,19 @@ def resolve(url: str) -> Target:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise Refused(_("The host %(host)s could not be resolved.") % {"host": host}) from None
+        raise Refused(_("The host %(host)s could not be resolved."), host=host) from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not infos:
-        raise Refused(_("The host %(host)s could not be resolved.") % {"host": host})
+        raise Refused(_("The host %(host)s could not be resolved."), host=host)
     if not is_allowed_host(host):
         for address in addresses:
             reason = forbidden_reason(address)
             if reason:
                 raise Refused(
-                    _("%(host)s resolves to %(address)s, %(reason)s, which webhooks may not reach.")
-                    % {"host": host, "address": address, "reason": reason}
+                    _("%(host)s resolves to %(address)s, %(reason)s, which webhooks may not reach."),
+                    host=host,
+                    address=address,
+                    reason=reason,
                 )
     family, _type, _proto, _name, sockaddr = infos[0]
     return Target(scheme, host, port, path, addresses[0], family, sockaddr)

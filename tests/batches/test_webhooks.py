@@ -160,7 +160,7 @@ def test_a_failing_receiver_is_tried_again_later_then_delivered(held, hook, rece
     delivery.refresh_from_db()
     assert (delivery.attempts, delivery.response_code) == (1, 503)
     assert delivery.next_attempt_at == start + dt.timedelta(seconds=30)
-    assert "503" in delivery.error
+    assert "503" in delivery.error_text
     # Too early: a duplicate task for the next attempt changes nothing.
     assert attempt(delivery.pk, now=start + dt.timedelta(seconds=10)) == "not due"
     assert len(receiver.received) == 1
@@ -203,7 +203,7 @@ def test_a_timeout_is_retried(held, hook, receiver, settings):
     [delivery] = emit(hook.project_id, "batch.approved", lambda: {})
     assert attempt(delivery.pk) == "pending"
     delivery.refresh_from_db()
-    assert "1 s" in delivery.error
+    assert "1 s" in delivery.error_text
 
 
 def test_a_closed_port_is_retried(held, hook, receiver):
@@ -212,7 +212,7 @@ def test_a_closed_port_is_retried(held, hook, receiver):
     [delivery] = emit(hook.project_id, "batch.approved", lambda: {})
     assert attempt(delivery.pk) == "pending"
     delivery.refresh_from_db()
-    assert delivery.error.startswith("Could not connect")
+    assert delivery.error_text.startswith("Could not connect")
 
 
 def test_a_retry_is_queued_with_a_delay_on_the_database_queue(hook, receiver, settings):
@@ -362,7 +362,7 @@ def test_a_delivery_to_a_forbidden_address_fails_at_once_without_a_request(
     [delivery] = emit(project.pk, "batch.created", lambda: {})
     assert attempt(delivery.pk) == "failed"
     delivery.refresh_from_db()
-    assert "127.0.0.1" in delivery.error and "loopback" in delivery.error
+    assert "127.0.0.1" in delivery.error_text and "loopback" in delivery.error_text
     assert delivery.attempts == 1 and hook.pk
 
 
@@ -374,11 +374,23 @@ def test_redirects_are_not_followed(held, hook, receiver):
         assert attempt(delivery.pk) == "failed"
         delivery.refresh_from_db()
         assert delivery.response_code == 302
-        assert "not followed" in delivery.error
+        assert "not followed" in delivery.error_text
         assert target.received == []
     finally:
         target.server.shutdown()
         target.server.server_close()
+
+
+def test_the_log_shows_an_error_in_the_readers_language(hook, held, receiver):
+    from django.utils import translation
+
+    receiver.answers = [(503, {})]
+    [delivery] = emit(hook.project_id, "batch.approved", lambda: {})
+    attempt(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.error_text == "The receiver answered 503."
+    with translation.override("fa"):
+        assert delivery.error_text == "گیرنده با 503 پاسخ داد."
 
 
 @pytest.mark.parametrize(

@@ -522,3 +522,66 @@ def test_a_webhook_of_another_project_is_404(hook, manager):
     grant_role(other, manager, "manager")
     response = client_for(manager).get(reverse("webhook_detail", args=[other.pk, hook.pk]))
     assert response.status_code == 404
+
+
+# --- the other events, and a real worker -------------------------------------------------------------------
+
+
+def test_an_upload_session_that_finishes_tells_upload_finished(project, manager, django_capture_on_commit_callbacks):
+    from tests.factories import image_rows
+
+    Webhook.objects.create(project=project, url="https://a.example/", secret="s", events=["upload.finished"])
+    batch = workflow.open_upload_batch(actor=manager, project=project, name="Session", expected=2)
+    for image in image_rows(2):
+        image.project = project
+        workflow.add_processed_image(batch_pk=batch.pk, image=image)
+    assert not WebhookDelivery.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.close_upload_batch(batch_pk=batch.pk)
+    body = json.loads(WebhookDelivery.objects.get().body)
+    assert body["event"] == "upload.finished"
+    assert body["data"]["batch"]["id"] == batch.pk and body["data"]["batch"]["image_count"] == 2
+
+
+def test_a_finished_export_job_tells_export_ready(
+    project, manager, annotator, reviewer, django_capture_on_commit_callbacks
+):
+    from batches.export import ExportOptions
+    from batches.export.jobs import make_export, start_export_job
+
+    batch_in("dataset", project, manager=manager, annotator=annotator, reviewer=reviewer, images=2)
+    Webhook.objects.create(project=project, url="https://a.example/", secret="s", events=["export.ready"])
+    with django_capture_on_commit_callbacks(execute=False):
+        job = start_export_job(actor=manager, project=project, options=ExportOptions(format="coco"))
+    with django_capture_on_commit_callbacks(execute=True):
+        make_export(job.pk)
+    body = json.loads(WebhookDelivery.objects.get().body)
+    assert body["event"] == "export.ready"
+    assert body["data"]["export"]["id"] == job.pk
+    assert body["data"]["export"]["format"] == "coco"
+    assert body["data"]["export"]["download_path"] == reverse("export_download", args=[project.pk, job.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_delivers_and_retries_on_the_real_queue(task_backend, project, manager, receiver):
+    from tests.task_helpers import run_worker
+
+    receiver.answers = [(500, {}), (200, {})]
+    hook = setup.create_webhook(actor=manager, project=project, url=receiver.url + "/w", events=["batch.created"])
+    make_batch(project, manager, images=1)  # outside a transaction: queued at once
+    env = {"WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "WEBHOOK_BACKOFF_SECONDS": "1"}
+    run_worker(**env)
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("pending", 1, 500)
+    # The retry waits on the queue for its time (1 s), then a worker takes it.
+    import time
+
+    time.sleep(1.5)
+    for _ in range(5):
+        run_worker(**env)
+        delivery.refresh_from_db()
+        if delivery.status != "pending":
+            break
+        time.sleep(1)
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("delivered", 2, 200)
+    assert all(signing.verify(hook.secret, r.headers, r.body) for r in receiver.received)

@@ -585,3 +585,13 @@ def test_a_worker_delivers_and_retries_on_the_real_queue(task_backend, project, 
         time.sleep(1)
     assert (delivery.status, delivery.attempts, delivery.response_code) == ("delivered", 2, 200)
     assert all(signing.verify(hook.secret, r.headers, r.body) for r in receiver.received)
+
+
+def test_the_webhooks_page_costs_the_same_for_any_number_of_webhooks(project, manager, django_assert_max_num_queries):
+    client = client_for(manager)
+    for n in range(6):
+        Webhook.objects.create(project=project, url=f"https://h{n}.example/", secret="s", events=["batch.created"])
+    # Session, user, membership (two), the webhooks.
+    with django_assert_max_num_queries(7):
+        page = client.get(reverse("webhooks", args=[project.pk]))
+    assert page.content.decode().count("Edit and log") == 6

@@ -140,8 +140,17 @@ def _finish(
 
 @task
 def retry_due_deliveries() -> int:
-    """The periodic sweep: pending deliveries whose attempt is overdue are queued again; how many."""
+    """The periodic sweep: pending deliveries whose attempt is overdue are queued again (how many), and
+    finished deliveries older than WEBHOOK_LOG_DAYS leave the log."""
+    prune_log()
     return queue_overdue()
+
+
+def prune_log(now: dt.datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.WEBHOOK_LOG_DAYS)
+    old = WebhookDelivery.objects.filter(created_at__lt=cutoff).exclude(status=Status.PENDING)
+    deleted, _ = old.delete()
+    return deleted
 
 
 def queue_overdue(now: dt.datetime | None = None) -> int:

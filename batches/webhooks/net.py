@@ -11,10 +11,12 @@ the address check (an operator's intranet receiver).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -201,6 +203,8 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float | None = None) -> Answer:
     """POST the body to the URL through the guard; the answer's status (redirects not followed).
 
+    `timeout` bounds the whole exchange, not only each read: a receiver that trickles its answer a
+    byte at a time is cut off (its socket shut) when the time is up, and TimeoutError is raised.
     Raises Refused (the guard said no) or OSError / http.client.HTTPException (network, timeout).
     """
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS if timeout is None else timeout
@@ -208,17 +212,43 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float | None =
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = kind(target, timeout)
     started = time.perf_counter()
+    cut_off = threading.Event()
+
+    def cut() -> None:
+        cut_off.set()
+        sock = connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(timeout, cut)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        default_port = 443 if target.scheme == "https" else 80
-        host_header = target.host if ":" not in target.host else f"[{target.host}]"
-        if target.port != default_port:
-            host_header = f"{host_header}:{target.port}"
-        connection.putrequest("POST", target.path, skip_host=True, skip_accept_encoding=True)
-        for name, value in {**headers, "Host": host_header, "Content-Length": str(len(body))}.items():
-            connection.putheader(name, value)
-        connection.endheaders(body)
-        response = connection.getresponse()
-        response.read(MAX_ANSWER)
-        return Answer(response.status, time.perf_counter() - started, response.getheader("Location") or "")
+        answer = _exchange(connection, target, body, headers, started, cut_off)
+        if cut_off.is_set():  # an answer cut short may still parse: it does not count
+            raise TimeoutError(f"no complete answer within {timeout} s")
+        return answer
+    except (OSError, http.client.HTTPException):
+        if cut_off.is_set():
+            raise TimeoutError(f"no complete answer within {timeout} s") from None
+        raise
     finally:
+        watchdog.cancel()
         connection.close()
+
+
+def _exchange(connection, target: Target, body: bytes, headers: dict[str, str], started: float, cut_off) -> Answer:
+    default_port = 443 if target.scheme == "https" else 80
+    host_header = target.host if ":" not in target.host else f"[{target.host}]"
+    if target.port != default_port:
+        host_header = f"{host_header}:{target.port}"
+    connection.putrequest("POST", target.path, skip_host=True, skip_accept_encoding=True)
+    for name, value in {**headers, "Host": host_header, "Content-Length": str(len(body))}.items():
+        connection.putheader(name, value)
+    connection.endheaders(body)
+    if cut_off.is_set():  # the time ran out while connecting, before the watchdog had a socket to shut
+        raise TimeoutError("no answer in time")
+    response = connection.getresponse()
+    response.read(MAX_ANSWER)
+    return Answer(response.status, time.perf_counter() - started, response.getheader("Location") or "")

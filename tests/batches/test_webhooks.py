@@ -595,3 +595,49 @@ def test_the_webhooks_page_costs_the_same_for_any_number_of_webhooks(project, ma
     with django_assert_max_num_queries(7):
         page = client.get(reverse("webhooks", args=[project.pk]))
     assert page.content.decode().count("Edit and log") == 6
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(hook, held, settings):
+    """The timeout bounds the whole exchange, not each read: one byte every 0.3 s never ends a 1 s wait."""
+    import socket as sockets
+    import threading
+    import time
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    server = sockets.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        while not stop.is_set():
+            try:
+                conn.sendall(b"X")
+            except OSError:
+                break
+            time.sleep(0.3)
+        conn.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    Webhook.objects.filter(pk=hook.pk).update(url=f"http://127.0.0.1:{server.getsockname()[1]}/slow")
+    [delivery] = emit(hook.project_id, "batch.approved", lambda: {})
+    started = time.monotonic()
+    assert attempt(delivery.pk) == "pending"
+    assert time.monotonic() - started < 3
+    stop.set()
+    server.close()
+    delivery.refresh_from_db()
+    assert "1 s" in delivery.error_text
+
+
+def test_old_finished_deliveries_leave_the_log_but_pending_ones_stay(hook, held, settings):
+    from batches.webhooks.delivery import prune_log
+
+    settings.WEBHOOK_LOG_DAYS = 30
+    deliveries = [emit(hook.project_id, "batch.approved", lambda: {})[0] for _ in range(3)]
+    old = timezone.now() - dt.timedelta(days=31)
+    WebhookDelivery.objects.filter(pk=deliveries[0].pk).update(created_at=old, status="delivered")
+    WebhookDelivery.objects.filter(pk=deliveries[1].pk).update(created_at=old, status="pending")
+    assert prune_log() == 1
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {deliveries[1].pk, deliveries[2].pk}

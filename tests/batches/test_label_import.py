@@ -407,3 +407,26 @@ def test_members_who_do_not_manage_cannot_import(project, role, request):
 
 def test_non_members_get_404(project, outsider):
     assert upload(client_for(outsider), project, coco_zip([])).status_code == 404
+
+
+def test_pre_labels_reach_the_annotate_workspace_as_boxes_and_a_save_replaces_them(project, manager, annotator):
+    from batches import workflow
+
+    report = run_import(project, manager, coco_zip([box([1.5, 2, 20, 10])]), "coco")
+    batch = workflow.assign(actor=manager, batch=report.batch, assignees=[annotator]).assigned[0]
+    image = Image.objects.get()
+    client = client_for(annotator)
+    url = reverse("annotate_image", args=[project.pk, batch.pk, image.pk])
+    data = client.get(url, {"version": batch.version}).json()
+    assert json.dumps(data).count("1.5") >= 1
+    car = LabelClass.objects.get(project=project, name="car")
+    save = reverse("annotate_save", args=[project.pk, batch.pk, image.pk]) + f"?version={batch.version}"
+    response = client.post(
+        save,
+        json.dumps({"boxes": [{"label_class": car.pk, "x": 3, "y": 4, "w": 10, "h": 10}]}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    annotation = Annotation.objects.get()
+    assert (annotation.prelabel, annotation.x, annotation.author) == (False, 3, annotator)
+    assert Image.objects.get().state == Image.State.ANNOTATED

@@ -16,6 +16,7 @@ from django.urls import reverse
 from pycocotools.coco import COCO
 
 from accounts.roles import grant_role
+from batches.ingest.labels import Problem
 from batches.ingest.labels_import import import_labelled, parse_mapping
 from batches.ingest.pipeline import Source
 from batches.models import Annotation, Batch, Image, LabelClass, StoredFile
@@ -430,3 +431,22 @@ def test_pre_labels_reach_the_annotate_workspace_as_boxes_and_a_save_replaces_th
     annotation = Annotation.objects.get()
     assert (annotation.prelabel, annotation.x, annotation.author) == (False, 3, annotator)
     assert Image.objects.get().state == Image.State.ANNOTATED
+
+
+def test_matching_ten_thousand_labels_to_ten_thousand_images_is_quick():
+    import time
+
+    from batches.ingest.labels import ImageLabels, LabelSet
+    from batches.ingest.labels_import import LabelImportReport, _match
+
+    paths = [f"dataset/images/train/{n:05d}_frame.jpg" for n in range(10_000)]
+    labels = LabelSet(images=[ImageLabels(key=f"{n:05d}_frame.jpg", source="a.json") for n in range(10_000)])
+    labels.images += [ImageLabels(key=f"labels/train/{n:05d}_frame", source="y.txt", by_stem=True) for n in range(1)]
+    report = LabelImportReport(format="coco")
+    started = time.perf_counter()
+    matches = _match(labels, paths, report)
+    assert time.perf_counter() - started < 2
+    assert len(matches) == 10_000
+    assert report.problems == [
+        Problem("y.txt", "dataset/images/train/00000_frame.jpg is labelled twice (also in a.json)")
+    ]

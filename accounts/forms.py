@@ -15,7 +15,14 @@ ROLE_CHOICES = list(ROLE_LABELS.items())
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["name", "description", "review_required", "allow_self_review", "annotator_visibility"]
+        fields = [
+            "name",
+            "description",
+            "review_required",
+            "allow_self_review",
+            "annotator_visibility",
+            "prelabels_to_check",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "annotator_visibility": forms.RadioSelect}
         field_classes = {"name": CleanCharField, "description": CleanCharField}
         labels = {

@@ -71,6 +71,14 @@ class Project(models.Model):
             "pages and images) and reviewers see Review and Dataset plus their own; managers always see everything."
         ),
     )
+    prelabels_to_check = models.BooleanField(
+        gettext_lazy("imported labels are to check"),
+        default=True,
+        help_text=gettext_lazy(
+            "Images imported with labels (COCO, YOLO, Pascal VOC) count as not annotated until an annotator "
+            "saves them; when off they count as done."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -278,6 +279,9 @@ class Annotation(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations"
     )
+    # Imported with the images (COCO, YOLO, VOC): the annotator confirms or fixes it; saving the image
+    # replaces its boxes with the person's own (prelabel False).
+    prelabel = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -475,3 +479,101 @@ class UploadFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# --- webhooks (batches/webhooks/) ---------------------------------------------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    """What a project's webhooks can be told about; the value is the payload's `event`."""
+
+    BATCH_CREATED = "batch.created", gettext_lazy("Batch created")
+    BATCH_ASSIGNED = "batch.assigned", gettext_lazy("Batch assigned or reassigned")
+    BATCH_SUBMITTED = "batch.submitted", gettext_lazy("Batch submitted")
+    BATCH_APPROVED = "batch.approved", gettext_lazy("Batch approved")
+    BATCH_REJECTED = "batch.rejected", gettext_lazy("Batch rejected")
+    BATCH_RESET = "batch.reset", gettext_lazy("Batch reset to Unassigned")
+    BATCH_DELETED = "batch.deleted", gettext_lazy("Batch deleted")
+    UPLOAD_FINISHED = "upload.finished", gettext_lazy("Upload finished")
+    EXPORT_READY = "export.ready", gettext_lazy("Export ready")
+
+
+class Webhook(models.Model):
+    """A URL a project's events are posted to, signed with the webhook's secret (docs/API.md, "Webhooks")."""
+
+    Event = WebhookEvent
+    TEST_EVENT = "ping"  # "send a test event": delivered whatever the webhook subscribes to
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(gettext_lazy("URL"), max_length=2000)
+    # Kept readable (it signs every delivery); shown to the project's managers only.
+    secret = models.CharField(max_length=64)
+    events = models.JSONField(default=list, help_text="The WebhookEvent values this webhook receives.")
+    active = models.BooleanField(gettext_lazy("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["project", "active"], name="webhook_project_active_idx")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def event_labels(self) -> list[str]:
+        labels = dict(WebhookEvent.choices)
+        return [str(labels[event]) for event in self.events if event in labels]
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: its signed body, and how its attempts went (the delivery log)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", gettext_lazy("pending")
+        DELIVERED = "delivered", gettext_lazy("delivered")
+        FAILED = "failed", gettext_lazy("failed")
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    # The receiver's replay guard: the same id on every attempt of this delivery.
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    event = models.CharField(max_length=40)
+    # The exact bytes posted (and signed) on every attempt.
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["webhook", "-created_at"], name="delivery_webhook_recent_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "delivered", "failed"]), name="delivery_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook_id} ({self.status})"
+
+    @property
+    def error_text(self) -> str:
+        """The last attempt's error in the reader's language (stored as {"m": message, "p": values})."""
+        try:
+            data = json.loads(self.error)
+        except ValueError:
+            return self.error
+        if not isinstance(data, dict) or not isinstance(data.get("m"), str):
+            return self.error
+        params = {name: _(value) if name == "reason" else value for name, value in (data.get("p") or {}).items()}
+        return _(data["m"]) % params if params else _(data["m"])

@@ -6,6 +6,7 @@ from .views import (
     board,
     bulk,
     export,
+    label_import,
     media,
     moves,
     my_work,
@@ -15,6 +16,7 @@ from .views import (
     upload,
     upload_sessions,
     viewer,
+    webhooks,
 )
 
 # Each area keeps its own section; add routes inside yours.
@@ -56,6 +58,7 @@ urlpatterns = [
     path("projects/<int:project_pk>/batches/<int:pk>/view/<int:image_pk>/", viewer.batch_viewer, name="batch_viewer"),
     # --- upload ---
     path("projects/<int:project_pk>/upload/", upload.upload, name="upload"),
+    path("projects/<int:project_pk>/upload/labels/", label_import.label_import, name="label_import"),
     path("projects/<int:project_pk>/uploads/start", upload_sessions.upload_session_start, name="upload_session_start"),
     path("projects/<int:project_pk>/uploads/<int:pk>/", upload_sessions.upload_report, name="upload_report"),
     path(
@@ -111,4 +114,9 @@ urlpatterns = [
     # --- export ---
     path("projects/<int:project_pk>/export/", export.export, name="export"),
     path("projects/<int:project_pk>/exports/<int:pk>/download", export.export_download, name="export_download"),
+    # --- webhooks (project settings) ---
+    path("projects/<int:project_pk>/settings/webhooks/", webhooks.webhooks, name="webhooks"),
+    path("projects/<int:project_pk>/settings/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook_detail"),
+    path("projects/<int:project_pk>/settings/webhooks/<int:pk>/test", webhooks.webhook_test, name="webhook_test"),
+    path("projects/<int:project_pk>/settings/webhooks/<int:pk>/delete", webhooks.webhook_delete, name="webhook_delete"),
 ]

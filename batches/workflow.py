@@ -26,6 +26,7 @@ from .errors import WorkflowError
 from .models import Annotation, Batch, BatchEvent, Image, Project
 from .rules import MOVES, Membership, self_review_refusal
 from .tasks import remove_image_files_later
+from .webhooks import events as webhook_events
 
 log = logging.getLogger("batches.workflow")
 
@@ -196,6 +197,7 @@ def _event(
         details=details or {},
         note=note,
     )
+    webhook_events.batch_event_recorded(event)  # webhooks: queued once the move commits
     note = event.summary
     log.info(
         "batch %s (%s) %s by %s: %s -> %s, %d images%s",
@@ -342,6 +344,7 @@ def close_upload_batch(*, batch_pk: int, expected: int | None = None, cancelled:
         Batch.objects.filter(pk=batch_pk).update(
             processing_total=0, version=F("version") + 1, updated_at=timezone.now()
         )
+        webhook_events.upload_finished(batch)  # webhooks: queued once this commits
 
 
 def assign(

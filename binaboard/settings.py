@@ -391,6 +391,24 @@ else:
     }
 # Work that recurs (task path → seconds between runs), enqueued by the workers' maintenance.
 PERIODIC_TASKS = {"batches.tasks.cleanup_media": env_int("CLEANUP_INTERVAL_SECONDS", 6 * 3600)}
+
+# --- webhooks (docs/DEPLOY.md, "Webhooks") ---
+# Hosts a webhook may reach although they resolve to loopback, private, link-local or other non-public
+# addresses (an intranet receiver): exact host names or IP addresses, comma-separated. Empty: none.
+WEBHOOK_ALLOWED_HOSTS = [host.lower().strip("[]") for host in env_list("WEBHOOK_ALLOWED_HOSTS", [])]
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Attempts in all per delivery; the wait doubles from WEBHOOK_BACKOFF_SECONDS up to WEBHOOK_BACKOFF_MAX_SECONDS.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 30)
+WEBHOOK_BACKOFF_MAX_SECONDS = env_int("WEBHOOK_BACKOFF_MAX_SECONDS", 3600)
+# Delivered and failed deliveries stay in the webhooks' log this long.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
+if WEBHOOK_TIMEOUT_SECONDS < 1 or WEBHOOK_MAX_ATTEMPTS < 1 or WEBHOOK_BACKOFF_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_MAX_ATTEMPTS and WEBHOOK_BACKOFF_SECONDS must be 1 or more."
+    )
+# Deliveries whose retry was lost (no worker took it) are picked up by this sweep.
+PERIODIC_TASKS["batches.webhooks.delivery.retry_due_deliveries"] = env_int("WEBHOOK_SWEEP_SECONDS", 60)
 # Exports with image files, or of more images than this, are made by a worker into a file to download
 # later; smaller label-only exports stream at once. Export files are kept EXPORT_KEEP_DAYS days.
 EXPORT_STREAM_MAX_IMAGES = env_int("EXPORT_STREAM_MAX_IMAGES", 5000)

@@ -34,7 +34,7 @@ from django.utils.regex_helper import normalize
 
 from accounts.roles import grant_role
 from batches import workflow
-from batches.models import Batch, Image, LabelClass, Project
+from batches.models import Batch, Image, LabelClass, Project, Webhook
 from tests.factories import annotate, batch_in, make_batch, make_project, make_user, stored_image_rows
 
 NUL = "a\x00b"
@@ -107,6 +107,14 @@ FIELDS = [
     "val",
     "test",
     "seed",
+    # webhooks and the label import
+    "url",
+    "events",
+    "active",
+    "new_secret",
+    "archive",
+    "unknown",
+    "mapping",
     # accounts
     "who",
     "roles",
@@ -185,7 +193,7 @@ TEXT_FIELDS = {
 # POSTs that change the database by design with no field to refuse (a confirmed removal; saving
 # axes' read-only logs in the admin); only "no 5xx" holds for them. Sessions and sign-in attempts
 # (django-axes records every failed one) are not compared at all.
-CHANGES_BY_DESIGN = {"member_remove", "label_class_delete", "logout", "admin:logout", "delete"}
+CHANGES_BY_DESIGN = {"member_remove", "label_class_delete", "logout", "admin:logout", "delete", "webhook_test"}
 CHANGES_BY_DESIGN_PREFIXES = ("admin:axes_",)
 IGNORED_TABLES = ("django_session", "axes_")
 HOSTILE_PATH_VALUES = {"int": ["0", "9" * 30], "other": ["\x00", ARABIC_THREE, "\u202e", "x" * 300]}
@@ -250,6 +258,9 @@ class World:
         workflow_image = review.images.first()
         Image.objects.filter(pk=workflow_image.pk).update(review_flag=True, review_note="blurry")
         self.group = Group.objects.create(name="helpers")
+        self.webhook = Webhook.objects.create(
+            project=self.project, url="https://hooks.example/in", secret="whsec_x", events=["batch.created"]
+        )
         other = make_project("Elsewhere")
         make_batch(other, self.root, images=1)
 
@@ -268,6 +279,8 @@ class World:
         base["image_pk"] = self.batches[Batch.Status.ANNOTATING].images.first().pk
         base.update(status="annotating", action="assign")
         base.update(self._admin_values(route))
+        if route.name.startswith("webhook_"):
+            return [{**base, "pk": self.webhook.pk}]
         if "pk" in base or "pk" not in names:
             return [base]
         variants = []

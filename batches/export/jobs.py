@@ -27,6 +27,7 @@ from accounts.models import Project
 
 from ..files import delete_stored
 from ..models import ExportJob, StoredFile
+from ..webhooks import events as webhook_events
 from .core import ExportError, ExportOptions
 from .formats import prepare_export
 
@@ -145,6 +146,7 @@ def make_export(job_id: int) -> ExportJob | None:
             finished_at=timezone.now(),
         )
         StoredFile.objects.filter(name__in={job.file, saved}).delete()
+        webhook_events.export_ready(job)  # webhooks: queued once this commits
     job.refresh_from_db()
     log.info("export %s of project %s ready: %s bytes", job.pk, job.project_id, size)
     return job

@@ -34,6 +34,7 @@ from django.db import DatabaseError, transaction
 
 from ..models import Batch, Image, Project, StoredFile
 from ..rules import Membership
+from ..webhooks import events as webhook_events
 from ..workflow import WorkflowError, create_batch
 from .archives import is_system_file, list_archive, printable_name
 from .check import Checked, Refused, Task, check, is_zip
@@ -139,8 +140,13 @@ def ingest(
     workers: int | None = None,
     limits: Limits | None = None,
     membership: Membership | None = None,
+    then: Callable[[Batch, list[Image]], None] | None = None,
 ) -> IngestReport:
-    """Check every source, keep the good images, and make them one new batch in Unassigned."""
+    """Check every source, keep the good images, and make them one new batch in Unassigned.
+
+    `then(batch, images)` runs in the transaction that creates the batch (the label import adds the
+    boxes there): when it raises, the batch, its rows and every stored file go, and the error is raised.
+    """
     started = time.perf_counter()
     limits = limits or Limits.from_settings()
     name = (name or "").strip()
@@ -171,8 +177,10 @@ def ingest(
             return report
         if not name:
             name = default_name or (PurePath(plan.archive_names[0]).stem if len(plan.archive_names) == 1 else "")
-        report.batch = _create(actor, project, name[:200], rows, report, dict(ordered), stored, plan.upload)
+        report.batch = _create(actor, project, name[:200], rows, report, dict(ordered), stored, plan.upload, then)
         committed = report.batch is not None
+        if committed:
+            webhook_events.upload_finished(report.batch, refused=len(report.refused))
         return report
     finally:
         # Also on BaseException (an interrupted worker, a timeout): only a killed process skips
@@ -472,7 +480,7 @@ def _forget_pool(broken: ProcessPoolExecutor) -> None:
 
 
 def _create(
-    actor, project, name, rows: list[Image], report: IngestReport, outcomes: dict[int, Outcome], stored, upload
+    actor, project, name, rows: list[Image], report: IngestReport, outcomes: dict[int, Outcome], stored, upload, then
 ):
     """create_batch; if a concurrent upload took some of these images meanwhile, drop those and try once more."""
     for attempt in range(2):
@@ -482,6 +490,8 @@ def _create(
             except WorkflowError as error:  # create_batch has undone its own writes
                 exc = error
             else:
+                if then is not None:
+                    then(batch, rows)
                 # Rows and files are one now: out of the ledger, in the same transaction.
                 StoredFile.objects.filter(upload=upload).delete()
                 return batch

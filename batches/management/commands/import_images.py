@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from batches.ingest.labels import FORMATS
+from batches.ingest.labels_import import LabelImportReport, import_labelled, parse_mapping
 from batches.ingest.limits import Limits
 from batches.ingest.pipeline import IngestReport, Source, ingest
 from batches.models import Project, UploadFile, UploadSession
@@ -49,6 +51,26 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
         parser.add_argument(
+            "--labels",
+            choices=sorted(FORMATS),
+            default="",
+            help="the folder or archive also holds labels in this format: they become pre-labels (all or nothing)",
+        )
+        parser.add_argument(
+            "--unknown-classes",
+            choices=["create", "refuse"],
+            default="create",
+            help="with --labels: create classes the project lacks (default), or refuse the import and list them",
+        )
+        parser.add_argument(
+            "--map",
+            dest="mapping",
+            action="append",
+            default=[],
+            metavar="THEIRS=OURS",
+            help="with --labels: import their class THEIRS as the project's class OURS (repeatable)",
+        )
+        parser.add_argument(
             "--now",
             action="store_true",
             help="process the images here and wait for the report, instead of leaving them to the workers",
@@ -64,6 +86,9 @@ class Command(BaseCommand):
         default_name = path.resolve().name if path.is_dir() else ""
         show = not options["no_progress"] and options["verbosity"] > 0
         self.stderr.write(f"Checking {len(sources)} file{'s' if len(sources) != 1 else ''} from {path}…")
+        if options["labels"]:
+            self.import_with_labels(project, actor, sources, default_name, options, show)
+            return
         if not path.name.lower().endswith(".zip"):
             self.import_as_session(project, actor, sources, options["batch_name"] or default_name, options, show)
             return
@@ -83,6 +108,49 @@ class Command(BaseCommand):
         self.print_report(report, options["verbosity"])
         if report.batch is None:
             raise CommandError(report.summary())
+
+    def import_with_labels(self, project, actor, sources, default_name, options, show) -> None:
+        try:
+            report = import_labelled(
+                actor=actor,
+                project=project,
+                sources=sources,
+                fmt=options["labels"],
+                unknown=options["unknown_classes"],
+                mapping=parse_mapping("\n".join(options["mapping"])),
+                name=options["batch_name"],
+                default_name=default_name,
+                workers=options["workers"],
+                progress=ProgressBar(self.stderr) if show else None,
+            )
+        except WorkflowError as error:
+            raise CommandError(error.message) from None
+        self.print_label_report(report, options["verbosity"])
+        if report.batch is None:
+            raise CommandError(report.message or "Nothing was imported.")
+
+    def print_label_report(self, report: LabelImportReport, verbosity: int) -> None:
+        if report.problems:
+            self.stdout.write(self.style.ERROR(report.message))
+            self.stdout.write(f"Problems ({len(report.problems)}):")
+            for problem in report.problems:
+                self.stdout.write(f"  {problem.file or '-'}: {problem.message}")
+            return
+        if report.ingest is not None:
+            self.print_report(report.ingest, verbosity)
+        if report.batch is None:
+            return
+        boxes = f"{report.boxes} box{'es' if report.boxes != 1 else ''}"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{boxes} imported as pre-labels ({report.format_label}) on {report.labelled_images} images; "
+                f"{report.unlabelled_images} images without labels."
+            )
+        )
+        if report.created_classes:
+            self.stdout.write(f"Classes created: {', '.join(report.created_classes)}")
+        for theirs, ours in report.mapped_classes.items():
+            self.stdout.write(f"Class {theirs} imported as {ours}")
 
     def import_as_session(self, project, actor, sources, name, options, show) -> None:
         try:

@@ -35,7 +35,8 @@ class Command(BaseCommand):
                 worker_options["worker_id"] = name
             call_command("db_worker", queue_name=",".join(settings.TASK_QUEUES), **worker_options)
         else:
-            worker_options = {"burst": burst, "verbosity": verbosity}
+            # The scheduler moves deferred tasks (run_after: webhook retries) onto the queue when they are due.
+            worker_options = {"burst": burst, "verbosity": verbosity, "with_scheduler": True}
             if name:
                 worker_options["name"] = name
             call_command("rqworker", *settings.TASK_QUEUES, job_class="django_tasks_rq.backend.Job", **worker_options)

@@ -1,0 +1,328 @@
+"""Reading existing labels (COCO, YOLO, Pascal VOC) that travel with their images in a zip or a folder.
+
+The readers understand what batches/export writes (and the common variants of each format): they
+read the label files only, never the images, and return boxes keyed by the image path the labels
+name, plus a problem for every file or line they cannot use. labels_import.py matches the boxes to
+the images ingest keeps, checks them against each image's real size and writes them as pre-labels.
+
+Coordinates become BinaBoard's: pixels of the upright image, top-left origin, float x, y, w, h.
+- COCO `bbox` is that already.
+- YOLO `class cx cy w h` is normalised: it is scaled by the image's size once the image is known.
+- VOC `bndbox` is 1-based inclusive: x = xmin - 1, w = xmax - xmin + 1 (the inverse of the export).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+FORMATS = {"coco": "COCO JSON", "yolo": "YOLO", "voc": "Pascal VOC XML"}
+FORMAT_CHOICES = [(key, label) for key, label in FORMATS.items()]
+# The label files each format reads; every other file is taken for an image.
+LABEL_SUFFIXES = {
+    "coco": (".json",),
+    "yolo": (".txt", ".yaml", ".yml"),
+    "voc": (".xml", ".txt"),  # .txt: ImageSets/Main lists
+}
+MAX_LABEL_FILE = 200 * 1024 * 1024  # one COCO file can be large; YOLO/VOC files are small
+UNKNOWN_CHOICES = [
+    ("create", gettext_lazy("Create them as new classes")),
+    ("refuse", gettext_lazy("Refuse the import and list them (map them below first)")),
+]
+
+
+class LabelsError(Exception):
+    """The labels cannot be imported; `problems` say why, file by file."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    message: str
+
+
+@dataclass
+class RawBox:
+    class_name: str
+    x: float
+    y: float
+    w: float
+    h: float
+    normalised: bool = False  # YOLO: cx, cy, w, h in 0..1
+    where: str = ""  # file (and line) it came from, for the report
+
+
+@dataclass
+class ImageLabels:
+    """The boxes one label file (or COCO image entry) gives one image."""
+
+    key: str  # the image as the labels name it (a path, or a path without extension for YOLO)
+    source: str  # the label file
+    boxes: list[RawBox] = field(default_factory=list)
+    size: tuple[int, int] | None = None  # width, height as the labels say (COCO, VOC)
+    by_stem: bool = False  # YOLO: key has no extension
+
+
+@dataclass
+class LabelSet:
+    images: list[ImageLabels] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    label_files: set[str] = field(default_factory=set)  # consumed: not images
+
+    def class_names(self) -> list[str]:
+        names = dict.fromkeys(box.class_name for labels in self.images for box in labels.boxes)
+        return list(names)
+
+
+def is_label_file(fmt: str, name: str) -> bool:
+    return name.lower().endswith(LABEL_SUFFIXES[fmt])
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+# --- COCO -----------------------------------------------------------------------------------------------
+
+
+def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
+    found = False
+    seen_files: dict[str, str] = {}
+    for name, data in files.items():
+        if not name.lower().endswith(".json"):
+            continue
+        labels.label_files.add(name)
+        try:
+            document = json.loads(data)
+        except (ValueError, RecursionError):
+            labels.problems.append(Problem(name, _("not valid JSON")))
+            continue
+        if not isinstance(document, dict) or not isinstance(document.get("images"), list):
+            labels.problems.append(Problem(name, _("not a COCO file (no “images” list)")))
+            continue
+        found = True
+        categories = {}
+        for category in document.get("categories") or []:
+            if isinstance(category, dict) and isinstance(category.get("name"), str) and category["name"].strip():
+                categories[category.get("id")] = category["name"].strip()
+        images: dict = {}
+        for entry in document["images"]:
+            if not isinstance(entry, dict) or not isinstance(entry.get("file_name"), str):
+                labels.problems.append(Problem(name, _("an image entry without a file_name")))
+                continue
+            file_name = entry["file_name"].replace("\\", "/")
+            width, height = _number(entry.get("width")), _number(entry.get("height"))
+            size = (int(width), int(height)) if width and height else None
+            if file_name in seen_files:
+                labels.problems.append(
+                    Problem(
+                        name,
+                        _("%(image)s is listed again (also in %(other)s)")
+                        % {"image": file_name, "other": seen_files[file_name]},
+                    )
+                )
+                continue
+            seen_files[file_name] = name
+            image = ImageLabels(key=file_name, source=name, size=size)
+            images[entry.get("id")] = image
+            labels.images.append(image)
+        for index, annotation in enumerate(document.get("annotations") or [], start=1):
+            where = _("%(file)s, annotation %(n)d") % {"file": name, "n": index}
+            if not isinstance(annotation, dict):
+                labels.problems.append(Problem(where, _("not an object")))
+                continue
+            image = images.get(annotation.get("image_id"))
+            if image is None:
+                labels.problems.append(
+                    Problem(
+                        where, _("its image_id %(id)s is not among the images") % {"id": annotation.get("image_id")}
+                    )
+                )
+                continue
+            class_name = categories.get(annotation.get("category_id"))
+            if class_name is None:
+                labels.problems.append(
+                    Problem(
+                        where,
+                        _("its category_id %(id)s is not among the categories") % {"id": annotation.get("category_id")},
+                    )
+                )
+                continue
+            bbox = annotation.get("bbox")
+            numbers = [_number(v) for v in bbox] if isinstance(bbox, list) and len(bbox) == 4 else None
+            if numbers is None or None in numbers:
+                labels.problems.append(
+                    Problem(where, _("bad coordinates: bbox must be four numbers [x, y, width, height]"))
+                )
+                continue
+            image.boxes.append(RawBox(class_name, *numbers, where=where))
+    if not found and not labels.problems:
+        labels.problems.append(Problem("", _("No COCO annotation file (.json) was found.")))
+
+
+# --- YOLO -----------------------------------------------------------------------------------------------
+
+NOT_LABELS = {"readme", "license", "licence", "train", "val", "test", "classes"}
+YAML_NAME = re.compile(r"^\s+(\d+)\s*:\s*(.+?)\s*$")
+
+
+def _yaml_names(text: str) -> list[str] | None:
+    """The class names of an Ultralytics data.yaml: `names:` as an indexed block or an inline list."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if not line.startswith("names:"):
+            continue
+        rest = line[len("names:") :].strip()
+        if rest.startswith("["):
+            try:
+                return [str(name) for name in json.loads(rest.replace("'", '"'))]
+            except ValueError:
+                return None
+        names: dict[int, str] = {}
+        for following in lines[index + 1 :]:
+            match = YAML_NAME.match(following)
+            if not match:
+                break
+            value = match.group(2).split(" #", 1)[0].strip()
+            if value.startswith('"'):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    return None
+            names[int(match.group(1))] = value.strip("'")
+        return [names[i] for i in sorted(names)] if names else None
+    return None
+
+
+def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
+    classes: list[str] | None = None
+    for name, data in files.items():
+        if PurePosixPath(name).name.lower() in {"classes.txt", "obj.names"}:
+            labels.label_files.add(name)
+            classes = [line.strip() for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
+    for name, data in files.items():
+        if name.lower().endswith((".yaml", ".yml")):
+            labels.label_files.add(name)
+            if classes is None:
+                classes = _yaml_names(data.decode("utf-8", "replace"))
+    if not classes:
+        labels.problems.append(
+            Problem("", _("No class names were found: add classes.txt (one name a line) or data.yaml."))
+        )
+        return
+    # Label files live under a labels/ folder (Ultralytics, our export); without one, beside their images.
+    in_folder = any("labels" in PurePosixPath(name).parts[:-1] for name in files)
+    for name, data in files.items():
+        path = PurePosixPath(name)
+        if not name.lower().endswith(".txt") or name in labels.label_files:
+            continue
+        labels.label_files.add(name)
+        if (in_folder and "labels" not in path.parts[:-1]) or path.stem.lower() in NOT_LABELS:
+            continue  # README.txt, train.txt lists, ...
+        parts = list(path.with_suffix("").parts)
+        # labels/<subset>/x.txt labels images/<subset>/x.<ext>: the same path, folder renamed.
+        if "labels" in parts:
+            parts[len(parts) - 1 - parts[::-1].index("labels")] = "images"
+        image = ImageLabels(key="/".join(parts), source=name, by_stem=True)
+        labels.images.append(image)
+        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = _("%(file)s, line %(n)d") % {"file": name, "n": number}
+            fields = line.split()
+            values = [_number(v) for v in fields[1:]]
+            if len(fields) != 5 or None in values or not fields[0].isdigit():
+                labels.problems.append(Problem(where, _("bad coordinates: a line is “class cx cy w h”")))
+                continue
+            index = int(fields[0])
+            if index >= len(classes):
+                labels.problems.append(
+                    Problem(
+                        where,
+                        _("class %(index)d is not in the class list (%(count)d classes)")
+                        % {"index": index, "count": len(classes)},
+                    )
+                )
+                continue
+            if any(v < 0 or v > 1 for v in values):
+                labels.problems.append(Problem(where, _("bad coordinates: YOLO values are between 0 and 1")))
+                continue
+            cx, cy, w, h = values
+            image.boxes.append(RawBox(classes[index], cx, cy, w, h, normalised=True, where=where))
+
+
+# --- Pascal VOC -----------------------------------------------------------------------------------------
+
+
+def read_voc(files: dict[str, bytes], labels: LabelSet) -> None:
+    found = False
+    for name, data in files.items():
+        lower = name.lower()
+        if lower.endswith(".txt"):
+            labels.label_files.add(name)  # ImageSets lists: nothing to read
+            continue
+        if not lower.endswith(".xml"):
+            continue
+        labels.label_files.add(name)
+        if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+            labels.problems.append(Problem(name, _("XML with a DOCTYPE or entities is not read")))
+            continue
+        try:
+            root = ElementTree.fromstring(data)
+        except ElementTree.ParseError:
+            labels.problems.append(Problem(name, _("not valid XML")))
+            continue
+        if root.tag != "annotation":
+            labels.problems.append(Problem(name, _("not a Pascal VOC file (no <annotation>)")))
+            continue
+        found = True
+        file_name = (root.findtext("filename") or "").strip().replace("\\", "/")
+        width, height = _number(root.findtext("size/width")), _number(root.findtext("size/height"))
+        key = file_name or PurePosixPath(name).stem
+        image = ImageLabels(key=key, source=name, size=(int(width), int(height)) if width and height else None)
+        image.by_stem = not file_name
+        labels.images.append(image)
+        for index, element in enumerate(root.iter("object"), start=1):
+            where = _("%(file)s, object %(n)d") % {"file": name, "n": index}
+            class_name = (element.findtext("name") or "").strip()
+            if not class_name:
+                labels.problems.append(Problem(where, _("an object without a <name>")))
+                continue
+            values = [_number(element.findtext(f"bndbox/{tag}")) for tag in ("xmin", "ymin", "xmax", "ymax")]
+            if None in values:
+                labels.problems.append(Problem(where, _("bad coordinates: <bndbox> needs xmin, ymin, xmax, ymax")))
+                continue
+            xmin, ymin, xmax, ymax = values
+            if xmax < xmin or ymax < ymin:
+                labels.problems.append(Problem(where, _("bad coordinates: xmax or ymax is below xmin or ymin")))
+                continue
+            image.boxes.append(RawBox(class_name, xmin - 1, ymin - 1, xmax - xmin + 1, ymax - ymin + 1, where=where))
+    if not found and not labels.problems:
+        labels.problems.append(Problem("", _("No Pascal VOC annotation file (.xml) was found.")))
+
+
+READERS = {"coco": read_coco, "yolo": read_yolo, "voc": read_voc}
+
+
+def read_labels(fmt: str, files: dict[str, bytes]) -> LabelSet:
+    """Every label file of the format, by its path in the archive or folder."""
+    labels = LabelSet()
+    READERS[fmt](files, labels)
+    return labels

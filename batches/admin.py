@@ -18,6 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin
 
 from accounts.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
@@ -47,8 +50,29 @@ def _on_change_form(request) -> bool:
     return CHANGE_FORM_ACTION in request.POST
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+def _images(n: int) -> str:
+    return ngettext("%(count)d image", "%(count)d images", n) % {"count": n}
+
+
+def _batches(n: int) -> str:
+    return ngettext("%(count)d batch", "%(count)d batches", n) % {"count": n}
+
+
+# What an action tells the operator when it is done, for n batches.
+def _submitted(n: int) -> str:
+    return ngettext("Submitted %(count)d batch.", "Submitted %(count)d batches.", n) % {"count": n}
+
+
+def _approved(n: int) -> str:
+    return ngettext("Approved %(count)d batch.", "Approved %(count)d batches.", n) % {"count": n}
+
+
+def _reset(n: int) -> str:
+    return ngettext("Reset %(count)d batch.", "Reset %(count)d batches.", n) % {"count": n}
+
+
+def _deleted(n: int) -> str:
+    return ngettext("Deleted %(count)d batch for good.", "Deleted %(count)d batches for good.", n) % {"count": n}
 
 
 class ReadOnlyAdminMixin:
@@ -97,7 +121,7 @@ def _count_of(model, **filters) -> Subquery:
 
 def _id_or_404(raw) -> str:
     if parse_id(raw) is None:
-        raise Http404("No such object.")
+        raise Http404(_("No such object."))
     return str(raw)
 
 
@@ -271,12 +295,14 @@ class BatchAdmin(admin.ModelAdmin):
     @admin.display(description="images")
     def images_link(self, batch: Batch) -> str:
         url = reverse("admin:batches_image_changelist") + f"?batch__id__exact={batch.pk}"
-        return format_html('<a href="{}">{}</a>', url, _plural(batch.image_count, "image", "images"))
+        return format_html('<a href="{}">{}</a>', url, _images(batch.image_count))
 
     # The actions: each calls one workflow move per batch and reports every refusal by name. All but
     # merge also appear on a batch's own page (Django 6.1 change-form actions).
 
-    def _each(self, request, queryset, verb: str, move: Callable[[Batch], object], allowed=None) -> None:
+    def _each(
+        self, request, queryset, done_message: Callable[[int], str], move: Callable[[Batch], object], allowed=None
+    ) -> None:
         done = 0
         for batch in queryset.select_related("project", "assignee").order_by("pk"):
             seen = request.POST.get(f"version_{batch.pk}")
@@ -289,31 +315,36 @@ class BatchAdmin(admin.ModelAdmin):
                     allowed(batch)
                 move(batch)
             except WorkflowError as error:
-                self.message_user(request, f"“{batch.name}” ({batch.project.name}): {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("“%(batch)s” (%(project)s): %(why)s")
+                    % {"batch": batch.name, "project": batch.project.name, "why": error.message},
+                    messages.ERROR,
+                )
             else:
                 done += 1
         if done:
-            self.message_user(request, f"{verb} {_plural(done, 'batch', 'batches')}.", messages.SUCCESS)
+            self.message_user(request, done_message(done), messages.SUCCESS)
 
     @admin.action(
-        description="Submit (Annotating → Review or Dataset)",
-        description_plural="Submit selected batches (Annotating → Review or Dataset)",
+        description=_lazy("Submit (Annotating → Review or Dataset)"),
+        description_plural=_lazy("Submit selected batches (Annotating → Review or Dataset)"),
         permissions=["change"],
         location=BOTH,
     )
     def submit_batches(self, request, queryset):
-        self._each(request, queryset, "Submitted", lambda b: workflow.submit(actor=request.user, batch=b))
+        self._each(request, queryset, _submitted, lambda b: workflow.submit(actor=request.user, batch=b))
 
     @admin.action(
-        description="Approve (Review → Dataset)",
-        description_plural="Approve selected batches (Review → Dataset)",
+        description=_lazy("Approve (Review → Dataset)"),
+        description_plural=_lazy("Approve selected batches (Review → Dataset)"),
         permissions=["change"],
         location=BOTH,
     )
     def approve_batches(self, request, queryset):
-        self._each(request, queryset, "Approved", lambda b: workflow.approve(actor=request.user, batch=b))
+        self._each(request, queryset, _approved, lambda b: workflow.approve(actor=request.user, batch=b))
 
-    @admin.action(description="Merge selected Unassigned batches into one", permissions=["change"])
+    @admin.action(description=_lazy("Merge selected Unassigned batches into one"), permissions=["change"])
     def merge_batches(self, request, queryset):
         batches = list(queryset.select_related("project").order_by("pk"))
         try:
@@ -323,14 +354,14 @@ class BatchAdmin(admin.ModelAdmin):
             return
         self.message_user(
             request,
-            f"Merged {_plural(len(batches), 'batch', 'batches')} into “{merged.name}” "
-            f"({_plural(merged.image_count, 'image', 'images')}).",
+            _("Merged %(batches)s into “%(name)s” (%(images)s).")
+            % {"batches": _batches(len(batches)), "name": merged.name, "images": _images(merged.image_count)},
             messages.SUCCESS,
         )
 
     @admin.action(
-        description="Reset to Unassigned (removes its annotations)",
-        description_plural="Reset selected batches to Unassigned (removes their annotations)",
+        description=_lazy("Reset to Unassigned (removes its annotations)"),
+        description_plural=_lazy("Reset selected batches to Unassigned (removes their annotations)"),
         permissions=["change"],
         location=BOTH,
     )
@@ -338,17 +369,17 @@ class BatchAdmin(admin.ModelAdmin):
         def outside_unassigned(batch: Batch) -> None:
             if batch.status not in MOVES["reset"].sources:
                 raise WorkflowError(
-                    "it is already in Unassigned; use “Delete for good” to remove it.", kind=WorkflowError.REFUSED
+                    _("it is already in Unassigned; use “Delete for good” to remove it."), kind=WorkflowError.REFUSED
                 )
 
         if request.POST.get("confirm") != "reset_batches" and queryset.exclude(status=Status.UNASSIGNED).exists():
             return self._confirmation(request, queryset, "reset_batches", reset=True)
-        self._each(request, queryset, "Reset", self._delete_move(request), allowed=outside_unassigned)
+        self._each(request, queryset, _reset, self._delete_move(request), allowed=outside_unassigned)
         return None
 
     @admin.action(
-        description="Delete for good (Unassigned only, with its images)",
-        description_plural="Delete selected Unassigned batches for good (with their images)",
+        description=_lazy("Delete for good (Unassigned only, with its images)"),
+        description_plural=_lazy("Delete selected Unassigned batches for good (with their images)"),
         permissions=["change"],
         location=BOTH,
     )
@@ -356,13 +387,14 @@ class BatchAdmin(admin.ModelAdmin):
         def in_unassigned(batch: Batch) -> None:
             if batch.status not in MOVES["delete"].sources:
                 raise WorkflowError(
-                    f"it is in {batch.get_status_display()}; reset it to Unassigned first.", kind=WorkflowError.REFUSED
+                    _("it is in %(column)s; reset it to Unassigned first.") % {"column": batch.get_status_display()},
+                    kind=WorkflowError.REFUSED,
                 )
 
         confirmed = request.POST.get("confirm") == "delete_batches_for_good"
         if not confirmed and queryset.filter(status=Status.UNASSIGNED).exists():
             return self._confirmation(request, queryset, "delete_batches_for_good", reset=False)
-        self._each(request, queryset, "Deleted for good", self._delete_move(request), allowed=in_unassigned)
+        self._each(request, queryset, _deleted, self._delete_move(request), allowed=in_unassigned)
         if _on_change_form(request) and not queryset.exists():
             # The batch's own page is gone with it.
             return HttpResponseRedirect(reverse("admin:batches_batch_changelist"))
@@ -387,7 +419,7 @@ class BatchAdmin(admin.ModelAdmin):
         applying = [row for row in rows if row["applies"]]
         context = {
             **self.admin_site.each_context(request),
-            "title": "Reset to Unassigned?" if reset else "Delete for good?",
+            "title": _("Reset to Unassigned?") if reset else _("Delete for good?"),
             "opts": self.model._meta,
             "rows": rows,
             "reset": reset,

@@ -17,10 +17,10 @@ from accounts.models import LabelClass, Project
 class BatchStatus(models.TextChoices):
     """The board's columns, in order. batches/rules.py says which moves lead from one to another."""
 
-    UNASSIGNED = "unassigned", "Unassigned"
-    ANNOTATING = "annotating", "Annotating"
-    REVIEW = "review", "Review"
-    DATASET = "dataset", "Dataset"
+    UNASSIGNED = "unassigned", gettext_lazy("Unassigned")
+    ANNOTATING = "annotating", gettext_lazy("Annotating")
+    REVIEW = "review", gettext_lazy("Review")
+    DATASET = "dataset", gettext_lazy("Dataset")
 
 
 # --- who sees which batches: the one rule every batch list and batch lookup asks ----------------------
@@ -173,9 +173,9 @@ def thumbnail_upload_to(instance: Image, filename: str) -> str:
 
 class Image(models.Model):
     class State(models.TextChoices):
-        NEW = "new", "Not annotated"
-        ANNOTATED = "annotated", "Annotated"
-        NO_OBJECTS = "no_objects", "No objects"
+        NEW = "new", gettext_lazy("Not annotated")
+        ANNOTATED = "annotated", gettext_lazy("Annotated")
+        NO_OBJECTS = "no_objects", gettext_lazy("No objects")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="images")
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="images")
@@ -295,18 +295,18 @@ class Annotation(models.Model):
 
 class BatchEvent(models.Model):
     class Action(models.TextChoices):
-        CREATED = "created", "created"
-        ASSIGNED = "assigned", "assigned"
-        REASSIGNED = "reassigned", "reassigned"
-        SUBMITTED = "submitted", "submitted"
-        APPROVED = "approved", "approved"
-        REJECTED = "rejected", "rejected"
-        REOPENED = "reopened", "reopened for fixes"
-        RESET = "reset", "reset to Unassigned"
-        DELETED = "deleted", "deleted"
-        MERGED = "merged", "merged"
-        MOVED = "moved", "moved within its column"
-        UNDONE = "undone", "undone"
+        CREATED = "created", gettext_lazy("created")
+        ASSIGNED = "assigned", gettext_lazy("assigned")
+        REASSIGNED = "reassigned", gettext_lazy("reassigned")
+        SUBMITTED = "submitted", gettext_lazy("submitted")
+        APPROVED = "approved", gettext_lazy("approved")
+        REJECTED = "rejected", gettext_lazy("rejected")
+        REOPENED = "reopened", gettext_lazy("reopened for fixes")
+        RESET = "reset", gettext_lazy("reset to Unassigned")
+        DELETED = "deleted", gettext_lazy("deleted")
+        MERGED = "merged", gettext_lazy("merged")
+        MOVED = "moved", gettext_lazy("moved within its column")
+        UNDONE = "undone", gettext_lazy("undone")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
     # Survives a permanent delete (the row keeps the name and the id), so the project's history stays whole.

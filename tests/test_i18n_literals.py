@@ -53,9 +53,7 @@ LETTER = re.compile(r"[^\W\d_]")
 # A block named like `bodyclass` or `main_class` holds CSS class names, not text.
 CLASS_BLOCK = re.compile(r"({%\s*block\s+\w*class\w*\s*%}).*?({%\s*endblock\b.*?%})", re.S)
 COMMENT_BLOCK = re.compile(r"{%\s*comment\b.*?%}.*?{%\s*endcomment\s*%}", re.S)
-BLOCKTRANSLATE = re.compile(
-    r"{%\s*blocktrans(?:late)?\b.*?%}.*?{%\s*endblocktrans(?:late)?\s*%}", re.S
-)
+BLOCKTRANSLATE = re.compile(r"{%\s*blocktrans(?:late)?\b.*?%}.*?{%\s*endblocktrans(?:late)?\s*%}", re.S)
 VERBATIM_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 TAG_OR_VARIABLE = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.S)
 MARK = "\u2063"  # invisible separator: no letter, no quote
@@ -94,11 +92,11 @@ class LiteralFinder(HTMLParser):
         for name, value in attrs:
             if value is None:
                 continue
-            if name in READ_ATTRIBUTES:
-                self.note(value)
-            elif name == "value" and tag == "input" and attributes.get("type") in BUTTON_INPUT_TYPES:
-                self.note(value)
-            elif name.startswith("data-") and SENTENCE.search(value.replace(MARK, " ")):
+            if (
+                name in READ_ATTRIBUTES
+                or (name == "value" and tag == "input" and attributes.get("type") in BUTTON_INPUT_TYPES)
+                or (name.startswith("data-") and SENTENCE.search(value.replace(MARK, " ")))
+            ):
                 self.note(value)
 
     handle_startendtag = handle_starttag
@@ -158,7 +156,7 @@ def test_the_template_scanner_finds_a_planted_literal():
 
 # -- Python ---------------------------------------------------------------------------------------------------
 
-MESSAGE_CALLS = {"ValidationError", "WorkflowError", "PermissionDenied"}
+MESSAGE_CALLS = {"ValidationError", "WorkflowError", "PermissionDenied", "MembershipError", "RoleError"}
 MESSAGES_FUNCTIONS = {"debug", "info", "success", "warning", "error"}
 
 
@@ -191,7 +189,9 @@ def message_argument(node: ast.Call) -> ast.AST | None:
     if short in MESSAGE_CALLS:
         return node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "message"), None)
     if name.startswith("messages.") and short in MESSAGES_FUNCTIONS:
-        return node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "message"), None)
+        return (
+            node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "message"), None)
+        )
     if short == "add_error":
         return node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "error"), None)
     return None

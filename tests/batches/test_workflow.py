@@ -870,7 +870,7 @@ def test_choosing_images_of_another_batch_is_refused_and_changes_nothing(project
         workflow.assign(actor=manager, batch=batch, assignees=[annotator], image_ids=chosen)
 
     assert error.value.kind == WorkflowError.INVALID
-    assert error.value.message == "1 of the chosen images are not in “Morning”."
+    assert error.value.message == "1 of the chosen images is not in “Morning”."
     assert database_state() == before
 
 

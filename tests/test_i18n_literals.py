@@ -156,7 +156,7 @@ def test_the_template_scanner_finds_a_planted_literal():
 
 # -- Python ---------------------------------------------------------------------------------------------------
 
-MESSAGE_CALLS = {"ValidationError", "WorkflowError", "PermissionDenied", "MembershipError", "RoleError"}
+MESSAGE_CALLS = {"ValidationError", "WorkflowError", "PermissionDenied", "MembershipError", "RoleError", "ExportError"}
 MESSAGES_FUNCTIONS = {"debug", "info", "success", "warning", "error"}
 
 

@@ -25,7 +25,7 @@ from accounts.calendars import localise_digits
 from accounts.roles import roles_of
 
 from .errors import WorkflowError
-from .models import Annotation, Batch, BatchEvent, Image, Project
+from .models import Annotation, Batch, BatchEvent, Image, Project, UploadFile
 from .rules import MOVES, Membership, self_review_refusal
 from .tasks import remove_image_files_later
 
@@ -256,7 +256,8 @@ def _short(name: str, suffix: str) -> str:
     return f"{name[: 200 - len(suffix)]}{suffix}"
 
 
-PART_SUFFIX = re.compile(r"^(?P<base>.*) · part (?P<number>[\d.]+)/\d+$")
+# "part" is written in the language of whoever splits the batch; any one word is read back as it.
+PART_SUFFIX = re.compile(r"^(?P<base>.*) · [^\W\d_]+ (?P<number>[\d.]+)/\d+$")
 
 
 def part_names(name: str, parts: int) -> list[str]:
@@ -266,7 +267,8 @@ def part_names(name: str, parts: int) -> list[str]:
         return [name]
     found = PART_SUFFIX.match(name)
     base, prefix = (found["base"], f"{found['number']}.") if found else (name, "")
-    return [_short(base, f" · part {prefix}{k}/{parts}") for k in range(1, parts + 1)]
+    word = _("part")
+    return [_short(base, f" · {word} {prefix}{k}/{parts}") for k in range(1, parts + 1)]
 
 
 def _default_upload_name() -> str:
@@ -693,6 +695,8 @@ def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
     # (docs/decisions/delete-without-the-collector.md). So the images go by one plain DELETE through
     # the public cursor API; annotations are removed first, so nothing refers to these rows.
     Annotation.objects.filter(image__batch=fresh).delete()
+    # An uploaded file's row points at its image (SET_NULL, which the plain DELETE below does not apply).
+    UploadFile.objects.filter(image__batch=fresh).update(image=None)
     # Their files go on a worker once the rows are really gone: a rolled-back delete keeps its files.
     remove_image_files_later(Image.objects.filter(batch=fresh))
     with connection.cursor() as cursor:

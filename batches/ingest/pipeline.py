@@ -114,24 +114,14 @@ class IngestReport:
             return self.message or ngettext(
                 "Nothing was kept; %(count)d file refused.", "Nothing was kept; %(count)d files refused.", refused
             ) % {"count": refused}
-        values = {"kept": kept, "name": self.batch.name, "refused": refused}
+        values = {
+            "images": ngettext("%(count)d image", "%(count)d images", kept) % {"count": kept},
+            "files": ngettext("%(count)d file", "%(count)d files", refused) % {"count": refused},
+            "name": self.batch.name,
+        }
         if refused:
-            return (
-                ngettext(
-                    "Kept %(kept)d image as the new batch “%(name)s” in Unassigned; refused %(refused)d file(s).",
-                    "Kept %(kept)d images as the new batch “%(name)s” in Unassigned; refused %(refused)d file(s).",
-                    kept,
-                )
-                % values
-            )
-        return (
-            ngettext(
-                "Kept %(kept)d image as the new batch “%(name)s” in Unassigned.",
-                "Kept %(kept)d images as the new batch “%(name)s” in Unassigned.",
-                kept,
-            )
-            % values
-        )
+            return _("Kept %(images)s as the new batch “%(name)s” in Unassigned; refused %(files)s.") % values
+        return _("Kept %(images)s as the new batch “%(name)s” in Unassigned.") % values
 
 
 @dataclass

@@ -1086,10 +1086,11 @@ def test_a_permanent_delete_costs_the_same_queries_whatever_the_batch_size(
     batch = make_batch(project, manager, images=images)
     # SAVEPOINT; SELECT the batch FOR UPDATE with its project; the actor's permissions (user perms,
     # group perms); SELECT the stored file names; UPDATE the batch (compare-and-set); INSERT the event;
-    # DELETE its annotations; INSERT its file names into the ledger (for the worker that removes them);
-    # DELETE its images; the batch delete: SELECT the batch, SELECT its images (none left), UPDATE split
-    # batches' split_from, UPDATE events' and upload sessions' batch to NULL, DELETE the batch; RELEASE SAVEPOINT.
-    with django_assert_num_queries(17):
+    # DELETE its annotations; UPDATE upload files' image to NULL; INSERT its file names into the ledger (for the
+    # worker that removes them); DELETE its images; the batch delete: SELECT the batch, SELECT its images (none
+    # left), UPDATE split batches' split_from, UPDATE events' and upload sessions' batch to NULL, DELETE the batch;
+    # RELEASE SAVEPOINT.
+    with django_assert_num_queries(18):
         workflow.delete_batch(actor=manager, batch=batch)
     assert not Image.objects.exists()
 

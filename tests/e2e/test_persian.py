@@ -239,3 +239,7 @@ def test_screens_in_persian_for_the_readme(page, live_server, project, manager, 
         page.goto(live_server.url + reverse("review", args=[project.pk, demo["review"].pk]))
         expect(page.locator(".review-figure")).to_be_visible()
         shot(page, f"review-fa-{suffix}")
+        login(page, live_server, manager)
+        for name in ("project_list", "members", "label_classes", "export", "project_settings"):
+            page.goto(live_server.url + reverse(name, args=[] if name == "project_list" else [project.pk]))
+            shot(page, f"{name}-fa-{suffix}")

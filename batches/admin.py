@@ -19,8 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from guardian.admin import GuardedModelAdmin
 
 from accounts.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
@@ -183,11 +182,11 @@ class ProjectAdmin(GuardedModelAdmin):
         # Stored files go on a worker once the rows are really gone, as with a batch deleted for good.
         remove_files_later(files)
 
-    @admin.display(description="batches", ordering="batch_total")
+    @admin.display(description=gettext_lazy("batches"), ordering="batch_total")
     def batch_count(self, project: Project) -> int:
         return project.batch_total
 
-    @admin.display(description="images", ordering="image_total")
+    @admin.display(description=gettext_lazy("images"), ordering="image_total")
     def image_count(self, project: Project) -> int:
         return project.image_total
 
@@ -207,11 +206,11 @@ class LabelClassAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(annotation_total=Count("annotations"))
 
-    @admin.display(description="colour", ordering="colour")
+    @admin.display(description=gettext_lazy("colour"), ordering="colour")
     def swatch(self, label_class: LabelClass) -> str:
         return _swatch(label_class.colour)
 
-    @admin.display(description="annotations", ordering="annotation_total")
+    @admin.display(description=gettext_lazy("annotations"), ordering="annotation_total")
     def annotation_count(self, label_class: LabelClass) -> int:
         return label_class.annotation_total
 
@@ -222,7 +221,7 @@ class LabelClassAdmin(admin.ModelAdmin):
 class BatchEventInline(admin.TabularInline):
     model = BatchEvent
     fk_name = "batch"
-    verbose_name_plural = "history"
+    verbose_name_plural = gettext_lazy("history")
     fields = ["created_at", "actor", "action", "from_status", "to_status", "image_count", "summary"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
@@ -292,7 +291,7 @@ class BatchAdmin(admin.ModelAdmin):
         if "name" in form.changed_data:
             Batch.objects.filter(pk=obj.pk).update(name=obj.name, version=F("version") + 1, updated_at=timezone.now())
 
-    @admin.display(description="images")
+    @admin.display(description=gettext_lazy("images"))
     def images_link(self, batch: Batch) -> str:
         url = reverse("admin:batches_image_changelist") + f"?batch__id__exact={batch.pk}"
         return format_html('<a href="{}">{}</a>', url, _images(batch.image_count))
@@ -327,8 +326,8 @@ class BatchAdmin(admin.ModelAdmin):
             self.message_user(request, done_message(done), messages.SUCCESS)
 
     @admin.action(
-        description=_lazy("Submit (Annotating → Review or Dataset)"),
-        description_plural=_lazy("Submit selected batches (Annotating → Review or Dataset)"),
+        description=gettext_lazy("Submit (Annotating → Review or Dataset)"),
+        description_plural=gettext_lazy("Submit selected batches (Annotating → Review or Dataset)"),
         permissions=["change"],
         location=BOTH,
     )
@@ -336,15 +335,15 @@ class BatchAdmin(admin.ModelAdmin):
         self._each(request, queryset, _submitted, lambda b: workflow.submit(actor=request.user, batch=b))
 
     @admin.action(
-        description=_lazy("Approve (Review → Dataset)"),
-        description_plural=_lazy("Approve selected batches (Review → Dataset)"),
+        description=gettext_lazy("Approve (Review → Dataset)"),
+        description_plural=gettext_lazy("Approve selected batches (Review → Dataset)"),
         permissions=["change"],
         location=BOTH,
     )
     def approve_batches(self, request, queryset):
         self._each(request, queryset, _approved, lambda b: workflow.approve(actor=request.user, batch=b))
 
-    @admin.action(description=_lazy("Merge selected Unassigned batches into one"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Merge selected Unassigned batches into one"), permissions=["change"])
     def merge_batches(self, request, queryset):
         batches = list(queryset.select_related("project").order_by("pk"))
         try:
@@ -360,8 +359,8 @@ class BatchAdmin(admin.ModelAdmin):
         )
 
     @admin.action(
-        description=_lazy("Reset to Unassigned (removes its annotations)"),
-        description_plural=_lazy("Reset selected batches to Unassigned (removes their annotations)"),
+        description=gettext_lazy("Reset to Unassigned (removes its annotations)"),
+        description_plural=gettext_lazy("Reset selected batches to Unassigned (removes their annotations)"),
         permissions=["change"],
         location=BOTH,
     )
@@ -378,8 +377,8 @@ class BatchAdmin(admin.ModelAdmin):
         return None
 
     @admin.action(
-        description=_lazy("Delete for good (Unassigned only, with its images)"),
-        description_plural=_lazy("Delete selected Unassigned batches for good (with their images)"),
+        description=gettext_lazy("Delete for good (Unassigned only, with its images)"),
+        description_plural=gettext_lazy("Delete selected Unassigned batches for good (with their images)"),
         permissions=["change"],
         location=BOTH,
     )
@@ -472,7 +471,7 @@ class ImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("project", "batch")
 
-    @admin.display(description="thumbnail")
+    @admin.display(description=gettext_lazy("thumbnail"))
     def thumbnail_preview(self, image: Image) -> str:
         if not image.thumbnail:
             return "—"
@@ -480,7 +479,7 @@ class ImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             '<img src="{}" alt="" width="64" loading="lazy">', reverse("image_thumbnail", args=[image.pk])
         )
 
-    @admin.display(description="image")
+    @admin.display(description=gettext_lazy("image"))
     def image_preview(self, image: Image) -> str:
         thumb = (
             reverse("image_thumbnail", args=[image.pk]) if image.thumbnail else reverse("image_file", args=[image.pk])
@@ -492,12 +491,12 @@ class ImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             image.original_name,
         )
 
-    @admin.display(description="stored as")
+    @admin.display(description=gettext_lazy("stored as"))
     def stored_as(self, image: Image) -> str:
         # The names only: media has no public URL (the default FileField display would need one).
         return format_html("{}<br>{}", image.file.name, image.thumbnail.name or "(no thumbnail)")
 
-    @admin.display(description="size")
+    @admin.display(description=gettext_lazy("size"))
     def size(self, image: Image) -> str:
         return f"{image.width} × {image.height}"
 
@@ -509,11 +508,11 @@ class AnnotationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["label_class__name", "image__original_name", "image__batch__name", "author__username"]
     list_select_related = ["label_class", "image__batch", "author"]
 
-    @admin.display(description="batch", ordering="image__batch__name")
+    @admin.display(description=gettext_lazy("batch"), ordering="image__batch__name")
     def batch(self, annotation: Annotation) -> Batch:
         return annotation.image.batch
 
-    @admin.display(description="box (x, y, w × h)")
+    @admin.display(description=gettext_lazy("box (x, y, w × h)"))
     def box(self, annotation: Annotation) -> str:
         return f"{annotation.x:.0f}, {annotation.y:.0f}, {annotation.w:.0f} × {annotation.h:.0f}"
 
@@ -556,7 +555,9 @@ class RoleFilter(admin.SimpleListFilter):
     parameter_name = "role"
 
     def lookups(self, request, model_admin):
-        return [(perm, capfirst(role)) for role, perm in ROLE_PERMISSIONS.items()] + [("view_project", "Member (view)")]
+        return [(perm, capfirst(role)) for role, perm in ROLE_PERMISSIONS.items()] + [
+            ("view_project", _("Member (view)"))
+        ]
 
     def queryset(self, request, queryset):
         return queryset.filter(permission__codename=self.value()) if self.value() else queryset
@@ -571,7 +572,7 @@ class ProjectUserPermissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "content_object__name"]
     list_select_related = ["content_object", "user", "permission"]
 
-    @admin.display(description="permission", ordering="permission__codename")
+    @admin.display(description=gettext_lazy("permission"), ordering="permission__codename")
     def codename(self, row) -> str:
         return row.permission.codename
 
@@ -583,6 +584,6 @@ class ProjectGroupPermissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["group__name", "content_object__name"]
     list_select_related = ["content_object", "group", "permission"]
 
-    @admin.display(description="permission", ordering="permission__codename")
+    @admin.display(description=gettext_lazy("permission"), ordering="permission__codename")
     def codename(self, row) -> str:
         return row.permission.codename

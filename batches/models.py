@@ -129,8 +129,9 @@ class Batch(models.Model):
     objects = BatchQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("batch")
+        verbose_name_plural = gettext_lazy("batches")
         ordering = ["position", "-id"]
-        verbose_name_plural = "batches"
         indexes = [
             models.Index(fields=["project", "status", "position"], name="batch_board_idx"),
             models.Index(fields=["project", "assignee", "status"], name="batch_assignee_idx"),
@@ -193,6 +194,8 @@ class Image(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("image")
+        verbose_name_plural = gettext_lazy("images")
         ordering = ["batch", "id"]
         indexes = [models.Index(fields=["batch", "id"], name="image_batch_idx")]
         constraints = [
@@ -218,6 +221,8 @@ class StoredFile(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = gettext_lazy("stored file")
+        verbose_name_plural = gettext_lazy("stored files")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -255,6 +260,8 @@ class ExportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("export")
+        verbose_name_plural = gettext_lazy("exports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["project", "-created_at"], name="exportjob_project_recent")]
 
@@ -282,6 +289,8 @@ class Annotation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("annotation")
+        verbose_name_plural = gettext_lazy("annotations")
         ordering = ["image", "id"]
         constraints = [
             # The upper bounds (x + w <= image width, ...) span two tables; annotating.parse_boxes checks them.
@@ -332,6 +341,8 @@ class BatchEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("batch event")
+        verbose_name_plural = gettext_lazy("batch events")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["batch", "-created_at"], name="event_batch_idx"),
@@ -418,6 +429,8 @@ class UploadSession(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("upload")
+        verbose_name_plural = gettext_lazy("uploads")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["project", "status"], name="uploadsession_project_idx")]
         constraints = [
@@ -459,6 +472,8 @@ class UploadFile(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("uploaded file")
+        verbose_name_plural = gettext_lazy("uploaded files")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(

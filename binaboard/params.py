@@ -25,7 +25,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 MAX_ID = 2**63 - 1
 # Longer than any text a person types into one field here; a domain limit below it still refuses
@@ -110,7 +110,7 @@ class NumberField(forms.IntegerField):
     """An IntegerField that reads Persian and Arabic-Indic digits; only digits (and a leading minus) pass."""
 
     widget = NumberInput
-    default_error_messages = {"invalid": _lazy("Enter a whole number.")}
+    default_error_messages = {"invalid": gettext_lazy("Enter a whole number.")}
 
     def to_python(self, value):
         if isinstance(value, str):

@@ -225,3 +225,38 @@ form.add_error(None, _("Give a number."))
 raise PermissionDenied
 """
     assert [line for line, _ in literal_messages(source)] == [3, 5, 7, 8]
+
+
+# makemessages finds only the names it knows (gettext, gettext_lazy, ngettext, pgettext, ..., and `_`): a string
+# wrapped in an alias such as `_lazy` is translated by nobody.
+EXTRACTED_NAMES = {
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
+
+
+def unextracted_aliases(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+            for alias in node.names:
+                if alias.name in EXTRACTED_NAMES and alias.asname not in (None, "_"):
+                    found.append(f"{alias.name} as {alias.asname}")
+    return found
+
+
+@pytest.mark.parametrize("path", owned_elsewhere(PYTHON))
+def test_translation_functions_keep_names_makemessages_knows(path):
+    assert unextracted_aliases(path.read_text()) == []
+
+
+def test_the_alias_check_finds_an_alias_makemessages_would_miss():
+    source = "from django.utils.translation import gettext as _, gettext_lazy as _lazy, ngettext\n"
+    assert unextracted_aliases(source) == ["gettext_lazy as _lazy"]

@@ -37,7 +37,7 @@ from .membership import (
     set_roles,
 )
 from .models import LabelClass
-from .roles import members_with_roles, roles_of
+from .roles import ROLE_LABELS, members_with_roles, roles_of
 
 MANAGE = "manage_project"
 # Adding a member answers after at least this long whatever happened, so the delay does not tell
@@ -85,7 +85,13 @@ def _members_page(request, membership: Membership, add_form=None, status=200):
     project = membership.project
     members = members_with_roles(project)
     rows = [
-        {"user": user, "roles": roles, "form": MemberRolesForm(initial={"roles": roles})} for user, roles in members
+        {
+            "user": user,
+            "roles": roles,
+            "role_labels": [ROLE_LABELS[role] for role in roles],
+            "form": MemberRolesForm(initial={"roles": roles}),
+        }
+        for user, roles in members
     ]
     context = {
         "project": project,
@@ -192,6 +198,7 @@ def member_remove(request, pk: int, user_pk: int):
         "membership": membership,
         "member": member,
         "roles": roles,
+        "role_labels": [ROLE_LABELS[role] for role in roles],
         "open_batches": open_batches.count(),
     }
     return render(request, "accounts/member_remove.html", context)

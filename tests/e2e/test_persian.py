@@ -82,11 +82,21 @@ def open_annotate(page, live_server, batch) -> None:
     page.wait_for_function("document.getElementById('photo').complete")
 
 
-def submit_from_the_workspace(page) -> None:
-    page.wait_for_load_state("networkidle")  # every save has been answered
+def wait_until(page, condition, seconds: float = 15) -> None:
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(
+        f"the server never got there: {list(Image.objects.values_list('original_name', 'state', 'batch_id'))}"
+    )
+
+
+def submit_from_the_workspace(page, batch) -> None:
+    # Every image done on the server first: then the submit needs no confirmation.
+    wait_until(page, lambda: not Image.objects.filter(batch=batch, state=Image.State.NEW).exists())
+    page.wait_for_load_state("networkidle")
     page.locator("#submit-button").click()
-    if page.locator("#submit-dialog[open]").count():
-        page.locator("#submit-dialog button[type=submit]").click()
     page.wait_for_url(re.compile(r"/projects/\d+/(\?.*)?$"))
 
 
@@ -96,9 +106,14 @@ def annotate_all_and_submit(page, live_server, batch) -> None:
     draw_box(page)
     for _ in range(batch.image_count - 1):
         page.wait_for_load_state("networkidle")
+        shown = page.locator("#image-name").text_content()
         page.keyboard.press("d")
+        expect(page.locator("#image-name")).not_to_have_text(shown)
+        page.wait_for_function("document.getElementById('photo').complete")
         page.keyboard.press("n")
-    submit_from_the_workspace(page)
+        name = page.locator("#image-name").text_content()
+        wait_until(page, lambda name=name: Image.objects.get(batch=batch, original_name=name).state != "new")
+    submit_from_the_workspace(page, batch)
 
 
 def test_the_seed_workflow_runs_in_persian_right_to_left(
@@ -163,7 +178,7 @@ def test_the_seed_workflow_runs_in_persian_right_to_left(
 
     login(page, live_server, annotator)
     open_annotate(page, live_server, batch)
-    submit_from_the_workspace(page)
+    submit_from_the_workspace(page, batch)
 
     login(page, live_server, reviewer)
     page.goto(live_server.url + reverse("review", args=[project.pk, batch.pk]))

@@ -42,6 +42,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from zipstream import ZIP_DEFLATED, ZIP_STORED, ZipStream
 
+from accounts.calendars import localise_digits
+
 from ..models import Annotation, Batch, Image, LabelClass, Project
 from .snapshot import Snapshot
 
@@ -89,7 +91,10 @@ def check_split(train: int, val: int, test: int) -> tuple[int, int, int]:
     if any(value < 0 or value > 100 for value in values):
         raise ExportError(_("Each split percentage is between 0 and 100."))
     if sum(values) != 100:
-        raise ExportError(_("The split percentages add up to %(sum)s; they must add up to 100.") % {"sum": sum(values)})
+        raise ExportError(
+            _("The split percentages add up to %(sum)s; they must add up to 100.")
+            % {"sum": localise_digits(str(sum(values)))}
+        )
     return values
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.calendars import localise_digits
+
 from ..params import NumberField, parse_id
 from .core import DEFAULT_SEED, DEFAULT_SPLIT, ExportOptions
 from .formats import FORMATS
@@ -54,7 +56,8 @@ class ExportForm(forms.Form):
             values = [data.get(name) for name in ("train", "val", "test")]
             if None not in values and sum(values) != 100:
                 raise forms.ValidationError(
-                    _("The split percentages add up to %(sum)s; they must add up to 100.") % {"sum": sum(values)},
+                    _("The split percentages add up to %(sum)s; they must add up to 100.")
+                    % {"sum": localise_digits(str(sum(values)))},
                     code="split_sum",
                 )
         return data

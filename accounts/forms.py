@@ -26,8 +26,8 @@ class ProjectForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "annotator_visibility": forms.RadioSelect}
         field_classes = {"name": CleanCharField, "description": CleanCharField}
         labels = {
-            "review_required": "Submitted batches need a review",
-            "allow_self_review": "Reviewers may approve batches they annotated",
+            "review_required": _("Submitted batches need a review"),
+            "allow_self_review": _("Reviewers may approve batches they annotated"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -38,7 +38,7 @@ class ProjectForm(forms.ModelForm):
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not name:
-            raise forms.ValidationError("Give the project a name.")
+            raise forms.ValidationError(_("Give the project a name."))
         return name
 
     def clean_annotator_visibility(self) -> str:
@@ -50,7 +50,7 @@ class RolesField(forms.MultipleChoiceField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("choices", ROLE_CHOICES)
-        kwargs.setdefault("error_messages", {"required": "Choose at least one role."})
+        kwargs.setdefault("error_messages", {"required": _("Choose at least one role.")})
         super().__init__(**kwargs)
 
 
@@ -58,9 +58,9 @@ class MemberAddForm(forms.Form):
     who = forms.CharField(
         label=_("Exact username or e-mail address"),
         max_length=254,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "alice or alice@example.com"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("alice or alice@example.com")}),
     )
-    roles = RolesField(label="Roles", initial=["annotator"])
+    roles = RolesField(label=_("Roles"), initial=["annotator"])
 
     def clean_who(self) -> str:
         # Only tidied here: whether such an account exists is never checked where the answer would show.
@@ -68,17 +68,17 @@ class MemberAddForm(forms.Form):
 
 
 class MemberRolesForm(forms.Form):
-    roles = RolesField(label="Roles", required=True)
+    roles = RolesField(label=_("Roles"), required=True)
 
 
 class LabelClassForm(forms.ModelForm):
     key = forms.TypedChoiceField(
-        label="Key",
+        label=_("Key"),
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "none")] + [(n, str(n)) for n in range(1, 10)],
-        help_text="Number key that picks this class while annotating.",
+        choices=[("", _("none"))] + [(n, str(n)) for n in range(1, 10)],
+        help_text=_("Number key that picks this class while annotating."),
     )
 
     class Meta:
@@ -99,11 +99,12 @@ class LabelClassForm(forms.ModelForm):
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not name:
-            raise forms.ValidationError("Give the class a name.")
+            raise forms.ValidationError(_("Give the class a name."))
         clash = self._siblings().annotate(lower=Lower("name")).filter(lower=name.lower()).first()
         if clash:
             raise forms.ValidationError(
-                f"This project already has a class named “{clash.name}” (names ignore upper and lower case)."
+                _("This project already has a class named “%(name)s” (names ignore upper and lower case).")
+                % {"name": clash.name}
             )
         return name
 
@@ -115,5 +116,8 @@ class LabelClassForm(forms.ModelForm):
         if key is not None:
             clash = self._siblings().filter(key=key).first()
             if clash:
-                raise forms.ValidationError(f"Key {key} already picks “{clash.name}”: choose another key, or none.")
+                raise forms.ValidationError(
+                    _("Key %(key)s already picks “%(name)s”: choose another key, or none.")
+                    % {"key": key, "name": clash.name}
+                )
         return key

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from .models import Project
 from .roles import ROLE_LABELS, ROLE_PERMISSIONS, grant_role, remove_member, revoke_role, roles_of, users_with_role
@@ -24,10 +25,10 @@ class MembershipError(ValueError):
 
 
 def role_names(roles: Iterable[str]) -> str:
-    labels = [ROLE_LABELS[role] for role in ROLE_PERMISSIONS if role in set(roles)]
+    labels = [str(ROLE_LABELS[role]) for role in ROLE_PERMISSIONS if role in set(roles)]
     if len(labels) <= 1:
         return "".join(labels)
-    return ", ".join(labels[:-1]) + " and " + labels[-1]
+    return _("%(first)s and %(last)s") % {"first": _(", ").join(labels[:-1]), "last": labels[-1]}
 
 
 def may_create_projects(user) -> bool:
@@ -63,7 +64,7 @@ def _other_managers(project: Project, user) -> bool:
 def _clean_roles(roles: Iterable[str]) -> list[str]:
     roles = [role for role in ROLE_PERMISSIONS if role in set(roles)]
     if not roles:
-        raise MembershipError("Choose at least one role.")
+        raise MembershipError(_("Choose at least one role."))
     return roles
 
 
@@ -121,12 +122,13 @@ def set_roles(*, project: Project, user, roles: Iterable[str]) -> tuple[list[str
     _lock(project)
     before = roles_of(project, user)
     if not before:
-        raise MembershipError(f"{user.username} is no longer a member of this project.")
+        raise MembershipError(_("%(name)s is no longer a member of this project.") % {"name": user.username})
     granted = [role for role in roles if role not in before]
     revoked = [role for role in before if role not in roles]
     if "manager" in revoked and not _other_managers(project, user):
         raise MembershipError(
-            f"{user.username} is the only manager of this project: make someone else a manager first."
+            _("%(name)s is the only manager of this project: make someone else a manager first.")
+            % {"name": user.username}
         )
     for role in granted:
         grant_role(project, user, role)
@@ -141,10 +143,11 @@ def remove_from_project(*, project: Project, user) -> list[str]:
     _lock(project)
     before = roles_of(project, user)
     if not before:
-        raise MembershipError(f"{user.username} is not a member of this project.")
+        raise MembershipError(_("%(name)s is not a member of this project.") % {"name": user.username})
     if "manager" in before and not _other_managers(project, user):
         raise MembershipError(
-            f"{user.username} is the only manager of this project: make someone else a manager before removing them."
+            _("%(name)s is the only manager of this project: make someone else a manager before removing them.")
+            % {"name": user.username}
         )
     remove_member(project, user)
     return before

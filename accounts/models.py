@@ -40,7 +40,7 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         ordering = ["username"]
         # A site permission the operator grants in the admin; settings.PROJECT_CREATORS says who else may.
-        permissions = [("create_project", "Can create projects")]
+        permissions = [("create_project", gettext_lazy("Can create projects"))]
 
     def __str__(self) -> str:
         return self.username
@@ -51,13 +51,17 @@ class Project(models.Model):
         ASSIGNED = "assigned", gettext_lazy("Only the batches assigned to them")
         BOARD = "board", gettext_lazy("The whole board")
 
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    name = models.CharField(gettext_lazy("name"), max_length=200)
+    description = models.TextField(gettext_lazy("description"), blank=True)
     review_required = models.BooleanField(
-        default=True, help_text="Submitted batches go to Review; when off they go straight to Dataset."
+        gettext_lazy("review required"),
+        default=True,
+        help_text=gettext_lazy("Submitted batches go to Review; when off they go straight to Dataset."),
     )
     allow_self_review = models.BooleanField(
-        default=False, help_text="Let a reviewer approve a batch they annotated themselves."
+        gettext_lazy("allow self-review"),
+        default=False,
+        help_text=gettext_lazy("Let a reviewer approve a batch they annotated themselves."),
     )
     # Least privilege for new projects; projects made before this setting existed keep the whole board
     # (migration 0004), so no team's board changes under them.
@@ -89,9 +93,9 @@ class Project(models.Model):
         ordering = ["name", "id"]
         # view_project comes with Django's default permissions.
         permissions = [
-            ("annotate_project", "Annotate batches assigned to them"),
-            ("review_project", "Approve or reject batches in Review"),
-            ("manage_project", "Upload, assign, delete, manage members, classes and exports"),
+            ("annotate_project", gettext_lazy("Annotate batches assigned to them")),
+            ("review_project", gettext_lazy("Approve or reject batches in Review")),
+            ("manage_project", gettext_lazy("Upload, assign, delete, manage members, classes and exports")),
         ]
 
     def __str__(self) -> str:
@@ -117,24 +121,26 @@ class ProjectGroupObjectPermission(GroupObjectPermissionBase):
         db_table = "batches_projectgroupobjectpermission"
 
 
-colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f77b4.")
+colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", gettext_lazy("Use a colour like #1f77b4."))
 
 
 class LabelClass(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="label_classes")
-    name = models.CharField(max_length=100)
-    colour = models.CharField(max_length=7, default="#1f77b4", validators=[colour_validator])
+    name = models.CharField(gettext_lazy("name"), max_length=100)
+    colour = models.CharField(gettext_lazy("colour"), max_length=7, default="#1f77b4", validators=[colour_validator])
     key = models.PositiveSmallIntegerField(
+        gettext_lazy("key"),
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(9)],
-        help_text="Number key 1–9 that picks this class while annotating.",
+        help_text=gettext_lazy("Number key 1–9 that picks this class while annotating."),
     )
 
     class Meta:
         db_table = "batches_labelclass"
         ordering = ["key", "name"]
-        verbose_name_plural = "label classes"
+        verbose_name = gettext_lazy("label class")
+        verbose_name_plural = gettext_lazy("label classes")
         constraints = [
             models.UniqueConstraint(Lower("name"), "project", name="labelclass_unique_name_per_project"),
             models.UniqueConstraint(fields=["project", "key"], name="labelclass_unique_key_per_project"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, get_perms, get_users_with_perms, remove_perm
 
 from .models import ProjectUserObjectPermission
@@ -18,7 +20,11 @@ ROLE_PERMISSIONS = {
     "reviewer": "review_project",
     "annotator": "annotate_project",
 }
-ROLE_LABELS = {"manager": "Manager", "reviewer": "Reviewer", "annotator": "Annotator"}
+ROLE_LABELS = {
+    "manager": gettext_lazy("Manager"),
+    "reviewer": gettext_lazy("Reviewer"),
+    "annotator": gettext_lazy("Annotator"),
+}
 VIEW = "view_project"
 
 
@@ -28,7 +34,7 @@ class RoleError(ValueError):
 
 def _check(role: str) -> str:
     if role not in ROLE_PERMISSIONS:
-        raise RoleError(f"“{role}” is not a role; choose manager, reviewer or annotator.")
+        raise RoleError(_("“%(role)s” is not a role; choose manager, reviewer or annotator.") % {"role": role})
     return ROLE_PERMISSIONS[role]
 
 
@@ -36,7 +42,7 @@ def _check(role: str) -> str:
 def grant_role(project, user, role: str) -> None:
     perm = _check(role)
     if not user.is_active:
-        raise RoleError(f"{user.username} is deactivated and cannot join a project.")
+        raise RoleError(_("%(name)s is deactivated and cannot join a project.") % {"name": user.username})
     assign_perm(VIEW, user, project)
     assign_perm(perm, user, project)
 

@@ -25,6 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from batches.models import Batch
 
 from .access import Membership, get_project_for
+from .calendars import localise_digits
 from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm
 from .membership import (
     MembershipError,
@@ -36,7 +37,7 @@ from .membership import (
     set_roles,
 )
 from .models import LabelClass
-from .roles import members_with_roles, roles_of
+from .roles import ROLE_LABELS, members_with_roles, roles_of
 
 MANAGE = "manage_project"
 # Adding a member answers after at least this long whatever happened, so the delay does not tell
@@ -55,7 +56,9 @@ def project_create(request):
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         project = create_project(creator=request.user, **form.cleaned_data)
-        messages.success(request, f"Created “{project.name}”. You are its manager: upload images to start.")
+        messages.success(
+            request, _("Created “%(name)s”. You are its manager: upload images to start.") % {"name": project.name}
+        )
         return redirect(project)
     return render(request, "accounts/project_create.html", {"form": form})
 
@@ -68,7 +71,7 @@ def project_settings(request, pk: int):
     form = ProjectForm(request.POST or None, instance=project)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Settings saved.")
+        messages.success(request, _("Settings saved."))
         return redirect("project_settings", project.pk)
     return render(
         request, "accounts/project_settings.html", {"project": project, "membership": membership, "form": form}
@@ -82,7 +85,13 @@ def _members_page(request, membership: Membership, add_form=None, status=200):
     project = membership.project
     members = members_with_roles(project)
     rows = [
-        {"user": user, "roles": roles, "form": MemberRolesForm(initial={"roles": roles})} for user, roles in members
+        {
+            "user": user,
+            "roles": roles,
+            "role_labels": [ROLE_LABELS[role] for role in roles],
+            "form": MemberRolesForm(initial={"roles": roles}),
+        }
+        for user, roles in members
     ]
     context = {
         "project": project,
@@ -100,7 +109,7 @@ def _member_of(project, user_pk: int):
     user = get_object_or_404(get_user_model(), pk=user_pk)
     roles = roles_of(project, user)
     if not roles:
-        raise Http404("That user is not a member of this project.")
+        raise Http404(_("That user is not a member of this project."))
     return user, roles
 
 
@@ -138,16 +147,20 @@ def _add_member(request, pk: int):
 def member_roles(request, pk: int, user_pk: int):
     membership = get_project_for(request.user, pk, MANAGE)
     project = membership.project
-    member, _ = _member_of(project, user_pk)
+    member, _roles = _member_of(project, user_pk)
     form = MemberRolesForm(request.POST)
-    level, text = "error", "Choose at least one role; to take someone out of the project, use Remove."
+    level, text = "error", _("Choose at least one role; to take someone out of the project, use Remove.")
     if form.is_valid():
         try:
             granted, revoked = set_roles(project=project, user=member, roles=form.cleaned_data["roles"])
         except MembershipError as error:
             text = str(error)
         else:
-            level, text = "success", f"{member.username} is now {role_names(roles_of(project, member))}."
+            level, text = (
+                "success",
+                _("%(name)s is now %(roles)s.")
+                % {"name": member.username, "roles": role_names(roles_of(project, member))},
+            )
             if not (granted or revoked):
                 level, text = "info", f"{member.username}'s roles are unchanged."
     if not request.htmx or (member == request.user and level == "success"):
@@ -175,9 +188,9 @@ def member_remove(request, pk: int, user_pk: int):
             messages.error(request, str(error))
             return redirect("members", project.pk)
         if member == request.user:
-            messages.success(request, f"You left “{project.name}”.")
+            messages.success(request, _("You left “%(name)s”.") % {"name": project.name})
             return redirect("project_list")
-        messages.success(request, f"Removed {member.username} from the project.")
+        messages.success(request, _("Removed %(name)s from the project.") % {"name": member.username})
         return redirect("members", project.pk)
     open_batches = Batch.objects.filter(project=project, assignee=member).exclude(status=Batch.Status.DATASET)
     context = {
@@ -185,6 +198,7 @@ def member_remove(request, pk: int, user_pk: int):
         "membership": membership,
         "member": member,
         "roles": roles,
+        "role_labels": [ROLE_LABELS[role] for role in roles],
         "open_batches": open_batches.count(),
     }
     return render(request, "accounts/member_remove.html", context)
@@ -211,7 +225,7 @@ def _save_class(form) -> bool:
     try:
         form.save()
     except IntegrityError:
-        form.add_error(None, "Another manager just saved a class with this name or key; choose another.")
+        form.add_error(None, _("Another manager just saved a class with this name or key; choose another."))
         return False
     return True
 
@@ -230,7 +244,7 @@ def _add_label_class(request, pk: int):
     project = membership.project
     form = LabelClassForm(request.POST, project=project)
     if form.is_valid() and _save_class(form):
-        messages.success(request, f"Added the class “{form.instance.name}”.")
+        messages.success(request, _("Added the class “%(name)s”.") % {"name": form.instance.name})
         return redirect("label_classes", project.pk)
     return _label_classes_page(request, membership, form)
 
@@ -243,7 +257,7 @@ def label_class_edit(request, pk: int, class_pk: int):
     label_class = get_object_or_404(LabelClass, pk=class_pk, project=project)
     form = LabelClassForm(request.POST or None, instance=label_class, project=project)
     if request.method == "POST" and form.is_valid() and _save_class(form):
-        messages.success(request, f"Saved the class “{label_class.name}”.")
+        messages.success(request, _("Saved the class “%(name)s”.") % {"name": label_class.name})
         return redirect("label_classes", project.pk)
     return render(
         request,
@@ -269,7 +283,7 @@ def label_class_delete(request, pk: int, class_pk: int):
             # Counted again: annotations may have been drawn since the page was loaded.
             messages.error(request, _in_use(label_class, label_class.annotations.count()))
         else:
-            messages.success(request, f"Deleted the class “{label_class.name}”.")
+            messages.success(request, _("Deleted the class “%(name)s”.") % {"name": label_class.name})
         return redirect("label_classes", project.pk)
     context = {
         "project": project,
@@ -283,8 +297,10 @@ def label_class_delete(request, pk: int, class_pk: int):
 def _in_use(label_class, count: int) -> str:
     if not count:
         return ""
-    noun = "annotation uses" if count == 1 else "annotations use"
-    return (
-        f"“{label_class.name}” cannot be deleted: {count} {noun} it. "
-        "Rename it instead, or remove those annotations first (resetting their batches removes them)."
-    )
+    return ngettext(
+        "“%(name)s” cannot be deleted: %(count)s annotation uses it. "
+        "Rename it instead, or remove those annotations first (resetting their batches removes them).",
+        "“%(name)s” cannot be deleted: %(count)s annotations use it. "
+        "Rename it instead, or remove those annotations first (resetting their batches removes them).",
+        count,
+    ) % {"name": label_class.name, "count": localise_digits(str(count))}

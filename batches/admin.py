@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from guardian.admin import GuardedModelAdmin
 
 from accounts.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
@@ -47,8 +49,29 @@ def _on_change_form(request) -> bool:
     return CHANGE_FORM_ACTION in request.POST
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+def _images(n: int) -> str:
+    return ngettext("%(count)d image", "%(count)d images", n) % {"count": n}
+
+
+def _batches(n: int) -> str:
+    return ngettext("%(count)d batch", "%(count)d batches", n) % {"count": n}
+
+
+# What an action tells the operator when it is done, for n batches.
+def _submitted(n: int) -> str:
+    return ngettext("Submitted %(count)d batch.", "Submitted %(count)d batches.", n) % {"count": n}
+
+
+def _approved(n: int) -> str:
+    return ngettext("Approved %(count)d batch.", "Approved %(count)d batches.", n) % {"count": n}
+
+
+def _reset(n: int) -> str:
+    return ngettext("Reset %(count)d batch.", "Reset %(count)d batches.", n) % {"count": n}
+
+
+def _deleted(n: int) -> str:
+    return ngettext("Deleted %(count)d batch for good.", "Deleted %(count)d batches for good.", n) % {"count": n}
 
 
 class ReadOnlyAdminMixin:
@@ -97,7 +120,7 @@ def _count_of(model, **filters) -> Subquery:
 
 def _id_or_404(raw) -> str:
     if parse_id(raw) is None:
-        raise Http404("No such object.")
+        raise Http404(_("No such object."))
     return str(raw)
 
 
@@ -159,11 +182,11 @@ class ProjectAdmin(GuardedModelAdmin):
         # Stored files go on a worker once the rows are really gone, as with a batch deleted for good.
         remove_files_later(files)
 
-    @admin.display(description="batches", ordering="batch_total")
+    @admin.display(description=gettext_lazy("batches"), ordering="batch_total")
     def batch_count(self, project: Project) -> int:
         return project.batch_total
 
-    @admin.display(description="images", ordering="image_total")
+    @admin.display(description=gettext_lazy("images"), ordering="image_total")
     def image_count(self, project: Project) -> int:
         return project.image_total
 
@@ -183,11 +206,11 @@ class LabelClassAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(annotation_total=Count("annotations"))
 
-    @admin.display(description="colour", ordering="colour")
+    @admin.display(description=gettext_lazy("colour"), ordering="colour")
     def swatch(self, label_class: LabelClass) -> str:
         return _swatch(label_class.colour)
 
-    @admin.display(description="annotations", ordering="annotation_total")
+    @admin.display(description=gettext_lazy("annotations"), ordering="annotation_total")
     def annotation_count(self, label_class: LabelClass) -> int:
         return label_class.annotation_total
 
@@ -198,7 +221,7 @@ class LabelClassAdmin(admin.ModelAdmin):
 class BatchEventInline(admin.TabularInline):
     model = BatchEvent
     fk_name = "batch"
-    verbose_name_plural = "history"
+    verbose_name_plural = gettext_lazy("history")
     fields = ["created_at", "actor", "action", "from_status", "to_status", "image_count", "summary"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
@@ -268,15 +291,17 @@ class BatchAdmin(admin.ModelAdmin):
         if "name" in form.changed_data:
             Batch.objects.filter(pk=obj.pk).update(name=obj.name, version=F("version") + 1, updated_at=timezone.now())
 
-    @admin.display(description="images")
+    @admin.display(description=gettext_lazy("images"))
     def images_link(self, batch: Batch) -> str:
         url = reverse("admin:batches_image_changelist") + f"?batch__id__exact={batch.pk}"
-        return format_html('<a href="{}">{}</a>', url, _plural(batch.image_count, "image", "images"))
+        return format_html('<a href="{}">{}</a>', url, _images(batch.image_count))
 
     # The actions: each calls one workflow move per batch and reports every refusal by name. All but
     # merge also appear on a batch's own page (Django 6.1 change-form actions).
 
-    def _each(self, request, queryset, verb: str, move: Callable[[Batch], object], allowed=None) -> None:
+    def _each(
+        self, request, queryset, done_message: Callable[[int], str], move: Callable[[Batch], object], allowed=None
+    ) -> None:
         done = 0
         for batch in queryset.select_related("project", "assignee").order_by("pk"):
             seen = request.POST.get(f"version_{batch.pk}")
@@ -289,31 +314,36 @@ class BatchAdmin(admin.ModelAdmin):
                     allowed(batch)
                 move(batch)
             except WorkflowError as error:
-                self.message_user(request, f"“{batch.name}” ({batch.project.name}): {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("“%(batch)s” (%(project)s): %(why)s")
+                    % {"batch": batch.name, "project": batch.project.name, "why": error.message},
+                    messages.ERROR,
+                )
             else:
                 done += 1
         if done:
-            self.message_user(request, f"{verb} {_plural(done, 'batch', 'batches')}.", messages.SUCCESS)
+            self.message_user(request, done_message(done), messages.SUCCESS)
 
     @admin.action(
-        description="Submit (Annotating → Review or Dataset)",
-        description_plural="Submit selected batches (Annotating → Review or Dataset)",
+        description=gettext_lazy("Submit (Annotating → Review or Dataset)"),
+        description_plural=gettext_lazy("Submit selected batches (Annotating → Review or Dataset)"),
         permissions=["change"],
         location=BOTH,
     )
     def submit_batches(self, request, queryset):
-        self._each(request, queryset, "Submitted", lambda b: workflow.submit(actor=request.user, batch=b))
+        self._each(request, queryset, _submitted, lambda b: workflow.submit(actor=request.user, batch=b))
 
     @admin.action(
-        description="Approve (Review → Dataset)",
-        description_plural="Approve selected batches (Review → Dataset)",
+        description=gettext_lazy("Approve (Review → Dataset)"),
+        description_plural=gettext_lazy("Approve selected batches (Review → Dataset)"),
         permissions=["change"],
         location=BOTH,
     )
     def approve_batches(self, request, queryset):
-        self._each(request, queryset, "Approved", lambda b: workflow.approve(actor=request.user, batch=b))
+        self._each(request, queryset, _approved, lambda b: workflow.approve(actor=request.user, batch=b))
 
-    @admin.action(description="Merge selected Unassigned batches into one", permissions=["change"])
+    @admin.action(description=gettext_lazy("Merge selected Unassigned batches into one"), permissions=["change"])
     def merge_batches(self, request, queryset):
         batches = list(queryset.select_related("project").order_by("pk"))
         try:
@@ -323,14 +353,14 @@ class BatchAdmin(admin.ModelAdmin):
             return
         self.message_user(
             request,
-            f"Merged {_plural(len(batches), 'batch', 'batches')} into “{merged.name}” "
-            f"({_plural(merged.image_count, 'image', 'images')}).",
+            _("Merged %(batches)s into “%(name)s” (%(images)s).")
+            % {"batches": _batches(len(batches)), "name": merged.name, "images": _images(merged.image_count)},
             messages.SUCCESS,
         )
 
     @admin.action(
-        description="Reset to Unassigned (removes its annotations)",
-        description_plural="Reset selected batches to Unassigned (removes their annotations)",
+        description=gettext_lazy("Reset to Unassigned (removes its annotations)"),
+        description_plural=gettext_lazy("Reset selected batches to Unassigned (removes their annotations)"),
         permissions=["change"],
         location=BOTH,
     )
@@ -338,17 +368,17 @@ class BatchAdmin(admin.ModelAdmin):
         def outside_unassigned(batch: Batch) -> None:
             if batch.status not in MOVES["reset"].sources:
                 raise WorkflowError(
-                    "it is already in Unassigned; use “Delete for good” to remove it.", kind=WorkflowError.REFUSED
+                    _("it is already in Unassigned; use “Delete for good” to remove it."), kind=WorkflowError.REFUSED
                 )
 
         if request.POST.get("confirm") != "reset_batches" and queryset.exclude(status=Status.UNASSIGNED).exists():
             return self._confirmation(request, queryset, "reset_batches", reset=True)
-        self._each(request, queryset, "Reset", self._delete_move(request), allowed=outside_unassigned)
+        self._each(request, queryset, _reset, self._delete_move(request), allowed=outside_unassigned)
         return None
 
     @admin.action(
-        description="Delete for good (Unassigned only, with its images)",
-        description_plural="Delete selected Unassigned batches for good (with their images)",
+        description=gettext_lazy("Delete for good (Unassigned only, with its images)"),
+        description_plural=gettext_lazy("Delete selected Unassigned batches for good (with their images)"),
         permissions=["change"],
         location=BOTH,
     )
@@ -356,13 +386,14 @@ class BatchAdmin(admin.ModelAdmin):
         def in_unassigned(batch: Batch) -> None:
             if batch.status not in MOVES["delete"].sources:
                 raise WorkflowError(
-                    f"it is in {batch.get_status_display()}; reset it to Unassigned first.", kind=WorkflowError.REFUSED
+                    _("it is in %(column)s; reset it to Unassigned first.") % {"column": batch.get_status_display()},
+                    kind=WorkflowError.REFUSED,
                 )
 
         confirmed = request.POST.get("confirm") == "delete_batches_for_good"
         if not confirmed and queryset.filter(status=Status.UNASSIGNED).exists():
             return self._confirmation(request, queryset, "delete_batches_for_good", reset=False)
-        self._each(request, queryset, "Deleted for good", self._delete_move(request), allowed=in_unassigned)
+        self._each(request, queryset, _deleted, self._delete_move(request), allowed=in_unassigned)
         if _on_change_form(request) and not queryset.exists():
             # The batch's own page is gone with it.
             return HttpResponseRedirect(reverse("admin:batches_batch_changelist"))
@@ -387,7 +418,7 @@ class BatchAdmin(admin.ModelAdmin):
         applying = [row for row in rows if row["applies"]]
         context = {
             **self.admin_site.each_context(request),
-            "title": "Reset to Unassigned?" if reset else "Delete for good?",
+            "title": _("Reset to Unassigned?") if reset else _("Delete for good?"),
             "opts": self.model._meta,
             "rows": rows,
             "reset": reset,
@@ -440,7 +471,7 @@ class ImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("project", "batch")
 
-    @admin.display(description="thumbnail")
+    @admin.display(description=gettext_lazy("thumbnail"))
     def thumbnail_preview(self, image: Image) -> str:
         if not image.thumbnail:
             return "—"
@@ -448,7 +479,7 @@ class ImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             '<img src="{}" alt="" width="64" loading="lazy">', reverse("image_thumbnail", args=[image.pk])
         )
 
-    @admin.display(description="image")
+    @admin.display(description=gettext_lazy("image"))
     def image_preview(self, image: Image) -> str:
         thumb = (
             reverse("image_thumbnail", args=[image.pk]) if image.thumbnail else reverse("image_file", args=[image.pk])
@@ -460,12 +491,12 @@ class ImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             image.original_name,
         )
 
-    @admin.display(description="stored as")
+    @admin.display(description=gettext_lazy("stored as"))
     def stored_as(self, image: Image) -> str:
         # The names only: media has no public URL (the default FileField display would need one).
         return format_html("{}<br>{}", image.file.name, image.thumbnail.name or "(no thumbnail)")
 
-    @admin.display(description="size")
+    @admin.display(description=gettext_lazy("size"))
     def size(self, image: Image) -> str:
         return f"{image.width} × {image.height}"
 
@@ -477,11 +508,11 @@ class AnnotationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["label_class__name", "image__original_name", "image__batch__name", "author__username"]
     list_select_related = ["label_class", "image__batch", "author"]
 
-    @admin.display(description="batch", ordering="image__batch__name")
+    @admin.display(description=gettext_lazy("batch"), ordering="image__batch__name")
     def batch(self, annotation: Annotation) -> Batch:
         return annotation.image.batch
 
-    @admin.display(description="box (x, y, w × h)")
+    @admin.display(description=gettext_lazy("box (x, y, w × h)"))
     def box(self, annotation: Annotation) -> str:
         return f"{annotation.x:.0f}, {annotation.y:.0f}, {annotation.w:.0f} × {annotation.h:.0f}"
 
@@ -524,7 +555,9 @@ class RoleFilter(admin.SimpleListFilter):
     parameter_name = "role"
 
     def lookups(self, request, model_admin):
-        return [(perm, capfirst(role)) for role, perm in ROLE_PERMISSIONS.items()] + [("view_project", "Member (view)")]
+        return [(perm, capfirst(role)) for role, perm in ROLE_PERMISSIONS.items()] + [
+            ("view_project", _("Member (view)"))
+        ]
 
     def queryset(self, request, queryset):
         return queryset.filter(permission__codename=self.value()) if self.value() else queryset
@@ -539,7 +572,7 @@ class ProjectUserPermissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "content_object__name"]
     list_select_related = ["content_object", "user", "permission"]
 
-    @admin.display(description="permission", ordering="permission__codename")
+    @admin.display(description=gettext_lazy("permission"), ordering="permission__codename")
     def codename(self, row) -> str:
         return row.permission.codename
 
@@ -551,6 +584,6 @@ class ProjectGroupPermissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["group__name", "content_object__name"]
     list_select_related = ["content_object", "group", "permission"]
 
-    @admin.display(description="permission", ordering="permission__codename")
+    @admin.display(description=gettext_lazy("permission"), ordering="permission__codename")
     def codename(self, row) -> str:
         return row.permission.codename

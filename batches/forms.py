@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.calendars import localise_digits
+
 from .models import Batch, Image
-from .params import CleanCharField, parse_id
-from .workflow import MAX_COMMENT
+from .params import CleanCharField, NumberField, parse_id
+from .workflow import MAX_COMMENT, split_refusal
 
 
 class AssignForm(forms.Form):
-    SCOPES = [("all", "All images"), ("part", "Only the first"), ("chosen", _("Chosen images"))]
+    SCOPES = [("all", _("All images")), ("part", _("Only the first")), ("chosen", _("Chosen images"))]
     # The most images the dialog's grid offers to choose from (each chosen one is a form field).
     MAX_CHOSEN = 500
 
     assignees = forms.ModelMultipleChoiceField(
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one annotator."},
+        error_messages={"required": _("Choose at least one annotator.")},
     )
     scope = forms.ChoiceField(choices=SCOPES, initial="all", required=False, widget=forms.RadioSelect)
-    count = forms.IntegerField(required=False, min_value=1)
+    count = NumberField(required=False, min_value=1)
     images = forms.Field(required=False, widget=forms.MultipleHiddenInput)
 
     def __init__(self, *args, batch: Batch, annotators, **kwargs):
@@ -57,6 +60,7 @@ class AssignForm(forms.Form):
     def clean(self):
         data = super().clean()
         total = self.batch.image_count
+        shown_total = localise_digits(str(total))
         if data.get("scope") == "chosen":
             data["count"] = None
             chosen = data.get("images")
@@ -67,10 +71,15 @@ class AssignForm(forms.Form):
             count = data.get("count")
             if count is None:
                 if "count" not in self.errors:
-                    self.add_error("count", f"Say how many of the {total} images to assign.")
+                    self.add_error(
+                        "count", gettext("Say how many of the %(total)s images to assign.") % {"total": shown_total}
+                    )
                 return data
             if count > total:
-                self.add_error("count", f"“{self.batch.name}” has only {total} images.")
+                self.add_error(
+                    "count",
+                    gettext("“%(name)s” has only %(total)s images.") % {"name": self.batch.name, "total": shown_total},
+                )
                 return data
             n = count
         else:
@@ -78,13 +87,13 @@ class AssignForm(forms.Form):
             n = total
         assignees = data.get("assignees") or []
         if assignees and n < len(assignees):
-            self.add_error("assignees", f"{n} images cannot be split among {len(assignees)} annotators.")
+            self.add_error("assignees", split_refusal(n, len(assignees)))
         return data
 
 
 class ReassignForm(forms.Form):
     assignee = forms.ModelChoiceField(
-        queryset=None, empty_label=None, error_messages={"required": "Choose the annotator who takes it over."}
+        queryset=None, empty_label=None, error_messages={"required": _("Choose the annotator who takes it over.")}
     )
 
     def __init__(self, *args, annotators, **kwargs):
@@ -96,8 +105,8 @@ class RejectForm(forms.Form):
     comment = CleanCharField(
         max_length=MAX_COMMENT,
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Say what needs fixing: a rejection needs a comment."},
-        help_text="The annotator sees this on the card and in their workspace.",
+        error_messages={"required": _("Say what needs fixing: a rejection needs a comment.")},
+        help_text=_("The annotator sees this on the card and in their workspace."),
     )
 
 
@@ -121,7 +130,7 @@ class MergeForm(forms.Form):
     """The batch to merge in, as "pk:version": the version the person saw, so a batch that grew since is stale."""
 
     other = forms.CharField(error_messages={"required": _("Choose the batch to merge in.")})
-    name = CleanCharField(max_length=200, required=False, label="New name (optional)")
+    name = CleanCharField(max_length=200, required=False, label=_("New name (optional)"))
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)

@@ -18,10 +18,10 @@ from accounts.models import LabelClass, Project
 class BatchStatus(models.TextChoices):
     """The board's columns, in order. batches/rules.py says which moves lead from one to another."""
 
-    UNASSIGNED = "unassigned", "Unassigned"
-    ANNOTATING = "annotating", "Annotating"
-    REVIEW = "review", "Review"
-    DATASET = "dataset", "Dataset"
+    UNASSIGNED = "unassigned", gettext_lazy("Unassigned")
+    ANNOTATING = "annotating", gettext_lazy("Annotating")
+    REVIEW = "review", gettext_lazy("Review")
+    DATASET = "dataset", gettext_lazy("Dataset")
 
 
 # --- who sees which batches: the one rule every batch list and batch lookup asks ----------------------
@@ -130,8 +130,9 @@ class Batch(models.Model):
     objects = BatchQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("batch")
+        verbose_name_plural = gettext_lazy("batches")
         ordering = ["position", "-id"]
-        verbose_name_plural = "batches"
         indexes = [
             models.Index(fields=["project", "status", "position"], name="batch_board_idx"),
             models.Index(fields=["project", "assignee", "status"], name="batch_assignee_idx"),
@@ -174,9 +175,9 @@ def thumbnail_upload_to(instance: Image, filename: str) -> str:
 
 class Image(models.Model):
     class State(models.TextChoices):
-        NEW = "new", "Not annotated"
-        ANNOTATED = "annotated", "Annotated"
-        NO_OBJECTS = "no_objects", "No objects"
+        NEW = "new", gettext_lazy("Not annotated")
+        ANNOTATED = "annotated", gettext_lazy("Annotated")
+        NO_OBJECTS = "no_objects", gettext_lazy("No objects")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="images")
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="images")
@@ -194,6 +195,8 @@ class Image(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("image")
+        verbose_name_plural = gettext_lazy("images")
         ordering = ["batch", "id"]
         indexes = [models.Index(fields=["batch", "id"], name="image_batch_idx")]
         constraints = [
@@ -219,6 +222,8 @@ class StoredFile(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = gettext_lazy("stored file")
+        verbose_name_plural = gettext_lazy("stored files")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -256,6 +261,8 @@ class ExportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("export")
+        verbose_name_plural = gettext_lazy("exports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["project", "-created_at"], name="exportjob_project_recent")]
 
@@ -286,6 +293,8 @@ class Annotation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("annotation")
+        verbose_name_plural = gettext_lazy("annotations")
         ordering = ["image", "id"]
         constraints = [
             # The upper bounds (x + w <= image width, ...) span two tables; annotating.parse_boxes checks them.
@@ -299,18 +308,18 @@ class Annotation(models.Model):
 
 class BatchEvent(models.Model):
     class Action(models.TextChoices):
-        CREATED = "created", "created"
-        ASSIGNED = "assigned", "assigned"
-        REASSIGNED = "reassigned", "reassigned"
-        SUBMITTED = "submitted", "submitted"
-        APPROVED = "approved", "approved"
-        REJECTED = "rejected", "rejected"
-        REOPENED = "reopened", "reopened for fixes"
-        RESET = "reset", "reset to Unassigned"
-        DELETED = "deleted", "deleted"
-        MERGED = "merged", "merged"
-        MOVED = "moved", "moved within its column"
-        UNDONE = "undone", "undone"
+        CREATED = "created", gettext_lazy("created")
+        ASSIGNED = "assigned", gettext_lazy("assigned")
+        REASSIGNED = "reassigned", gettext_lazy("reassigned")
+        SUBMITTED = "submitted", gettext_lazy("submitted")
+        APPROVED = "approved", gettext_lazy("approved")
+        REJECTED = "rejected", gettext_lazy("rejected")
+        REOPENED = "reopened", gettext_lazy("reopened for fixes")
+        RESET = "reset", gettext_lazy("reset to Unassigned")
+        DELETED = "deleted", gettext_lazy("deleted")
+        MERGED = "merged", gettext_lazy("merged")
+        MOVED = "moved", gettext_lazy("moved within its column")
+        UNDONE = "undone", gettext_lazy("undone")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
     # Survives a permanent delete (the row keeps the name and the id), so the project's history stays whole.
@@ -336,6 +345,8 @@ class BatchEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("batch event")
+        verbose_name_plural = gettext_lazy("batch events")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["batch", "-created_at"], name="event_batch_idx"),
@@ -422,6 +433,8 @@ class UploadSession(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("upload")
+        verbose_name_plural = gettext_lazy("uploads")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["project", "status"], name="uploadsession_project_idx")]
         constraints = [
@@ -463,6 +476,8 @@ class UploadFile(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("uploaded file")
+        verbose_name_plural = gettext_lazy("uploaded files")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(

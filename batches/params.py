@@ -8,9 +8,21 @@ from binaboard.params import (
     MAX_TEXT,
     CleanCharField,
     JsonBodyError,
+    NumberField,
     clean_text,
     parse_id,
     parse_json_body,
+    parse_number,
 )
 
-__all__ = ["MAX_ID", "MAX_TEXT", "CleanCharField", "JsonBodyError", "clean_text", "parse_id", "parse_json_body"]
+__all__ = [
+    "MAX_ID",
+    "MAX_TEXT",
+    "CleanCharField",
+    "JsonBodyError",
+    "NumberField",
+    "clean_text",
+    "parse_id",
+    "parse_json_body",
+    "parse_number",
+]

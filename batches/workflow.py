@@ -19,11 +19,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts.calendars import localise_digits
 from accounts.roles import roles_of
 
 from .errors import WorkflowError
-from .models import Annotation, Batch, BatchEvent, Image, Project
+from .models import Annotation, Batch, BatchEvent, Image, Project, UploadFile
 from .rules import MOVES, Membership, self_review_refusal
 from .tasks import remove_image_files_later
 from .webhooks import events as webhook_events
@@ -83,11 +85,11 @@ def _who_removed(batch: Batch) -> str:
 
 def _describe(event: BatchEvent | None) -> str:
     if event is None:
-        return "someone else"
-    who = event.actor.username if event.actor else "someone"
+        return _("someone else")
+    who = event.actor.username if event.actor else _("someone")
     ago = timesince(event.created_at)
-    when = "just now" if ago.startswith("0\xa0") or ago.startswith("0 ") else f"{ago} ago"
-    return f"{who} ({event.get_action_display()}, {when})"
+    when = _("just now") if ago.startswith(("0\xa0", "0 ", "۰")) else _("%(ago)s ago") % {"ago": ago}
+    return _("%(who)s (%(action)s, %(when)s)") % {"who": who, "action": event.get_action_display(), "when": when}
 
 
 def changed_under_workspace(batch: Batch) -> WorkflowError:
@@ -115,8 +117,8 @@ def changed_under_workspace(batch: Batch) -> WorkflowError:
 def stale_error(fresh: Batch) -> WorkflowError:
     """The error for a batch that changed since the caller saw it, naming who changed it."""
     return WorkflowError(
-        f"“{fresh.name}” has changed since you loaded it: last changed by {_who_changed(fresh.pk)}. "
-        f"It is now in {fresh.get_status_display()}.",
+        _("“%(name)s” has changed since you loaded it: last changed by %(who)s. It is now in %(column)s.")
+        % {"name": fresh.name, "who": _who_changed(fresh.pk), "column": fresh.get_status_display()},
         kind=WorkflowError.STALE,
         batch=fresh,
     )
@@ -128,7 +130,7 @@ def _lock(actor, batch: Batch) -> tuple[Batch, Membership]:
         fresh = Batch.objects.select_for_update(of=("self",)).select_related("project").get(pk=batch.pk)
     except Batch.DoesNotExist:
         raise WorkflowError(
-            f"“{batch.name}” no longer exists: {_who_removed(batch)} removed it.",
+            _("“%(name)s” no longer exists: %(who)s removed it.") % {"name": batch.name, "who": _who_removed(batch)},
             kind=WorkflowError.STALE,
             batch=batch,
         ) from None
@@ -159,7 +161,7 @@ def _update(fresh: Batch, **changes) -> None:
     )
     if updated != 1:
         raise WorkflowError(
-            f"“{fresh.name}” was changed by someone else just now; nothing was done.",
+            _("“%(name)s” was changed by someone else just now; nothing was done.") % {"name": fresh.name},
             kind=WorkflowError.STALE,
             batch=fresh,
         )
@@ -234,9 +236,10 @@ def _is_annotator(user, project: Project) -> bool:
 def _check_annotators(project: Project, users: Sequence) -> None:
     for user in users:
         if not _is_annotator(user, project):
-            name = getattr(user, "username", "That user")
+            name = getattr(user, "username", None) or _("That user")
             raise WorkflowError(
-                f"{name} is not an annotator of this project; add the annotator role on the Members page first.",
+                _("%(name)s is not an annotator of this project; add the annotator role on the Members page first.")
+                % {"name": name},
                 kind=WorkflowError.INVALID,
             )
 
@@ -255,7 +258,8 @@ def _short(name: str, suffix: str) -> str:
     return f"{name[: 200 - len(suffix)]}{suffix}"
 
 
-PART_SUFFIX = re.compile(r"^(?P<base>.*) · part (?P<number>[\d.]+)/\d+$")
+# "part" is written in the language of whoever splits the batch; any one word is read back as it.
+PART_SUFFIX = re.compile(r"^(?P<base>.*) · [^\W\d_]+ (?P<number>[\d.]+)/\d+$")
 
 
 def part_names(name: str, parts: int) -> list[str]:
@@ -265,12 +269,27 @@ def part_names(name: str, parts: int) -> list[str]:
         return [name]
     found = PART_SUFFIX.match(name)
     base, prefix = (found["base"], f"{found['number']}.") if found else (name, "")
-    return [_short(base, f" · part {prefix}{k}/{parts}") for k in range(1, parts + 1)]
+    word = _("part")
+    return [_short(base, f" · {word} {prefix}{k}/{parts}") for k in range(1, parts + 1)]
+
+
+def _default_upload_name() -> str:
+    # The name is stored, so it is written once in the uploader's language.
+    return _("Upload %(when)s") % {"when": f"{timezone.localtime():%Y-%m-%d %H:%M}"}
+
+
+def split_refusal(images: int, annotators: int) -> str:
+    """The same sentence for the assign form and the move: too few images for the annotators chosen."""
+    return ngettext(
+        "%(images)s images cannot be split among %(count)s annotator.",
+        "%(images)s images cannot be split among %(count)s annotators.",
+        annotators,
+    ) % {"images": localise_digits(str(images)), "count": localise_digits(str(annotators))}
 
 
 def _ensure_same_project(batch: Batch, project: Project | None) -> None:
     if project is not None and batch.project_id != project.pk:
-        raise WorkflowError("That batch belongs to another project.", kind=WorkflowError.INVALID, batch=batch)
+        raise WorkflowError(_("That batch belongs to another project."), kind=WorkflowError.INVALID, batch=batch)
 
 
 # --- the moves ------------------------------------------------------------------------------------
@@ -278,11 +297,11 @@ def _ensure_same_project(batch: Batch, project: Project | None) -> None:
 
 def create_batch(*, actor, project: Project, name: str, images: Sequence[Image]) -> Batch:
     """(upload) → Unassigned: already-validated, already-stored images become one new batch."""
-    name = (name or "").strip() or f"Upload {timezone.localtime():%Y-%m-%d %H:%M}"
+    name = (name or "").strip() or _default_upload_name()
     if len(name) > 200:
-        raise WorkflowError("A batch name has at most 200 characters.", kind=WorkflowError.INVALID)
+        raise WorkflowError(_("A batch name has at most 200 characters."), kind=WorkflowError.INVALID)
     if not images:
-        raise WorkflowError("No images were kept, so no batch was created.", kind=WorkflowError.INVALID)
+        raise WorkflowError(_("No images were kept, so no batch was created."), kind=WorkflowError.INVALID)
     if not membership_now(actor, project).manages:
         raise WorkflowError(_("Only a manager of this project can upload images."), kind=WorkflowError.FORBIDDEN)
     try:
@@ -296,7 +315,7 @@ def create_batch(*, actor, project: Project, name: str, images: Sequence[Image])
             _event(actor, batch, BatchEvent.Action.CREATED, from_status="", images=len(images))
     except IntegrityError:
         raise WorkflowError(
-            "Some of these images are already in the project (same content); nothing was created.",
+            _("Some of these images are already in the project (same content); nothing was created."),
             kind=WorkflowError.INVALID,
         ) from None
     return batch
@@ -304,7 +323,7 @@ def create_batch(*, actor, project: Project, name: str, images: Sequence[Image])
 
 def open_upload_batch(*, actor, project: Project, name: str, expected: int) -> Batch:
     """(upload session) → Unassigned, empty and processing: the card shows at once and fills as images are ready."""
-    name = (name or "").strip() or f"Upload {timezone.localtime():%Y-%m-%d %H:%M}"
+    name = (name or "").strip() or _default_upload_name()
     if len(name) > 200:
         raise WorkflowError(_("A batch name has at most 200 characters."), kind=WorkflowError.INVALID)
     if not membership_now(actor, project).manages:
@@ -365,9 +384,9 @@ def assign(
     _ensure_same_project(batch, project)
     assignees = list(dict.fromkeys(assignees))
     if not assignees:
-        raise WorkflowError("Choose at least one annotator.", kind=WorkflowError.INVALID, batch=batch)
+        raise WorkflowError(_("Choose at least one annotator."), kind=WorkflowError.INVALID, batch=batch)
     if count is not None and image_ids is not None:
-        raise WorkflowError("Give a number of images or chosen images, not both.", kind=WorkflowError.INVALID)
+        raise WorkflowError(_("Give a number of images or chosen images, not both."), kind=WorkflowError.INVALID)
     with transaction.atomic():
         fresh = _begin(actor, batch, "assign")
         _check_annotators(fresh.project, assignees)
@@ -378,13 +397,18 @@ def assign(
             try:
                 chosen = sorted({int(pk) for pk in image_ids})
             except (TypeError, ValueError):
-                raise WorkflowError("The chosen images are not valid.", kind=WorkflowError.INVALID) from None
+                raise WorkflowError(_("The chosen images are not valid."), kind=WorkflowError.INVALID) from None
             if not chosen:
-                raise WorkflowError("Choose at least one image.", kind=WorkflowError.INVALID, batch=fresh)
+                raise WorkflowError(_("Choose at least one image."), kind=WorkflowError.INVALID, batch=fresh)
             found = images.filter(pk__in=chosen).count()
             if found != len(chosen):
                 raise WorkflowError(
-                    f"{len(chosen) - found} of the chosen images are not in “{fresh.name}”.",
+                    ngettext(
+                        "%(count)s of the chosen images is not in “%(name)s”.",
+                        "%(count)s of the chosen images are not in “%(name)s”.",
+                        len(chosen) - found,
+                    )
+                    % {"count": localise_digits(str(len(chosen) - found)), "name": fresh.name},
                     kind=WorkflowError.INVALID,
                     batch=fresh,
                 )
@@ -393,13 +417,14 @@ def assign(
             n = total if count is None else count
             if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= total:
                 raise WorkflowError(
-                    f"Choose between 1 and {total} images: “{fresh.name}” has {total}.",
+                    _("Choose between 1 and %(total)s images: “%(name)s” has %(total)s.")
+                    % {"total": localise_digits(str(total)), "name": fresh.name},
                     kind=WorkflowError.INVALID,
                     batch=fresh,
                 )
         if n < len(assignees):
             raise WorkflowError(
-                f"{n} images cannot be split among {len(assignees)} annotators.",
+                split_refusal(n, len(assignees)),
                 kind=WorkflowError.INVALID,
                 batch=fresh,
             )
@@ -487,7 +512,10 @@ def reassign(*, actor, batch: Batch, assignee, project: Project | None = None) -
         _check_annotators(fresh.project, [assignee])
         if fresh.assignee_id == assignee.pk:
             raise WorkflowError(
-                f"“{fresh.name}” is already assigned to {assignee.username}.", kind=WorkflowError.INVALID, batch=fresh
+                _("“%(name)s” is already assigned to %(assignee)s.")
+                % {"name": fresh.name, "assignee": assignee.username},
+                kind=WorkflowError.INVALID,
+                batch=fresh,
             )
         before = fresh.assignee.username if fresh.assignee else ""
         _update(fresh, assignee=assignee)
@@ -544,11 +572,13 @@ def reject(*, actor, batch: Batch, comment: str, project: Project | None = None)
     comment = (comment or "").strip()
     if not comment:
         raise WorkflowError(
-            "Say what needs fixing: a rejection needs a comment.", kind=WorkflowError.INVALID, batch=batch
+            _("Say what needs fixing: a rejection needs a comment."), kind=WorkflowError.INVALID, batch=batch
         )
     if len(comment) > MAX_COMMENT:
         raise WorkflowError(
-            f"Keep the comment under {MAX_COMMENT} characters.", kind=WorkflowError.INVALID, batch=batch
+            _("Keep the comment under %(count)d characters.") % {"count": MAX_COMMENT},
+            kind=WorkflowError.INVALID,
+            batch=batch,
         )
     with transaction.atomic():
         fresh = _begin(actor, batch, "reject")
@@ -632,7 +662,7 @@ def _reset(actor, fresh: Batch) -> DeleteResult:
         position=_top_position(),
     )
     # Single statements whatever the batch size: annotations have no dependants, so this is one DELETE.
-    removed, _ = Annotation.objects.filter(image__batch=fresh).delete()
+    removed, _by_model = Annotation.objects.filter(image__batch=fresh).delete()
     Image.objects.filter(batch=fresh).filter(~Q(state=Image.State.NEW) | Q(review_flag=True)).update(
         state=Image.State.NEW, review_flag=False, review_note=""
     )
@@ -668,6 +698,8 @@ def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
     # (docs/decisions/delete-without-the-collector.md). So the images go by one plain DELETE through
     # the public cursor API; annotations are removed first, so nothing refers to these rows.
     Annotation.objects.filter(image__batch=fresh).delete()
+    # An uploaded file's row points at its image (SET_NULL, which the plain DELETE below does not apply).
+    UploadFile.objects.filter(image__batch=fresh).update(image=None)
     # Their files go on a worker once the rows are really gone: a rolled-back delete keeps its files.
     remove_image_files_later(Image.objects.filter(batch=fresh))
     with connection.cursor() as cursor:
@@ -681,13 +713,13 @@ def merge(*, actor, batches: Sequence[Batch], name: str | None = None, project: 
     """Unassigned + Unassigned → one Unassigned batch (the first one keeps its identity)."""
     batches = list({b.pk: b for b in batches}.values())
     if len(batches) < 2:
-        raise WorkflowError("Choose at least two batches to merge.", kind=WorkflowError.INVALID)
+        raise WorkflowError(_("Choose at least two batches to merge."), kind=WorkflowError.INVALID)
     project_ids = {b.project_id for b in batches}
     if len(project_ids) != 1 or (project is not None and project.pk not in project_ids):
-        raise WorkflowError("Only batches of the same project can be merged.", kind=WorkflowError.INVALID)
+        raise WorkflowError(_("Only batches of the same project can be merged."), kind=WorkflowError.INVALID)
     name = (name or "").strip()
     if len(name) > 200:
-        raise WorkflowError("A batch name has at most 200 characters.", kind=WorkflowError.INVALID)
+        raise WorkflowError(_("A batch name has at most 200 characters."), kind=WorkflowError.INVALID)
     with transaction.atomic():
         # Lock in primary-key order so two merges of overlapping batches cannot deadlock.
         fresh = {b.pk: _begin(actor, b, "merge") for b in sorted(batches, key=lambda b: b.pk)}
@@ -695,11 +727,13 @@ def merge(*, actor, batches: Sequence[Batch], name: str | None = None, project: 
         others = [fresh[b.pk] for b in batches[1:]]
         total = target.image_count + sum(b.image_count for b in others)
         moved = Image.objects.filter(batch__in=[b.pk for b in others]).update(batch=target)
-        _, per_model = Batch.objects.filter(
+        _deleted, per_model = Batch.objects.filter(
             Q(*[Q(pk=b.pk, version=b.version) for b in others], _connector=Q.OR), status=Status.UNASSIGNED
         ).delete()
         if per_model.get("batches.Batch", 0) != len(others):
-            raise WorkflowError("One of these batches changed just now; nothing was merged.", kind=WorkflowError.STALE)
+            raise WorkflowError(
+                _("One of these batches changed just now; nothing was merged."), kind=WorkflowError.STALE
+            )
         _update(target, image_count=total, **({"name": name} if name else {}))
         _event(
             actor,

@@ -10,6 +10,10 @@ invisible control characters and bidi overrides/isolates are removed (tab and ne
 multi-line text, single-line text gets a space for them), the ends are trimmed, and the length is
 capped. Forms get the same through `CleanCharField`; a form still refuses text that is too long.
 
+Numbers a person types (a count, a percentage, a seed): Persian (۰–۹) and Arabic-Indic (٠–٩) digits
+read like Latin ones, since a Persian keyboard types them; `parse_number` and `NumberField` turn them
+into Latin digits first and then validate the number like any other. Ids stay strict (machines write them).
+
 JSON: a body is parsed only when it is small enough and not nested too deeply; Python's parser
 recurses once per bracket and a body of 10,000 "[" ends in a RecursionError.
 """
@@ -21,6 +25,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MAX_ID = 2**63 - 1
 # Longer than any text a person types into one field here; a domain limit below it still refuses
@@ -38,6 +43,22 @@ _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029]")
 _SINGLE_LINE_SPACES = re.compile(r"[\t\n]")
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 _BRACKETS = re.compile(r"[\[\]{}]")
+
+
+# Persian and Arabic-Indic digits to Latin ones; any other non-ASCII digit stays and is refused.
+_LOCAL_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789" * 2)
+
+
+def latin_digits(text: str) -> str:
+    """The text with Persian and Arabic-Indic digits written as Latin digits."""
+    return text.translate(_LOCAL_DIGITS)
+
+
+def parse_number(raw) -> int | None:
+    """A non-negative whole number a person typed, in Latin or Persian digits, else None."""
+    if isinstance(raw, str):
+        raw = latin_digits(raw)
+    return parse_id(raw)
 
 
 def parse_id(raw) -> int | None:
@@ -76,6 +97,31 @@ class CleanCharField(forms.CharField):
         if value not in self.empty_values:
             value = clean_text(str(value), max_length=None, multiline=isinstance(self.widget, forms.Textarea))
         return super().to_python(value)
+
+
+class NumberInput(forms.TextInput):
+    """A text box for a whole number: `type="number"` would refuse the Persian digits people type."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "numeric", "autocomplete": "off", **(attrs or {})})
+
+
+class NumberField(forms.IntegerField):
+    """An IntegerField that reads Persian and Arabic-Indic digits; only digits (and a leading minus) pass."""
+
+    widget = NumberInput
+    default_error_messages = {"invalid": gettext_lazy("Enter a whole number.")}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = latin_digits(value.strip())
+            if value and not re.fullmatch(r"-?[0-9]+", value):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+    def widget_attrs(self, widget):
+        # min/max stay as data for the page; the text box itself takes any digits.
+        return {}
 
 
 class JsonBodyError(ValueError):

@@ -6,6 +6,8 @@ from pathlib import Path
 import polib
 import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
 
 CATALOGUES = sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/*.po"))
 
@@ -31,3 +33,32 @@ def test_the_compiled_catalogue_matches_its_source(path):
             assert compiled.ngettext(entry.msgid, entry.msgid_plural, 1) == entry.msgstr_plural[0]
         else:
             assert compiled._catalog.get(key) == entry.msgstr, f"run `make messages`: {entry.msgid!r} is stale"
+
+
+# The same command as `make messages` (BRIEF.md), run into a scratch catalogue: every string the code wraps today.
+IGNORED = [".venv", "tests", "bench", "static/vendor", "media", "staticfiles", "node_modules"]
+
+
+def extracted_catalogue(tmp_path, monkeypatch) -> polib.POFile:
+    # A scratch tree of links to the sources: makemessages writes beside the nearest locale folder, so the
+    # project's own catalogue is never touched.
+    base = Path(settings.BASE_DIR)
+    for source in base.iterdir():
+        if source.name not in {"locale", ".git", *IGNORED} and not source.name.startswith("."):
+            (tmp_path / source.name).symlink_to(source)
+    (tmp_path / "locale").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with override_settings(LOCALE_PATHS=[tmp_path / "locale"]):
+        call_command(
+            "makemessages", locale=["fa"], ignore_patterns=IGNORED, no_obsolete=True, symlinks=True, verbosity=0
+        )
+    return polib.pofile(str(tmp_path / "locale/fa/LC_MESSAGES/django.po"))
+
+
+def test_every_wrapped_string_is_in_the_persian_catalogue(tmp_path, monkeypatch):
+    """Fails when code or a template wraps a string that `make messages` has not brought into the catalogue."""
+    wanted = {(e.msgctxt, e.msgid, e.msgid_plural) for e in extracted_catalogue(tmp_path, monkeypatch)}
+    catalogue = polib.pofile(str(Path(settings.BASE_DIR, "locale/fa/LC_MESSAGES/django.po")))
+    have = {(e.msgctxt, e.msgid, e.msgid_plural) for e in catalogue}
+    missing = sorted(msgid for _ctx, msgid, _plural in wanted - have)
+    assert missing == [], "run `make messages` and translate these"

@@ -39,7 +39,10 @@ from functools import cached_property
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from zipstream import ZIP_DEFLATED, ZIP_STORED, ZipStream
+
+from accounts.calendars import localise_digits
 
 from ..models import Annotation, Batch, Image, LabelClass, Project
 from .snapshot import Snapshot
@@ -76,7 +79,9 @@ def parse_split(text: str) -> tuple[int, int, int]:
     """ "80,10,10" (or "80,20": no test subset) → (80, 10, 10); clear errors for anything else."""
     parts = [part.strip() for part in str(text).replace("/", ",").split(",")]
     if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
-        raise ExportError(f"“{text}” is not a split: give train,val,test percentages such as 80,10,10.")
+        raise ExportError(
+            _("“%(text)s” is not a split: give train,val,test percentages such as 80,10,10.") % {"text": text}
+        )
     values = [int(part) for part in parts] + [0] * (3 - len(parts))
     return check_split(values[0], values[1], values[2])
 
@@ -84,9 +89,12 @@ def parse_split(text: str) -> tuple[int, int, int]:
 def check_split(train: int, val: int, test: int) -> tuple[int, int, int]:
     values = (train, val, test)
     if any(value < 0 or value > 100 for value in values):
-        raise ExportError("Each split percentage is between 0 and 100.")
+        raise ExportError(_("Each split percentage is between 0 and 100."))
     if sum(values) != 100:
-        raise ExportError(f"The split percentages add up to {sum(values)}; they must add up to 100.")
+        raise ExportError(
+            _("The split percentages add up to %(sum)s; they must add up to 100.")
+            % {"sum": localise_digits(str(sum(values)))}
+        )
     return values
 
 
@@ -393,39 +401,55 @@ class ArchiveWriter:
 
     def readme(self) -> str:
         export, options, tally = self.export, self.export.options, self.export.tally
+        batches = _(", ").join(
+            _("%(name)s (id %(id)s)") % {"name": batch.name, "id": batch.pk} for batch in export.batches
+        )
         lines = [
-            f"BinaBoard export of “{export.project.name}”: {self.label}",
-            f"Made {export.created:%Y-%m-%d %H:%M:%S %Z}.",
+            _("BinaBoard export of “%(project)s”: %(format)s") % {"project": export.project.name, "format": self.label},
+            _("Made %(when)s.") % {"when": f"{export.created:%Y-%m-%d %H:%M:%S %Z}"},
             "",
-            "Batches: " + ", ".join(f"{batch.name} (id {batch.pk})" for batch in export.batches),
-            f"Images: {sum(tally.images.values())}, boxes: {tally.boxes}, images without boxes: {tally.empty_images}.",
+            _("Batches: %(batches)s") % {"batches": batches},
+            _("Images: %(images)s, boxes: %(boxes)s, images without boxes: %(empty)s.")
+            % {"images": sum(tally.images.values()), "boxes": tally.boxes, "empty": tally.empty_images},
         ]
         if options.split:
             train, val, test = options.split
             counts = ", ".join(f"{name} {tally.images.get(name, 0)}" for name in SPLITS)
-            lines.append(f"Split train/val/test {train}/{val}/{test} with seed {options.seed}: {counts} images.")
             lines.append(
-                "Each image's subset depends only on the seed and its id: the same request gives the same split."
+                _("Split train/val/test %(split)s with seed %(seed)s: %(counts)s images.")
+                % {"split": f"{train}/{val}/{test}", "seed": options.seed, "counts": counts}
             )
-        lines += ["", "Classes (YOLO index, COCO category id = BinaBoard class id, name):"]
+            lines.append(
+                _("Each image's subset depends only on the seed and its id: the same request gives the same split.")
+            )
+        lines += ["", _("Classes (YOLO index, COCO category id = BinaBoard class id, name):")]
         lines += [
             f"  {index}  {label_class.pk}  {label_class.name}" for index, label_class in enumerate(export.classes)
         ]
-        lines += ["", "Layout:", self.layout.strip("\n"), "", "Conventions:"]
+        lines += ["", _("Layout:"), self.layout.strip("\n"), "", _("Conventions:")]
         lines += [
-            "  Boxes are in pixels of the upright image (EXIF orientation applied); width and height are upright too.",
-            "  Image files are copied byte for byte as stored: upright, without EXIF, XMP or comments (an ICC colour",
-            "  profile is kept). A file stored before metadata was removed at upload may still carry an EXIF",
-            "  orientation tag: read it upright.",
+            "  "
+            + _(
+                "Boxes are in pixels of the upright image (EXIF orientation applied); width and height are upright too."
+            ),
+            "  "
+            + _(
+                "Image files are copied byte for byte as stored: upright, without EXIF, XMP or comments (an ICC colour "
+                "profile is kept). A file stored before metadata was removed at upload may still carry an EXIF "
+                "orientation tag: read it upright."
+            ),
         ]
+        # The format's own conventions stay in English: they quote the format's specification.
         lines += self.conventions
         if options.include_images:
-            lines.append(f"\nImage files included: {tally.files}.")
+            lines.append("\n" + _("Image files included: %(count)s.") % {"count": tally.files})
             if tally.missing_count:
-                lines.append(f"Missing from storage, so not included: {tally.missing_count}:")
+                lines.append(_("Missing from storage, so not included: %(count)s:") % {"count": tally.missing_count})
                 lines += [f"  {name}" for name in tally.missing]
         else:
-            lines.append("\nImage files are not included: put them in the folders named above, under the same names.")
+            lines.append(
+                "\n" + _("Image files are not included: put them in the folders named above, under the same names.")
+            )
         return "\n".join(lines) + "\n"
 
     conventions: list[str] = []
@@ -437,7 +461,10 @@ def prepare_export(project: Project, options: ExportOptions, writers: dict[str, 
     `writers` is the format registry (formats.WRITERS): this module knows no format by name."""
     if options.format not in writers:
         choices = ", ".join(writers)
-        raise ExportError(f"“{options.format}” is not an export format: choose {choices}.")
+        raise ExportError(
+            _("“%(format)s” is not an export format: choose %(choices)s.")
+            % {"format": options.format, "choices": choices}
+        )
     if options.split is not None:
         check_split(*options.split)
     snapshot = Snapshot()
@@ -454,22 +481,25 @@ def _prepare(
     batches = list(dataset_batches(project, using=snapshot.alias))
     if not batches:
         raise ExportError(
-            "The Dataset column is empty: there is nothing to export yet. "
-            "Batches arrive there when a reviewer approves them."
+            _(
+                "The Dataset column is empty: there is nothing to export yet. "
+                "Batches arrive there when a reviewer approves them."
+            )
         )
     if options.batch_ids is not None:
         wanted = set(options.batch_ids)
         if not wanted:
-            raise ExportError("Choose at least one batch of the Dataset column.")
+            raise ExportError(_("Choose at least one batch of the Dataset column."))
         unknown = wanted - {batch.pk for batch in batches}
         if unknown:
             ids = ", ".join(str(pk) for pk in sorted(unknown))
             raise ExportError(
-                f"Batch {ids} is not in this project's Dataset column (any more); reload the page and choose again."
+                _("Batch %(ids)s is not in this project's Dataset column (any more); reload the page and choose again.")
+                % {"ids": ids}
             )
         batches = [batch for batch in batches if batch.pk in wanted]
     if sum(batch.image_count for batch in batches) == 0:
-        raise ExportError("The chosen batches hold no images: there is nothing to export.")
+        raise ExportError(_("The chosen batches hold no images: there is nothing to export."))
     classes = list(LabelClass.objects.using(snapshot.alias).filter(project=project).order_by("pk"))
     return Export(project, options, batches, classes, writers[options.format], snapshot)
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from ..params import parse_id
+from accounts.calendars import localise_digits
+
+from ..params import NumberField, parse_id
 from .core import DEFAULT_SEED, DEFAULT_SPLIT, ExportOptions
 from .formats import FORMATS
 
@@ -15,20 +18,21 @@ class ExportForm(forms.Form):
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "required": "Choose at least one batch.",
-            "invalid_choice": "A chosen batch is no longer in the Dataset column; reload the page and choose again.",
+            "required": _("Choose at least one batch."),
+            "invalid_choice": _("A chosen batch is no longer in the Dataset column; reload the page and choose again."),
         },
     )
-    include_images = forms.BooleanField(required=False, label="Include the image files")
-    split = forms.BooleanField(required=False, label="Split into train, validation and test subsets")
-    train = forms.IntegerField(min_value=0, max_value=100, initial=DEFAULT_SPLIT[0], label="Train %")
-    val = forms.IntegerField(min_value=0, max_value=100, initial=DEFAULT_SPLIT[1], label="Validation %")
-    test = forms.IntegerField(min_value=0, max_value=100, initial=DEFAULT_SPLIT[2], label="Test %")
-    seed = forms.IntegerField(
+    include_images = forms.BooleanField(required=False, label=_("Include the image files"))
+    split = forms.BooleanField(required=False, label=_("Split into train, validation and test subsets"))
+    train = NumberField(min_value=0, max_value=100, initial=DEFAULT_SPLIT[0], label=_("Train %"))
+    val = NumberField(min_value=0, max_value=100, initial=DEFAULT_SPLIT[1], label=_("Validation %"))
+    test = NumberField(min_value=0, max_value=100, initial=DEFAULT_SPLIT[2], label=_("Test %"))
+    seed = NumberField(
         min_value=0,
         max_value=2**31 - 1,
         initial=DEFAULT_SEED,
-        help_text="The same seed gives the same split.",
+        label=_("Seed"),
+        help_text=_("The same seed gives the same split."),
     )
 
     def __init__(self, *args, batches, **kwargs):
@@ -52,7 +56,9 @@ class ExportForm(forms.Form):
             values = [data.get(name) for name in ("train", "val", "test")]
             if None not in values and sum(values) != 100:
                 raise forms.ValidationError(
-                    f"The split percentages add up to {sum(values)}; they must add up to 100.", code="split_sum"
+                    _("The split percentages add up to %(sum)s; they must add up to 100.")
+                    % {"sum": localise_digits(str(sum(values)))},
+                    code="split_sum",
                 )
         return data
 

@@ -20,7 +20,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.tasks import task
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Project
@@ -122,6 +122,13 @@ def make_export(job_id: int) -> ExportJob | None:
     if claimed is None:
         return None
     job, previous = claimed
+    # The README and any failure reason are written in the language of the person who asked.
+    requester = job.requested_by
+    with translation.override((requester.language if requester else "") or settings.LANGUAGE_CODE):
+        return _make_claimed_export(job, previous)
+
+
+def _make_claimed_export(job: ExportJob, previous: str) -> ExportJob | None:
     if previous:  # a run before this one died while writing: its file goes
         delete_stored([previous])
         StoredFile.objects.filter(name=previous).delete()
@@ -155,7 +162,7 @@ def make_export(job_id: int) -> ExportJob | None:
 def _claim(job_id: int) -> tuple[ExportJob, str] | None:
     """Mark the job running under a fresh file name, listed in the ledger; (job, the previous run's file)."""
     with transaction.atomic():
-        job = ExportJob.objects.select_related("project").filter(pk=job_id).first()
+        job = ExportJob.objects.select_related("project", "requested_by").filter(pk=job_id).first()
         # A failed job runs again when its task is retried (the admin's "retry"); a finished one never.
         if job is None or job.status not in {Status.QUEUED, Status.RUNNING, Status.FAILED}:
             return None

@@ -31,6 +31,8 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..models import Batch, Image, Project, StoredFile
 from ..rules import Membership
@@ -109,11 +111,18 @@ class IngestReport:
 
     def summary(self) -> str:
         kept, refused = len(self.kept), len(self.refused)
-        files = lambda n: f"{n} file{'s' if n != 1 else ''}"  # noqa: E731
         if self.batch is None:
-            return self.message or f"Nothing was kept; {files(refused)} refused."
-        text = f"Kept {kept} image{'s' if kept != 1 else ''} as the new batch “{self.batch.name}” in Unassigned"
-        return text + (f"; refused {files(refused)}." if refused else ".")
+            return self.message or ngettext(
+                "Nothing was kept; %(count)d file refused.", "Nothing was kept; %(count)d files refused.", refused
+            ) % {"count": refused}
+        values = {
+            "images": ngettext("%(count)d image", "%(count)d images", kept) % {"count": kept},
+            "files": ngettext("%(count)d file", "%(count)d files", refused) % {"count": refused},
+            "name": self.batch.name,
+        }
+        if refused:
+            return _("Kept %(images)s as the new batch “%(name)s” in Unassigned; refused %(files)s.") % values
+        return _("Kept %(images)s as the new batch “%(name)s” in Unassigned.") % values
 
 
 @dataclass
@@ -151,12 +160,12 @@ def ingest(
     limits = limits or Limits.from_settings()
     name = (name or "").strip()
     if len(name) > 200:
-        raise WorkflowError("A batch name has at most 200 characters.", kind=WorkflowError.INVALID)
+        raise WorkflowError(_("A batch name has at most 200 characters."), kind=WorkflowError.INVALID)
     # Early, so nobody's files are checked for nothing (create_batch checks again, afresh).
     if membership is None or membership.user != actor or membership.project.pk != project.pk:
         membership = Membership.read(actor, project)
     if not membership.manages:
-        raise WorkflowError("Only a manager of this project can upload images.", kind=WorkflowError.FORBIDDEN)
+        raise WorkflowError(_("Only a manager of this project can upload images."), kind=WorkflowError.FORBIDDEN)
     if workers is None:
         workers = getattr(settings, "INGEST_WORKERS", 1)
 
@@ -171,9 +180,9 @@ def ingest(
         ordered.sort(key=lambda pair: pair[0])
         report.outcomes = [outcome for _, outcome in ordered]
         if not rows:
-            report.message = "No image was kept, so no batch was created."
+            report.message = _("No image was kept, so no batch was created.")
             if not report.outcomes:
-                report.message = "No files were received, so no batch was created."
+                report.message = _("No files were received, so no batch was created.")
             return report
         if not name:
             name = default_name or (PurePath(plan.archive_names[0]).stem if len(plan.archive_names) == 1 else "")
@@ -500,7 +509,7 @@ def _create(
             shas = [row.sha256 for row in rows]
             taken = set(Image.objects.filter(project=project, sha256__in=shas).values_list("sha256", flat=True))
         if not taken:
-            report.message = f"No batch was created: {exc.message}"
+            report.message = _("No batch was created: %(why)s") % {"why": exc.message}
             return None
         gone = [row for row in rows if row.sha256 in taken]
         names = [name for row in gone for name in (row.file.name, row.thumbnail.name)]
@@ -513,6 +522,6 @@ def _create(
             outcome.reason = "duplicate: another upload added the same image a moment ago"
         rows = [row for row in rows if row.sha256 not in taken]
         if not rows:
-            report.message = "No image was kept, so no batch was created."
+            report.message = _("No image was kept, so no batch was created.")
             return None
     return None

@@ -27,7 +27,7 @@ from ..access import get_project_for
 from ..errors import WorkflowError
 from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm, ReopenForm
 from ..models import Annotation, Batch, Image, Project
-from ..params import parse_id
+from ..params import parse_id, parse_number
 from ..rules import MOVES, Membership, delete_move, drag_move, drag_move_elsewhere
 from .answers import SeenMove, answer_dialog, answer_moved, answer_refusal, seen_batch
 from .board import activity_label, board_token
@@ -137,7 +137,7 @@ def _assign_inputs(form: AssignForm, batch: Batch, scope: str = "all", grid: boo
     scope = form.data.get("scope", "all") if form.is_bound else scope
     chosen_images = set(form.data.getlist("images")) if form.is_bound else set()
     if scope == "part":
-        count = parse_id(form.data.get("count", ""))
+        count = parse_number(form.data.get("count", ""))
         count = -1 if count is None else count  # "how many" left empty or not a number: not in range
     elif scope == "chosen":
         count = len(chosen_images) or -1  # the server checks the ids themselves on submit

@@ -186,7 +186,7 @@ def test_members_who_do_not_manage_may_not_edit(client, annotator, car):
 def test_deleting_asks_first(client, manager, car):
     client.force_login(manager)
     response = client.get(delete_url(car))
-    assert "Delete the class “car”?" in response.content.decode()
+    assert "Delete the class “<bdi>car</bdi>”?" in response.content.decode()
     assert LabelClass.objects.filter(pk=car.pk).exists()
 
 

@@ -287,7 +287,7 @@ def test_removing_asks_first_and_says_what_happens(client, project, manager, ann
     response = client.get(remove_url(project, annotator))
     assert response.status_code == 200
     content = response.content.decode()
-    assert "Remove annotator from “Street scenes”?" in content
+    assert "Remove <bdi>annotator</bdi> from “<bdi>Street scenes</bdi>”?" in content
     assert "<strong>Annotator</strong>" in content
     assert roles_of(project, annotator) == ["annotator"]
 

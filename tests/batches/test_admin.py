@@ -315,7 +315,7 @@ def test_delete_for_good_asks_first_then_removes_batch_images_and_files(
     version = {f"version_{batch.pk}": batch.version}
     with django_capture_on_commit_callbacks(execute=True):
         response = act(admin_client, "delete_batches_for_good", batch, confirm="delete_batches_for_good", **version)
-    assert shown(response) == [("success", "Deleted for good 1 batch.")]
+    assert shown(response) == [("success", "Deleted 1 batch for good.")]
     assert not Batch.objects.filter(pk=batch.pk).exists()
     assert not Image.objects.exists()
     assert BatchEvent.objects.filter(batch_name="Gone", action=BatchEvent.Action.DELETED).exists()

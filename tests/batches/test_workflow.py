@@ -871,7 +871,7 @@ def test_choosing_images_of_another_batch_is_refused_and_changes_nothing(project
         workflow.assign(actor=manager, batch=batch, assignees=[annotator], image_ids=chosen)
 
     assert error.value.kind == WorkflowError.INVALID
-    assert error.value.message == "1 of the chosen images are not in “Morning”."
+    assert error.value.message == "1 of the chosen images is not in “Morning”."
     assert database_state() == before
 
 
@@ -1087,10 +1087,11 @@ def test_a_permanent_delete_costs_the_same_queries_whatever_the_batch_size(
     batch = make_batch(project, manager, images=images)
     # SAVEPOINT; SELECT the batch FOR UPDATE with its project; the actor's permissions (user perms,
     # group perms); SELECT the stored file names; UPDATE the batch (compare-and-set); INSERT the event;
-    # DELETE its annotations; INSERT its file names into the ledger (for the worker that removes them);
-    # DELETE its images; the batch delete: SELECT the batch, SELECT its images (none left), UPDATE split
-    # batches' split_from, UPDATE events' and upload sessions' batch to NULL, DELETE the batch; RELEASE SAVEPOINT.
-    with django_assert_num_queries(17):
+    # DELETE its annotations; UPDATE upload files' image to NULL; INSERT its file names into the ledger (for the
+    # worker that removes them); DELETE its images; the batch delete: SELECT the batch, SELECT its images (none
+    # left), UPDATE split batches' split_from, UPDATE events' and upload sessions' batch to NULL, DELETE the batch;
+    # RELEASE SAVEPOINT.
+    with django_assert_num_queries(18):
         workflow.delete_batch(actor=manager, batch=batch)
     assert not Image.objects.exists()
 

@@ -1,0 +1,130 @@
+"""Pages in Persian show no English: every word a person reads on them, outside what people typed, is Persian.
+
+The pages are rendered through the test client for a manager whose language is Persian; the visible text
+(and the attributes a person or a screen reader reads) is searched for Latin words, after taking out the
+names in the data (project, users, classes, batches, e-mail addresses) and the few words that are the same
+in every language (the product's name, file formats).
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from batches import workflow
+from tests.factories import make_batch
+
+pytestmark = pytest.mark.django_db
+
+SAME_IN_EVERY_LANGUAGE = {"BinaBoard", "COCO", "JSON", "YOLO", "Pascal", "VOC", "XML", "zip", "txt", "yaml", "English"}
+READ_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "value"}
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+class VisibleText(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "template"):
+            self.skipping += 1
+        attributes = dict(attrs)
+        for name, value in attrs:
+            if value and name in READ_ATTRIBUTES:
+                if name == "value" and (tag != "input" or attributes.get("type") not in ("submit", "button")):
+                    continue
+                self.parts.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "template") and self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def english_words(html: str, data_words: set[str]) -> set[str]:
+    parser = VisibleText()
+    parser.feed(html)
+    text = " ".join(parser.parts)
+    text = re.sub(r"\S+@\S+|\S+\.(txt|yaml)\b", " ", text)  # e-mail addresses, the file names of a format
+    return {word for word in LATIN_WORD.findall(text) if word not in data_words | SAME_IN_EVERY_LANGUAGE}
+
+
+@pytest.fixture
+def persian_manager(project, manager, annotator, reviewer):
+    for user in (manager, annotator, reviewer):
+        user.language = "fa"
+        user.save(update_fields=["language"])
+    batch = make_batch(project, manager, images=2, name="Morning")
+    batch = workflow.assign(actor=manager, batch=batch, assignees=[annotator]).assigned[0]
+    batch = workflow.submit(actor=annotator, batch=batch)
+    workflow.approve(actor=reviewer, batch=batch)
+    client = Client()
+    client.force_login(manager)
+    return client
+
+
+DATA_WORDS = {
+    "alice",
+    "Street",
+    "scenes",
+    "manager",
+    "annotator",
+    "reviewer",
+    "car",
+    "person",
+    "Morning",
+    "example",
+    "com",
+}
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "project_list",
+        "members",
+        "label_classes",
+        "project_settings",
+        "export",
+        "preferences",
+        "password_change",
+        "label_class_edit",
+        "label_class_delete",
+        "member_remove",
+    ],
+)
+def test_a_persian_page_has_no_english_words(persian_manager, project, annotator, url_name):
+    args = {
+        "project_list": [],
+        "preferences": [],
+        "password_change": [],
+        "label_class_edit": [project.pk, project.label_classes.first().pk],
+        "label_class_delete": [project.pk, project.label_classes.first().pk],
+        "member_remove": [project.pk, annotator.pk],
+    }.get(url_name, [project.pk])
+    response = persian_manager.get(reverse(url_name, args=args))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="fa" dir="rtl">' in html
+    assert english_words(html, DATA_WORDS) == set()
+
+
+def test_the_sign_in_page_in_persian_has_no_english_words(client):
+    response = client.get(reverse("login"), headers={"accept-language": "fa"})
+    assert english_words(response.content.decode(), set()) == set()
+
+
+def test_the_scanner_would_see_an_english_word():
+    assert english_words('<p title="Move">متن <b>Save</b> Street</p><script>var x = "Hidden"</script>', {"Street"}) == {
+        "Move",
+        "Save",
+    }

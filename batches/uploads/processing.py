@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.tasks import task
+from django.utils import timezone
 
 from ..ingest.check import Checked, Refused, Task, check
 from ..ingest.limits import Limits
@@ -92,7 +93,8 @@ def _make_image(session: UploadSession, upload_file: UploadFile, result: Checked
             add_processed_image(batch_pk=session.batch_id, image=image)
             UploadFile.objects.filter(pk=upload_file.pk).update(image=image)
             StoredFile.objects.filter(upload=ledger).delete()
-            UploadSession.objects.filter(pk=session.pk).update(processed=F("processed") + 1)
+            # updated_at: the batch page tells a session whose workers fell silent.
+            UploadSession.objects.filter(pk=session.pk).update(processed=F("processed") + 1, updated_at=timezone.now())
     except _Lost:
         discard([name for name in (image.thumbnail.name, image.file.name if replaced else "") if name] + names)
         return 0

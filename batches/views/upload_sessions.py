@@ -136,7 +136,10 @@ class ChunkUploadHandler(FileUploadHandler):
         self.room -= len(raw_data)
         if start + len(raw_data) > self.limits.file_bytes or self.room < 0:
             if self.field_name == FIELD:
-                self.arrivals[-1] = (self.file_name, f"file too large: over {human_bytes(self.limits.file_bytes)}")
+                self.arrivals[-1] = (
+                    self.file_name,
+                    _("file too large: over %(size)s") % {"size": human_bytes(self.limits.file_bytes)},
+                )
             self.pieces = []
             raise SkipFile()
         self.pieces.append(raw_data)

@@ -246,7 +246,11 @@
     function mark(entry, text, kind) {
       var row = rowFor(entry);
       row.className = "upload-file-row is-" + kind;
-      row.textContent = entry.path + " — " + text;
+      var name = document.createElement("bdi"); // a Latin file name inside a Persian line keeps its order
+      name.textContent = entry.path;
+      row.textContent = "";
+      row.appendChild(name);
+      row.appendChild(document.createTextNode(" — " + text));
       if (kind === "done" || kind === "known") setTimeout(function () { row.remove(); entry.row = null; }, 1500);
     }
 

@@ -398,6 +398,12 @@ def report(floor: float, runs: dict, large: dict | None) -> None:
             f"| web process | {large['web'][0]:.0f} | {large['web'][1]:.0f} |",
             f"| worker process | {large['worker'][0]:.0f} | {large['worker'][1]:.0f} |",
         ]
+    lines += [
+        "",
+        "The machine is shared (up to 8 sessions on its 2 cores run tests and benchmarks beside this one), so",
+        "the figures are noisy: the floor above is measured in the same run, and the ratios within a run are",
+        "what counts. Workers run at a lower CPU priority (`WORKER_NICE`, 10 by default): requests come first.",
+    ]
     write_section("upload", "\n".join(lines))
     print("\n".join(lines))
 

@@ -420,6 +420,9 @@ TASK_ABANDONED_AFTER = timedelta(seconds=env_int("TASK_ABANDONED_SECONDS", 30 * 
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
 # How often each worker runs the maintenance (abandoned tasks back on the queue, periodic work due).
 TASK_MAINTENANCE_SECONDS = env_int("TASK_MAINTENANCE_SECONDS", 60)
+# `manage.py worker` lowers its CPU priority by this much (os.nice): where web and workers share cores,
+# requests (an upload's chunks, pages) come first and the workers take what is left. 0 leaves it.
+WORKER_NICE = env_int("WORKER_NICE", 10)
 if TASK_MAX_ATTEMPTS < 1 or TASK_MAINTENANCE_SECONDS < 1 or TASK_ABANDONED_AFTER.total_seconds() < 1:
     raise ImproperlyConfigured(
         "TASK_MAX_ATTEMPTS, TASK_MAINTENANCE_SECONDS and TASK_ABANDONED_SECONDS must be 1 or more."

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import io
 import logging
+import queue
+import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.files import File
@@ -56,25 +58,82 @@ def options_from_data(data: dict) -> ExportOptions:
 
 
 class PieceReader(io.RawIOBase):
-    """A read-only, unseekable file over an iterator of byte pieces, for storage.save()."""
+    """A read-only, unseekable file over pieces handed over by another thread, for storage.save().
 
-    def __init__(self, pieces: Iterable[bytes]):
-        self.pieces: Iterator[bytes] = iter(pieces)
+    The export's pieces must be made in the thread that opened its snapshot (the snapshot is a
+    database connection of that thread), while a storage may read its file from threads of its own
+    (S3's multipart upload does): the making thread puts pieces in a small queue, the storage reads
+    them from here, so at most `PIPE_PIECES` pieces are in memory whatever the dataset.
+    """
+
+    def __init__(self):
+        self.pieces: queue.Queue = queue.Queue(maxsize=PIPE_PIECES)
         self.left = b""
+        self.ended = False
+        self.reader_gone = threading.Event()
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
         while not self.left:
-            piece = next(self.pieces, None)
-            if piece is None:
+            if self.ended:
                 return 0
+            piece = self.pieces.get()
+            if piece is None:
+                self.ended = True
+                return 0
+            if isinstance(piece, BaseException):
+                self.ended = True
+                raise OSError("the export stopped while it was being written") from piece
             self.left = piece
         size = min(len(buffer), len(self.left))
         buffer[:size] = self.left[:size]
         self.left = self.left[size:]
         return size
+
+    def put(self, piece) -> bool:
+        """Hand over one piece (None: the end; an exception: the making failed). False once the reader is gone."""
+        while not self.reader_gone.is_set():
+            try:
+                self.pieces.put(piece, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+
+PIPE_PIECES = 16
+
+
+def save_pieces(storage, name: str, pieces: Iterable[bytes]) -> str:
+    """storage.save() of the pieces, made here (this thread) while the storage writes them in a thread of its own."""
+    reader = PieceReader()
+    outcome: dict[str, object] = {}
+
+    def write() -> None:
+        try:
+            outcome["name"] = storage.save(name, File(reader, name=name))
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            reader.reader_gone.set()
+
+    writer = threading.Thread(target=write, name="export-writer", daemon=True)
+    writer.start()
+    try:
+        for piece in pieces:
+            if piece and not reader.put(piece):
+                break  # the storage failed: its error is raised below
+        reader.put(None)
+    except BaseException as exc:
+        reader.put(exc)
+        writer.join()
+        raise
+    writer.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["name"]
 
 
 def exports_as_job(options: ExportOptions, image_count: int) -> bool:
@@ -137,7 +196,7 @@ def _make_claimed_export(job: ExportJob, previous: str) -> ExportJob | None:
     except ExportError as error:
         return _fail(job, error.message)
     try:
-        saved = default_storage.save(job.file, File(PieceReader(export.stream()), name=job.file))
+        saved = save_pieces(default_storage, job.file, export.stream())
         size = default_storage.size(saved)
     except Exception:
         _fail(job, _("The export could not be written to storage; try again, or ask an administrator."))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from django.utils.translation import gettext as _
+
 from ..ingest.limits import Limits, human_bytes
 from ..ingest.pipeline import Source
 from ..models import Project, UploadFile, UploadSession
@@ -53,9 +55,11 @@ def _arrival(source: Source, limits: Limits) -> Arrival:
         with open(source.path, "rb") as handle:
             data = handle.read(limits.file_bytes + 1)
     except OSError as exc:
-        return Arrival(source.name, refused=f"could not be read ({exc.strerror or exc})")
+        return Arrival(source.name, refused=_("could not be read (%(error)s)") % {"error": exc.strerror or exc})
     if len(data) > limits.file_bytes:
-        return Arrival(source.name, refused=f"file too large: over {human_bytes(limits.file_bytes)}")
+        return Arrival(
+            source.name, refused=_("file too large: over %(size)s") % {"size": human_bytes(limits.file_bytes)}
+        )
     return Arrival(source.name, data=data)
 
 

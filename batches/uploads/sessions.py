@@ -114,7 +114,7 @@ def receive_chunk(
             checked.append((Arrival(name), "", None, arrival.refused or _("could not be read")))
             continue
         if is_system_file(name):
-            checked.append((Arrival(name), "", None, "skipped: operating-system metadata, not a picture"))
+            checked.append((Arrival(name), "", None, _("skipped: operating-system metadata, not a picture")))
             continue
         sha = hashlib.sha256(arrival.data).hexdigest()
         try:
@@ -123,7 +123,7 @@ def receive_chunk(
             checked.append((Arrival(name), sha, None, str(refusal)))
             continue
         except Exception:  # a header parser's complaint about broken bytes
-            checked.append((Arrival(name), sha, None, "corrupt image: its header cannot be read"))
+            checked.append((Arrival(name), sha, None, _("corrupt image: its header cannot be read")))
             continue
         exts[len(checked)] = STORED_EXT.get(header.fmt, header.fmt.lower())
         checked.append((Arrival(name), sha, arrival.data, ""))
@@ -183,12 +183,12 @@ def _taken(session: UploadSession, hashes: list[str]) -> dict[str, dict[str, str
         for sha, original, batch_name in Image.objects.filter(
             project_id=session.project_id, sha256__in=part
         ).values_list("sha256", "original_name", "batch__name"):
-            elsewhere[sha] = f"duplicate of {original} in batch {batch_name}"
+            elsewhere[sha] = _("duplicate of %(file)s in batch %(batch)s") % {"file": original, "batch": batch_name}
         waiting = UploadFile.objects.filter(
             project_id=session.project_id, sha256__in=part, state=UploadFile.State.RECEIVED
         ).exclude(session=session)
         for sha, original in waiting.values_list("sha256", "original_name"):
-            elsewhere.setdefault(sha, f"duplicate of {original}, being uploaded by another upload")
+            elsewhere.setdefault(sha, _("duplicate of %(file)s, being uploaded by another upload") % {"file": original})
     return {"session": mine, "project": elsewhere}
 
 

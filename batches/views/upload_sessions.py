@@ -6,11 +6,14 @@ cancel at any time. Each answers JSON; the report page is HTML and stays reachab
 
 from __future__ import annotations
 
+import io
 import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
@@ -26,7 +29,7 @@ from ..params import parse_id
 from ..uploads import sessions
 from ..uploads.sessions import Arrival
 from ..workflow import WorkflowError
-from .upload import FIELD, LimitedUploadHandler
+from .upload import FIELD
 
 SHA_LENGTH = 64
 KNOWN_PAGE = 1000  # hashes asked about per request
@@ -110,6 +113,46 @@ def upload_session_known(request, project_pk: int, pk: int):
     return JsonResponse({"known": sessions.known_hashes(session, hashes)})
 
 
+class ChunkUploadHandler(FileUploadHandler):
+    """A chunk's files kept in memory (a chunk is at most UPLOAD_CHUNK_MB, checked before parsing):
+    no temporary file written and read back per image, and nothing on the machine's disk between
+    requests. A file over its limit is dropped while it streams in, as LimitedUploadHandler does.
+    """
+
+    def __init__(self, request, limits: Limits, chunk_bytes: int):
+        super().__init__(request)
+        self.limits = limits
+        self.room = chunk_bytes
+        self.pieces: list[bytes] = []
+        self.arrivals: list[tuple[str, str] | None] = []
+
+    def new_file(self, field_name, file_name, *args, **kwargs):
+        super().new_file(field_name, file_name, *args, **kwargs)
+        self.pieces = []
+        if field_name == FIELD:
+            self.arrivals.append(None)
+
+    def receive_data_chunk(self, raw_data, start):
+        self.room -= len(raw_data)
+        if start + len(raw_data) > self.limits.file_bytes or self.room < 0:
+            if self.field_name == FIELD:
+                self.arrivals[-1] = (
+                    self.file_name,
+                    _("file too large: over %(size)s") % {"size": human_bytes(self.limits.file_bytes)},
+                )
+            self.pieces = []
+            raise SkipFile()
+        self.pieces.append(raw_data)
+        return None
+
+    def file_complete(self, file_size):
+        data = b"".join(self.pieces)
+        self.pieces = []
+        return InMemoryUploadedFile(
+            io.BytesIO(data), self.field_name, self.file_name, self.content_type, file_size, self.charset
+        )
+
+
 @csrf_exempt  # checked by _receive_chunk, once the upload handlers are in place
 @login_required
 @require_POST
@@ -122,7 +165,7 @@ def upload_session_files(request, project_pk: int, pk: int):
         return _error(
             _("One request takes at most %(size)s; send fewer files at once.") % {"size": human_bytes(chunk_bytes)}, 413
         )
-    handler = LimitedUploadHandler(request, limits)
+    handler = ChunkUploadHandler(request, limits, chunk_bytes)
     request.upload_handlers = [handler]
     try:
         return _receive_chunk(request, session, handler)
@@ -133,7 +176,7 @@ def upload_session_files(request, project_pk: int, pk: int):
 
 
 @csrf_protect
-def _receive_chunk(request, session: UploadSession, handler: LimitedUploadHandler):
+def _receive_chunk(request, session: UploadSession, handler: ChunkUploadHandler):
     if (
         len(handler.arrivals) > settings.UPLOAD_CHUNK_FILES
         or len(request.FILES.getlist(FIELD)) > settings.UPLOAD_CHUNK_FILES

@@ -8,8 +8,22 @@
   var script = document.currentScript;
   var stylesheet = (script && script.getAttribute("data-stylesheet")) || ""; // the dialog's styles, loaded on first use
 
+  // The words, translated by the server (batches/templatetags/upload_text.py) on this script's tag.
+  var TEXT = {};
+  try { TEXT = JSON.parse((script && script.getAttribute("data-text")) || "{}"); } catch (e) { TEXT = {}; }
+
+  function t(key, vars) {
+    var text = TEXT[key];
+    vars = vars || {};
+    if (text && typeof text === "object") text = vars.n === 1 ? text.one : text.other;
+    if (typeof text !== "string") return key;
+    return text.replace(/%\((\w+)\)s/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(vars, name) ? String(vars[name]) : all;
+    }).replace(/%%/g, "%");
+  }
+
   function humanBytes(n) {
-    var units = ["bytes", "KB", "MB", "GB"];
+    var units = TEXT.units || ["bytes", "KB", "MB", "GB"];
     var i = 0;
     while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
     return (i === 0 ? String(n) : n.toFixed(1).replace(/\.0$/, "")) + " " + units[i];
@@ -100,7 +114,7 @@
     try { saved = JSON.parse(localStorage.getItem("binaboard-upload-" + (form.dataset.project || "")) || "null"); } catch (e) { saved = null; }
     if (!saved) return;
     note.hidden = false;
-    note.textContent = "An upload of " + saved.files + " files did not finish. Choose or drop the same files again to resume it: files already received are skipped.";
+    note.textContent = t("resumable", { n: saved.files });
   }
 
   function topFolder(form) {
@@ -125,8 +139,7 @@
     if (folder) folder.value = topFolder(form) || folder.dataset.dropped || "";
     if (line) {
       line.textContent = files.length
-        ? files.length + " file" + (files.length === 1 ? "" : "s") + " chosen, " + humanBytes(total) +
-          (folder && folder.value ? " (folder “" + folder.value + "”)" : "")
+        ? t(folder && folder.value ? "chosenFolder" : "chosen", { n: files.length, size: humanBytes(total), folder: folder && folder.value })
         : "";
     }
     showError(form, "");
@@ -151,7 +164,7 @@
   function send(form, resending) {
     var chosen = describe(form);
     if (!chosen.files.length) {
-      showError(form, "Choose some images, a folder or a .zip archive first.");
+      showError(form, t("chooseFirst"));
       return;
     }
     var archives = chosen.files.some(function (f) { return /\.zip$/i.test(f.name); });
@@ -199,8 +212,8 @@
 
   function formatSeconds(s) {
     if (!isFinite(s) || s < 0) return "…";
-    if (s < 60) return Math.ceil(s) + " s";
-    return Math.floor(s / 60) + " min " + Math.ceil(s % 60) + " s";
+    if (s < 60) return t("seconds", { s: Math.ceil(s) });
+    return t("minutes", { m: Math.floor(s / 60), s: Math.ceil(s % 60) });
   }
 
   function sendSession(form, chosen) {
@@ -233,13 +246,17 @@
     function mark(entry, text, kind) {
       var row = rowFor(entry);
       row.className = "upload-file-row is-" + kind;
-      row.textContent = entry.path + " — " + text;
+      var name = document.createElement("bdi"); // a Latin file name inside a Persian line keeps its order
+      name.textContent = entry.path;
+      row.textContent = "";
+      row.appendChild(name);
+      row.appendChild(document.createTextNode(" — " + text));
       if (kind === "done" || kind === "known") setTimeout(function () { row.remove(); entry.row = null; }, 1500);
     }
 
     var fingerprintSource = JSON.stringify(files.map(function (f) { return [pathOf(f), f.size, f.lastModified]; }));
     var entries = files.map(function (f) { return { file: f, path: pathOf(f), sha: "" }; });
-    say("Preparing " + files.length + " files…");
+    say(t("preparing", { n: files.length }));
     sha256(new TextEncoder().encode(fingerprintSource)).then(function (fingerprint) {
       var data = new FormData();
       data.append("expected", String(files.length));
@@ -258,17 +275,17 @@
       state.total = todo.reduce(function (sum, e) { return sum + e.file.size; }, 0);
       state.skipped = skipped;
       state.started = performance.now();
-      if (skipped) say(skipped + " already received; sending " + todo.length + "…");
+      if (skipped) say(t("skipped", { skipped: skipped, todo: todo.length }));
       return sendChunks(todo);
     }).then(function () {
       if (state.aborted) return null;
-      say("All files sent. Processing…");
+      say(t("allSent"));
       return post(state.session.urls.finish, form, new FormData()).then(watch);
     }).catch(function (error) {
       if (state.aborted) return;
       setBusy(form, false);
       cancelButton.hidden = true;
-      showError(form, "The upload stopped: " + error.message + ". Choose the same files again to resume; files already received are skipped.");
+      showError(form, t("stopped", { reason: error.message }));
     });
 
     function hashAll() {
@@ -277,7 +294,7 @@
         if (state.aborted) throw new Error("cancelled");
         if (i >= entries.length) return Promise.resolve();
         var entry = entries[i++];
-        if (i % 25 === 0) say("Preparing: " + i + " of " + entries.length + " files fingerprinted…");
+        if (i % 25 === 0) say(t("fingerprinting", { i: i, n: entries.length }));
         return entry.file.arrayBuffer().then(sha256).then(function (sha) { entry.sha = sha; return next(); });
       }
       return next();
@@ -334,8 +351,10 @@
       var speed = seconds > 0 ? sent / seconds : 0;
       var percent = state.total ? Math.floor((100 * sent) / state.total) : 100;
       bar.value = percent;
-      say("Sending " + humanBytes(sent) + " of " + humanBytes(state.total) + " (" + percent + "%) · " +
-        humanBytes(Math.round(speed)) + "/s · " + formatSeconds(speed ? (state.total - sent) / speed : Infinity) + " left");
+      say(t("sending", {
+        sent: humanBytes(sent), total: humanBytes(state.total), percent: percent, speed: humanBytes(Math.round(speed)),
+        left: formatSeconds(speed ? (state.total - sent) / speed : Infinity)
+      }));
     }
 
     function sendChunk(chunk, attempt) {
@@ -344,7 +363,7 @@
         chunk.forEach(function (entry) {
           data.append("files", entry.file, entry.file.name);
           data.append("path", entry.path);
-          mark(entry, "sending…", "sending");
+          mark(entry, t("fileSending"), "sending");
         });
         var xhr = new XMLHttpRequest();
         xhr.loaded = 0;
@@ -355,7 +374,7 @@
         xhr.upload.addEventListener("progress", function (event) {
           xhr.loaded = event.loaded;
           var percent = event.total ? Math.floor((100 * event.loaded) / event.total) : 0;
-          chunk.forEach(function (entry) { mark(entry, "sending " + percent + "%", "sending"); });
+          chunk.forEach(function (entry) { mark(entry, t("fileSendingPercent", { percent: percent }), "sending"); });
           progress();
         });
         function done() { state.xhrs = state.xhrs.filter(function (x) { return x !== xhr; }); }
@@ -375,7 +394,7 @@
               state.failed.push(outcome);
               mark(entry, outcome.reason, "failed");
             } else {
-              mark(entry, outcome.status === "known" ? "already received" : "received", outcome.status === "known" ? "known" : "done");
+              mark(entry, t(outcome.status === "known" ? "fileKnown" : "fileReceived"), outcome.status === "known" ? "known" : "done");
             }
           });
           progress();
@@ -385,7 +404,7 @@
           done();
           if (state.aborted) return resolve();
           if (attempt < 3) return setTimeout(function () { sendChunk(chunk, attempt + 1).then(resolve, reject); }, 1000 * (attempt + 1));
-          reject(new Error("the connection was lost"));
+          reject(new Error(t("connectionLost")));
         });
         xhr.addEventListener("abort", function () { done(); resolve(); });
         xhr.send(data);
@@ -395,7 +414,7 @@
     function watch(session) {
       state.session = Object.assign(state.session, session);
       bar.value = session.expected ? Math.floor((100 * (session.processed + session.failed)) / session.expected) : 100;
-      say("Processing: " + session.processed + " of " + session.expected + " images ready, " + session.failed + " refused.");
+      say(t("processing", { ready: session.processed, expected: session.expected, failed: session.failed }));
       if (session.status === "done" || session.status === "cancelled") return finished(session);
       return new Promise(function (resolve) { setTimeout(resolve, 1500); })
         .then(function () { return fetch(state.session.urls.status, { credentials: "same-origin" }); })
@@ -416,11 +435,11 @@
       var summary = document.createElement("p");
       summary.className = "upload-summary " + (session.batch ? "is-ok" : "is-bad");
       summary.setAttribute("role", "status");
-      var refused = session.failed ? "; refused " + session.failed + " file" + (session.failed === 1 ? "" : "s") + "." : ".";
+      var refused = session.failed ? t("refusedSome", { n: session.failed }) : ".";
       summary.textContent = (session.batch
-        ? "Kept " + session.processed + " image" + (session.processed === 1 ? "" : "s") + " as the new batch “" + session.name + "” in Unassigned" + refused
-        : "No image was kept, so no batch was created" + refused) +
-        (state.skipped ? " " + state.skipped + " files had been received before and were not sent again." : "");
+        ? t("kept", { n: session.processed, name: session.name }) + refused
+        : t("keptNone") + refused) +
+        (state.skipped ? " " + t("skippedBefore", { n: state.skipped }) : "");
       report.appendChild(summary);
       if (session.refused && session.refused.length) {
         var table = document.createElement("table");
@@ -443,13 +462,13 @@
       link.href = session.urls.report;
       link.className = "btn";
       link.setAttribute("data-upload-report-link", "");
-      link.textContent = "See the upload report";
+      link.textContent = t("reportLink");
       if (session.batch && form.dataset.boardUrl) {
         var board = document.createElement("a");
         board.href = form.dataset.boardUrl + "#card-" + session.batch;
         board.className = "btn btn-primary";
         board.setAttribute("data-upload-board-link", "");
-        board.textContent = "See “" + session.name + "” on the board";
+        board.textContent = t("boardLink", { name: session.name });
         report.appendChild(board);
       }
       report.appendChild(link);
@@ -468,7 +487,7 @@
         cancelButton.hidden = true;
         box.hidden = true;
         list.textContent = "";
-        showError(form, "The upload was cancelled; nothing of it was kept.");
+        showError(form, t("cancelled"));
       };
       if (state.session) post(state.session.urls.cancel, form, new FormData()).then(after, after);
       else after();
@@ -479,13 +498,11 @@
     var maxFiles = parseInt(form.dataset.maxFiles, 10);
     var maxBytes = parseInt(form.dataset.maxBytes, 10);
     if (maxFiles && chosen.files.length > maxFiles) {
-      showError(form, chosen.files.length + " files is more than one upload takes (" + maxFiles +
-        "). Put them in a .zip archive or upload them in parts.");
+      showError(form, t("tooManyFiles", { n: chosen.files.length, max: maxFiles }));
       return;
     }
     if (maxBytes && chosen.total > maxBytes) {
-      showError(form, "These files add up to " + humanBytes(chosen.total) + "; one upload takes at most " +
-        form.dataset.maxLabel + ". Upload them in parts.");
+      showError(form, t("tooLarge", { size: humanBytes(chosen.total), max: form.dataset.maxLabel }));
       return;
     }
     var data = new FormData(form); // before disabling: disabled inputs are not sent
@@ -494,7 +511,7 @@
     var status = box.querySelector("[data-upload-status]");
     box.hidden = false;
     bar.value = 0;
-    status.textContent = "Uploading " + humanBytes(chosen.total) + "… 0%";
+    status.textContent = t("uploading", { size: humanBytes(chosen.total), percent: 0 });
     setBusy(form, true);
 
     var xhr = new XMLHttpRequest();
@@ -504,11 +521,11 @@
       if (!event.lengthComputable) return;
       var percent = Math.floor((100 * event.loaded) / event.total);
       bar.value = percent;
-      status.textContent = "Uploading " + humanBytes(event.loaded) + " of " + humanBytes(event.total) + "… " + percent + "%";
+      status.textContent = t("uploadingOf", { sent: humanBytes(event.loaded), total: humanBytes(event.total), percent: percent });
     });
     xhr.upload.addEventListener("load", function () {
       bar.value = 100;
-      status.textContent = "Uploaded 100%. Checking the images…";
+      status.textContent = t("checking");
       box.classList.add("is-checking");
     });
     xhr.addEventListener("load", function () {
@@ -534,8 +551,7 @@
       if (!html || html.indexOf("data-upload-area") === -1) {
         // Not our answer: a proxy's limit, a signed-out session, a server error page.
         box.hidden = true;
-        showError(form, "The server refused the upload (HTTP " + xhr.status + "). Nothing was added; " +
-          (xhr.status === 403 ? "reload the page and try again." : "try fewer or smaller files."));
+        showError(form, t(xhr.status === 403 ? "refusedReload" : "refusedByServer", { status: xhr.status }));
         return;
       }
       swapIn(form, html);
@@ -543,7 +559,7 @@
     xhr.addEventListener("error", function () {
       setBusy(form, false);
       box.hidden = true;
-      showError(form, "The upload was interrupted (network error). Nothing was added; try again.");
+      showError(form, t("interrupted"));
     });
     xhr.send(data);
   }
@@ -599,9 +615,12 @@
     dialog.className = "upload-dialog";
     dialog.setAttribute("aria-labelledby", "upload-dialog-title");
     dialog.innerHTML =
-      '<div class="upload-dialog-head"><h2 id="upload-dialog-title">Upload images</h2>' +
-      '<button type="button" class="btn btn-small" data-upload-close>Close</button></div>' +
-      '<div class="upload-dialog-body" data-upload-dialog-body><p class="muted">Loading…</p></div>';
+      '<div class="upload-dialog-head"><h2 id="upload-dialog-title"></h2>' +
+      '<button type="button" class="btn btn-small" data-upload-close></button></div>' +
+      '<div class="upload-dialog-body" data-upload-dialog-body><p class="muted"></p></div>';
+    dialog.querySelector("#upload-dialog-title").textContent = t("dialogTitle");
+    dialog.querySelector("[data-upload-close]").textContent = t("close");
+    dialog.querySelector("[data-upload-dialog-body] p").textContent = t("loading");
     document.body.appendChild(dialog);
     dialog.addEventListener("cancel", function (event) {
       if (window.BinaBoardUpload.busy) event.preventDefault(); // keep the upload going
@@ -625,7 +644,7 @@
         body.innerHTML = "";
         var p = document.createElement("p");
         p.className = "form-error";
-        p.textContent = "The upload form could not be loaded (HTTP " + request.status + ").";
+        p.textContent = t("formFailed", { status: request.status });
         body.appendChild(p);
         return;
       }

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import threading
 import zipfile
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -235,3 +236,31 @@ def test_old_export_files_expire_and_leave_storage(finished_job, settings, djang
     assert (finished_job.status, finished_job.file) == (Status.EXPIRED, "")
     assert not default_storage.exists(name)
     assert not StoredFile.objects.exists()
+
+
+class StorageReadingInAThread(FileSystemStorage):
+    """Reads what it saves from a thread of its own, as S3's multipart upload does."""
+
+    def _save(self, name, content):
+        saved: dict = {}
+        reader = threading.Thread(target=lambda: saved.update(data=content.read()))
+        reader.start()
+        reader.join()
+        return super()._save(name, ContentFile(saved["data"]))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_is_written_by_a_storage_that_reads_it_from_another_thread(dataset, manager, monkeypatch, settings):
+    # The export's snapshot is a database connection of the worker's thread (PostgreSQL): the pieces
+    # must be made there, not in the storage's thread (the many-machines test found it on S3).
+    monkeypatch.setattr("batches.export.jobs.default_storage", StorageReadingInAThread(location=settings.MEDIA_ROOT))
+    client_for(manager).post(export_url(dataset.project), with_images(dataset))
+    job = ExportJob.objects.get()
+    ExportJob.objects.filter(pk=job.pk).update(status=Status.QUEUED)
+
+    make_export(job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Status.DONE, job.error
+    with default_storage.open(job.file) as handle:
+        assert_the_whole_dataset_with_images(zipfile.ZipFile(io.BytesIO(handle.read())), dataset)

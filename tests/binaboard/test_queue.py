@@ -143,3 +143,9 @@ def test_a_job_rq_itself_found_abandoned_runs_again_but_a_job_that_raised_does_n
     assert Job.fetch(raised.id, connection=queue.connection).get_status() == "failed"
     assert requeue_abandoned() == (0, 0)  # not twice
     client.flushdb()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_lowers_its_cpu_priority_so_requests_come_first(task_backend):
+    assert "(WORKER_NICE=7)" in run_worker(WORKER_NICE="7")
+    assert "WORKER_NICE" not in run_worker(WORKER_NICE="0")

@@ -7,6 +7,8 @@ share the database (db) or Redis (rq). `--burst` runs the maintenance once, then
 exits (scripts, tests).
 """
 
+import os
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -25,6 +27,9 @@ class Command(BaseCommand):
         kind = settings.TASKS_BACKEND
         if kind not in {"db", "rq"}:
             raise CommandError(f"TASKS_BACKEND={kind!r} runs tasks where they are enqueued: there is no worker.")
+        if settings.WORKER_NICE > 0:
+            niceness = os.nice(settings.WORKER_NICE)  # requests first where web and workers share the cores
+            self.stdout.write(f"Worker at CPU niceness {niceness} (WORKER_NICE={settings.WORKER_NICE}).")
         if burst:
             maintenance()
         else:

@@ -24,6 +24,7 @@ from accounts.roles import roles_of
 
 from .errors import WorkflowError
 from .models import Annotation, Batch, BatchEvent, Image, Project
+from .notifications import event_written
 from .rules import MOVES, Membership, self_review_refusal
 from .tasks import remove_image_files_later
 
@@ -196,6 +197,7 @@ def _event(
         details=details or {},
         note=note,
     )
+    event_written(event)  # issue 18: the people this move concerns are told once it commits
     note = event.summary
     log.info(
         "batch %s (%s) %s by %s: %s -> %s, %d images%s",
@@ -619,6 +621,7 @@ def delete_batch(*, actor, batch: Batch, project: Project | None = None) -> Dele
 
 def _reset(actor, fresh: Batch) -> DeleteResult:
     source = fresh.status
+    before = fresh.assignee_id  # told that the batch is no longer theirs (batches.notifications)
     _update(
         fresh,
         status=Status.UNASSIGNED,
@@ -639,7 +642,7 @@ def _reset(actor, fresh: Batch) -> DeleteResult:
         BatchEvent.Action.RESET,
         from_status=source,
         images=fresh.image_count,
-        details={"annotations": removed},
+        details={"annotations": removed, "from_assignee_id": before},
     )
     return DeleteResult(batch_name=fresh.name, reset=True, images=fresh.image_count, annotations=removed, batch=fresh)
 

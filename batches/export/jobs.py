@@ -27,6 +27,7 @@ from accounts.models import Project
 
 from ..files import delete_stored
 from ..models import ExportJob, StoredFile
+from ..notifications import export_ready
 from .core import ExportError, ExportOptions
 from .formats import prepare_export
 
@@ -137,7 +138,7 @@ def make_export(job_id: int) -> ExportJob | None:
     finally:
         export.close()
     with transaction.atomic():
-        ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING, file=job.file).update(
+        done = ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING, file=job.file).update(
             status=Status.DONE,
             file=saved,
             size=size,
@@ -145,6 +146,8 @@ def make_export(job_id: int) -> ExportJob | None:
             finished_at=timezone.now(),
         )
         StoredFile.objects.filter(name__in={job.file, saved}).delete()
+        if done:
+            export_ready(job)  # issue 18: whoever asked is told, once this commits
     job.refresh_from_db()
     log.info("export %s of project %s ready: %s bytes", job.pk, job.project_id, size)
     return job

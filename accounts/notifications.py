@@ -141,45 +141,69 @@ def describe(notification: Notification) -> Said:
     }
     kind, detail, path = notification.kind, "", _batch_path(notification, batches)
     if kind == Kind.ASSIGNED:
-        title = ngettext(
-            "%(actor)s assigned you “%(batch)s” in %(project)s",
-            "%(actor)s assigned you %(count)d batches in %(project)s",
-            count,
+        title = (
+            _("%(actor)s assigned you “%(batch)s” in %(project)s")
+            if count == 1
+            else ngettext(
+                "%(actor)s assigned you %(count)d batch in %(project)s",
+                "%(actor)s assigned you %(count)d batches in %(project)s",
+                count,
+            )
         )
     elif kind == Kind.RETURNED:
-        title = ngettext(
-            "%(actor)s returned “%(batch)s” to you in %(project)s",
-            "%(actor)s returned %(count)d batches to you in %(project)s",
-            count,
+        title = (
+            _("%(actor)s returned “%(batch)s” to you in %(project)s")
+            if count == 1
+            else ngettext(
+                "%(actor)s returned %(count)d batch to you in %(project)s",
+                "%(actor)s returned %(count)d batches to you in %(project)s",
+                count,
+            )
         )
         flagged = int(data.get("flagged") or 0)
         detail = ngettext("%(flagged)d image flagged.", "%(flagged)d images flagged.", flagged) % {"flagged": flagged}
         if data.get("comment"):
             detail = _("%(flags)s Comment: %(comment)s") % {"flags": detail, "comment": data["comment"]}
     elif kind == Kind.REVIEW:
-        title = ngettext(
-            "“%(batch)s” waits for your review in %(project)s",
-            "%(count)d batches wait for your review in %(project)s",
-            count,
+        title = (
+            _("“%(batch)s” waits for your review in %(project)s")
+            if count == 1
+            else ngettext(
+                "%(count)d batch waits for your review in %(project)s",
+                "%(count)d batches wait for your review in %(project)s",
+                count,
+            )
         )
     elif kind == Kind.APPROVED:
-        title = ngettext(
-            "%(actor)s approved your batch “%(batch)s” in %(project)s",
-            "%(actor)s approved %(count)d of your batches in %(project)s",
-            count,
+        title = (
+            _("%(actor)s approved your batch “%(batch)s” in %(project)s")
+            if count == 1
+            else ngettext(
+                "%(actor)s approved %(count)d of your batches in %(project)s",
+                "%(actor)s approved %(count)d of your batches in %(project)s",
+                count,
+            )
         )
     elif kind == Kind.TAKEN_AWAY:
         if data.get("how") == "reset":
-            title = ngettext(
-                "%(actor)s reset “%(batch)s” in %(project)s: it is no longer yours",
-                "%(actor)s reset %(count)d of your batches in %(project)s: they are no longer yours",
-                count,
+            title = (
+                _("%(actor)s reset “%(batch)s” in %(project)s: it is no longer yours")
+                if count == 1
+                else ngettext(
+                    "%(actor)s reset %(count)d of your batches in %(project)s: they are no longer yours",
+                    "%(actor)s reset %(count)d of your batches in %(project)s: they are no longer yours",
+                    count,
+                )
             )
         else:
-            title = ngettext(
-                "%(actor)s gave “%(batch)s” in %(project)s to someone else",
-                "%(actor)s gave %(count)d of your batches in %(project)s to someone else",
-                count,
+            title = (
+                _("%(actor)s gave “%(batch)s” in %(project)s to someone else")
+                if count == 1
+                else ngettext(
+                    "%(actor)s gave %(count)d of your batches in %(project)s to someone else",
+                    "%(actor)s gave %(count)d of your batches in %(project)s to someone else",
+                    count,
+                )
             )
         # The batch may be out of this person's sight now: the link goes to their work, not to it.
         path = reverse("my_work")

@@ -19,9 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .access import get_project_for
 from .forms import MemberAddForm
-from .invitations import InvitationError, accept, already_member, decline, find, is_for, revoke
+from .invitations import InvitationError, accept, already_member, decline, find, is_for, revoke, roles_in_words
 from .invitations import invite as invite_person
-from .membership import role_names
 from .models import Invitation
 
 MANAGE = "manage_project"
@@ -51,7 +50,7 @@ def invite(request, pk: int):
         "once they accept.",
         len(roles),
     )
-    messages.success(request, text % {"who": who, "roles": role_names(roles)})
+    messages.success(request, text % {"who": who, "roles": roles_in_words(roles)})
     return redirect("members", project.pk)
 
 
@@ -89,7 +88,7 @@ def invitation(request, token: str):
     found = find(token)
     if found is None:
         return render(request, "accounts/invitation.html", {"state": "invalid"}, status=404)
-    context = {"invitation": found, "token": token, "roles": role_names(found.roles)}
+    context = {"invitation": found, "token": token, "roles": roles_in_words(found.roles)}
     if found.status != Invitation.Status.PENDING:
         return render(request, "accounts/invitation.html", {**context, "state": found.status})
     if found.expired:

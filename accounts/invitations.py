@@ -17,13 +17,29 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .emails import absolute, language_of, send_later
-from .membership import MembershipError, _clean_roles, _lock, add_member, find_account, role_names
+from .membership import MembershipError, _clean_roles, _lock, add_member, find_account
 from .models import Invitation, Notification, Project
 from .notifications import notify
 from .roles import roles_of
+
+ROLE_WORDS = {
+    "manager": gettext_lazy("manager"),
+    "reviewer": gettext_lazy("reviewer"),
+    "annotator": gettext_lazy("annotator"),
+}
+
+
+def roles_in_words(roles: Iterable[str]) -> str:
+    """The roles as a person reads them, in the active language: "reviewer and annotator"."""
+    words = [str(ROLE_WORDS[role]) for role in ROLE_WORDS if role in set(roles)]
+    if len(words) <= 1:
+        return "".join(words)
+    return _("%(some)s and %(last)s") % {"some": _(", ").join(words[:-1]), "last": words[-1]}
 
 
 class InvitationError(ValueError):
@@ -72,18 +88,21 @@ def invite(*, project: Project, inviter, who: str, roles: Iterable[str]) -> Invi
     )
     path = reverse("invitation", args=[token])
     if email:
+        language = language_of(user) if user is not None else settings.LANGUAGE_CODE
+        with translation.override(language):
+            words = roles_in_words(roles)
         send_later(
             to=email,
             template="invitation",
             context={
                 "inviter": inviter.get_full_name() or inviter.username,
                 "project": project.name,
-                "roles": role_names(roles),
+                "roles": words,
                 "url": absolute(path),
                 "days": settings.INVITATION_DAYS,
                 "has_account": user is not None,
             },
-            language=language_of(user) if user is not None else settings.LANGUAGE_CODE,
+            language=language,
         )
     if user is not None:
         notify(

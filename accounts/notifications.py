@@ -115,6 +115,12 @@ class Said:
     path: str
 
 
+def isolate(text: str) -> str:
+    """A name or a comment in a sentence, in Unicode isolates (FSI … PDI) when the language is right to left:
+    "maryam 3 دسته …" would otherwise read the number as part of the Latin name."""
+    return f"\u2068{text}\u2069" if text and translation.get_language_bidi() else text
+
+
 def _batches(notification: Notification) -> list[dict]:
     return list(notification.data.get("batches") or [])
 
@@ -134,9 +140,9 @@ def describe(notification: Notification) -> Said:
     count = len(batches)
     data = notification.data
     values = {
-        "actor": notification.actor.username if notification.actor else _("someone"),
-        "project": notification.project.name if notification.project else "",
-        "batch": batches[0]["name"] if batches else "",
+        "actor": isolate(notification.actor.username) if notification.actor else _("someone"),
+        "project": isolate(notification.project.name) if notification.project else "",
+        "batch": isolate(batches[0]["name"]) if batches else "",
         "count": count,
     }
     kind, detail, path = notification.kind, "", _batch_path(notification, batches)
@@ -163,7 +169,7 @@ def describe(notification: Notification) -> Said:
         flagged = int(data.get("flagged") or 0)
         detail = ngettext("%(flagged)d image flagged.", "%(flagged)d images flagged.", flagged) % {"flagged": flagged}
         if data.get("comment"):
-            detail = _("%(flags)s Comment: %(comment)s") % {"flags": detail, "comment": data["comment"]}
+            detail = _("%(flags)s Comment: %(comment)s") % {"flags": detail, "comment": isolate(data["comment"])}
     elif kind == Kind.REVIEW:
         title = (
             _("“%(batch)s” waits for your review in %(project)s")
@@ -212,7 +218,7 @@ def describe(notification: Notification) -> Said:
         path = reverse("export", args=[notification.project_id]) if notification.project_id else path
     elif kind == Kind.UPLOAD_DONE:
         title = _("Your upload “%(name)s” to %(project)s is finished")
-        values["name"] = data.get("name", "")
+        values["name"] = isolate(data.get("name", ""))
         kept, refused = int(data.get("kept") or 0), int(data.get("refused") or 0)
         detail = ngettext("%(kept)d image kept", "%(kept)d images kept", kept) % {"kept": kept}
         if refused:

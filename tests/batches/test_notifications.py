@@ -361,3 +361,15 @@ def test_the_bell_adds_one_query_to_the_board_poll(told, client, project, manage
     bell = [q["sql"] for q in with_bell.captured_queries if "accounts_notification" in q["sql"]]
     assert len(bell) == 1
     assert not any("accounts_notification" in q["sql"] for q in without_bell.captured_queries)
+
+
+def test_the_list_costs_the_same_queries_whatever_its_length(
+    told, client, project, manager, annotator, django_assert_num_queries
+):
+    for _ in range(12):
+        assigned(told, manager, make_batch(project, manager), annotator)
+    client.force_login(annotator)
+    # session, user, the notifications with their projects and actors
+    with django_assert_num_queries(3):
+        response = client.get(reverse("notifications"))
+    assert len(response.context["rows"]) == 12

@@ -152,3 +152,114 @@ class LabelClass(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- notifications and invitations (issue 18) ------------------------------------------------------------
+
+
+class Notification(models.Model):
+    """Something that reached a person: shown under the bell, and e-mailed as they chose (accounts.notifications).
+
+    What it says is rendered from `kind` and `data` when it is read, in the reader's language; `data`
+    keeps names as they were (a batch may be renamed or gone later) and ids for the links.
+    """
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", gettext_lazy("Batch assigned to me")
+        RETURNED = "returned", gettext_lazy("Batch returned to me")
+        REVIEW = "review", gettext_lazy("Batch waiting for my review")
+        APPROVED = "approved", gettext_lazy("My batch approved")
+        TAKEN_AWAY = "taken_away", gettext_lazy("Batch reset or reassigned away from me")
+        EXPORT_READY = "export_ready", gettext_lazy("Export ready")
+        UPLOAD_DONE = "upload_done", gettext_lazy("Upload finished")
+        INVITED = "invited", gettext_lazy("Invited to a project")
+
+    class Email(models.TextChoices):
+        NONE = "none", "none"  # not to be e-mailed
+        PENDING = "pending", "pending"  # to be e-mailed at once, by a worker
+        DIGEST = "digest", "digest"  # waits for the daily digest
+        SENT = "sent", "sent"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email = models.CharField(max_length=10, choices=Email.choices, default=Email.NONE)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            models.Index(fields=["email", "created_at"], name="notification_email_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"
+
+
+class NotificationSetting(models.Model):
+    """How a person wants one kind of notification e-mailed; without a row, the kind's default."""
+
+    class Email(models.TextChoices):
+        IMMEDIATELY = "immediately", gettext_lazy("At once")
+        DIGEST = "digest", gettext_lazy("In a daily digest")
+        OFF = "off", gettext_lazy("Never")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings")
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+    email = models.CharField(max_length=20, choices=Email.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_setting_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.email}"
+
+
+class Invitation(models.Model):
+    """A manager's invitation to join a project in some roles; the person accepts or declines from its link.
+
+    Only a hash of the link's token is stored: the token itself is in the e-mail (and the invitee's
+    notification), so the table alone opens nothing.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", gettext_lazy("pending")
+        ACCEPTED = "accepted", gettext_lazy("accepted")
+        DECLINED = "declined", gettext_lazy("declined")
+        REVOKED = "revoked", gettext_lazy("revoked")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    invitee = models.CharField(max_length=254, help_text="The username or address as the manager typed it.")
+    email = models.EmailField(blank=True, help_text="Where the invitation was sent.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    roles = models.JSONField(default=list)
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} to {self.project_id} ({self.status})"
+
+    @property
+    def expired(self) -> bool:
+        return self.status == self.Status.PENDING and self.expires_at <= timezone.now()
+
+
+# --- end of notifications and invitations ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import preferences, views
+from . import invitation_views, notification_views, password_reset, preferences, views
 
 urlpatterns = [
     # --- signing in and out (no sign-up: operators create users in the admin) ---
@@ -35,4 +35,22 @@ urlpatterns = [
     path("projects/<int:pk>/classes/", views.label_classes, name="label_classes"),
     path("projects/<int:pk>/classes/<int:class_pk>/edit/", views.label_class_edit, name="label_class_edit"),
     path("projects/<int:pk>/classes/<int:class_pk>/delete/", views.label_class_delete, name="label_class_delete"),
+    # --- notifications, invitations, password reset (issue 18) ---
+    path("notifications/", notification_views.notifications, name="notifications"),
+    path("notifications/count", notification_views.notifications_count, name="notifications_count"),
+    path("notifications/<int:pk>/read", notification_views.notification_read, name="notification_read"),
+    path("notifications/read-all", notification_views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/e-mail/", notification_views.notification_settings, name="notification_settings"),
+    path("unsubscribe/<str:token>/", notification_views.unsubscribe_view, name="unsubscribe"),
+    path("projects/<int:pk>/invitations/", invitation_views.invite, name="invite"),
+    path(
+        "projects/<int:pk>/invitations/<int:invitation_pk>/revoke",
+        invitation_views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", invitation_views.invitation, name="invitation"),
+    path("password/reset/", password_reset.reset_request, name="password_reset"),
+    path("password/reset/sent/", password_reset.reset_sent, name="password_reset_done"),
+    path("password/reset/<uidb64>/<token>/", password_reset.reset_confirm, name="password_reset_confirm"),
+    path("password/reset/done/", password_reset.reset_complete, name="password_reset_complete"),
 ]

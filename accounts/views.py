@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -27,6 +28,7 @@ from batches.models import Batch
 from .access import Membership, get_project_for
 from .calendars import localise_digits
 from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm
+from .invitations import pending_for
 from .membership import (
     MembershipError,
     add_member_by_name,
@@ -100,6 +102,9 @@ def _members_page(request, membership: Membership, add_form=None, status=200):
         "rows": rows,
         "manager_count": sum("manager" in roles for _, roles in members),
         "add_form": add_form if add_form is not None else MemberAddForm(),
+        # Issue 18: people join by accepting an invitation; adding directly only where the operator allows it.
+        "invitations": list(pending_for(project)) if membership.manages else [],
+        "direct_add": settings.MEMBERS_DIRECT_ADD,
     }
     return render(request, "accounts/members.html", context, status=status)
 
@@ -124,6 +129,8 @@ def members(request, pk: int):
 
 def _add_member(request, pk: int):
     membership = get_project_for(request.user, pk, MANAGE)
+    if not settings.MEMBERS_DIRECT_ADD:
+        raise PermissionDenied(_("Members join by invitation here: invite them instead."))
     project = membership.project
     form = MemberAddForm(request.POST)
     if not form.is_valid():

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from . import workflow
 from .errors import WorkflowError
 from .models import Annotation, Batch
+from .notifications import coalesced
 from .params import parse_id
 from .rules import MOVES, Membership, visible_batches
 
@@ -160,6 +161,11 @@ def _gone_outcomes(selection: Selection) -> list[Outcome]:
 
 def apply_bulk(actor, membership: Membership, action: str, selection: Selection, **inputs) -> BulkReport:
     """Apply `action` to every selected batch, one guarded workflow move each; one report for all."""
+    with coalesced():  # issue 18: one notification per person for the whole bulk move
+        return _apply_bulk(actor, membership, action, selection, **inputs)
+
+
+def _apply_bulk(actor, membership: Membership, action: str, selection: Selection, **inputs) -> BulkReport:
     report = BulkReport(_gone_outcomes(selection))
     if action == "merge":
         return _merge(actor, membership, selection, report, name=inputs.get("name", ""))

@@ -26,6 +26,7 @@ from accounts.roles import roles_of
 
 from .errors import WorkflowError
 from .models import Annotation, Batch, BatchEvent, Image, Project, UploadFile
+from .notifications import event_written
 from .rules import MOVES, Membership, self_review_refusal
 from .tasks import remove_image_files_later
 from .webhooks import events as webhook_events
@@ -200,6 +201,7 @@ def _event(
         note=note,
     )
     webhook_events.batch_event_recorded(event)  # webhooks: queued once the move commits
+    event_written(event)  # issue 18: the people this move concerns are told once it commits
     note = event.summary
     log.info(
         "batch %s (%s) %s by %s: %s -> %s, %d images%s",
@@ -652,6 +654,7 @@ def delete_batch(*, actor, batch: Batch, project: Project | None = None) -> Dele
 
 def _reset(actor, fresh: Batch) -> DeleteResult:
     source = fresh.status
+    before = fresh.assignee_id  # told that the batch is no longer theirs (batches.notifications)
     _update(
         fresh,
         status=Status.UNASSIGNED,
@@ -672,7 +675,7 @@ def _reset(actor, fresh: Batch) -> DeleteResult:
         BatchEvent.Action.RESET,
         from_status=source,
         images=fresh.image_count,
-        details={"annotations": removed},
+        details={"annotations": removed, "from_assignee_id": before},
     )
     return DeleteResult(batch_name=fresh.name, reset=True, images=fresh.image_count, annotations=removed, batch=fresh)
 

@@ -9,7 +9,7 @@ missing, short or published key when DEBUG is off, while commands that need no s
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -235,6 +235,94 @@ if CLIENT_IP_PROXY_COUNT < 1:
     raise ImproperlyConfigured("CLIENT_IP_PROXY_COUNT must be 1 or more (leave CLIENT_IP_HEADER empty for none).")
 # --- end of accounts and sign-in ------------------------------------------------------------------------
 
+# --- e-mail and notifications (issue 18; docs/DEPLOY.md, "E-mail") -------------------------------------
+
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def mailer_from_url(url: str, timeout: int) -> dict:
+    """EMAIL_URL as Django's default mailer: smtp://user:pass@host:25, smtp+tls://… (STARTTLS, port 587),
+    smtps://… or smtp+ssl://… (TLS, port 465), console://, file:///abs/dir, locmem:// or dummy://."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    simple = {
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "locmem": "django.core.mail.backends.locmem.EmailBackend",
+        "dummy": "django.core.mail.backends.dummy.EmailBackend",
+    }
+    if scheme in simple:
+        return {"BACKEND": simple[scheme]}
+    if scheme == "file":
+        return {"BACKEND": "django.core.mail.backends.filebased.EmailBackend", "OPTIONS": {"file_path": parts.path}}
+    if scheme not in {"smtp", "smtp+tls", "smtps", "smtp+ssl"}:
+        raise ImproperlyConfigured(f"EMAIL_URL scheme {scheme!r} is not supported (smtp, smtps, console, file...)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a port that is not a number.") from None
+    return smtp_mailer(
+        host=parts.hostname or "localhost",
+        port=port,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_tls=scheme == "smtp+tls",
+        use_ssl=scheme in {"smtps", "smtp+ssl"},
+        timeout=timeout,
+    )
+
+
+def smtp_mailer(
+    *, host: str, port: int | None, username: str, password: str, use_tls: bool, use_ssl: bool, timeout: int
+) -> dict:
+    if use_tls and use_ssl:
+        raise ImproperlyConfigured("Choose EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL (TLS), not both.")
+    options = {"host": host, "port": port, "use_tls": use_tls, "use_ssl": use_ssl, "timeout": timeout}
+    if username:
+        options.update(username=username, password=password)
+    return {"BACKEND": SMTP_BACKEND, "OPTIONS": options}
+
+
+# EMAIL_URL wins; otherwise the usual EMAIL_* variables; with neither, development prints e-mails to the
+# console and production speaks SMTP to localhost:25 (a local relay). Messages are always sent by workers.
+EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
+_email_timeout = env_int("EMAIL_TIMEOUT", 20)
+_email_backend = os.environ.get("EMAIL_BACKEND", "").strip()
+if EMAIL_URL:
+    MAILERS = {"default": mailer_from_url(EMAIL_URL, _email_timeout)}
+elif _email_backend and _email_backend != SMTP_BACKEND:
+    MAILERS = {"default": {"BACKEND": _email_backend}}
+elif _email_backend or os.environ.get("EMAIL_HOST") or not DEBUG:
+    MAILERS = {
+        "default": smtp_mailer(
+            host=os.environ.get("EMAIL_HOST", "localhost"),
+            port=env_int("EMAIL_PORT", 0) or None,
+            username=os.environ.get("EMAIL_HOST_USER", ""),
+            password=env_secret("EMAIL_HOST_PASSWORD"),
+            use_tls=env_bool("EMAIL_USE_TLS", False),
+            use_ssl=env_bool("EMAIL_USE_SSL", False),
+            timeout=_email_timeout,
+        )
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "BinaBoard <binaboard@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address people open links in e-mails at (no trailing slash): e-mails are written by workers, which
+# have no request to take the host from.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").strip().rstrip("/")
+# Password reset: how long a link works, and how many requests one address (or one client) may make an hour.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 3) * 3600
+PASSWORD_RESET_LIMIT_PER_HOUR = env_int("PASSWORD_RESET_LIMIT_PER_HOUR", 5)
+# Invitations: how long a link works; whether someone without an account may create one from it; whether
+# a manager may still add an existing account directly, without the person accepting (off: invitations only).
+INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
+INVITATION_SIGNUP = env_bool("INVITATION_SIGNUP", True)
+MEMBERS_DIRECT_ADD = env_bool("MEMBERS_DIRECT_ADD", False)
+# A person's daily digest goes out once their oldest unsent notification is this many hours old.
+DIGEST_HOURS = env_int("DIGEST_HOURS", 24)
+# --- end of e-mail and notifications ----------------------------------------------------------------------
+
 # guardian: no anonymous user row; object permissions live in direct-FK tables.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
@@ -390,7 +478,10 @@ else:
         }
     }
 # Work that recurs (task path → seconds between runs), enqueued by the workers' maintenance.
-PERIODIC_TASKS = {"batches.tasks.cleanup_media": env_int("CLEANUP_INTERVAL_SECONDS", 6 * 3600)}
+PERIODIC_TASKS = {
+    "batches.tasks.cleanup_media": env_int("CLEANUP_INTERVAL_SECONDS", 6 * 3600),
+    "accounts.notifications.send_digests": env_int("DIGEST_INTERVAL_SECONDS", 3600),  # issue 18: daily digests due
+}
 
 # --- webhooks (docs/DEPLOY.md, "Webhooks") ---
 # Hosts a webhook may reach although they resolve to loopback, private, link-local or other non-public

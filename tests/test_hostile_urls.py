@@ -32,6 +32,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from django.utils.regex_helper import normalize
 
+from accounts.invitations import invite
+from accounts.models import Notification
 from accounts.roles import grant_role
 from batches import workflow
 from batches.models import Batch, Image, LabelClass, Project, Webhook
@@ -145,6 +147,9 @@ FIELDS = [
     "status",
     "state",
     "label_class",
+    # notifications (issue 18): open from the list, and the e-mail choice of each kind
+    "open",
+    *Notification.Kind.values,
     # the admin
     "o",
     "p",
@@ -193,7 +198,16 @@ TEXT_FIELDS = {
 # POSTs that change the database by design with no field to refuse (a confirmed removal; saving
 # axes' read-only logs in the admin); only "no 5xx" holds for them. Sessions and sign-in attempts
 # (django-axes records every failed one) are not compared at all.
-CHANGES_BY_DESIGN = {"member_remove", "label_class_delete", "logout", "admin:logout", "delete", "webhook_test"}
+CHANGES_BY_DESIGN = {
+    "member_remove",
+    "label_class_delete",
+    "logout",
+    "admin:logout",
+    "delete",
+    "webhook_test",
+    "notifications_read_all",  # marks the visitor's notifications read, whatever the input
+    "invitation_revoke",  # a confirmed revoke
+}
 CHANGES_BY_DESIGN_PREFIXES = ("admin:axes_",)
 IGNORED_TABLES = ("django_session", "axes_")
 HOSTILE_PATH_VALUES = {"int": ["0", "9" * 30], "other": ["\x00", ARABIC_THREE, "\u202e", "x" * 300]}
@@ -261,6 +275,9 @@ class World:
         self.webhook = Webhook.objects.create(
             project=self.project, url="https://hooks.example/in", secret="whsec_x", events=["batch.created"]
         )
+        self.invitation = invite(
+            project=self.project, inviter=self.manager, who="someone@example.com", roles=["annotator"]
+        )
         other = make_project("Elsewhere")
         make_batch(other, self.root, images=1)
 
@@ -272,6 +289,8 @@ class World:
         """
         names = {name for _, name in PLACEHOLDER.findall(route.template)}
         base = {"project_pk": self.project.pk, "user_pk": self.annotator.pk, "class_pk": self.label_class.pk}
+        # Issue 18: signed or random tokens (a made-up one reads as not found), a pending invitation.
+        base.update(token="not-a-token", uidb64="MQ", invitation_pk=self.invitation.pk)
         if route.template.startswith("images/"):
             return [{"pk": self.stored_image.pk}]
         if "project_pk" not in names:

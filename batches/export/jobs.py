@@ -29,6 +29,7 @@ from accounts.models import Project
 
 from ..files import delete_stored
 from ..models import ExportJob, StoredFile
+from ..notifications import export_ready
 from ..webhooks import events as webhook_events
 from .core import ExportError, ExportOptions
 from .formats import prepare_export
@@ -204,7 +205,7 @@ def _make_claimed_export(job: ExportJob, previous: str) -> ExportJob | None:
     finally:
         export.close()
     with transaction.atomic():
-        ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING, file=job.file).update(
+        done = ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING, file=job.file).update(
             status=Status.DONE,
             file=saved,
             size=size,
@@ -213,6 +214,8 @@ def _make_claimed_export(job: ExportJob, previous: str) -> ExportJob | None:
         )
         StoredFile.objects.filter(name__in={job.file, saved}).delete()
         webhook_events.export_ready(job)  # webhooks: queued once this commits
+        if done:
+            export_ready(job)  # issue 18: whoever asked is told, once this commits
     job.refresh_from_db()
     log.info("export %s of project %s ready: %s bytes", job.pk, job.project_id, size)
     return job

@@ -22,6 +22,7 @@ from ..ingest.check import Checked, Refused, Task, check
 from ..ingest.limits import Limits
 from ..ingest.pipeline import discard
 from ..models import Image, StoredFile, UploadFile, UploadSession
+from ..notifications import upload_done
 from ..workflow import add_processed_image, close_upload_batch
 
 log = logging.getLogger("batches.uploads")
@@ -142,6 +143,7 @@ def complete_if_done(session_pk: int) -> bool:
         )
         if session.batch_id:
             close_upload_batch(batch_pk=session.batch_id)
+        upload_done(session)  # issue 18: the uploader is told, with the files refused
     return True
 
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.notification_views import with_unread_count
 from accounts.roles import users_with_role
 
 from ..access import get_project_for
@@ -545,6 +546,7 @@ def board_column(request, project_pk: int, status: str):
 
 @require_GET
 @login_required
+@with_unread_count  # issue 18: the bell's count rides on the poll (one COUNT query, in a header)
 def board_version(request, project_pk: int):
     """The live check: 204 without rendering anything when the client's token is current."""
     membership = get_project_for(request.user, project_pk)

@@ -14,6 +14,13 @@ from tests.factories import make_batch, make_user
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _direct_add(settings):
+    # These tests add existing accounts directly, which operators allow with MEMBERS_DIRECT_ADD (issue 18);
+    # invitations, the default, are tested in test_invitations.py.
+    settings.MEMBERS_DIRECT_ADD = True
+
+
 @pytest.fixture
 def url(project):
     return reverse("members", args=[project.pk])
@@ -47,10 +54,10 @@ def test_every_member_sees_the_members_and_their_roles(client, url, who, request
 
 def test_only_managers_see_the_forms(client, url, manager, annotator):
     client.force_login(annotator)
-    assert b"Add a member" not in client.get(url).content
+    assert b"Invite a member" not in client.get(url).content
     client.force_login(manager)
     content = client.get(url).content
-    assert b"Add a member" in content
+    assert b"Invite a member" in content
     assert b"Save roles" in content
 
 
@@ -69,8 +76,9 @@ def test_the_list_costs_the_same_queries_whatever_the_member_count(
     for n in range(8):
         grant_role(project, make_user(f"member{n}"), "annotator")
     client.force_login(manager)
-    # session, user, project, the viewer's user and group perms, every member with their perms
-    with django_assert_num_queries(6):
+    # session, user, project, the viewer's user and group perms, every member with their perms, the
+    # pending invitations (a manager's page lists them)
+    with django_assert_num_queries(7):
         response = client.get(url)
     assert len(response.context["rows"]) == 9
 

@@ -74,7 +74,7 @@ class RateLimit(BaseThrottle):
         if not limit:
             return True
         token = getattr(request, "api_token", None)
-        who = f"t{token.pk}" if token is not None else f"u{getattr(request.user, 'pk', None)}"
+        who = f"t{token.digest[:20]}" if token is not None else f"u{getattr(request.user, 'pk', None)}"
         now = time.time()
         start = int(now // window)
         key = f"api-rate:{who}:{start}"

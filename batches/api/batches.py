@@ -16,7 +16,7 @@ from ..models import Batch
 from ..views.board import BoardFilter
 from .common import batch_for, batch_json, decode_cursor, encode_cursor, event_json, membership, page_size, visible
 from .errors import ApiError
-from .types import StrictInt
+from .types import Limit
 
 router = Router(tags=["batches"])
 Status = Batch.Status
@@ -28,7 +28,7 @@ class BatchFilter(Schema):
     q: str | None = None
     assignee: str | None = None  # "me" or a user id
     cursor: str | None = None
-    limit: StrictInt | None = None
+    limit: Limit | None = None
 
 
 @router.get("/{int:project_pk}/batches", summary="List batches (the board's filters, cursor paging)")

@@ -6,7 +6,7 @@ from django.db import IntegrityError
 from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from accounts.access import MANAGE
 from accounts.forms import LabelClassForm
@@ -60,7 +60,7 @@ def list_classes(request, project_pk: int):
 def add_class(request, project_pk: int, payload: ClassIn):
     project = membership(request, project_pk, MANAGE).project
     data = {k: ("" if v is None else v) for k, v in payload.dict().items()}
-    return 201, class_json(_save(LabelClassForm(data, project=project)))
+    return Status(201, class_json(_save(LabelClassForm(data, project=project))))
 
 
 @router.patch("/{int:project_pk}/classes/{int:class_pk}", summary="Change a label class (managers)")
@@ -85,4 +85,4 @@ def delete_class(request, project_pk: int, class_pk: int):
             % {"name": label_class.name, "count": used[0]},
         )
     label_class.delete()
-    return 204, None
+    return Status(204, None)

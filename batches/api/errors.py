@@ -111,7 +111,11 @@ def install(api) -> None:
     def on_validation(request, exc: ValidationError):
         errors = [
             {
-                "field": ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "payload")),
+                "field": ".".join(
+                    str(part)
+                    for part in error.get("loc", ())
+                    if part not in ("body", "payload", "query", "path", "filters", "paging")
+                ),
                 "message": str(error.get("msg", "")),
             }
             for error in exc.errors

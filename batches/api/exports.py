@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from accounts.access import MANAGE
 
@@ -88,7 +88,7 @@ def start(request, project_pk: int, payload: ExportIn):
     )
     job = start_export_job(actor=request.user, project=project, options=options)
     job.refresh_from_db()
-    return 202, job_json(job)
+    return Status(202, job_json(job))
 
 
 @router.get("/{int:project_pk}/exports/{int:pk}", url_name="export_status", summary="An export job's state")

@@ -7,14 +7,14 @@ from ninja import Query, Router, Schema
 from ..models import Image
 from ..views.media import _serve
 from .common import batch_for, decode_cursor, encode_cursor, image_for, image_json, page_size
-from .types import StrictInt
+from .types import Limit
 
 router = Router(tags=["images"])
 
 
 class Paging(Schema):
     cursor: str | None = None
-    limit: StrictInt | None = None
+    limit: Limit | None = None
 
 
 @router.get("/{int:project_pk}/batches/{int:pk}/images", summary="List a batch's images")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from accounts.access import MANAGE
 from accounts.membership import add_member_by_name, remove_from_project, set_roles
@@ -58,7 +58,7 @@ def add_member(request, project_pk: int, payload: MemberIn):
     """Answers the same whether or not the account exists (as the Members page: nothing about accounts leaks)."""
     project = membership(request, project_pk, MANAGE).project
     add_member_by_name(project=project, who=clean_text(payload.who, max_length=254), roles=_roles(payload.roles))
-    return 202, {"message": _("If that account exists and may join, it is a member now.")}
+    return Status(202, {"message": _("If that account exists and may join, it is a member now.")})
 
 
 @router.put("/{int:project_pk}/members/{int:user_pk}", summary="Set a member's roles (managers)")
@@ -73,4 +73,4 @@ def change_roles(request, project_pk: int, user_pk: int, payload: RolesIn):
 def remove(request, project_pk: int, user_pk: int):
     project = membership(request, project_pk, MANAGE).project
     remove_from_project(project=project, user=_member(project, user_pk))
-    return 204, None
+    return Status(204, None)

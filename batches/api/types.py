@@ -10,6 +10,8 @@ from ..params import MAX_ID, MAX_TEXT
 
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
+# A page size from a query string (text there, so not strict).
+Limit = Annotated[int, Field(ge=1, le=1000)]
 Text = Annotated[StrictStr, Field(max_length=MAX_TEXT)]
 
-__all__ = ["Count", "Id", "StrictBool", "StrictInt", "StrictStr", "Text"]
+__all__ = ["Count", "Id", "Limit", "StrictBool", "StrictInt", "StrictStr", "Text"]

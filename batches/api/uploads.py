@@ -11,7 +11,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from accounts.access import MANAGE
 
@@ -84,7 +84,7 @@ def start(request, project_pk: int, payload: StartIn):
         raise ApiError(400, "invalid", _("The file list's fingerprint is not valid."))
     found = sessions.find_resumable(actor=request.user, project=project, fingerprint=fingerprint)
     if found is not None:
-        return 200, {**upload_json(found), "resumed": True}
+        return Status(200, {**upload_json(found), "resumed": True})
     session = sessions.start_session(
         actor=request.user,
         project=project,
@@ -92,7 +92,7 @@ def start(request, project_pk: int, payload: StartIn):
         expected=payload.expected,
         fingerprint=fingerprint,
     )
-    return 201, {**upload_json(session), "resumed": False}
+    return Status(201, {**upload_json(session), "resumed": False})
 
 
 @router.get("/{int:project_pk}/uploads/{int:pk}", url_name="upload_status", summary="An upload's state and report")

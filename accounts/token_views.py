@@ -36,6 +36,15 @@ def member_projects(user):
     )
 
 
+class ProjectsField(forms.ModelMultipleChoiceField):
+    """Projects by id; an id past the database's integers is a wrong choice, not an overflow."""
+
+    def _check_values(self, value):
+        if any(parse_id(pk) is None for pk in value):
+            raise forms.ValidationError(_("Choose projects from the list."), code="invalid_choice")
+        return super()._check_values(value)
+
+
 class TokenForm(forms.Form):
     name = CleanCharField(
         label=gettext_lazy("Name"),
@@ -49,7 +58,7 @@ class TokenForm(forms.Form):
         widget=forms.RadioSelect,
     )
     expires = forms.ChoiceField(label=gettext_lazy("Expires"), choices=EXPIRY_CHOICES, initial="90")
-    projects = forms.ModelMultipleChoiceField(
+    projects = ProjectsField(
         label=gettext_lazy("Projects"),
         queryset=Project.objects.none(),
         required=False,

@@ -102,6 +102,9 @@ FIELDS = [
     "val",
     "test",
     "seed",
+    # API tokens (settings page)
+    "expires",
+    "projects",
     # accounts
     "who",
     "roles",

@@ -38,3 +38,17 @@ api = NinjaAPI(
 install(api)
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)
+
+
+def urls():
+    """The API's URL patterns, one per path: django-ninja adds a pattern per operation (GET and POST of one path
+    are two patterns of which Django only ever reaches the first, which then serves every method)."""
+    patterns, app_name, namespace = api.urls
+    seen: set[str] = set()
+    unique = []
+    for pattern in patterns:
+        route = str(pattern.pattern)
+        if route not in seen:
+            seen.add(route)
+            unique.append(pattern)
+    return unique, app_name, namespace

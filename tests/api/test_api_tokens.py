@@ -175,3 +175,14 @@ def test_the_docs_page_and_schema_are_served_without_outside_urls(client):
     paths = schema["paths"]
     assert "/api/v1/projects/{project_pk}/batches/{pk}/assign" in paths
     assert len(paths) >= 30
+
+
+def test_the_settings_page_takes_hostile_project_ids(manager, project):
+    client = Client()
+    client.force_login(manager)
+    for bad in [str(10**30), "-1", "\u0663", "x"]:
+        response = client.post(
+            reverse("api_tokens"), {"name": "x", "scope": "read", "expires": "30", "projects": [bad]}
+        )
+        assert response.status_code == 200
+    assert not ApiToken.objects.exists()

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import ApiToken, User
 from .tokens import revoke
@@ -81,4 +81,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["change"])
     def revoke_tokens(self, request, queryset):
         count = sum(revoke(token) for token in queryset)
-        self.message_user(request, gettext_lazy("%(count)d tokens revoked.") % {"count": count})
+        message = ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count) % {"count": count}
+        self.message_user(request, message)

@@ -71,20 +71,24 @@ class TokenForm(forms.Form):
         self.fields["projects"].queryset = member_projects(user)
 
 
+SECRET_KEY = "api_token_secret"  # the new token, kept in the session until the page after the form shows it once
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
 def api_tokens(request):
     form = TokenForm(request.POST or None, user=request.user)
-    new_secret = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         days = None if data["expires"] == "never" else int(data["expires"])
         made = create_token(
             user=request.user, name=data["name"], scope=data["scope"], expires_in_days=days, projects=data["projects"]
         )
-        new_secret = made.secret
-        form = TokenForm(user=request.user)
+        # Post/redirect/get: reloading the page shows the list, it does not make another token.
+        request.session[SECRET_KEY] = made.secret
+        return redirect("api_tokens")
+    new_secret = request.session.pop(SECRET_KEY, "") if request.method == "GET" else ""
     tokens = list(
         ApiToken.objects.filter(user=request.user).prefetch_related("projects").order_by("-created_at")[:TOKENS_SHOWN]
     )

@@ -28,9 +28,11 @@ def test_the_settings_page_shows_a_new_token_once_and_keeps_only_its_digest(proj
     client = Client()
     client.force_login(manager)
     response = client.post(
-        reverse("api_tokens"), {"name": "pipeline", "scope": "write", "expires": "30", "projects": [project.pk]}
+        reverse("api_tokens"),
+        {"name": "pipeline", "scope": "write", "expires": "30", "projects": [project.pk]},
+        follow=True,
     )
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.redirect_chain
     secret = re.search(r'value="(bb_[\w-]+)"', response.content.decode()).group(1)
     token = ApiToken.objects.get(user=manager)
     assert token.digest == hashlib.sha256(secret.encode()).hexdigest()

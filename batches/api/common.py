@@ -16,7 +16,6 @@ from accounts.tokens import reaches
 
 from .. import workflow
 from ..access import get_batch_for, get_image_for, get_upload_session_for
-from ..errors import WorkflowError
 from ..models import Batch, BatchEvent, Image
 from ..params import parse_id
 from ..rules import moves_for, visible_batches
@@ -170,8 +169,3 @@ def image_json(image: Image) -> dict:
 
 def visible(member: Membership):
     return visible_batches(member)
-
-
-def refuse_unless(move_refusal: WorkflowError | None) -> None:
-    if move_refusal is not None:
-        raise move_refusal

@@ -23,7 +23,60 @@ ROUTERS = [
     ("/projects", exports.router),
 ]
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {
+            "type": "string",
+            "enum": [
+                "stale",
+                "refused",
+                "forbidden",
+                "invalid",
+                "not_found",
+                "throttled",
+                "unauthenticated",
+                "precondition",
+            ],
+        },
+        "message": {"type": "string", "description": "for a person, in their language"},
+        "errors": {
+            "type": "array",
+            "description": "422: what is wrong, per field",
+            "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}},
+        },
+        "batch": {"type": "object", "nullable": True, "description": "409: the batch as it is now"},
+        "changed_by": {"type": "object", "nullable": True, "description": "409: who changed it last, how and when"},
+        "retry_after": {"type": "integer", "description": "429: seconds to wait (also the Retry-After header)"},
+    },
+}
+ERROR_ANSWERS = {
+    400: "invalid input",
+    401: "no valid token or session",
+    403: "your roles or your token's scope do not allow it",
+    404: "no such thing, or you are not a member",
+    409: "stale (the batch changed since your version) or refused (not possible from where it is)",
+    422: "the body does not fit: errors per field",
+    429: "throttled: wait Retry-After seconds",
+}
+
+
+class BinaBoardAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """The schema, with the error answers every operation may give (batches/api/errors.py)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    for status, description in ERROR_ANSWERS.items():
+                        operation["responses"].setdefault(status, {"description": description, **ref})
+        return schema
+
+
+api = BinaBoardAPI(
     title="BinaBoard API",
     version="1",
     description="Everything a person can do on the board, for programs. See docs/API.md.",

@@ -177,6 +177,9 @@ def test_the_docs_page_and_schema_are_served_without_outside_urls(client):
     paths = schema["paths"]
     assert "/api/v1/projects/{project_pk}/batches/{pk}/assign" in paths
     assert len(paths) >= 30
+    assigning = paths["/api/v1/projects/{project_pk}/batches/{pk}/assign"]["post"]
+    assert {"409", "422", "429"} <= set(map(str, assigning["responses"]))
+    assert "stale" in schema["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
 
 
 def test_the_settings_page_takes_hostile_project_ids(manager, project):

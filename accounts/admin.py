@@ -11,8 +11,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy, ngettext
 
-from .models import User
+from .models import ApiToken, User
+from .tokens import revoke
 
 SITE_POWERS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
@@ -58,3 +60,26 @@ class GroupAdmin(DjangoGroupAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Operators see every person's API tokens and revoke them; nobody reads a secret (only its digest is kept)."""
+
+    list_display = ["name", "user", "prefix", "scope", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username"]
+    readonly_fields = [
+        "user", "name", "prefix", "scope", "projects", "created_at", "expires_at", "last_used_at", "revoked_at",
+    ]  # fmt: skip
+    exclude = ["digest"]
+    actions = ["revoke_tokens"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a token is made by its person, on their settings page, so they see its secret once
+
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["change"])
+    def revoke_tokens(self, request, queryset):
+        count = sum(revoke(token) for token in queryset)
+        message = ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count) % {"count": count}
+        self.message_user(request, message)

@@ -263,3 +263,39 @@ class Invitation(models.Model):
 
 
 # --- end of notifications and invitations ----------------------------------------------------------------
+
+
+class ApiToken(models.Model):
+    """A personal API token (accounts/tokens.py): only its SHA-256 is stored; the secret is shown once."""
+
+    class Scope(models.TextChoices):
+        READ = "read", gettext_lazy("Read only")
+        WRITE = "write", gettext_lazy("Read and write")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(gettext_lazy("name"), max_length=100)
+    prefix = models.CharField(max_length=12, help_text="The first characters of the token, to recognise it.")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token.")
+    scope = models.CharField(gettext_lazy("scope"), max_length=10, choices=Scope.choices, default=Scope.READ)
+    # Empty: every project the person is a member of.
+    projects = models.ManyToManyField(Project, blank=True, related_name="+", verbose_name=gettext_lazy("projects"))
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(gettext_lazy("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(gettext_lazy("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(gettext_lazy("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = gettext_lazy("API token")
+        verbose_name_plural = gettext_lazy("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+    @property
+    def writes(self) -> bool:
+        return self.scope == self.Scope.WRITE

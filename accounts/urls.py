@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import invitation_views, notification_views, password_reset, preferences, views
+from . import invitation_views, notification_views, password_reset, preferences, token_views, views
 
 urlpatterns = [
     # --- signing in and out (no sign-up: operators create users in the admin) ---
@@ -24,6 +24,9 @@ urlpatterns = [
     # --- language and calendar ---
     path("language/", preferences.set_language, name="set_language"),
     path("preferences/", preferences.preferences, name="preferences"),
+    # --- API tokens ---
+    path("settings/tokens/", token_views.api_tokens, name="api_tokens"),
+    path("settings/tokens/<int:pk>/revoke/", token_views.api_token_revoke, name="api_token_revoke"),
     # --- projects ---
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:pk>/settings/", views.project_settings, name="project_settings"),

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .api.main import urls as api_urls
 from .views import (
     annotate,
     batch_detail,
@@ -21,6 +22,8 @@ from .views import (
 
 # Each area keeps its own section; add routes inside yours.
 urlpatterns = [
+    # --- the API (batches/api; docs/API.md) ---
+    path("api/v1/", api_urls()),
     # --- session (the check after "signed out, sign in again, then retry") ---
     path("session/csrf", session.session_csrf, name="session_csrf"),
     # --- media (private files) ---

@@ -28,6 +28,8 @@ def wants_json(request: HttpRequest) -> bool:
     match = getattr(request, "resolver_match", None)
     if match is not None and getattr(match.func, "answers_json", False):
         return True
+    if request.path.startswith("/api/"):  # the API (batches/api) answers JSON, its unknown URLs too
+        return True
     return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
 
 
@@ -36,6 +38,8 @@ def _json_error(status: int, kind: str, message: str) -> JsonResponse:
 
 
 def _page(request: HttpRequest, status: int, kind: str, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):  # the API's error shape (batches/api/errors.py)
+        return JsonResponse({"code": kind, "message": message}, status=status)
     if wants_json(request):
         return _json_error(status, kind, message)
     return render(request, f"{status}.html", {"message": message}, status=status)

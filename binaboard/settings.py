@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # the API (batches/api): its bundled Swagger UI files are served as static files
     "guardian",
     "axes",  # sign-in throttling (see "Accounts and sign-in" below)
     "binaboard",
@@ -518,6 +519,15 @@ if TASK_MAX_ATTEMPTS < 1 or TASK_MAINTENANCE_SECONDS < 1 or TASK_ABANDONED_AFTER
     raise ImproperlyConfigured(
         "TASK_MAX_ATTEMPTS, TASK_MAINTENANCE_SECONDS and TASK_ABANDONED_SECONDS must be 1 or more."
     )
+
+
+# --- the API (batches/api, docs/API.md) ---------------------------------------------------------------------
+# Requests per token (per person for a browser session) per window of seconds, counted in the cache above:
+# share it (CACHE_URL) between processes, or each process counts its own. 0 turns the limit off.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
+API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60)
+if API_RATE_LIMIT < 0 or API_RATE_WINDOW < 1:
+    raise ImproperlyConfigured("API_RATE_LIMIT must be 0 or more and API_RATE_WINDOW 1 or more.")
 
 
 # --- security headers and TLS ---------------------------------------------------------------------------------

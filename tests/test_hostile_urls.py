@@ -117,6 +117,9 @@ FIELDS = [
     "archive",
     "unknown",
     "mapping",
+    # API tokens (settings page)
+    "expires",
+    "projects",
     # accounts
     "who",
     "roles",

@@ -114,6 +114,11 @@ FIELDS = [
     "new_secret",
     "archive",
     "unknown",
+    # .zip archives in parts (upload sessions)
+    "index",
+    "size",
+    "sha256",
+    "part",
     "mapping",
     # accounts
     "who",

@@ -261,7 +261,9 @@
     sha256(new TextEncoder().encode(fingerprintSource)).then(function (fingerprint) {
       var data = new FormData();
       data.append("expected", String(files.length));
-      data.append("name", (form.querySelector("[name=name]") || {}).value || (form.querySelector("[data-upload-folder]") || {}).value || "");
+      // Default name: the folder's, or a lone archive's (as the one-request form does).
+      var lone = files.length === 1 && zips.length === 1 ? zips[0].file.name.replace(/\.zip$/i, "") : "";
+      data.append("name", (form.querySelector("[name=name]") || {}).value || (form.querySelector("[data-upload-folder]") || {}).value || lone);
       data.append("fingerprint", fingerprint);
       return post(form.dataset.startUrl, form, data).then(function (session) {
         state.session = session;

@@ -112,7 +112,7 @@ def test_a_dropped_zip_goes_in_parts_and_its_card_shows_processing_then_ready(
     expect(card.locator("[data-processing]")).to_contain_text("processing 0 / 4")
 
     processing.process_waiting()  # and processes the entries
-    expect(page.locator("[data-upload-report]")).to_contain_text("Kept 3 images")
+    expect(page.locator("[data-upload-report]")).to_contain_text("Kept 3 images as the new batch “night” in Unassigned")
     expect(page.locator('[data-upload-report] tr[data-outcome="refused"]')).to_contain_text("outside the archive")
     expect(card.locator("[data-processing]")).to_have_count(0, timeout=15_000)
     assert not session.parts.exists()  # the parts' files are listed for a removal task

@@ -17,6 +17,7 @@ from batches.tasks import remove_files
 from batches.uploads import archives
 from tests.batches import ingest_samples as samples
 from tests.batches.ingest_samples import stored_files
+from tests.batches.test_storage_s3 import backend, s3_endpoint  # noqa: F401 - the storage fixtures
 from tests.batches.test_upload_session_views import start
 
 PART = 4096
@@ -249,3 +250,16 @@ def test_a_part_written_but_never_recorded_is_in_the_ledger_for_cleanup(manager_
     StoredFile.objects.update(created_at=timezone.now() - timedelta(hours=3))
     call_command("cleanup_media", stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert not StoredFile.objects.exists() and not default_storage.exists(ledger.name)
+
+
+def test_on_s3_too_the_parts_live_in_the_bucket_and_leave_it(manager_client, project, backend):  # noqa: F811
+    """Parts go to the configured storage (any web server takes any part), never to the server's disk."""
+    data = trip_zip()
+    session = _sent(manager_client, project, data)
+    in_storage = [name for name in stored_files() if "/parts/" in name]
+    assert len(in_storage) == len(parts_of(data))
+    assert backend in ("local", "s3")
+    finished = manager_client.post(session["urls"]["finish"]).json()
+    assert (finished["status"], finished["processed"], finished["failed"]) == ("done", 4, 2)
+    assert not [name for name in stored_files() if "/parts/" in name]
+    assert len([name for name in stored_files() if "/images/" in name]) == 4

@@ -496,6 +496,38 @@ class UploadFile(models.Model):
         return self.original_name
 
 
+class UploadPart(models.Model):
+    """One byte range of a .zip archive sent to an upload session, stored as it came until a worker unpacks it.
+
+    The stored part is in the StoredFile ledger before its first byte is written and leaves it in the
+    transaction that creates this row, which owns the file from then on; the worker that reassembles
+    the archive removes the parts and their rows together (as does cancelling the session).
+    """
+
+    session = models.ForeignKey(UploadSession, on_delete=models.CASCADE, related_name="parts")
+    # The browser's key for the archive (SHA-256 of its name, size and date): parts of one archive share it.
+    archive = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField(help_text="The whole archive's size in bytes.")
+    count = models.PositiveIntegerField(help_text="How many parts the archive is sent in.")
+    index = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    length = models.PositiveIntegerField()
+    stored = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = gettext_lazy("archive part")
+        verbose_name_plural = gettext_lazy("archive parts")
+        ordering = ["session", "archive", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "archive", "index"], name="uploadpart_unique_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.index + 1}/{self.count}]"
+
+
 # --- webhooks (batches/webhooks/) ---------------------------------------------------------------------
 
 

@@ -75,6 +75,11 @@ urlpatterns = [
         name="upload_session_files",
     ),
     path(
+        "projects/<int:project_pk>/uploads/<int:pk>/parts",
+        upload_sessions.upload_session_parts,
+        name="upload_session_parts",
+    ),
+    path(
         "projects/<int:project_pk>/uploads/<int:pk>/finish",
         upload_sessions.upload_session_finish,
         name="upload_session_finish",

@@ -436,6 +436,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
 # One chunk request of an upload session (the browser sends a few at once; docs/UPLOADS.md).
 UPLOAD_CHUNK_FILES = env_int("UPLOAD_CHUNK_FILES", 20)
 UPLOAD_CHUNK_BYTES = env_int("UPLOAD_CHUNK_MB", 64) * 1024 * 1024
+# A .zip in an upload session is sent in parts of at most this size (stored until a worker unpacks it).
+UPLOAD_PART_BYTES = env_int("UPLOAD_PART_MB", 8) * 1024 * 1024
 # An upload session that has received nothing for this long is cancelled by cleanup_media (files, batch).
 UPLOAD_SESSION_ABANDON_HOURS = env_int("UPLOAD_SESSION_ABANDON_HOURS", 24)
 # Processes that check images in parallel for larger uploads (1: always in the request's process).

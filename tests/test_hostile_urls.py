@@ -116,6 +116,11 @@ FIELDS = [
     "new_secret",
     "archive",
     "unknown",
+    # .zip archives in parts (upload sessions)
+    "index",
+    "size",
+    "sha256",
+    "part",
     "mapping",
     # API tokens (settings page)
     "expires",

@@ -52,6 +52,7 @@ def texts() -> dict:
         "fileSending": _("sending…"),
         "fileSendingPercent": _("sending %(percent)s%%"),
         "fileKnown": _("already received"),
+        "partsSent": _("%(done)s of %(n)s parts sent"),
         "fileReceived": _("received"),
         "processing": _("Processing: %(ready)s of %(expected)s images ready, %(failed)s refused."),
         "kept": _count(

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from ..ingest.check import Checked, Refused, Task, check
 from ..ingest.limits import Limits
 from ..ingest.pipeline import discard
-from ..models import Image, StoredFile, UploadFile, UploadSession
+from ..models import Image, StoredFile, UploadFile, UploadPart, UploadSession
 from ..notifications import upload_done
 from ..workflow import add_processed_image, close_upload_batch
 
@@ -132,11 +132,15 @@ def complete_if_done(session_pk: int) -> bool:
     """
     if UploadFile.objects.filter(session_id=session_pk, state=UploadFile.State.RECEIVED).exists():
         return False
+    if UploadPart.objects.filter(session_id=session_pk).exists():  # an archive still to unpack
+        return False
     with transaction.atomic():
         session = UploadSession.objects.select_for_update().filter(pk=session_pk).first()
         if session is None or session.status != UploadSession.Status.PROCESSING:
             return False
         if UploadFile.objects.filter(session_id=session_pk, state=UploadFile.State.RECEIVED).exists():
+            return False
+        if UploadPart.objects.filter(session_id=session_pk).exists():
             return False
         UploadSession.objects.filter(pk=session_pk, status=UploadSession.Status.PROCESSING).update(
             status=UploadSession.Status.DONE
@@ -148,7 +152,10 @@ def complete_if_done(session_pk: int) -> bool:
 
 
 def process_waiting(session_pk: int | None = None, limits: Limits | None = None) -> int:
-    """Every file still waiting (a worker died, a task was lost): processed here, in this process."""
+    """Every file still waiting (a worker died, a task was lost): processed here, in this process.
+
+    (Archives still in parts: `archives.process_waiting` unpacks them first.)
+    """
     sessions = UploadSession.objects.filter(status__in=OPEN)
     if session_pk is not None:
         sessions = sessions.filter(pk=session_pk)

@@ -25,7 +25,7 @@ from ..ingest.archives import is_system_file, printable_name
 from ..ingest.check import STORED_EXT, Refusal, header_check
 from ..ingest.limits import Limits
 from ..ingest.pipeline import discard
-from ..models import Image, Project, StoredFile, UploadFile, UploadSession
+from ..models import Image, Project, StoredFile, UploadFile, UploadPart, UploadSession
 from ..workflow import WorkflowError, close_upload_batch, membership_now, open_upload_batch
 from .processing import complete_if_done, process_upload_files
 
@@ -90,15 +90,23 @@ def known_hashes(session: UploadSession, hashes: list[str]) -> list[str]:
 
 
 def receive_chunk(
-    *, actor, session: UploadSession, arrivals: list[Arrival], limits: Limits | None = None, enqueue: bool = True
+    *,
+    actor,
+    session: UploadSession,
+    arrivals: list[Arrival],
+    limits: Limits | None = None,
+    enqueue: bool = True,
+    from_archive: bool = False,
 ) -> list[Outcome]:
     """Check and store one chunk; the stored files go to a worker as one task once the rows are committed.
 
-    enqueue=False leaves them waiting for the caller to process (`import_images --now`).
+    enqueue=False leaves them waiting for the caller to process (`import_images --now`). from_archive:
+    the entries of an archive the session received in parts, unpacked by a worker after `finish`.
     """
     limits = limits or Limits.from_settings()
     _require_manager(actor, session.project)
-    if session.status != UploadSession.Status.RECEIVING:
+    accepting = OPEN if from_archive else (UploadSession.Status.RECEIVING,)
+    if session.status not in accepting:
         raise WorkflowError(
             _("This upload is %(status)s; it takes no more files.") % {"status": session.get_status_display()},
             kind=WorkflowError.STALE,
@@ -163,13 +171,16 @@ def receive_chunk(
                     state=UploadFile.State.FAILED, reason=outcome.reason,
                 )
             )  # fmt: skip
-    _commit(session, rows, stored, ledger, outcomes, enqueue)
+    _commit(session, rows, stored, ledger, outcomes, enqueue, accepting)
     return outcomes
 
 
 def _require_manager(actor, project: Project) -> None:
     if not membership_now(actor, project).manages:
         raise WorkflowError(_("Only a manager of this project can upload images."), kind=WorkflowError.FORBIDDEN)
+
+
+require_manager = _require_manager
 
 
 def _taken(session: UploadSession, hashes: list[str]) -> dict[str, dict[str, str]]:
@@ -213,14 +224,20 @@ def _store(session: UploadSession, to_store: list[tuple[UploadFile, bytes, str]]
 
 
 def _commit(
-    session: UploadSession, rows: list[UploadFile], stored: list[str], ledger: uuid.UUID, outcomes, enqueue: bool
+    session: UploadSession,
+    rows: list[UploadFile],
+    stored: list[str],
+    ledger: uuid.UUID,
+    outcomes,
+    enqueue: bool,
+    accepting=(UploadSession.Status.RECEIVING,),
 ) -> None:
     received = [row for row in rows if row.state == UploadFile.State.RECEIVED]
     failed = len(rows) - len(received)
     try:
         with transaction.atomic():
             fresh = UploadSession.objects.select_for_update().get(pk=session.pk)
-            if fresh.status != UploadSession.Status.RECEIVING:
+            if fresh.status not in accepting:
                 raise WorkflowError(_("This upload was cancelled; the files were not kept."), kind=WorkflowError.STALE)
             UploadFile.objects.bulk_create(rows)
             StoredFile.objects.filter(upload=ledger).delete()
@@ -242,7 +259,10 @@ def _commit(
 
 
 def finish(*, actor, session: UploadSession) -> UploadSession:
-    """The client has sent everything: the session processes what is left, and is done when the workers are."""
+    """The client has sent everything: the session processes what is left, and is done when the workers are.
+
+    (A session with archives sent in parts finishes through `archives.finish`, which also hands them to workers.)
+    """
     _require_manager(actor, session.project)
     with transaction.atomic():
         fresh = UploadSession.objects.select_for_update().get(pk=session.pk)
@@ -275,6 +295,9 @@ def discard_session(session: UploadSession) -> bool:
         files = UploadFile.objects.filter(session=session)
         storage_names = list(files.exclude(stored="").values_list("stored", flat=True))
         files.delete()
+        parts = UploadPart.objects.filter(session=session)
+        storage_names += list(parts.values_list("stored", flat=True))
+        parts.delete()
         if session.batch_id:
             close_upload_batch(batch_pk=session.batch_id, cancelled=True)
         UploadSession.objects.filter(pk=session.pk).update(batch=None)

@@ -126,6 +126,7 @@ def _render(request, membership: Membership, *, report: IngestReport | None = No
         "max_request": human_bytes(limits.request_bytes),
         "chunk_files": settings.UPLOAD_CHUNK_FILES,
         "chunk_bytes": settings.UPLOAD_CHUNK_BYTES,
+        "part_bytes": settings.UPLOAD_PART_BYTES,
     }
     if request.htmx:
         # htmx 2 and upload.js swap only what they are given: answer 200 and let the page say what went wrong.

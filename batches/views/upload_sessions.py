@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -20,13 +21,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..access import get_project_for, get_upload_session_for
 from ..ingest.limits import Limits, human_bytes
 from ..models import UploadFile, UploadSession
 from ..params import parse_id
-from ..uploads import sessions
+from ..uploads import archives, sessions
 from ..uploads.sessions import Arrival
 from ..workflow import WorkflowError
 from .upload import FIELD
@@ -66,6 +67,7 @@ def session_json(session: UploadSession) -> dict:
         "urls": {
             "known": reverse("upload_session_known", args=[project_pk, pk]),
             "files": reverse("upload_session_files", args=[project_pk, pk]),
+            "parts": reverse("upload_session_parts", args=[project_pk, pk]),
             "finish": reverse("upload_session_finish", args=[project_pk, pk]),
             "cancel": reverse("upload_session_cancel", args=[project_pk, pk]),
             "status": reverse("upload_session_status", args=[project_pk, pk]),
@@ -203,12 +205,64 @@ def _receive_chunk(request, session: UploadSession, handler: ChunkUploadHandler)
     return JsonResponse({"files": [outcome.as_json() for outcome in outcomes]})
 
 
+PART_FIELD = "part"
+
+
+@csrf_exempt  # checked by _receive_part, once the upload handler is in place
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload_session_parts(request, project_pk: int, pk: int):
+    """GET ?archive=<key>: the indexes of the parts the session has (resume); POST: one part of a .zip."""
+    session, _membership = get_upload_session_for(request.user, project_pk, pk)
+    if request.method == "GET":
+        archive = request.GET.get("archive", "")
+        if not _is_sha(archive):
+            return _error(_("Say which archive (its key, 64 hex characters)."))
+        return JsonResponse({"have": archives.parts_received(session, archive), "part_bytes": archives.part_bytes()})
+    part_bytes = archives.part_bytes()
+    room = part_bytes + 64 * 1024  # the part and its few fields
+    length = parse_id(request.META.get("CONTENT_LENGTH")) or 0
+    if length > room:
+        return _error(_("A part holds at most %(size)s.") % {"size": human_bytes(part_bytes)}, 413)
+    handler = ChunkUploadHandler(request, replace(Limits.from_settings(), file_bytes=part_bytes), room)
+    request.upload_handlers = [handler]
+    try:
+        return _receive_part(request, session)
+    except TooManyFilesSent:
+        return _error(_("Too many files in one request."), 413)
+    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
+        return _error(_("The request could not be read (it was interrupted or malformed); send it again."))
+
+
+@csrf_protect
+def _receive_part(request, session: UploadSession):
+    uploads = request.FILES.getlist(PART_FIELD)
+    archive, sha = request.POST.get("archive", ""), request.POST.get("sha256", "")
+    size, count, index = (parse_id(request.POST.get(field)) for field in ("size", "count", "index"))
+    if len(uploads) != 1 or not _is_sha(archive) or not _is_sha(sha) or None in (size, count, index):
+        return _error(_("Send one part with its archive, index, count, size and SHA-256."))
+    upload = uploads[0]
+    upload.seek(0)
+    data = upload.read()
+    upload.close()
+    try:
+        status = archives.receive_part(
+            actor=request.user, session=session, archive=archive, name=request.POST.get("name", "") or "archive.zip",
+            size=size, count=count, index=index, sha256=sha, data=data,
+        )  # fmt: skip
+    except archives.PartRefused as exc:
+        return _error(str(exc), 409 if session.status != UploadSession.Status.RECEIVING else 400)
+    except WorkflowError as exc:
+        return _error(exc.message, 409)
+    return JsonResponse({"index": index, "status": status})
+
+
 @login_required
 @require_POST
 def upload_session_finish(request, project_pk: int, pk: int):
     session, _membership = get_upload_session_for(request.user, project_pk, pk)
     try:
-        session = sessions.finish(actor=request.user, session=session)
+        session = archives.finish(actor=request.user, session=session)
     except WorkflowError as exc:
         return _error(exc.message, 409)
     return JsonResponse(session_json(session))

@@ -167,9 +167,8 @@
       showError(form, t("chooseFirst"));
       return;
     }
-    var archives = chosen.files.some(function (f) { return /\.zip$/i.test(f.name); });
-    // Images go in chunks to an upload session (resumable); .zip archives still go in one request.
-    if (!archives && window.crypto && window.crypto.subtle && form.dataset.startUrl) sendSession(form, chosen);
+    // Images go in chunks, .zip archives in byte-range parts, to an upload session (resumable).
+    if (window.crypto && window.crypto.subtle && form.dataset.startUrl) sendSession(form, chosen);
     else sendWhole(form, chosen);
   }
 
@@ -255,12 +254,16 @@
     }
 
     var fingerprintSource = JSON.stringify(files.map(function (f) { return [pathOf(f), f.size, f.lastModified]; }));
-    var entries = files.map(function (f) { return { file: f, path: pathOf(f), sha: "" }; });
+    function isZip(f) { return /\.zip$/i.test(f.name); }
+    var entries = files.filter(function (f) { return !isZip(f); }).map(function (f) { return { file: f, path: pathOf(f), sha: "" }; });
+    var zips = files.filter(isZip).map(function (f) { return { file: f, path: pathOf(f), key: "", have: {} }; });
     say(t("preparing", { n: files.length }));
     sha256(new TextEncoder().encode(fingerprintSource)).then(function (fingerprint) {
       var data = new FormData();
       data.append("expected", String(files.length));
-      data.append("name", (form.querySelector("[name=name]") || {}).value || (form.querySelector("[data-upload-folder]") || {}).value || "");
+      // Default name: the folder's, or a lone archive's (as the one-request form does).
+      var lone = files.length === 1 && zips.length === 1 ? zips[0].file.name.replace(/\.zip$/i, "") : "";
+      data.append("name", (form.querySelector("[name=name]") || {}).value || (form.querySelector("[data-upload-folder]") || {}).value || lone);
       data.append("fingerprint", fingerprint);
       return post(form.dataset.startUrl, form, data).then(function (session) {
         state.session = session;
@@ -268,15 +271,20 @@
         return hashAll();
       });
     }).then(function () {
+      return askParts();
+    }).then(function () {
       return askKnown();
     }).then(function (known) {
       var todo = entries.filter(function (e) { return !known[e.sha]; });
       var skipped = entries.length - todo.length;
-      state.total = todo.reduce(function (sum, e) { return sum + e.file.size; }, 0);
+      state.total = todo.reduce(function (sum, e) { return sum + e.file.size; }, 0) +
+        zips.reduce(function (sum, z) { return sum + z.file.size - z.haveBytes; }, 0);
       state.skipped = skipped;
       state.started = performance.now();
       if (skipped) say(t("skipped", { skipped: skipped, todo: todo.length }));
       return sendChunks(todo);
+    }).then(function () {
+      return sendArchives();
     }).then(function () {
       if (state.aborted) return null;
       say(t("allSent"));
@@ -298,6 +306,80 @@
         return entry.file.arrayBuffer().then(sha256).then(function (sha) { entry.sha = sha; return next(); });
       }
       return next();
+    }
+
+    // --- .zip archives: byte-range parts of partBytes, three at once; the server says which it has ---
+
+    function partsOf(z) {
+      var size = parseInt(form.dataset.partBytes, 10) || 8 * 1024 * 1024;
+      var parts = [];
+      for (var start = 0, i = 0; start < z.file.size; start += size, i++) parts.push({ index: i, start: start, end: Math.min(start + size, z.file.size) });
+      return parts;
+    }
+
+    function askParts() {
+      return zips.reduce(function (chain, z) {
+        return chain.then(function () {
+          return sha256(new TextEncoder().encode(JSON.stringify([z.path, z.file.size, z.file.lastModified]))).then(function (key) {
+            z.key = key;
+            return fetch(state.session.urls.parts + "?archive=" + key, { credentials: "same-origin", headers: { Accept: "application/json" } });
+          }).then(function (response) {
+            return response.json();
+          }).then(function (answer) {
+            z.have = {};
+            (answer.have || []).forEach(function (i) { z.have[i] = true; });
+            z.parts = partsOf(z);
+            z.haveBytes = z.parts.reduce(function (sum, p) { return sum + (z.have[p.index] ? p.end - p.start : 0); }, 0);
+          });
+        });
+      }, Promise.resolve());
+    }
+
+    function sendArchives() {
+      return zips.reduce(function (chain, z) {
+        return chain.then(function () { return sendArchive(z); });
+      }, Promise.resolve());
+    }
+
+    function sendArchive(z) {
+      var todo = z.parts.filter(function (p) { return !z.have[p.index]; });
+      var sent = z.parts.length - todo.length;
+      var next = 0;
+      var zipEntry = { path: z.path };
+      mark(zipEntry, t("partsSent", { done: sent, n: z.parts.length }), "sending");
+      function worker() {
+        if (state.aborted || next >= todo.length) return Promise.resolve();
+        var part = todo[next++];
+        return sendPart(z, part, 0).then(function () {
+          sent += 1;
+          state.doneBytes += part.end - part.start;
+          mark(zipEntry, t("partsSent", { done: sent, n: z.parts.length }), sent === z.parts.length ? "done" : "sending");
+          progress();
+        }).then(worker);
+      }
+      var workers = [];
+      for (var i = 0; i < CONCURRENT; i++) workers.push(worker());
+      return Promise.all(workers);
+    }
+
+    function sendPart(z, part, attempt) {
+      var blob = z.file.slice(part.start, part.end);
+      return blob.arrayBuffer().then(sha256).then(function (sha) {
+        if (state.aborted) return null;
+        var data = new FormData();
+        data.append("archive", z.key);
+        data.append("name", z.path);
+        data.append("size", String(z.file.size));
+        data.append("count", String(z.parts.length));
+        data.append("index", String(part.index));
+        data.append("sha256", sha);
+        data.append("part", blob, "part");
+        return post(state.session.urls.parts, form, data);
+      }).catch(function (error) {
+        if (state.aborted) return null;
+        if (attempt < 3) return new Promise(function (resolve) { setTimeout(resolve, 1000 * (attempt + 1)); }).then(function () { return sendPart(z, part, attempt + 1); });
+        throw error;
+      });
     }
 
     function askKnown() {

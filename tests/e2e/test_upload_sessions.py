@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from batches.models import Batch, UploadFile, UploadSession
-from batches.uploads import processing, sessions
+from batches.uploads import archives, processing, sessions
 from tests.batches import ingest_samples as samples
 from tests.batches.ingest_samples import stored_files
 from tests.e2e.test_upload import screenshot, sign_in
@@ -76,6 +76,46 @@ def test_a_folder_goes_in_chunks_and_its_card_shows_processing_then_ready(
     expect(card.locator("[data-processing]")).to_have_count(0, timeout=15_000)  # the board's live poll
     expect(card.locator(".image-count")).to_contain_text("6 images")
     screenshot(board, "upload-session-card-ready")
+
+
+def test_a_dropped_zip_goes_in_parts_and_its_card_shows_processing_then_ready(
+    page, live_server, project, manager, queued, settings
+):
+    settings.UPLOAD_PART_BYTES = 8 * 1024
+    data = samples.zip_archive(
+        [(f"night/n_{n}.jpg", samples.noisy_jpeg(seed=n)) for n in range(3)] + [("../up.jpg", samples.jpeg(seed=9))]
+    )
+    assert len(data) > 3 * settings.UPLOAD_PART_BYTES
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/upload/")
+    page.evaluate(
+        """([bytes]) => {
+            const file = new File([new Uint8Array(bytes)], "night.zip", { type: "application/zip" });
+            const transfer = new DataTransfer();
+            transfer.items.add(file);
+            const zone = document.querySelector("[data-upload-drop]");
+            zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }""",
+        [list(data)],
+    )
+    expect(page.locator("[data-upload-selection]")).to_contain_text("1 file chosen")
+    page.get_by_role("button", name="Upload").click()
+    wait_for(lambda: UploadSession.objects.filter(status="processing").exists(), timeout=15)
+    session = UploadSession.objects.get()
+    assert session.parts.count() == -(-len(data) // settings.UPLOAD_PART_BYTES)
+
+    archives.process_archive(session.pk, session.parts.first().archive, enqueue=False)  # the worker unpacks
+    expect(page.locator("[data-upload-status]")).to_contain_text("Processing: 0 of 4 images ready, 1 refused")
+    board = page.context.new_page()
+    board.goto(f"{live_server.url}/projects/{project.pk}/")
+    card = board.locator(f'[data-batch-id="{session.batch_id}"]')
+    expect(card.locator("[data-processing]")).to_contain_text("processing 0 / 4")
+
+    processing.process_waiting()  # and processes the entries
+    expect(page.locator("[data-upload-report]")).to_contain_text("Kept 3 images as the new batch “night” in Unassigned")
+    expect(page.locator('[data-upload-report] tr[data-outcome="refused"]')).to_contain_text("outside the archive")
+    expect(card.locator("[data-processing]")).to_have_count(0, timeout=15_000)
+    assert not session.parts.exists()  # the parts' files are listed for a removal task
 
 
 def test_cancel_stops_the_upload_and_the_server_removes_what_it_stored(

@@ -99,6 +99,11 @@ def _number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _id(value):
+    """A COCO id as a lookup key: a JSON list or object (unhashable) is no id."""
+    return None if isinstance(value, (list, dict)) else value
+
+
 # --- COCO -----------------------------------------------------------------------------------------------
 
 
@@ -121,7 +126,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
         categories = {}
         for category in document.get("categories") or []:
             if isinstance(category, dict) and isinstance(category.get("name"), str) and category["name"].strip():
-                categories[category.get("id")] = category["name"].strip()
+                categories[_id(category.get("id"))] = category["name"].strip()
         images: dict = {}
         for entry in document["images"]:
             if not isinstance(entry, dict) or not isinstance(entry.get("file_name"), str):
@@ -141,14 +146,14 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
                 continue
             seen_files[file_name] = name
             image = ImageLabels(key=file_name, source=name, size=size)
-            images[entry.get("id")] = image
+            images[_id(entry.get("id"))] = image
             labels.images.append(image)
         for index, annotation in enumerate(document.get("annotations") or [], start=1):
             where = _("%(file)s, annotation %(n)d") % {"file": name, "n": index}
             if not isinstance(annotation, dict):
                 labels.problems.append(Problem(where, _("not an object")))
                 continue
-            image = images.get(annotation.get("image_id"))
+            image = images.get(_id(annotation.get("image_id")))
             if image is None:
                 labels.problems.append(
                     Problem(
@@ -156,7 +161,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
                     )
                 )
                 continue
-            class_name = categories.get(annotation.get("category_id"))
+            class_name = categories.get(_id(annotation.get("category_id")))
             if class_name is None:
                 labels.problems.append(
                     Problem(
@@ -180,7 +185,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
 # --- YOLO -----------------------------------------------------------------------------------------------
 
 NOT_LABELS = {"readme", "license", "licence", "train", "val", "test", "classes"}
-YAML_NAME = re.compile(r"^\s+(\d+)\s*:\s*(.+?)\s*$")
+YAML_NAME = re.compile(r"^\s+([0-9]{1,9})\s*:\s*(.+?)\s*$")
 
 
 def _yaml_names(text: str) -> list[str] | None:
@@ -193,7 +198,7 @@ def _yaml_names(text: str) -> list[str] | None:
         if rest.startswith("["):
             try:
                 return [str(name) for name in json.loads(rest.replace("'", '"'))]
-            except ValueError:
+            except (ValueError, TypeError, RecursionError):
                 return None
         names: dict[int, str] = {}
         for following in lines[index + 1 :]:
@@ -204,7 +209,7 @@ def _yaml_names(text: str) -> list[str] | None:
             if value.startswith('"'):
                 try:
                     value = json.loads(value)
-                except ValueError:
+                except (ValueError, RecursionError):
                     return None
             names[int(match.group(1))] = value.strip("'")
         return [names[i] for i in sorted(names)] if names else None
@@ -248,7 +253,9 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
             where = _("%(file)s, line %(n)d") % {"file": name, "n": number}
             fields = line.split()
             values = [_number(v) for v in fields[1:]]
-            if len(fields) != 5 or None in values or not fields[0].isdigit():
+            # The class index: ASCII digits only ("²".isdigit() is true), and short enough to be an index.
+            plain_index = fields[0].isascii() and fields[0].isdigit() and len(fields[0]) <= 9 if fields else False
+            if len(fields) != 5 or None in values or not plain_index:
                 labels.problems.append(Problem(where, _("bad coordinates: a line is “class cx cy w h”")))
                 continue
             index = int(fields[0])

@@ -32,7 +32,7 @@ from ..rules import Membership
 from ..workflow import WorkflowError
 from .archives import entry_problem, is_system_file, printable_name
 from .labels import FORMATS, MAX_LABEL_FILE, ImageLabels, LabelsError, LabelSet, Problem, is_label_file, read_labels
-from .limits import Limits
+from .limits import Limits, human_bytes
 from .pipeline import IngestReport, Source, ingest
 
 log = logging.getLogger("batches.ingest")
@@ -40,6 +40,9 @@ log = logging.getLogger("batches.ingest")
 # A box may reach this far past the image's edge (rounding in other tools); it is cut at the edge.
 EDGE_TOLERANCE = 0.5
 MAX_CLASS_NAME = 100
+# All the label files of one import together: they are read into memory before anything else, and a small
+# archive can declare many large ones (a zip bomb).
+MAX_LABEL_BYTES = MAX_LABEL_FILE
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
@@ -72,6 +75,24 @@ class _Inputs:
     image_sources: list[Source] = field(default_factory=list)
     skipped_outcomes: set[str] = field(default_factory=set)  # label entries ingest will list: not shown
     problems: list[Problem] = field(default_factory=list)
+    label_bytes: int = 0  # read so far, within MAX_LABEL_BYTES
+    over_budget: bool = False
+
+    def take(self, size: int) -> bool:
+        """Whether `size` more bytes of label files may be read (one problem says when they may not)."""
+        if not self.over_budget and self.label_bytes + size <= MAX_LABEL_BYTES:
+            self.label_bytes += size
+            return True
+        if not self.over_budget:
+            self.over_budget = True
+            self.problems.append(
+                Problem(
+                    "",
+                    _("The label files are too large in total (at most %(limit)s).")
+                    % {"limit": human_bytes(MAX_LABEL_BYTES)},
+                )
+            )
+        return False
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -194,6 +215,8 @@ def _read_source(source: Source, inputs: _Inputs) -> bytes | None:
         if size > MAX_LABEL_FILE:
             inputs.problems.append(Problem(source.name, _("label file too large")))
             return None
+        if not inputs.take(size):
+            return None
         if source.data is not None:
             return source.data
         with open(source.path, "rb") as handle:
@@ -221,6 +244,8 @@ def _gather_zip(fmt: str, source: Source, shown: str, inputs: _Inputs, limits: L
                 inputs.skipped_outcomes.add(f"{shown}/{member}")
                 if info.file_size > MAX_LABEL_FILE:
                     inputs.problems.append(Problem(member, _("label file too large")))
+                    continue
+                if not inputs.take(info.file_size):
                     continue
                 try:
                     inputs.label_files[member] = handle.read(info)
@@ -322,6 +347,10 @@ def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str,
             resolved[lower] = existing[lower]
         elif unknown == "create":
             clean = printable_name(name).strip()
+            if not "".join(char for char in name if char.isprintable()).strip():
+                # printable_name would call it "unnamed": a class nobody named is not created.
+                report.problems.append(Problem("", _("A class without a name cannot be created: name it or map it.")))
+                continue
             if len(clean) > MAX_CLASS_NAME:
                 report.problems.append(
                     Problem(

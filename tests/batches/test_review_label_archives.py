@@ -1,0 +1,102 @@
+"""Label archives found in the review of the hooks merge that gave a 500 (or read without bound) instead of
+a clear problem in the report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from batches.ingest import labels_import
+from batches.models import Annotation, Batch, LabelClass
+from tests.batches.test_label_import import coco_zip, run_import, zip_bytes
+from tests.factories import jpeg_bytes
+
+# --- label archives -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # ids that are JSON lists or objects cannot key a lookup
+        {"images": [{"id": [1], "file_name": "a.jpg"}], "annotations": [], "categories": []},
+        {
+            "images": [{"id": 1, "file_name": "a.jpg"}],
+            "annotations": [{"image_id": [1], "category_id": 7, "bbox": [1, 1, 2, 2]}],
+            "categories": [{"id": 7, "name": "car"}],
+        },
+        {
+            "images": [{"id": 1, "file_name": "a.jpg"}],
+            "annotations": [{"image_id": 1, "category_id": {"x": 1}, "bbox": [1, 1, 2, 2]}],
+            "categories": [{"id": 7, "name": "car"}],
+        },
+        {
+            "images": [{"id": 1, "file_name": "a.jpg"}],
+            "annotations": [],
+            "categories": [{"id": [7], "name": "car"}],
+        },
+    ],
+)
+def test_coco_ids_of_odd_types_are_reported_not_a_crash(project, manager, document):
+    data = zip_bytes({"annotations/instances.json": json.dumps(document), "images/a.jpg": jpeg_bytes(64, 48)})
+    report = run_import(project, manager, data, "coco")
+    if document["annotations"]:  # a box naming its image or class by a list or object is reported
+        assert report.problems
+        assert not Batch.objects.filter(project=project).exists()
+    else:  # an id nothing refers to does not matter
+        assert report.problems == [] and report.batch is not None
+
+
+@pytest.mark.parametrize("index", ["²", "9" * 5000, "0x1"])
+def test_yolo_class_indexes_that_are_not_plain_numbers_are_reported(project, manager, index):
+    data = zip_bytes(
+        {"classes.txt": "car\n", "images/a.jpg": jpeg_bytes(64, 48), "labels/a.txt": f"{index} 0.5 0.5 0.2 0.2\n"}
+    )
+    report = run_import(project, manager, data, "yolo")
+    assert [p.file for p in report.problems] == ["labels/a.txt, line 1"]
+    assert not Annotation.objects.exists()
+
+
+@pytest.mark.parametrize("yaml", ["names: " + "[" * 100_000 + "]" * 100_000, "names:\n  " + "9" * 5000 + ": car\n"])
+def test_a_data_yaml_too_deep_or_with_huge_indexes_is_reported(project, manager, yaml):
+    data = zip_bytes({"data.yaml": yaml, "images/a.jpg": jpeg_bytes(64, 48), "labels/a.txt": "0 0.5 0.5 0.2 0.2\n"})
+    report = run_import(project, manager, data, "yolo")
+    assert report.problems
+    assert not Batch.objects.filter(project=project).exists()
+
+
+def test_an_empty_class_name_in_data_yaml_creates_no_nameless_class(project, manager):
+    data = zip_bytes(
+        {
+            "data.yaml": 'names: ["", "car"]\n',
+            "images/a.jpg": jpeg_bytes(64, 48),
+            "labels/a.txt": "0 0.5 0.5 0.2 0.2\n",
+        }
+    )
+    report = run_import(project, manager, data, "yolo")
+    assert report.problems
+    assert not LabelClass.objects.filter(project=project, name="").exists()
+
+
+def test_label_files_are_read_within_a_total_budget(project, manager, monkeypatch):
+    """A small archive can declare many large label files (a zip bomb): they are refused before being read."""
+    monkeypatch.setattr(labels_import, "MAX_LABEL_BYTES", 3000)
+    read = []
+    real_read = labels_import.zipfile.ZipFile.read
+
+    def counting_read(self, name, *args):
+        read.append(name)
+        return real_read(self, name, *args)
+
+    monkeypatch.setattr(labels_import.zipfile.ZipFile, "read", counting_read)
+    files = {f"labels/{i}.txt": "0 0.5 0.5 0.2 0.2\n" + " " * 1000 for i in range(5)}
+    data = zip_bytes({"classes.txt": "car\n", "images/a.jpg": jpeg_bytes(64, 48), **files})
+    report = run_import(project, manager, data, "yolo")
+    assert any("too large" in p.message for p in report.problems)
+    assert len(read) <= 3
+    assert not Batch.objects.filter(project=project).exists()
+
+
+def test_coco_within_limits_still_imports(project, manager):
+    data = coco_zip([{"id": 1, "image_id": 1, "category_id": 7, "bbox": [1, 1, 5, 5]}])
+    assert run_import(project, manager, data, "coco").batch is not None

@@ -1,0 +1,47 @@
+"""Webhook URLs found in the review of the hooks merge that crashed the delivery task (so the delivery was
+retried by the sweep for ever) instead of being posted or refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from batches.webhooks import net
+from tests.batches.webhook_helpers import start_receiver
+
+# --- webhook URLs -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def receiver(settings):
+    receiver = start_receiver()
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1", "xn--e1afmkfd.example"]
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+def test_a_url_with_non_ascii_path_and_query_is_posted_percent_encoded(receiver):
+    answer = net.post(f"{receiver.url}/hook/é?q=ü v", b"{}", {"Content-Type": "application/json"})
+    assert answer.status == 200
+    assert receiver.received[0].path == "/hook/%C3%A9?q=%C3%BC%20v"
+
+
+def test_an_idn_host_is_called_by_its_ascii_name(receiver, monkeypatch):
+    port = receiver.server.server_port
+    asked = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        asked.append(host)
+        return [(net.socket.AF_INET, net.socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(net.socket, "getaddrinfo", getaddrinfo)
+    answer = net.post(f"http://пример.example:{port}/hook", b"{}", {})
+    assert answer.status == 200
+    assert asked == ["xn--e1afmkfd.example"]
+    assert receiver.received[0].headers["Host"] == f"xn--e1afmkfd.example:{port}"
+
+
+@pytest.mark.parametrize("url", ["http://a..b/", "http://" + "x" * 64 + ".example/"])
+def test_a_host_no_dns_name_can_have_is_refused_as_invalid(url):
+    with pytest.raises(net.Refused):
+        net.split_url(url)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 FORMATS = {"coco": "COCO JSON", "yolo": "YOLO", "voc": "Pascal VOC XML"}
 FORMAT_CHOICES = [(key, label) for key, label in FORMATS.items()]
@@ -52,6 +52,37 @@ class Problem:
     message: str
 
 
+MAX_PROBLEMS = 200  # listed in a report; the others are only counted
+
+
+class ProblemList(list):
+    """Problems as they are found, the first MAX_PROBLEMS kept: a label file of a million bad lines
+    costs a count, not a million rows in memory and on the page."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.more = 0
+
+    def append(self, problem: Problem) -> None:
+        if len(self) < MAX_PROBLEMS:
+            super().append(problem)
+        else:
+            self.more += 1
+
+    def add(self, problems) -> None:
+        for problem in problems:
+            self.append(problem)
+        self.more += getattr(problems, "more", 0)
+
+    def summed_up(self) -> ProblemList:
+        """The kept problems, and one more line saying how many were left out."""
+        if self.more:
+            more = ngettext("…and %(count)d more problem.", "…and %(count)d more problems.", self.more)
+            super().append(Problem("", more % {"count": self.more}))
+            self.more = 0
+        return self
+
+
 @dataclass
 class RawBox:
     class_name: str
@@ -77,7 +108,7 @@ class ImageLabels:
 @dataclass
 class LabelSet:
     images: list[ImageLabels] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=ProblemList)
     label_files: set[str] = field(default_factory=set)  # consumed: not images
 
     def class_names(self) -> list[str]:

@@ -31,7 +31,17 @@ from ..models import Annotation, Batch, Image, LabelClass, Project
 from ..rules import Membership
 from ..workflow import WorkflowError
 from .archives import entry_problem, is_system_file, printable_name
-from .labels import FORMATS, MAX_LABEL_FILE, ImageLabels, LabelsError, LabelSet, Problem, is_label_file, read_labels
+from .labels import (
+    FORMATS,
+    MAX_LABEL_FILE,
+    ImageLabels,
+    LabelsError,
+    LabelSet,
+    Problem,
+    ProblemList,
+    is_label_file,
+    read_labels,
+)
 from .limits import Limits, human_bytes
 from .pipeline import IngestReport, Source, ingest
 
@@ -50,7 +60,7 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 class LabelImportReport:
     format: str
     ingest: IngestReport | None = None
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=ProblemList)
     unknown_classes: list[str] = field(default_factory=list)  # refused: not in the project, not mapped
     created_classes: list[str] = field(default_factory=list)
     mapped_classes: dict[str, str] = field(default_factory=dict)
@@ -74,7 +84,7 @@ class _Inputs:
     image_paths: list[str] = field(default_factory=list)  # as ingest names the images (original_name)
     image_sources: list[Source] = field(default_factory=list)
     skipped_outcomes: set[str] = field(default_factory=set)  # label entries ingest will list: not shown
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=ProblemList)
     label_bytes: int = 0  # read so far, within MAX_LABEL_BYTES
     over_budget: bool = False
 
@@ -141,10 +151,12 @@ def import_labelled(
     report = LabelImportReport(format=fmt)
     inputs = _gather(fmt, sources, limits)
     labels = read_labels(fmt, inputs.label_files)
-    report.problems = inputs.problems + labels.problems
+    report.problems.add(inputs.problems)
+    report.problems.add(labels.problems)
     matches = _match(labels, inputs.image_paths, report)
     classes = _resolve_classes(project, labels, unknown, mapping or {}, report)
     if report.problems:
+        report.problems = report.problems.summed_up()
         report.message = _("Nothing was imported: fix the problems below and upload again.")
         return report
 
@@ -165,7 +177,9 @@ def import_labelled(
             then=attach,
         )
     except LabelsError as refused:
-        report.problems = refused.problems
+        report.problems = ProblemList()
+        report.problems.add(refused.problems)
+        report.problems = report.problems.summed_up()
         report.message = _("Nothing was imported: fix the problems below and upload again.")
         report.created_classes = []
         return report
@@ -396,7 +410,7 @@ def _create_classes(project: Project, names: list[str]) -> dict[str, LabelClass]
 
 
 def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, report: LabelImportReport) -> None:
-    problems: list[Problem] = []
+    problems = ProblemList()
     kept = {row.original_name: row for row in rows}
     refused = {o.name: o.reason for o in (report.ingest.outcomes if report.ingest else [])}
     _create_classes(project, report.created_classes)

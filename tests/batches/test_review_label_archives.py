@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 
 from batches.ingest import labels_import
 from batches.models import Annotation, Batch, LabelClass
@@ -100,3 +103,20 @@ def test_label_files_are_read_within_a_total_budget(project, manager, monkeypatc
 def test_coco_within_limits_still_imports(project, manager):
     data = coco_zip([{"id": 1, "image_id": 1, "category_id": 7, "bbox": [1, 1, 5, 5]}])
     assert run_import(project, manager, data, "coco").batch is not None
+
+
+def test_a_label_file_of_many_bad_lines_reports_the_first_problems_and_counts_the_rest(project, manager):
+    lines = "car 0.5 0.5 0.2 0.2\n" * 5000
+    data = zip_bytes({"classes.txt": "car\n", "images/a.jpg": jpeg_bytes(64, 48), "labels/a.txt": lines})
+    report = run_import(project, manager, data, "yolo")
+    assert len(report.problems) == 201
+    assert report.problems[0].file == "labels/a.txt, line 1"
+    assert report.problems[-1].message == "…and 4800 more problems."
+    client = Client()
+    client.force_login(manager)
+    response = client.post(
+        reverse("label_import", args=[project.pk]),
+        {"format": "yolo", "unknown": "create", "archive": SimpleUploadedFile("l.zip", data)},
+    )
+    assert response.status_code == 400
+    assert response.content.decode().count("labels/a.txt, line") == 200

@@ -340,6 +340,7 @@ def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str,
         name.lower(): name for name in LabelClass.objects.filter(project=project).values_list("name", flat=True)
     }
     resolved: dict[str, str | None] = {}
+    creating: set[str] = set()  # lower case
     for name in labels.class_names():
         lower = name.lower()
         if lower in resolved:
@@ -359,6 +360,9 @@ def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str,
             report.mapped_classes[name] = existing[target.lower()]
         elif lower in existing:
             resolved[lower] = existing[lower]
+        elif printable_name(name).strip().lower() in existing:
+            # "car\u200b" is stored and shown as "car": the project's car (a new one would break its unique name).
+            resolved[lower] = existing[printable_name(name).strip().lower()]
         elif unknown == "create":
             clean = printable_name(name).strip()
             if not "".join(char for char in name if char.isprintable()).strip():
@@ -373,7 +377,9 @@ def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str,
                 )
                 continue
             resolved[lower] = None
-            report.created_classes.append(clean)
+            if clean.lower() not in creating:  # "Bike\u200b" after "bike": the same new class
+                creating.add(clean.lower())
+                report.created_classes.append(clean)
         else:
             report.unknown_classes.append(name)
     if report.unknown_classes:

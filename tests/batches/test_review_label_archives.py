@@ -120,3 +120,19 @@ def test_a_label_file_of_many_bad_lines_reports_the_first_problems_and_counts_th
     )
     assert response.status_code == 400
     assert response.content.decode().count("labels/a.txt, line") == 200
+
+
+def test_class_names_that_differ_only_by_invisible_characters_are_one_class(project, manager):
+    """"car\u200b" is shown (and would be stored) as "car": it is the project's car, and two such new
+    names are one new class (the database allows one name per project, whatever its case)."""
+    categories = [{"id": 7, "name": "car\u200b"}, {"id": 8, "name": "bike"}, {"id": 9, "name": "Bike\u200b"}]
+    annotations = [
+        {"id": 1, "image_id": 1, "category_id": 7, "bbox": [1, 1, 5, 5]},
+        {"id": 2, "image_id": 1, "category_id": 8, "bbox": [2, 2, 5, 5]},
+        {"id": 3, "image_id": 1, "category_id": 9, "bbox": [3, 3, 5, 5]},
+    ]
+    report = run_import(project, manager, coco_zip(annotations, categories=categories), "coco")
+    assert report.problems == [] and report.batch is not None
+    assert report.created_classes == ["bike"]
+    names = sorted(Annotation.objects.values_list("label_class__name", flat=True))
+    assert names == ["bike", "bike", "car"]

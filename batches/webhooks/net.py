@@ -150,7 +150,10 @@ def check_url_shape(url: str) -> None:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return
+        try:  # the other IPv4 forms the resolver takes: 2130706433, 0177.0.0.1, 0x7f.1, 127.1
+            host = socket.inet_ntoa(socket.inet_aton(host))
+        except (OSError, ValueError):
+            return
     reason = forbidden_reason(host)
     if reason:
         raise Refused(_("This URL points at %(reason)s, which webhooks may not reach."), reason=reason)

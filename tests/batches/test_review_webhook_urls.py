@@ -45,3 +45,17 @@ def test_an_idn_host_is_called_by_its_ascii_name(receiver, monkeypatch):
 def test_a_host_no_dns_name_can_have_is_refused_as_invalid(url):
     with pytest.raises(net.Refused):
         net.split_url(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://2130706433/", "http://0177.0.0.1/", "http://0x7f.1/", "http://127.1/", "http://0/"]
+)
+def test_numeric_ipv4_forms_are_refused_when_the_webhook_is_saved(url):
+    """The resolver reads these as 127.0.0.1 or 0.0.0.0: refused at once, not only at the first delivery."""
+    with pytest.raises(net.Refused, match="may not reach"):
+        net.check_url_shape(url)
+
+
+@pytest.mark.parametrize("url", ["http://93.184.216.34/", "https://example.com/hook", "http://1e100.net/"])
+def test_public_hosts_are_still_accepted_when_saved(url):
+    net.check_url_shape(url)

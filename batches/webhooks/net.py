@@ -108,8 +108,19 @@ def forbidden_reason(text: str) -> str:
     return ""
 
 
+def _ascii_host(host: str) -> str:
+    host = host.lower().strip("[]")
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
 def is_allowed_host(host: str) -> bool:
-    return host.lower().strip("[]") in settings.WEBHOOK_ALLOWED_HOSTS
+    # The URL's host is compared in its ASCII form: an operator may list an international name either way.
+    return _ascii_host(host) in {_ascii_host(allowed) for allowed in settings.WEBHOOK_ALLOWED_HOSTS}
 
 
 def split_url(url: str) -> tuple[str, str, int, str]:

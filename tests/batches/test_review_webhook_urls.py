@@ -59,3 +59,9 @@ def test_numeric_ipv4_forms_are_refused_when_the_webhook_is_saved(url):
 @pytest.mark.parametrize("url", ["http://93.184.216.34/", "https://example.com/hook", "http://1e100.net/"])
 def test_public_hosts_are_still_accepted_when_saved(url):
     net.check_url_shape(url)
+
+
+def test_an_international_name_in_the_allowed_hosts_still_allows_it(settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["пример.example"]
+    assert net.is_allowed_host("xn--e1afmkfd.example")
+    net.check_url_shape("http://пример.example/")

@@ -309,6 +309,17 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
 # --- Pascal VOC -----------------------------------------------------------------------------------------
 
 
+def _declares_entities(data: bytes) -> bool:
+    """A DOCTYPE or an entity declaration, in UTF-8 or in UTF-16 (which expat also reads, with or without BOM)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = data.decode("utf-16", "replace")
+    elif b"\x00" in data[:4]:
+        text = data.decode("utf-16-be" if data[:1] == b"\x00" else "utf-16-le", "replace")
+    else:
+        return b"<!DOCTYPE" in data or b"<!ENTITY" in data
+    return "<!DOCTYPE" in text or "<!ENTITY" in text
+
+
 def read_voc(files: dict[str, bytes], labels: LabelSet) -> None:
     found = False
     for name, data in files.items():
@@ -319,7 +330,7 @@ def read_voc(files: dict[str, bytes], labels: LabelSet) -> None:
         if not lower.endswith(".xml"):
             continue
         labels.label_files.add(name)
-        if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        if _declares_entities(data):
             labels.problems.append(Problem(name, _("XML with a DOCTYPE or entities is not read")))
             continue
         try:

@@ -123,7 +123,7 @@ def test_a_label_file_of_many_bad_lines_reports_the_first_problems_and_counts_th
 
 
 def test_class_names_that_differ_only_by_invisible_characters_are_one_class(project, manager):
-    """"car\u200b" is shown (and would be stored) as "car": it is the project's car, and two such new
+    """ "car\u200b" is shown (and would be stored) as "car": it is the project's car, and two such new
     names are one new class (the database allows one name per project, whatever its case)."""
     categories = [{"id": 7, "name": "car\u200b"}, {"id": 8, "name": "bike"}, {"id": 9, "name": "Bike\u200b"}]
     annotations = [
@@ -136,3 +136,16 @@ def test_class_names_that_differ_only_by_invisible_characters_are_one_class(proj
     assert report.created_classes == ["bike"]
     names = sorted(Annotation.objects.values_list("label_class__name", flat=True))
     assert names == ["bike", "bike", "car"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_voc_entities_in_utf16_are_refused_like_in_utf8(project, manager, encoding):
+    """Expat reads UTF-16 too: the DOCTYPE check looked for UTF-8 bytes only."""
+    xml = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a [<!ENTITY x "a.jpg">]>'
+        "<annotation><filename>&x;</filename><size><width>64</width><height>48</height></size></annotation>"
+    )
+    data = zip_bytes({"JPEGImages/a.jpg": jpeg_bytes(64, 48), "Annotations/a.xml": xml.encode(encoding)})
+    report = run_import(project, manager, data, "voc")
+    assert [(p.file, "DOCTYPE" in p.message) for p in report.problems] == [("Annotations/a.xml", True)]
+    assert not Batch.objects.filter(project=project).exists()

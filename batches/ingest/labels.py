@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 FORMATS = {"coco": "COCO JSON", "yolo": "YOLO", "voc": "Pascal VOC XML"}
 FORMAT_CHOICES = [(key, label) for key, label in FORMATS.items()]
@@ -52,6 +52,37 @@ class Problem:
     message: str
 
 
+MAX_PROBLEMS = 200  # listed in a report; the others are only counted
+
+
+class ProblemList(list):
+    """Problems as they are found, the first MAX_PROBLEMS kept: a label file of a million bad lines
+    costs a count, not a million rows in memory and on the page."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.more = 0
+
+    def append(self, problem: Problem) -> None:
+        if len(self) < MAX_PROBLEMS:
+            super().append(problem)
+        else:
+            self.more += 1
+
+    def add(self, problems) -> None:
+        for problem in problems:
+            self.append(problem)
+        self.more += getattr(problems, "more", 0)
+
+    def summed_up(self) -> ProblemList:
+        """The kept problems, and one more line saying how many were left out."""
+        if self.more:
+            more = ngettext("…and %(count)d more problem.", "…and %(count)d more problems.", self.more)
+            super().append(Problem("", more % {"count": self.more}))
+            self.more = 0
+        return self
+
+
 @dataclass
 class RawBox:
     class_name: str
@@ -77,7 +108,7 @@ class ImageLabels:
 @dataclass
 class LabelSet:
     images: list[ImageLabels] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=ProblemList)
     label_files: set[str] = field(default_factory=set)  # consumed: not images
 
     def class_names(self) -> list[str]:
@@ -97,6 +128,11 @@ def _number(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+def _id(value):
+    """A COCO id as a lookup key: a JSON list or object (unhashable) is no id."""
+    return None if isinstance(value, (list, dict)) else value
 
 
 # --- COCO -----------------------------------------------------------------------------------------------
@@ -121,7 +157,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
         categories = {}
         for category in document.get("categories") or []:
             if isinstance(category, dict) and isinstance(category.get("name"), str) and category["name"].strip():
-                categories[category.get("id")] = category["name"].strip()
+                categories[_id(category.get("id"))] = category["name"].strip()
         images: dict = {}
         for entry in document["images"]:
             if not isinstance(entry, dict) or not isinstance(entry.get("file_name"), str):
@@ -141,14 +177,14 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
                 continue
             seen_files[file_name] = name
             image = ImageLabels(key=file_name, source=name, size=size)
-            images[entry.get("id")] = image
+            images[_id(entry.get("id"))] = image
             labels.images.append(image)
         for index, annotation in enumerate(document.get("annotations") or [], start=1):
             where = _("%(file)s, annotation %(n)d") % {"file": name, "n": index}
             if not isinstance(annotation, dict):
                 labels.problems.append(Problem(where, _("not an object")))
                 continue
-            image = images.get(annotation.get("image_id"))
+            image = images.get(_id(annotation.get("image_id")))
             if image is None:
                 labels.problems.append(
                     Problem(
@@ -156,7 +192,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
                     )
                 )
                 continue
-            class_name = categories.get(annotation.get("category_id"))
+            class_name = categories.get(_id(annotation.get("category_id")))
             if class_name is None:
                 labels.problems.append(
                     Problem(
@@ -180,7 +216,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
 # --- YOLO -----------------------------------------------------------------------------------------------
 
 NOT_LABELS = {"readme", "license", "licence", "train", "val", "test", "classes"}
-YAML_NAME = re.compile(r"^\s+(\d+)\s*:\s*(.+?)\s*$")
+YAML_NAME = re.compile(r"^\s+([0-9]{1,9})\s*:\s*(.+?)\s*$")
 
 
 def _yaml_names(text: str) -> list[str] | None:
@@ -193,7 +229,7 @@ def _yaml_names(text: str) -> list[str] | None:
         if rest.startswith("["):
             try:
                 return [str(name) for name in json.loads(rest.replace("'", '"'))]
-            except ValueError:
+            except (ValueError, TypeError, RecursionError):
                 return None
         names: dict[int, str] = {}
         for following in lines[index + 1 :]:
@@ -204,7 +240,7 @@ def _yaml_names(text: str) -> list[str] | None:
             if value.startswith('"'):
                 try:
                     value = json.loads(value)
-                except ValueError:
+                except (ValueError, RecursionError):
                     return None
             names[int(match.group(1))] = value.strip("'")
         return [names[i] for i in sorted(names)] if names else None
@@ -248,7 +284,9 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
             where = _("%(file)s, line %(n)d") % {"file": name, "n": number}
             fields = line.split()
             values = [_number(v) for v in fields[1:]]
-            if len(fields) != 5 or None in values or not fields[0].isdigit():
+            # The class index: ASCII digits only ("²".isdigit() is true), and short enough to be an index.
+            plain_index = fields[0].isascii() and fields[0].isdigit() and len(fields[0]) <= 9 if fields else False
+            if len(fields) != 5 or None in values or not plain_index:
                 labels.problems.append(Problem(where, _("bad coordinates: a line is “class cx cy w h”")))
                 continue
             index = int(fields[0])
@@ -271,6 +309,17 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
 # --- Pascal VOC -----------------------------------------------------------------------------------------
 
 
+def _declares_entities(data: bytes) -> bool:
+    """A DOCTYPE or an entity declaration, in UTF-8 or in UTF-16 (which expat also reads, with or without BOM)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = data.decode("utf-16", "replace")
+    elif b"\x00" in data[:4]:
+        text = data.decode("utf-16-be" if data[:1] == b"\x00" else "utf-16-le", "replace")
+    else:
+        return b"<!DOCTYPE" in data or b"<!ENTITY" in data
+    return "<!DOCTYPE" in text or "<!ENTITY" in text
+
+
 def read_voc(files: dict[str, bytes], labels: LabelSet) -> None:
     found = False
     for name, data in files.items():
@@ -281,7 +330,7 @@ def read_voc(files: dict[str, bytes], labels: LabelSet) -> None:
         if not lower.endswith(".xml"):
             continue
         labels.label_files.add(name)
-        if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        if _declares_entities(data):
             labels.problems.append(Problem(name, _("XML with a DOCTYPE or entities is not read")))
             continue
         try:

@@ -31,8 +31,18 @@ from ..models import Annotation, Batch, Image, LabelClass, Project
 from ..rules import Membership
 from ..workflow import WorkflowError
 from .archives import entry_problem, is_system_file, printable_name
-from .labels import FORMATS, MAX_LABEL_FILE, ImageLabels, LabelsError, LabelSet, Problem, is_label_file, read_labels
-from .limits import Limits
+from .labels import (
+    FORMATS,
+    MAX_LABEL_FILE,
+    ImageLabels,
+    LabelsError,
+    LabelSet,
+    Problem,
+    ProblemList,
+    is_label_file,
+    read_labels,
+)
+from .limits import Limits, human_bytes
 from .pipeline import IngestReport, Source, ingest
 
 log = logging.getLogger("batches.ingest")
@@ -40,6 +50,9 @@ log = logging.getLogger("batches.ingest")
 # A box may reach this far past the image's edge (rounding in other tools); it is cut at the edge.
 EDGE_TOLERANCE = 0.5
 MAX_CLASS_NAME = 100
+# All the label files of one import together: they are read into memory before anything else, and a small
+# archive can declare many large ones (a zip bomb).
+MAX_LABEL_BYTES = MAX_LABEL_FILE
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
@@ -47,7 +60,7 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 class LabelImportReport:
     format: str
     ingest: IngestReport | None = None
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=ProblemList)
     unknown_classes: list[str] = field(default_factory=list)  # refused: not in the project, not mapped
     created_classes: list[str] = field(default_factory=list)
     mapped_classes: dict[str, str] = field(default_factory=dict)
@@ -71,7 +84,25 @@ class _Inputs:
     image_paths: list[str] = field(default_factory=list)  # as ingest names the images (original_name)
     image_sources: list[Source] = field(default_factory=list)
     skipped_outcomes: set[str] = field(default_factory=set)  # label entries ingest will list: not shown
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=ProblemList)
+    label_bytes: int = 0  # read so far, within MAX_LABEL_BYTES
+    over_budget: bool = False
+
+    def take(self, size: int) -> bool:
+        """Whether `size` more bytes of label files may be read (one problem says when they may not)."""
+        if not self.over_budget and self.label_bytes + size <= MAX_LABEL_BYTES:
+            self.label_bytes += size
+            return True
+        if not self.over_budget:
+            self.over_budget = True
+            self.problems.append(
+                Problem(
+                    "",
+                    _("The label files are too large in total (at most %(limit)s).")
+                    % {"limit": human_bytes(MAX_LABEL_BYTES)},
+                )
+            )
+        return False
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -120,10 +151,12 @@ def import_labelled(
     report = LabelImportReport(format=fmt)
     inputs = _gather(fmt, sources, limits)
     labels = read_labels(fmt, inputs.label_files)
-    report.problems = inputs.problems + labels.problems
+    report.problems.add(inputs.problems)
+    report.problems.add(labels.problems)
     matches = _match(labels, inputs.image_paths, report)
     classes = _resolve_classes(project, labels, unknown, mapping or {}, report)
     if report.problems:
+        report.problems = report.problems.summed_up()
         report.message = _("Nothing was imported: fix the problems below and upload again.")
         return report
 
@@ -144,7 +177,9 @@ def import_labelled(
             then=attach,
         )
     except LabelsError as refused:
-        report.problems = refused.problems
+        report.problems = ProblemList()
+        report.problems.add(refused.problems)
+        report.problems = report.problems.summed_up()
         report.message = _("Nothing was imported: fix the problems below and upload again.")
         report.created_classes = []
         return report
@@ -194,6 +229,8 @@ def _read_source(source: Source, inputs: _Inputs) -> bytes | None:
         if size > MAX_LABEL_FILE:
             inputs.problems.append(Problem(source.name, _("label file too large")))
             return None
+        if not inputs.take(size):
+            return None
         if source.data is not None:
             return source.data
         with open(source.path, "rb") as handle:
@@ -221,6 +258,8 @@ def _gather_zip(fmt: str, source: Source, shown: str, inputs: _Inputs, limits: L
                 inputs.skipped_outcomes.add(f"{shown}/{member}")
                 if info.file_size > MAX_LABEL_FILE:
                     inputs.problems.append(Problem(member, _("label file too large")))
+                    continue
+                if not inputs.take(info.file_size):
                     continue
                 try:
                     inputs.label_files[member] = handle.read(info)
@@ -301,6 +340,7 @@ def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str,
         name.lower(): name for name in LabelClass.objects.filter(project=project).values_list("name", flat=True)
     }
     resolved: dict[str, str | None] = {}
+    creating: set[str] = set()  # lower case
     for name in labels.class_names():
         lower = name.lower()
         if lower in resolved:
@@ -320,8 +360,15 @@ def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str,
             report.mapped_classes[name] = existing[target.lower()]
         elif lower in existing:
             resolved[lower] = existing[lower]
+        elif printable_name(name).strip().lower() in existing:
+            # "car\u200b" is stored and shown as "car": the project's car (a new one would break its unique name).
+            resolved[lower] = existing[printable_name(name).strip().lower()]
         elif unknown == "create":
             clean = printable_name(name).strip()
+            if not "".join(char for char in name if char.isprintable()).strip():
+                # printable_name would call it "unnamed": a class nobody named is not created.
+                report.problems.append(Problem("", _("A class without a name cannot be created: name it or map it.")))
+                continue
             if len(clean) > MAX_CLASS_NAME:
                 report.problems.append(
                     Problem(
@@ -330,7 +377,9 @@ def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str,
                 )
                 continue
             resolved[lower] = None
-            report.created_classes.append(clean)
+            if clean.lower() not in creating:  # "Bike\u200b" after "bike": the same new class
+                creating.add(clean.lower())
+                report.created_classes.append(clean)
         else:
             report.unknown_classes.append(name)
     if report.unknown_classes:
@@ -367,7 +416,7 @@ def _create_classes(project: Project, names: list[str]) -> dict[str, LabelClass]
 
 
 def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, report: LabelImportReport) -> None:
-    problems: list[Problem] = []
+    problems = ProblemList()
     kept = {row.original_name: row for row in rows}
     refused = {o.name: o.reason for o in (report.ingest.outcomes if report.ingest else [])}
     _create_classes(project, report.created_classes)

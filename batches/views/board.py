@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, Count, F, Max, OrderBy, Q, QuerySet, Sum, When, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -568,29 +568,34 @@ def board_layout(request, project_pk: int):
     forms post here and come back to the board.
     """
     membership = get_project_for(request.user, project_pk)
-    layout = BoardLayout.of(request.user, project_pk)
     data = request.POST
-    column = data.get("column", "")
-    if "compact" in data:
-        if data["compact"] not in ("0", "1"):
-            return HttpResponseBadRequest(_("Compact is 0 or 1."))
-        layout.compact = data["compact"] == "1"
-    elif "sort" in data or "collapsed" in data:
-        if column not in Status.values:
-            return HttpResponseBadRequest(_("No such column."))
-        if "sort" in data:
-            if data["sort"] not in SORTS:
-                return HttpResponseBadRequest(_("No such order."))
-            layout.sorts[column] = data["sort"]
-            if data["sort"] == DEFAULT_SORT:
-                del layout.sorts[column]
+    with transaction.atomic():
+        # Read afresh under a lock: a change saved since this request's user was read (another column
+        # collapsed a moment ago, another tab) is kept, not overwritten with the older arrangement.
+        fresh = get_user_model().objects.select_for_update().only("board_layout").get(pk=request.user.pk)
+        request.user.board_layout = fresh.board_layout
+        layout = BoardLayout.of(request.user, project_pk)
+        column = data.get("column", "")
+        if "compact" in data:
+            if data["compact"] not in ("0", "1"):
+                return HttpResponseBadRequest(_("Compact is 0 or 1."))
+            layout.compact = data["compact"] == "1"
+        elif "sort" in data or "collapsed" in data:
+            if column not in Status.values:
+                return HttpResponseBadRequest(_("No such column."))
+            if "sort" in data:
+                if data["sort"] not in SORTS:
+                    return HttpResponseBadRequest(_("No such order."))
+                layout.sorts[column] = data["sort"]
+                if data["sort"] == DEFAULT_SORT:
+                    del layout.sorts[column]
+            else:
+                if data["collapsed"] not in ("0", "1"):
+                    return HttpResponseBadRequest(_("Collapsed is 0 or 1."))
+                (layout.collapsed.add if data["collapsed"] == "1" else layout.collapsed.discard)(column)
         else:
-            if data["collapsed"] not in ("0", "1"):
-                return HttpResponseBadRequest(_("Collapsed is 0 or 1."))
-            (layout.collapsed.add if data["collapsed"] == "1" else layout.collapsed.discard)(column)
-    else:
-        return HttpResponseBadRequest(_("Say what to change: compact, sort or collapsed."))
-    layout.save(request.user, project_pk)
+            return HttpResponseBadRequest(_("Say what to change: compact, sort or collapsed."))
+        layout.save(request.user, project_pk)
     board_filter = BoardFilter.from_data(data)
     if not request.htmx:
         query = board_filter.querystring

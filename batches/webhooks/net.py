@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext
@@ -28,6 +28,8 @@ from django.utils.translation import gettext_noop as _
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # Read at most this much of an answer: the log keeps the status, not the body.
 MAX_ANSWER = 4096
+# Characters a path or query keeps as they are (reserved ones, and % of what is already percent-encoded).
+URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 class Refused(Exception):
@@ -106,8 +108,19 @@ def forbidden_reason(text: str) -> str:
     return ""
 
 
+def _ascii_host(host: str) -> str:
+    host = host.lower().strip("[]")
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
 def is_allowed_host(host: str) -> bool:
-    return host.lower().strip("[]") in settings.WEBHOOK_ALLOWED_HOSTS
+    # The URL's host is compared in its ASCII form: an operator may list an international name either way.
+    return _ascii_host(host) in {_ascii_host(allowed) for allowed in settings.WEBHOOK_ALLOWED_HOSTS}
 
 
 def split_url(url: str) -> tuple[str, str, int, str]:
@@ -124,7 +137,17 @@ def split_url(url: str) -> tuple[str, str, int, str]:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise Refused(_("The URL has no host."))
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if not host.isascii() or ".." in host:
+        # An international name is looked up, sent (Host) and checked (TLS) by its ASCII form; a name DNS
+        # cannot have (an empty or too long label) is refused here rather than crash the post.
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise Refused(_("This is not a valid URL.")) from None
+    elif any(len(label) > 63 for label in host.split(".")) and ":" not in host:
+        raise Refused(_("This is not a valid URL."))
+    # The request line is ASCII: other characters of the path and query travel percent-encoded.
+    path = quote(parts.path or "/", safe=URL_SAFE) + (f"?{quote(parts.query, safe=URL_SAFE)}" if parts.query else "")
     return parts.scheme, host, port or (443 if parts.scheme == "https" else 80), path
 
 
@@ -138,7 +161,10 @@ def check_url_shape(url: str) -> None:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return
+        try:  # the other IPv4 forms the resolver takes: 2130706433, 0177.0.0.1, 0x7f.1, 127.1
+            host = socket.inet_ntoa(socket.inet_aton(host))
+        except (OSError, ValueError):
+            return
     reason = forbidden_reason(host)
     if reason:
         raise Refused(_("This URL points at %(reason)s, which webhooks may not reach."), reason=reason)

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -408,17 +408,3 @@ def board_column(request, project_pk: int, status: str):
     if request.htmx:
         return render(request, "batches/board.html#more_cards", context)
     return render(request, "batches/board.html", {**context, "single_column": True})
-
-
-@require_GET
-@login_required
-def board_version(request, project_pk: int):
-    """The live check: 204 without rendering anything when the client's token is current."""
-    membership = get_project_for(request.user, project_pk)
-    token = board_token(membership)
-    if request.GET.get("token") == token:
-        return HttpResponse(status=204)
-    board_filter = BoardFilter.from_data(request.GET)
-    columns = build_columns(membership, board_filter, shown=parse_shown(request.GET.get("shown")))
-    context = board_context(membership, board_filter, columns, token=token, oob=True)
-    return render(request, "batches/board.html#columns_oob", context)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,8 @@ SIZES = [
 RUNS = int(os.environ.get("BENCH_BOARD_RUNS", "15"))
 # Delete for good is measured on projects of at least this many images, with a batch of as many.
 DELETE_SIZE = int(os.environ.get("BENCH_DELETE_IMAGES", "50000"))
+# The project size also measured under gunicorn with the production configuration (PostgreSQL only).
+GUNICORN_SIZE = int(os.environ.get("BENCH_GUNICORN_IMAGES", "50000"))
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_board")
 
 
@@ -137,22 +140,49 @@ ROLES = ("manager", "annotator", "reviewer")
 # --- measuring (in a fresh process) ---------------------------------------------------------------
 
 
-def start_server(database_url: str, port: int) -> subprocess.Popen:
-    """The app in its own process, as a person's browser reaches it: one HTTP connection per request."""
+def production_env(port: int) -> dict:
+    """What `make serve` sets: DEBUG off, hashed static files (collected once), plain HTTP on loopback."""
+    static_root = Path(tempfile.gettempdir()) / f"bench-board-static-{os.getuid()}"
     env = {
         **os.environ,
+        "DEBUG": "0",
+        "PORT": str(port),
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "STATIC_ROOT": str(static_root),
+        "GUNICORN_ACCESS_LOG": "0",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    if not (static_root / "staticfiles.json").exists():
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env={**env, "DJANGO_SETTINGS_MODULE": "binaboard.settings"},
+            check=True,
+        )
+    return env
+
+
+def start_server(database_url: str, port: int, kind: str = "runserver") -> subprocess.Popen:
+    """The app in its own process, as a person's browser reaches it: one HTTP connection per request.
+
+    `runserver`: one process, one thread, DEBUG on (`make run`); `gunicorn`: the production
+    configuration (gunicorn.conf.py, DEBUG off, persistent database connections: CONN_MAX_AGE)."""
+    env = {
+        **(production_env(port) if kind == "gunicorn" else os.environ),
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
         "LOG_LEVEL": "WARNING",
     }
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    if kind == "gunicorn":
+        command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+    else:
+        command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import http.client
 
     for _ in range(600):  # up to a minute on a busy machine
@@ -167,7 +197,24 @@ def start_server(database_url: str, port: int) -> subprocess.Popen:
     raise SystemExit("the bench server did not start")
 
 
-def measure(database_url: str) -> dict:
+CARD = re.compile(r'<article id="card-(\d+)"[^>]*?data-sig="([0-9a-f]*)"', re.S)
+SECTION = re.compile(r'<section id="column-(\w+)".*?</section>', re.S)
+
+
+def shown_board(html: str) -> dict:
+    """What static/js/board-live.js sends with a poll or a move: the page's cards per column and its load-more links."""
+    cards, more = [], []
+    for match in SECTION.finditer(html):
+        if "data-column=" not in match.group(0):
+            continue
+        status = match.group(1)
+        cards.append(f"{status}:" + ",".join(f"{pk}.{sig}" for pk, sig in CARD.findall(match.group(0))))
+        if 'class="load-more"' in match.group(0):
+            more.append(status)
+    return {"cards": ";".join(cards), "more": ",".join(more)}
+
+
+def measure(database_url: str, kind: str = "runserver") -> dict:
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
     sys.path.insert(0, str(ROOT / "bench"))
     setup_django(database_url)
@@ -194,7 +241,7 @@ def measure(database_url: str) -> dict:
         sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
     project = Project.objects.get(name="Bench")
     port = int(os.environ.get("BENCH_PORT", 0)) or 8900 + os.getpid() % 50
-    server = start_server(database_url, port)
+    server = start_server(database_url, port, kind)
 
     def over_http(role: str, method: str, path: str, data=None, json_body=None, headers=None) -> tuple[int, int]:
         headers = {
@@ -250,6 +297,7 @@ def measure(database_url: str) -> dict:
         results.append(timed("board, first page", "manager", lambda i: ("GET", board_url, None, None, None)))
         page = clients["manager"].get(board_url).content.decode()
         token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+        shown = shown_board(page)
         results.append(
             timed("live poll, nothing changed", "manager", lambda i: ("GET", version_url, {"token": token}, None, htmx))
         )
@@ -258,7 +306,7 @@ def measure(database_url: str) -> dict:
         def poll_after_change(i):
             # Someone else's move since this board last looked: one batch's version changes.
             Batch.objects.filter(pk=changing.pk).update(version=1000 + i)
-            return ("GET", version_url, {"token": token}, None, htmx)
+            return ("GET", version_url, {"token": token, **shown}, None, htmx)
 
         results.append(timed("live poll after one change", "manager", poll_after_change))
 
@@ -269,14 +317,17 @@ def measure(database_url: str) -> dict:
 
             def spec(i):
                 b = batches[i]
-                data = {"action": action, "version": b.version, "from": b.status, **extra}
+                # The page as the mover's browser has it just before the move (board-live.js sends it).
+                role = "reviewer" if action == "approve" else "manager"
+                page = clients[role].get(board_url).content.decode()
+                data = {"action": action, "version": b.version, "from": b.status, **extra, **shown_board(page)}
                 return ("POST", reverse("batch_move", args=[project.pk, b.pk]), data, None, htmx)
 
             return spec
 
         annotator = User.objects.get(username="annotator")
         for label, role, spec in [
-            ("move: approve", "reviewer", move("approve", Batch.Status.REVIEW, {})),
+            ("move: approve", "reviewer", move("approve", Batch.Status.REVIEW, {"dialog": "1"})),
             (
                 "move: assign all",
                 "manager",
@@ -296,12 +347,12 @@ def measure(database_url: str) -> dict:
             return ("POST", save_url, None, {"boxes": [box]}, None)
 
         results.append(timed("annotation save, 1 box", "annotator", save))
-        if Image.objects.filter(project=project).count() >= DELETE_SIZE:
+        if kind == "runserver" and Image.objects.filter(project=project).count() >= DELETE_SIZE:
             results.append(delete_for_good(project, over_http, in_process))
     finally:
         server.terminate()
         server.wait(10)
-    return {"vendor": connection.vendor, "results": results}
+    return {"vendor": connection.vendor, "kind": kind, "results": results}
 
 
 def delete_for_good(project, over_http, in_process) -> dict:
@@ -368,9 +419,13 @@ def run(mode: str, database_url: str, *args: str) -> dict | None:
 
 
 def main() -> None:
+    # One key for the measuring process (which makes the sessions) and the servers (which read them).
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     databases = []
     with tempfile.TemporaryDirectory(prefix="bench-board-") as tmp:
-        targets = [("SQLite", lambda n: f"sqlite:///{tmp}/board-{n}.sqlite3")]
+        targets = []
+        if os.environ.get("BENCH_BOARD_SQLITE", "1") == "1":
+            targets.append(("SQLite", lambda n: f"sqlite:///{tmp}/board-{n}.sqlite3"))
         if os.environ.get("BENCH_BOARD_POSTGRES", "1") == "1" and postgres_available():
             targets.append(("PostgreSQL", lambda n: POSTGRES_URL))
         for name, url_for in targets:
@@ -383,7 +438,46 @@ def main() -> None:
                 built = time.perf_counter() - started
                 print(f"{name} {images:,} images / {batches:,} batches built in {built:.1f} s", flush=True)
                 databases.append((name, images, batches, run("measure", url)))
+                if name == "PostgreSQL" and images == GUNICORN_SIZE:
+                    databases.append((f"{name}, gunicorn", images, batches, run("measure", url, "gunicorn")))
+    if os.environ.get("BENCH_BOARD_SAVE"):
+        # Part of a run split over processes (one per database): `bench_board.py report A.json B.json` writes it.
+        Path(os.environ["BENCH_BOARD_SAVE"]).write_text(json.dumps(databases))
+        return
     write_report(databases)
+
+
+GOALS = [
+    # (what, the request's label starts with, the floor, at most this many × the floor; or None: ≤ 1 s)
+    ("board first page ≤ 3× minimal GET", "board, first page", "minimal logged-in GET", 3.0),
+    ("live poll after a change ≤ 2× minimal GET", "live poll after one change", "minimal logged-in GET", 2.0),
+    ("a move ≤ 3× minimal POST", "move:", "minimal logged-in POST", 3.0),
+    ("annotation save ≤ 1.5× minimal POST", "annotation save", "minimal logged-in POST", 1.5),
+    ("delete for good ≤ 1 s in the request, 0 files left", "delete for good", None, None),
+]
+
+
+def goal_table(databases: list) -> list[str]:
+    """Each goal of #14 at the two largest sizes measured: the worst ratio of each database, met or not."""
+    largest = sorted({images for _, images, _, _ in databases})[-2:]
+    lines = ["| goal | database | images | measured | met |", "| --- | --- | ---: | ---: | :---: |"]
+    for goal, prefix, floor_label, limit in GOALS:
+        for name, images, _batches, measured in databases:
+            if images not in largest:
+                continue
+            by_label = {r["label"]: r for r in measured["results"]}
+            rows = [r for r in measured["results"] if r["label"].startswith(prefix)]
+            if not rows:
+                continue
+            if floor_label is None:
+                worst = max(rows, key=lambda r: r["ms"])
+                left = re.search(r"(\d+) left", worst["label"])
+                ok = worst["ms"] <= 1000 and left is not None and left.group(1) == "0"
+                lines.append(f"| {goal} | {name} | {images:,} | {worst['ms'] / 1000:.2f} s | {'yes' if ok else 'no'} |")
+                continue
+            ratio = max(r["ms"] for r in rows) / by_label[floor_label]["ms"]
+            lines.append(f"| {goal} | {name} | {images:,} | {ratio:.1f}× | {'yes' if ratio <= limit else 'no'} |")
+    return lines
 
 
 def write_report(databases: list) -> None:
@@ -410,6 +504,7 @@ def write_report(databases: list) -> None:
                 f"| {name} | {images:,} / {batches:,} | {r['label']}{flag} | {r['ms']:.1f} | {r['ms'] / base:.1f}× "
                 f"| {'–' if r['queries'] is None else r['queries']} | {r['kb']:.0f} |"
             )
+    lines += ["", *goal_table(databases)]
     write_section("board", "### Board, poll, moves and saves as the project grows\n\n" + "\n".join(lines))
     print("\n".join(lines))
 
@@ -418,7 +513,9 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "build":
         build(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
         print("null")
+    elif len(sys.argv) > 1 and sys.argv[1] == "report":
+        write_report([tuple(row) for name in sys.argv[2:] for row in json.loads(Path(name).read_text())])
     elif len(sys.argv) > 1 and sys.argv[1] == "measure":
-        print(json.dumps(measure(sys.argv[2])))
+        print(json.dumps(measure(sys.argv[2], *sys.argv[3:])))
     else:
         main()

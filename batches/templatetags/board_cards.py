@@ -31,12 +31,23 @@ CARD_SHAPE = 2
 SIG_LENGTH = 10  # hex characters of the key a card carries as data-sig
 
 
+def _stable(value):
+    """A value as the card shows it, the same in every process: a menu item is its move's name, words and
+    flags (the repr of its rule book row names a function by its memory address, which differs from one
+    process to the next, so cards cached by one worker were never found by another)."""
+    if isinstance(value, list | tuple):
+        return tuple(_stable(item) for item in value)
+    if hasattr(value, "action") and hasattr(value, "label"):
+        return (value.action, str(value.label), bool(value.dialog), bool(value.danger))
+    return value
+
+
 def card_key(card, project_pk: int, language: str, manages: bool = False) -> str:
     """Everything the card shows: every column of its batch row, every field of the Card beside it
     (thumbnails, the viewer's moves, labels: whatever later work adds), the assignee's name, the language."""
     batch = card.batch
     row = tuple(getattr(batch, field.attname) for field in batch._meta.concrete_fields)
-    extras = tuple(getattr(card, field.name) for field in fields(card) if field.name != "batch")
+    extras = tuple(_stable(getattr(card, field.name)) for field in fields(card) if field.name != "batch")
     shown = (
         CARD_SHAPE,
         project_pk,

@@ -7,6 +7,7 @@ answer's out-of-band swaps are applied to that model in order, as htmx does, and
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -14,8 +15,10 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from batches import workflow
+from batches.access import get_project_for
 from batches.models import Batch
-from batches.views.board import COLUMN_PAGE
+from batches.templatetags.board_cards import card_key
+from batches.views.board import COLUMN_PAGE, BoardFilter, build_columns
 from tests.batches.board_helpers import HTMX, batch_in, client_for, seen
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +189,14 @@ def test_a_poll_after_a_change_costs_the_same_queries_as_a_full_refresh(
     workflow.assign(actor=manager, batch=board["u2"], assignees=[annotator])
     with django_assert_max_num_queries(9):
         client.get(reverse("board_version", args=[project.pk]), as_params(model), **HTMX)
+
+
+def test_a_cards_key_names_no_memory_address(project, manager, board):
+    """Every process must compute the same key (and data-sig) for the same card: a shared cache is only
+    hit, and a page's signatures only match another worker's, if nothing process-specific is in it."""
+    card = build_columns(get_project_for(manager, project.pk), BoardFilter())[0].cards[0]
+    key = card_key(card, project.pk, "en", True)
+    for item in card.menu:  # the same rules as other objects, as in another process
+        object.__setattr__(item, "move", copy.copy(item.move))
+        object.__setattr__(item.move, "rule", lambda *args, _rule=item.move.rule: _rule(*args))
+    assert card.menu and card_key(card, project.pk, "en", True) == key

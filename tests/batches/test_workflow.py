@@ -1047,11 +1047,11 @@ def test_assigning_part_costs_the_same_queries_whatever_the_batch_size(
     project, manager, annotator, django_assert_num_queries, images
 ):
     batch = make_batch(project, manager, images=images)
-    # SAVEPOINT; SELECT the batch FOR UPDATE with its project; the actor's permissions (user perms,
-    # group perms); the assignee's permissions (user perms, group perms); the id of the last image
+    # SAVEPOINT; SELECT the batch FOR UPDATE with its project; the actor's permissions (own and groups',
+    # one UNION); the assignee's permissions (the same); the id of the last image
     # assigned; UPDATE the batch (compare-and-set); INSERT the remainder batch; UPDATE the remaining
     # images to it; INSERT the event; RELEASE SAVEPOINT.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         result = workflow.assign(actor=manager, batch=batch, assignees=[annotator], count=images // 2)
     assert fresh(result.remainder).image_count == images - images // 2
 
@@ -1069,11 +1069,11 @@ def test_a_reset_costs_the_same_queries_whatever_the_batch_size(
     )
     Image.objects.filter(batch=batch).update(state=Image.State.ANNOTATED)
     Batch.objects.filter(pk=batch.pk).update(done_count=images)
-    # SAVEPOINT; SELECT the batch FOR UPDATE with its project; the actor's permissions (user perms,
-    # group perms); UPDATE the batch (compare-and-set); DELETE its annotations; UPDATE its images back
+    # SAVEPOINT; SELECT the batch FOR UPDATE with its project; the actor's permissions (own and groups',
+    # one UNION); UPDATE the batch (compare-and-set); DELETE its annotations; UPDATE its images back
     # to new; INSERT the event; RELEASE SAVEPOINT.
     batch = fresh(batch)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         result = workflow.delete_batch(actor=manager, batch=batch)
     assert result.annotations == images
     assert not Annotation.objects.exists()
@@ -1084,12 +1084,12 @@ def test_a_permanent_delete_costs_the_same_queries_whatever_the_batch_size(
     project, manager, django_assert_num_queries, images
 ):
     batch = make_batch(project, manager, images=images)
-    # SAVEPOINT; SELECT the batch FOR UPDATE with its project; the actor's permissions (user perms,
-    # group perms); UPDATE the batch (compare-and-set); INSERT the event; DELETE its annotations;
+    # SAVEPOINT; SELECT the batch FOR UPDATE with its project; the actor's permissions (own and groups',
+    # one UNION); UPDATE the batch (compare-and-set); INSERT the event; DELETE its annotations;
     # INSERT one row listing its file names (for the worker that removes them; no read of the names);
     # DELETE its images; the batch delete: SELECT the batch, SELECT its images (none left), UPDATE split
     # batches' split_from, UPDATE events' and upload sessions' batch to NULL, DELETE the batch; RELEASE SAVEPOINT.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         workflow.delete_batch(actor=manager, batch=batch)
     assert not Image.objects.exists()
 

@@ -230,6 +230,22 @@ class StoredFile(models.Model):
         return self.name
 
 
+class PendingRemoval(models.Model):
+    """The files of one deletion for good, listed in one row (one storage name per line) (#14).
+
+    Written by one INSERT … SELECT whatever the number of images: a ledger row per file cost seconds
+    in the request at 50,000 images (four indexes per row). A worker (remove_files, or cleanup_media
+    when the queue was down) moves the names into the StoredFile ledger in pages, then removes them.
+    """
+
+    run = models.UUIDField(unique=True, help_text="The removal run (StoredFile.upload of its names).")
+    names = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"removal {self.run}"
+
+
 class ExportJob(models.Model):
     """An export made by a worker into a zip in storage, for the person who asked to download later.
 

@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections, transaction
-from django.db.models import DateTimeField, QuerySet, UUIDField, Value
+from django.db.models import F, QuerySet
 from django.tasks import task
 from django.utils import timezone
 
 from .files import delete_stored
-from .models import ExportJob, Image, StoredFile
+from .models import ExportJob, Image, PendingRemoval, StoredFile
 
 log = logging.getLogger("batches.tasks")
 
@@ -51,20 +51,50 @@ def remove_files_later(names: Sequence[str]) -> None:
 def remove_image_files_later(images: QuerySet[Image]) -> None:
     """remove_files_later() for the files and thumbnails of these images, in one statement whatever their number.
 
+    The names are listed in one PendingRemoval row (string_agg / group_concat of the rows' names): at
+    50,000 images a ledger row per file took seconds in the request; the worker expands the list.
     Call it before the image rows are deleted, in the same transaction.
     """
     run = uuid.uuid4()
-    listed = {"_run": Value(run, output_field=UUIDField()), "_at": Value(timezone.now(), output_field=DateTimeField())}
-    names = [
-        images.exclude(**{field: ""}).annotate(**listed).values_list(field, "_run", "_at").order_by()
-        for field in ("file", "thumbnail")
-    ]
-    sql, params = names[0].union(names[1], all=True).order_by().query.sql_with_params()
-    table = StoredFile._meta.db_table
-    with connections[images.db].cursor() as cursor:
-        # ON CONFLICT: a name the ledger lists already stays listed once (PostgreSQL and SQLite alike).
-        cursor.execute(f"INSERT INTO {table} (name, upload, created_at) {sql} ON CONFLICT (name) DO NOTHING", params)
+    connection = connections[images.db]
+    sql, params = (
+        images.annotate(_f=F("file"), _t=F("thumbnail")).values_list("_f", "_t").order_by().query.sql_with_params()
+    )
+    glue = "chr(10)" if connection.vendor == "postgresql" else "char(10)"
+    agg = "string_agg" if connection.vendor == "postgresql" else "group_concat"
+    table = connection.ops.quote_name(PendingRemoval._meta.db_table)
+    run_param = PendingRemoval._meta.get_field("run").get_db_prep_value(run, connection)
+    at_param = PendingRemoval._meta.get_field("created_at").get_db_prep_value(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (run, names, created_at) SELECT %s, COALESCE({agg}(s._f || {glue} || s._t, {glue}), ''), %s "
+            f"FROM ({sql}) AS s",
+            [run_param, at_param, *params],
+        )
     transaction.on_commit(lambda: _enqueue_removal(run))
+
+
+def expand_pending_removals(run: str | uuid.UUID | None = None) -> int:
+    """Move the names of pending removals (all, or one run's) into the StoredFile ledger, in pages; how many rows."""
+    moved = 0
+    pending = PendingRemoval.objects.all() if run is None else PendingRemoval.objects.filter(run=run)
+    for pk in list(pending.values_list("pk", flat=True)):
+        with transaction.atomic():
+            row = PendingRemoval.objects.select_for_update().filter(pk=pk).first()
+            if row is None:  # another worker took it
+                continue
+            names = list(dict.fromkeys(name for name in row.names.split("\n") if name))
+            for start in range(0, len(names), REMOVAL_PAGE):
+                StoredFile.objects.bulk_create(
+                    [
+                        StoredFile(name=name, upload=row.run, created_at=row.created_at)
+                        for name in names[start : start + REMOVAL_PAGE]
+                    ],
+                    ignore_conflicts=True,
+                )
+            row.delete()
+            moved += 1
+    return moved
 
 
 def _enqueue_removal(run: uuid.UUID) -> None:
@@ -81,6 +111,7 @@ def remove_files(run: str) -> int:
     A file is deleted before its ledger row, so a run cut short leaves rows whose files may be gone
     already: deleting them again is harmless. A file that cannot be deleted keeps its row.
     """
+    expand_pending_removals(run)
     removed = 0
     last = 0
     while page := list(

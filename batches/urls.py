@@ -5,6 +5,7 @@ from .views import (
     annotate,
     batch_detail,
     board,
+    board_live,
     bulk,
     export,
     label_import,
@@ -36,7 +37,7 @@ urlpatterns = [
     # --- board ---
     path("projects/<int:project_pk>/", board.board, name="board"),
     path("projects/<int:project_pk>/columns/<str:status>/", board.board_column, name="board_column"),
-    path("projects/<int:project_pk>/board/version", board.board_version, name="board_version"),
+    path("projects/<int:project_pk>/board/version", board_live.board_version, name="board_version"),
     path("projects/<int:project_pk>/board/layout", board.board_layout, name="board_layout"),
     path("projects/<int:project_pk>/bulk/<str:action>", bulk.bulk_move, name="bulk_move"),
     path("projects/<int:project_pk>/batches/<int:pk>/", batch_detail.batch_detail, name="batch_detail"),

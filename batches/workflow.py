@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -50,7 +50,6 @@ class DeleteResult:
     images: int
     annotations: int
     batch: Batch | None = None
-    files: list[str] = field(default_factory=list)
 
 
 # --- shared steps ---------------------------------------------------------------------------------
@@ -681,9 +680,6 @@ def _reset(actor, fresh: Batch) -> DeleteResult:
 
 
 def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
-    files = [
-        name for pair in Image.objects.filter(batch=fresh).values_list("file", "thumbnail") for name in pair if name
-    ]
     # The compare-and-set first; nothing is removed unless this caller still holds the batch as seen.
     _update(fresh)
     # Written before the row goes so it can name the batch; the delete sets its batch to NULL.
@@ -709,7 +705,7 @@ def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
         table = connection.ops.quote_name(Image._meta.db_table)
         cursor.execute(f"DELETE FROM {table} WHERE batch_id = %s", [fresh.pk])
     Batch.objects.filter(pk=fresh.pk).delete()
-    return DeleteResult(batch_name=fresh.name, reset=False, images=fresh.image_count, annotations=0, files=files)
+    return DeleteResult(batch_name=fresh.name, reset=False, images=fresh.image_count, annotations=0)
 
 
 def merge(*, actor, batches: Sequence[Batch], name: str | None = None, project: Project | None = None) -> Batch:

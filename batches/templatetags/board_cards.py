@@ -4,6 +4,9 @@ A card's HTML depends only on what it shows (its batch row, thumbnails, age labe
 moves) and the language, so it is cached under a key made of exactly those: an unchanged card is
 never rendered twice, by any worker sharing the cache (settings.CACHES). The one per-person part, the
 CSRF token of the menu's forms, is a marker in the cached HTML, filled in for each page.
+
+The key's first characters are also the card's `data-sig`: the browser sends them back with a live
+poll or a move, and the answer carries only the cards whose signature changed (batches/views/board_live.py).
 """
 
 from __future__ import annotations
@@ -24,7 +27,19 @@ CARD_TEMPLATE = "batches/board.html#card"
 CSRF_MARK = mark_safe("<!--card-csrf-->")
 CARD_SECONDS = 24 * 3600
 # Bump when the card partial changes shape, so no worker serves cards of the old template.
-CARD_SHAPE = 2
+CARD_SHAPE = 3
+SIG_LENGTH = 10  # hex characters of the key a card carries as data-sig
+
+
+def _stable(value):
+    """A value as the card shows it, the same in every process: a menu item is its move's name, words and
+    flags (the repr of its rule book row names a function by its memory address, which differs from one
+    process to the next, so cards cached by one worker were never found by another)."""
+    if isinstance(value, list | tuple):
+        return tuple(_stable(item) for item in value)
+    if hasattr(value, "action") and hasattr(value, "label"):
+        return (value.action, str(value.label), bool(value.dialog), bool(value.danger))
+    return value
 
 
 def card_key(card, project_pk: int, language: str, manages: bool = False, compact: bool = False) -> str:
@@ -33,7 +48,7 @@ def card_key(card, project_pk: int, language: str, manages: bool = False, compac
     and the density (a compact card is another rendering of the same batch)."""
     batch = card.batch
     row = tuple(getattr(batch, field.attname) for field in batch._meta.concrete_fields)
-    extras = tuple(getattr(card, field.name) for field in fields(card) if field.name != "batch")
+    extras = tuple(_stable(getattr(card, field.name)) for field in fields(card) if field.name != "batch")
     shown = (
         CARD_SHAPE,
         project_pk,
@@ -47,28 +62,47 @@ def card_key(card, project_pk: int, language: str, manages: bool = False, compac
     return "card:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
 
 
-@register.simple_tag(takes_context=True)
-def board_cards(context, cards, compact: bool = False) -> SafeString:
+def card_sig(key: str) -> str:
+    """What the browser keeps of a card's key (data-sig) to say which version of the card it shows."""
+    return key[5 : 5 + SIG_LENGTH]
+
+
+def render_cards(
+    cards, project, membership, csrf_token: str | None, keys: list[str] | None = None, compact: bool = False
+) -> list[str]:
+    """Each card's HTML, from the cache or rendered (and cached) once, with this page's CSRF token."""
     if not cards:
-        return mark_safe("")
-    project = context["project"]
-    language = get_language()
-    membership = context.get("membership")
+        return []
     manages = bool(membership and membership.manages)
     compact = bool(compact)
-    keys = [card_key(card, project.pk, language, manages, compact) for card in cards]
+    if keys is None:
+        language = get_language()
+        keys = [card_key(card, project.pk, language, manages, compact) for card in cards]
     found = cache.get_many(keys)
     fresh = {}
-    partial = get_template(CARD_TEMPLATE)
-    html = []
+    partial = None
     for key, card in zip(keys, cards, strict=True):
         if key not in found:
+            partial = partial or get_template(CARD_TEMPLATE)
             found[key] = fresh[key] = partial.render(
-                {"card": card, "project": project, "membership": membership, "card_csrf": CSRF_MARK, "compact": compact}
+                {
+                    "card": card,
+                    "project": project,
+                    "membership": membership,
+                    "card_csrf": CSRF_MARK,
+                    "card_sig": card_sig(key),
+                    "compact": compact,
+                }
             )
-        html.append(found[key])
     if fresh:
         cache.set_many(fresh, CARD_SECONDS)
-    token = context.get("csrf_token")
-    csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token) if token else ""
-    return mark_safe("".join(html).replace(CSRF_MARK, csrf))
+    csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token) if csrf_token else ""
+    return [found[key].replace(CSRF_MARK, csrf) for key in keys]
+
+
+@register.simple_tag(takes_context=True)
+def board_cards(context, cards, compact: bool = False) -> SafeString:
+    html = render_cards(
+        cards, context["project"], context.get("membership"), context.get("csrf_token"), compact=compact
+    )
+    return mark_safe("".join(html))

@@ -23,6 +23,7 @@ from ..models import Batch, Project
 from ..params import parse_id
 from ..rules import Membership, visible_batches
 from .board import BoardFilter, board_token, build_columns, prepare_cards
+from .board_live import live_answer, parse_shown_board
 
 Status = Batch.Status
 IMAGES_PER_PAGE = 60
@@ -87,6 +88,11 @@ def board_url(project: Project, request) -> str:
 
 def _columns_answer(request, membership: Membership, statuses, token: str | None):
     board_filter = BoardFilter.from_data(request.POST or request.GET)
+    shown = parse_shown_board(request.POST)
+    if shown is not None:
+        # The page said which cards it shows: answer with what changed (board_live.py), and as that
+        # makes the page current, with the board's fingerprint taken before it was read.
+        return live_answer(request, membership, board_filter, shown, board_token(membership), close_dialog=True)
     context = {
         "project": membership.project,
         "membership": membership,

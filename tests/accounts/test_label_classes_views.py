@@ -60,8 +60,8 @@ def test_the_list_counts_annotations_in_one_query(client, project, url, manager,
     for image in batch.images.all():
         annotate(image, car, manager)
     client.force_login(manager)
-    # session, user, project, the viewer's user and group perms, classes with their annotation counts
-    with django_assert_num_queries(6):
+    # session, user, project, the viewer's permissions (one UNION), classes with their annotation counts
+    with django_assert_num_queries(5):
         response = client.get(url)
     assert {c.name: c.annotation_count for c in response.context["classes"]} == {"car": 3, "person": 0}
 

@@ -76,9 +76,9 @@ def test_the_list_costs_the_same_queries_whatever_the_member_count(
     for n in range(8):
         grant_role(project, make_user(f"member{n}"), "annotator")
     client.force_login(manager)
-    # session, user, project, the viewer's user and group perms, every member with their perms, the
+    # session, user, project, the viewer's permissions (one UNION), every member with their perms, the
     # pending invitations (a manager's page lists them)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(url)
     assert len(response.context["rows"]) == 9
 

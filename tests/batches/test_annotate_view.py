@@ -155,7 +155,7 @@ def test_the_page_costs_the_same_queries_for_20_images_and_for_2000(
     client.force_login(annotator)
     # session, user, batch+project+assignee, permissions (user, group), start image (first in
     # order, first not done), its boxes, previous, next, position, label classes, strip page
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(page_url(batch))
 
     assert response.status_code == 200
@@ -394,7 +394,7 @@ def test_the_save_endpoint_costs_the_same_queries_whatever_the_boxes_or_the_batc
     # session, user, batch+project+assignee, permissions (user, group), the image; then in one
     # transaction (a savepoint in tests): lock image+batch, check classes, delete old boxes, insert
     # new ones, set the image's state, note the batch's activity (at most every 30 s), bump the done count
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = post_json(client, save_url(batch, image), payload)
 
     assert response.status_code == 200

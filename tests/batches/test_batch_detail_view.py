@@ -162,6 +162,6 @@ def test_the_page_costs_the_same_queries_whatever_the_batch_size(
     # session, user, the batch with project and assignee, permissions (2), its thumbnails, the image
     # count and page, the history, where it was split from (none: no query), what was split from it,
     # and its upload reports (a manager), its background work (the export jobs, files waiting for removal)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(page_url(batch))
     assert response.status_code == 200

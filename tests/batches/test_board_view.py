@@ -225,7 +225,7 @@ def test_the_board_costs_the_same_queries_at_ten_and_at_a_thousand_batches(
     # session, user, project, the manager's permissions (user + group), column totals, the cards of
     # four columns (one windowed query), their thumbnails (one windowed query), the board token,
     # the annotators of the filter
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.get(board_url(project))
     assert response.status_code == 200
 
@@ -235,8 +235,8 @@ def test_a_live_refresh_costs_the_same_queries_at_any_size(batches, project, man
     many_batches(project, batches)
     client = client_for(manager)
 
-    # session, user, project, permissions (2), the token, column totals, cards, thumbnails, the bell's count
-    with django_assert_num_queries(10):
+    # session, user, project, permissions (one UNION), the token, column totals, cards, thumbnails, the bell's count
+    with django_assert_num_queries(9):
         response = client.get(reverse("board_version", args=[project.pk]), {"token": "old"}, **HTMX)
     assert response.status_code == 200
 
@@ -249,9 +249,9 @@ def test_the_version_check_answers_204_with_one_query_of_its_own_when_nothing_ch
     html = client.get(board_url(project)).content.decode()
     token = re.search(r'id="board-token" name="token" value="(\w+)"', html).group(1)
 
-    # session, user, project, permissions (2), the one aggregate that is the check itself, and the bell's
-    # unread count (issue 18: it rides on this answer in a header)
-    with django_assert_num_queries(7):
+    # session, user, project, permissions (one UNION), the one aggregate that is the check itself, and the
+    # bell's unread count (issue 18: it rides on this answer in a header)
+    with django_assert_num_queries(6):
         response = client.get(reverse("board_version", args=[project.pk]), {"token": token}, **HTMX)
 
     assert response.status_code == 204

@@ -241,9 +241,9 @@ def test_posting_to_an_empty_dataset_column_gives_the_message_not_an_empty_zip(p
 
 def test_the_page_costs_a_fixed_number_of_queries(dataset, manager, django_assert_num_queries):
     client = client_for(manager)
-    # session, user, project, the user's permissions (guardian: user perms, group perms),
+    # session, user, project, the user's permissions (own and groups', one UNION),
     # recent export jobs (with who asked), Dataset batches, label classes
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get(url(dataset.project))
 
 

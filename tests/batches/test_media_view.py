@@ -128,5 +128,5 @@ def test_only_get_is_allowed(client, manager, images):
 def test_serving_a_file_costs_a_fixed_number_of_queries(client, manager, images, django_assert_num_queries):
     client.force_login(manager)
     # session, user, image with its batch and project, the member's permissions (user + group)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         client.get(reverse("image_file", args=[images["a.jpg"].pk]))

@@ -744,7 +744,7 @@ def test_an_approve_by_drag_costs_the_same_queries_whatever_the_batch_size(
     # session, user, project, permissions (2), the batch as seen; in the move's transaction: savepoint,
     # the locked row, permissions afresh (2), the self-review check, the compare-and-set, clearing the
     # review flags, the event, release; then the answer: column totals, the two columns' cards, their thumbnails
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(16):
         response = drag(client, batch, "dataset", confirmed="yes")
     assert refreshed(batch).status == Status.DATASET
     assert response.status_code == 200

@@ -23,7 +23,7 @@ from batches.access import get_project_for
 from batches.export.jobs import make_export
 from batches.models import ExportJob, Image, UploadSession
 from batches.notifications import upload_done
-from batches.views import board
+from batches.views import board_live
 from batches.views.board import board_token
 from tests.batches.export_helpers import build_dataset
 from tests.factories import make_batch, make_project
@@ -355,7 +355,7 @@ def test_the_bell_adds_one_query_to_the_board_poll(told, client, project, manage
     with CaptureQueriesContext(connection) as with_bell:
         response = client.get(url, {"token": token})
     with CaptureQueriesContext(connection) as without_bell:
-        inspect.unwrap(board.board_version)(response.wsgi_request, project_pk=project.pk)
+        inspect.unwrap(board_live.board_version)(response.wsgi_request, project_pk=project.pk)
 
     assert response.status_code == 204 and response["X-Unread-Notifications"] == "1"
     bell = [q["sql"] for q in with_bell.captured_queries if "accounts_notification" in q["sql"]]

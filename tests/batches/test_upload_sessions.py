@@ -7,7 +7,7 @@ import pytest
 from batches import tasks, workflow
 from batches.ingest.check import Refusal, header_check
 from batches.ingest.limits import Limits
-from batches.models import Batch, Image, StoredFile, UploadFile, UploadSession
+from batches.models import Batch, Image, PendingRemoval, StoredFile, UploadFile, UploadSession
 from batches.uploads import processing, sessions
 from batches.uploads.sessions import Arrival
 from batches.workflow import WorkflowError
@@ -172,7 +172,8 @@ def test_cancel_removes_the_stored_files_the_rows_and_the_batch(project, manager
     assert Image.objects.count() == 1
     assert sessions.cancel(actor=manager, session=session)
     # The image's files are listed for a worker (as for any delete); the worker's run leaves nothing.
-    for run in set(StoredFile.objects.values_list("upload", flat=True)):
+    runs = {*StoredFile.objects.values_list("upload", flat=True), *PendingRemoval.objects.values_list("run", flat=True)}
+    for run in runs:
         tasks.remove_files.call(str(run))
     assert stored_files() == []
     assert not UploadFile.objects.exists()

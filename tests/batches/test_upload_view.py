@@ -240,14 +240,14 @@ def test_a_large_upload_is_checked_by_a_process_pool_with_the_same_result(manage
 
 
 def test_the_query_count_does_not_grow_with_the_number_of_files(manager_client, url, django_assert_num_queries):
-    # session, user, project, its permissions (guardian: user + group), the duplicate check and the
+    # session, user, project, its permissions (own and groups', one UNION), the duplicate check and the
     # file ledger's insert (one each per 64 images), savepoint, create_batch's fresh permission check
-    # (user + group), savepoint, the batch, its images (one bulk insert), its event, release, the
+    # (one UNION), savepoint, the batch, its images (one bulk insert), its event, release, the
     # ledger's rows removed, release.
     def post(n: int) -> None:
         manager_client.post(url, {"files": upload_files(*[(f"{i}.jpg", samples.jpeg()) for i in range(n)])})
 
-    with django_assert_num_queries(17) as small:
+    with django_assert_num_queries(15) as small:
         post(2)
     with django_assert_num_queries(len(small.captured_queries)):
         post(12)

@@ -125,7 +125,7 @@ def test_the_gallery_reads_the_same_number_of_rows_for_any_batch_size(
     client.force_login(manager)
     # session, user, batch+project+assignee, membership roles (user, group), classes, count, page of images,
     # their boxes with classes
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(gallery_url(batch))
 
     assert response.status_code == 200
@@ -143,7 +143,7 @@ def test_the_viewer_reads_the_same_number_of_rows_for_any_number_of_boxes_or_ima
     client.force_login(manager)
     # session, user, batch+project+assignee, membership roles (user, group), classes, image, boxes with classes,
     # previous, next
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.get(viewer_url(batch, image))
 
     assert response.status_code == 200

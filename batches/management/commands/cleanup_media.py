@@ -32,6 +32,7 @@ from django.utils import timezone
 from batches.ingest.limits import human_bytes
 from batches.ingest.pipeline import SPOOL_PREFIX
 from batches.models import Image, StoredFile, UploadFile
+from batches.tasks import expand_pending_removals
 from batches.uploads.sessions import abandoned, discard_session
 
 ROOT = "projects"
@@ -89,6 +90,8 @@ class Command(BaseCommand):
     # --- 1. the ledger ----------------------------------------------------------------------------
 
     def clean_ledger(self) -> Found:
+        if not self.dry_run:
+            expand_pending_removals()  # deletions whose worker never ran: their names join the ledger
         found = Found(young=StoredFile.objects.filter(created_at__gt=self.cutoff).count())
         # Listed first: rows are deleted along the way (SQLite must not change a table it is reading).
         for entry in list(StoredFile.objects.filter(created_at__lte=self.cutoff)):

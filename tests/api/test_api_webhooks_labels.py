@@ -63,9 +63,7 @@ def w(db):
 
 @pytest.fixture
 def hook(w):
-    return Webhook.objects.create(
-        project=w.project, url="https://hooks.example/in", secret="whsec_old", events=["batch.approved"]
-    )
+    return w.webhook  # https://hooks.example/in, batch.approved
 
 
 def caller(w, role, **kw) -> ApiClient:
@@ -147,7 +145,7 @@ def test_the_secret_is_shown_on_create_and_on_a_new_secret_only(w):
     hook.refresh_from_db()
     assert renewed.json()["secret"] == hook.secret != made.json()["secret"]
     assert api.delete(f"{p}/{hook.pk}").status_code == 204
-    assert not Webhook.objects.exists()
+    assert not Webhook.objects.filter(pk=hook.pk).exists()
     assert api.get(f"{p}/{hook.pk}").status_code == 404
 
 

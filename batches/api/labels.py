@@ -13,6 +13,7 @@ from ninja import Router, Status
 
 from accounts.access import MANAGE
 
+from ..errors import WorkflowError
 from ..ingest.labels import FORMATS
 from ..ingest.labels_import import LabelImportReport, import_labelled, parse_mapping
 from ..ingest.limits import Limits, human_bytes
@@ -111,6 +112,17 @@ def import_labels(request, project_pk: int):
             "limit": human_bytes(limits.request_bytes)
         }
         raise ApiError(422, "invalid", message, errors=[{"field": FIELD, "message": message}])
+    errors = []
+    if fmt not in FORMATS:
+        errors.append({"field": "format", "message": _("Choose the labels' format: COCO, YOLO or Pascal VOC.")})
+    if unknown not in {"create", "refuse"}:
+        errors.append({"field": "unknown", "message": _("Say what to do with classes the project does not have.")})
+    try:
+        mapping = parse_mapping(mapping_text)
+    except WorkflowError as error:
+        errors.append({"field": "mapping", "message": error.message})
+    if errors:
+        raise ApiError(422, "invalid", _("Some fields are not valid."), errors=errors)
     report = import_labelled(
         actor=request.user,
         project=member.project,
@@ -118,7 +130,7 @@ def import_labels(request, project_pk: int):
         sources=[Source.from_upload(archive)],
         fmt=fmt,
         unknown=unknown,
-        mapping=parse_mapping(mapping_text),
+        mapping=mapping,
         name=name,
         limits=limits,
     )

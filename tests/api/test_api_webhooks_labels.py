@@ -265,3 +265,21 @@ def test_a_mapping_puts_their_class_under_ours(w):
     )
     assert answer.status_code == 201, answer.content
     assert Annotation.objects.get(image__batch_id=answer.json()["batch"]).label_class == w.label_class
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [({"format": "coco2"}, "format"), ({"unknown": "ignore"}, "unknown"), ({"mapping": "no equals sign"}, "mapping")],
+)
+def test_a_wrong_option_is_a_field_error_and_creates_nothing(w, fields, field):
+    before = Batch.objects.count()
+    answer = post_zip(ApiClient(w.manager), w.project.pk, coco_zip(), **fields)
+    assert answer.status_code == 422 and [e["field"] for e in answer.json()["errors"]] == [field]
+    assert Batch.objects.count() == before
+
+
+def test_a_missing_archive_is_a_field_error(w):
+    answer = ApiClient(w.manager).client.post(
+        f"{API}/projects/{w.project.pk}/label-imports", {"format": "coco"}, **ApiClient(w.manager)._headers({})
+    )
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "archive"

@@ -213,6 +213,7 @@ CHANGES_BY_DESIGN = {
     "admin:logout",
     "delete",
     "webhook_test",
+    "api:webhook_test",  # the same test event through the API
     "notifications_read_all",  # marks the visitor's notifications read, whatever the input
     "invitation_revoke",  # a confirmed revoke
 }

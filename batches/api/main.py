@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import annotations, batches, classes, exports, images, members, moves, projects, uploads
+from . import annotations, batches, classes, exports, images, labels, members, moves, projects, uploads, webhooks
 from .auth import BrowserSession, RateLimit, TokenAuth
 from .docs import LocalSwagger
 from .errors import install
@@ -21,6 +21,8 @@ ROUTERS = [
     ("/projects", annotations.router),
     ("/projects", uploads.router),
     ("/projects", exports.router),
+    ("/projects", labels.router),
+    ("/projects", webhooks.router),
 ]
 
 ERROR_SCHEMA = {

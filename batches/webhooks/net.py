@@ -18,6 +18,7 @@ import socket
 import ssl
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -153,6 +154,8 @@ def split_url(url: str) -> tuple[str, str, int, str]:
 
 def check_url_shape(url: str) -> None:
     """What can be told without DNS (when a webhook is saved): the scheme, and no forbidden literal address."""
+    if any(unicodedata.category(char)[0] in "CZ" for char in url.strip()):
+        raise Refused(_("This is not a valid URL."))  # control, format (bidi) or space characters
     _scheme, host, _port, _path = split_url(url)
     if is_allowed_host(host):
         return

@@ -91,6 +91,12 @@ def writes(w: World) -> list[tuple[str, str, dict]]:
             f"{p}/exports",
             {"format": "coco", "include_images": False, "split": [80, 10, 10], "seed": 1, "batch_ids": [ds.pk]},
         ),
+        ("post", f"{p}/webhooks", {"url": "https://hooks.example/b", "events": ["batch.approved"], "active": True}),
+        (
+            "patch",
+            f"{p}/webhooks/{w.webhook.pk}",
+            {"url": "https://hooks.example/c", "events": ["export.ready"], "active": False, "new_secret": True},
+        ),
     ]
 
 
@@ -152,3 +158,89 @@ def test_no_hostile_header_or_query_answers_a_server_error():
         if response.status_code >= 500:
             problems.append(f"cursor {cursor}: {response.status_code} {response.content[:200]!r}")
     assert not problems, "\n".join(problems)
+
+
+HOSTILE_URLS = [
+    "http://127.0.0.1/",
+    "http://[::1]:80/",
+    "http://0x7f.1/",
+    "http://2130706433/",
+    "http://[::ffff:10.0.0.1]/",
+    "http://169.254.169.254/latest/meta-data",
+    "http://user:pw@hooks.example/",
+    "file:///etc/passwd",
+    "gopher://hooks.example/",
+    "javascript:alert(1)",
+    "https://",
+    "https://hooks.example:99999/",
+    "https://\u202ehooks.example/",
+    "https://hooks.example/\x00",
+    "https://" + "a" * 3000 + ".example/",
+    "http://localhost./",
+]
+
+
+def test_webhook_urls_that_lead_inside_are_field_errors_and_change_nothing():
+    world = World()
+    client = ApiClient(world.manager)
+    p = f"/projects/{world.project.pk}/webhooks"
+    problems = []
+    before = database_state()
+    for url in HOSTILE_URLS:
+        for method, path in (("post", p), ("patch", f"{p}/{world.webhook.pk}")):
+            response = _send(client, method, path, json.dumps({"url": url, "events": ["batch.approved"]}), problems)
+            if response.status_code != 422 or [e["field"] for e in response.json().get("errors", [])] != ["url"]:
+                problems.append(f"{method} {url[:40]!r}: {response.status_code} {response.content[:160]!r}")
+    assert not problems, "\n".join(problems)
+    assert database_state() == before
+
+
+def test_no_hostile_label_import_answers_a_server_error():
+    """Multipart and other bodies to the label import: bad zips, wrong fields, huge text. Never a 5xx, nothing made."""
+    import io
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.api.helpers import API
+
+    world = World()
+    client = ApiClient(world.manager)
+    path = f"{API}/projects/{world.project.pk}/label-imports"
+    headers = client._headers({})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../evil.jpg", b"x")
+        archive.writestr("annotations.json", "[" * 5000)
+        archive.writestr("labels.txt", "\x00\xff")
+    bad_zip = buffer.getvalue()
+    problems = []
+    before = database_state()
+    bodies = [
+        {},
+        {"format": "coco"},
+        {"archive": SimpleUploadedFile("a.zip", b"not a zip"), "format": "coco"},
+        {"archive": SimpleUploadedFile("a.jpg", b"x"), "format": "coco"},
+        {"archive": SimpleUploadedFile("a.zip", bad_zip), "format": "coco"},
+        {"archive": SimpleUploadedFile("a.zip", bad_zip), "format": "yolo", "unknown": "refuse"},
+        {"archive": SimpleUploadedFile("a.zip", bad_zip), "format": "voc", "mapping": "=\n==\n\x00=\u202e"},
+        {"archive": SimpleUploadedFile("a.zip", bad_zip), "format": "\x00"},
+        {"archive": SimpleUploadedFile("a.zip", bad_zip), "format": "coco", "unknown": "explode"},
+        {"archive": SimpleUploadedFile("a.zip", bad_zip), "format": "coco", "mapping": "a = b\n" * 5000},
+        {"archive": SimpleUploadedFile("a.zip", bad_zip), "format": "coco", "name": "x" * 30_000},
+    ]
+    for body in bodies:
+        for item in body.values():
+            if hasattr(item, "seek"):
+                item.seek(0)
+        with transaction.atomic():
+            response = client.client.post(path, body, **headers)
+            transaction.set_rollback(True)
+        if response.status_code >= 500 or response.status_code == 201:
+            problems.append(f"{sorted(body)}: {response.status_code} {response.content[:200]!r}")
+    for raw in RAW_BODIES:
+        response = _send(client, "post", f"/projects/{world.project.pk}/label-imports", raw, problems)
+        if response.status_code != 400:
+            problems.append(f"JSON {raw[:20]!r}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+    assert database_state() == before

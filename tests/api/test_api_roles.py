@@ -56,6 +56,13 @@ def endpoints(w: World) -> list[tuple[str, str, dict | None, set[str]]]:
         ("post", f"{p}/exports", {"format": "yolo"}, managers),
         ("get", f"{p}/exports/{e}", None, managers),
         ("get", f"{p}/exports/{e}/download", None, managers),
+        ("get", f"{p}/webhooks", None, managers),
+        ("post", f"{p}/webhooks", {"url": "https://hooks.example/b", "events": ["export.ready"]}, managers),
+        ("get", f"{p}/webhooks/{w.webhook.pk}", None, managers),
+        ("patch", f"{p}/webhooks/{w.webhook.pk}", {"active": False, "new_secret": True}, managers),
+        ("post", f"{p}/webhooks/{w.webhook.pk}/test", None, managers),
+        ("get", f"{p}/webhooks/{w.webhook.pk}/deliveries", None, managers),
+        ("delete", f"{p}/webhooks/{w.webhook.pk}", None, managers),
     ]
 
 

@@ -1,4 +1,5 @@
-"""A project with a batch in every column (stored image files), a class, an upload session and a finished export."""
+"""A project with a batch in every column (stored image files), a class, an upload session, a finished export
+and a webhook."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from accounts.roles import grant_role
 from batches import workflow
 from batches.export import ExportOptions
 from batches.export.jobs import make_export, start_export_job
-from batches.models import Batch
+from batches.models import Batch, Webhook
 from batches.uploads import sessions
 from tests.factories import make_project, make_user, stored_image_rows
 
@@ -49,3 +50,6 @@ class World:
         self.upload = sessions.start_session(actor=self.manager, project=self.project, name="Upload", expected=1)
         self.export = start_export_job(actor=self.manager, project=self.project, options=ExportOptions(format="coco"))
         make_export(self.export.pk)
+        self.webhook = Webhook.objects.create(
+            project=self.project, url="https://hooks.example/in", secret="whsec_world", events=["batch.approved"]
+        )

@@ -120,6 +120,11 @@ class Batch(models.Model):
     # When someone last saved a box here, written at most every ACTIVITY_EVERY by the save endpoint: the card
     # and the reset/reassign dialogs say "annotator active N s ago" from it.
     last_active_at = models.DateTimeField(null=True, blank=True)
+    # --- rework (#19): a reset keeps a snapshot (ResetSnapshot); Restore is possible while the batch is still
+    # at the version the reset left (any change since bumps it) and before restore_until.
+    restore_until = models.DateTimeField(null=True, blank=True)
+    restore_version = models.PositiveIntegerField(null=True, blank=True)
+    # --- end rework
     # Bumped by every move: the compare-and-set guard and the board's cheap "has anything changed" check.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -155,6 +160,14 @@ class Batch(models.Model):
     @property
     def is_processing(self) -> bool:
         return self.processing_total > 0
+
+    def restorable(self, now=None) -> bool:
+        """Whether a reset of this batch can still be undone (rework #19): unchanged since, and not expired."""
+        return (
+            self.restore_until is not None
+            and self.restore_version == self.version
+            and self.restore_until > (now or timezone.now())
+        )
 
     @property
     def progress_percent(self) -> int:
@@ -307,6 +320,8 @@ class BatchEvent(models.Model):
         MERGED = "merged", "merged"
         MOVED = "moved", "moved within its column"
         UNDONE = "undone", "undone"
+        RESTORED = "restored", "restored from its reset"
+        TAKEN_BACK = "taken_back", "took back images"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
     # Survives a permanent delete (the row keeps the name and the id), so the project's history stays whole.
@@ -384,10 +399,41 @@ class BatchEvent(models.Model):
             return _("deleted for good with its images")
         if self.action == Action.UNDONE:
             return _("took back the %(move)s") % {"move": Action(details.get("undid", Action.MOVED)).label}
+        if self.action == Action.RESTORED:
+            count = details.get("annotations", 0)
+            return ngettext("restored %(count)d annotation", "restored %(count)d annotations", count) % {"count": count}
+        if self.action == Action.TAKEN_BACK:
+            rest = self.related[0] if self.related else {"name": "", "images": 0}
+            return ngettext(
+                "%(count)d image not started went to Unassigned as “%(name)s”",
+                "%(count)d images not started went to Unassigned as “%(name)s”",
+                rest["images"],
+            ) % {"count": rest["images"], "name": rest["name"]}
         if self.action == Action.MERGED:
             merged = ", ".join(f"“{batch['name']}” ({batch['images']})" for batch in self.related)
             return _("merged in %(batches)s") % {"batches": merged}
         return ""
+
+
+class ResetSnapshot(models.Model):
+    """What a reset removed (rework #19): annotations, image states and flags, assignee, column, comment.
+
+    Kept until `expires_at` (settings.RESET_SNAPSHOT_DAYS after the reset); `purge_reset_snapshots` removes
+    the expired ones. Restore puts it all back while the batch has not changed since the reset.
+    """
+
+    batch = models.OneToOneField(Batch, on_delete=models.CASCADE, related_name="reset_snapshot")
+    from_status = models.CharField(max_length=20, choices=Batch.Status.choices)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    review_comment = models.TextField(blank=True)
+    rejection_count = models.PositiveIntegerField(default=0)
+    # {"images": [[id, state, review_flag, review_note, review_fixed]], "boxes": [[image, class, x, y, w, h, author]]}
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"reset snapshot of batch {self.batch_id}"
 
 
 class UploadSession(models.Model):

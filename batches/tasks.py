@@ -20,7 +20,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from .files import delete_stored
-from .models import ExportJob, Image, StoredFile
+from .models import ExportJob, Image, ResetSnapshot, StoredFile
 
 log = logging.getLogger("batches.tasks")
 
@@ -123,3 +123,13 @@ def cleanup_media() -> str:
     out = io.StringIO()
     call_command("cleanup_media", stdout=out)
     return f"{expired} export files expired.\n" + out.getvalue()[-2000:]
+
+
+# --- rework (#19): reset snapshots past their retention --------------------------------------------------
+
+
+@task
+def purge_reset_snapshots() -> int:
+    """Remove the reset snapshots whose retention (RESET_SNAPSHOT_DAYS) is over; the batches stay as they are."""
+    removed, _ = ResetSnapshot.objects.filter(expires_at__lte=timezone.now()).delete()
+    return removed

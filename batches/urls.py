@@ -45,6 +45,9 @@ urlpatterns = [
     path("projects/<int:project_pk>/batches/<int:pk>/delete", moves.batch_delete, name="batch_delete"),
     path("projects/<int:project_pk>/batches/<int:pk>/merge", moves.batch_merge, name="batch_merge"),
     path("projects/<int:project_pk>/batches/<int:pk>/undo", moves.batch_undo, name="batch_undo"),
+    # rework (#19)
+    path("projects/<int:project_pk>/batches/<int:pk>/takeback", moves.batch_takeback, name="batch_takeback"),
+    path("projects/<int:project_pk>/batches/<int:pk>/restore", moves.batch_restore, name="batch_restore"),
     path(
         "projects/<int:project_pk>/batches/<int:pk>/move/<str:action>",
         moves.batch_move_dialog,

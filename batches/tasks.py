@@ -133,3 +133,14 @@ def purge_reset_snapshots() -> int:
     """Remove the reset snapshots whose retention (RESET_SNAPSHOT_DAYS) is over; the batches stay as they are."""
     removed, _ = ResetSnapshot.objects.filter(expires_at__lte=timezone.now()).delete()
     return removed
+
+
+@task
+def refresh_analytics(project_pk: int) -> int:
+    """Recompute a project's flow analytics into the cache (the page shows the previous ones meanwhile)."""
+    from accounts.models import Project
+
+    from .analytics import store
+
+    project = Project.objects.filter(pk=project_pk).first()
+    return store(project).events if project is not None else 0

@@ -398,8 +398,9 @@ EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 # --- rework (#19): a reset can be undone (Restore) for this many days; then its snapshot is purged.
 RESET_SNAPSHOT_DAYS = env_int("RESET_SNAPSHOT_DAYS", 14)
 PERIODIC_TASKS["batches.tasks.purge_reset_snapshots"] = env_int("PURGE_SNAPSHOTS_INTERVAL_SECONDS", 3600)
-# Seconds the flow analytics of a project are cached (refreshed by a worker after a move at scale).
-ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 300)
+# Seconds the flow analytics of a project stay cached (a new move makes them stale before; refreshed by a
+# worker for long histories).
+ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 7 * 24 * 3600)
 # --- end rework
 # A task still marked running this long after it started is taken for one whose worker died (killed,
 # machine lost): the workers' maintenance puts it back on the queue. Longer than the longest task.

@@ -113,7 +113,7 @@ urlpatterns = [
     path("projects/<int:project_pk>/batches/<int:pk>/review/reject", review.review_reject, name="review_reject"),
     # --- flow analytics (rework #19) ---
     path("projects/<int:project_pk>/flow/", analytics.flow_analytics, name="flow_analytics"),
-    path("projects/<int:project_pk>/flow/<str:name>.csv", analytics.flow_analytics_csv, name="flow_analytics_csv"),
+    path("projects/<int:project_pk>/flow/<str:table>.csv", analytics.flow_analytics_csv, name="flow_analytics_csv"),
     # --- export ---
     path("projects/<int:project_pk>/export/", export.export, name="export"),
     path("projects/<int:project_pk>/exports/<int:pk>/download", export.export_download, name="export_download"),

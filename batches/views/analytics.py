@@ -182,7 +182,8 @@ def _safe_cell(value) -> object:
 
 @login_required
 @require_GET
-def flow_analytics_csv(request, project_pk: int, name: str):
+def flow_analytics_csv(request, project_pk: int, table: str):
+    name = table
     membership = get_project_for(request.user, project_pk, "manage_project")
     if name not in CSV_NAMES:
         raise Http404(_("No such table."))

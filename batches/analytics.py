@@ -20,11 +20,19 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from .models import Annotation, Batch, BatchEvent
 
 Status = Batch.Status
 COLUMNS = tuple(Status.values)
+# The columns' names as pages show them (translated).
+COLUMN_NAMES = {
+    Status.UNASSIGNED: gettext_lazy("Unassigned"),
+    Status.ANNOTATING: gettext_lazy("Annotating"),
+    Status.REVIEW: gettext_lazy("Review"),
+    Status.DATASET: gettext_lazy("Dataset"),
+}
 A = BatchEvent.Action
 CACHE_VERSION = 1
 # Above this many events a stale cache is refreshed by a worker, not in the request.

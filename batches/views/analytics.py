@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from ..access import get_project_for
-from ..analytics import COLUMNS, Flow, flow_for, median, percentile
+from ..analytics import COLUMN_NAMES, COLUMNS, Flow, flow_for, median, percentile
 from ..models import Batch
 from ..tasks import refresh_analytics
 
@@ -61,7 +61,7 @@ def cfd_chart(flow: Flow) -> dict:
         layers.append(
             {
                 "column": column,
-                "label": Status(column).label,
+                "label": COLUMN_NAMES[column],
                 "points": " ".join(upper + lower),
                 "now": days[-1][column],
             }
@@ -91,7 +91,7 @@ def distribution_rows(flow: Flow) -> list[dict]:
         stays = flow.time_in_column.get(column, [])
         rows.append(
             {
-                "label": Status(column).label,
+                "label": COLUMN_NAMES[column],
                 "count": len(stays),
                 "median": median(stays),
                 "p90": percentile(stays, 90),

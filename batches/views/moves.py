@@ -26,6 +26,7 @@ from accounts.roles import users_with_role
 
 from .. import workflow
 from ..access import get_project_for
+from ..analytics import COLUMN_NAMES
 from ..errors import WorkflowError
 from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm, ReopenForm
 from ..models import Annotation, Batch, Project, ResetSnapshot
@@ -413,7 +414,7 @@ def batch_restore(request, move: SeenMove):
         move,
         "restore",
         annotations=len(snapshot.data.get("boxes", [])),
-        column=Status(snapshot.from_status).label,
+        column=COLUMN_NAMES[snapshot.from_status],
         person=snapshot.assignee.username if snapshot.assignee else _("nobody"),
         until=batch.restore_until,
         submit_label=_("Restore"),

@@ -322,6 +322,7 @@ class BatchEvent(models.Model):
         UNDONE = "undone", "undone"
         RESTORED = "restored", "restored from its reset"
         TAKEN_BACK = "taken_back", "took back images"
+        RELABELLED = "relabelled", "sent back to relabel"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
     # Survives a permanent delete (the row keeps the name and the id), so the project's history stays whole.
@@ -402,6 +403,13 @@ class BatchEvent(models.Model):
         if self.action == Action.RESTORED:
             count = details.get("annotations", 0)
             return ngettext("restored %(count)d annotation", "restored %(count)d annotations", count) % {"count": count}
+        if self.action == Action.RELABELLED:
+            count = details.get("suggestions", 0)
+            return ngettext(
+                "to %(after)s, %(count)d previous box kept as a suggestion",
+                "to %(after)s, %(count)d previous boxes kept as suggestions",
+                count,
+            ) % {"after": details.get("to_assignee", ""), "count": count}
         if self.action == Action.TAKEN_BACK:
             rest = self.related[0] if self.related else {"name": "", "images": 0}
             return ngettext(
@@ -434,6 +442,28 @@ class ResetSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"reset snapshot of batch {self.batch_id}"
+
+
+class Suggestion(models.Model):
+    """A box of the previous version of a relabelled batch (rework #19), shown to the annotator to accept,
+    adjust or delete. Never exported: only Annotation rows are the current version. An image's suggestions
+    are settled (gone) once it is saved."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="suggestions")
+    label_class = models.ForeignKey(LabelClass, on_delete=models.CASCADE, related_name="+")
+    x = models.FloatField()
+    y = models.FloatField()
+    w = models.FloatField()
+    h = models.FloatField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["image", "id"]
+
+    def __str__(self) -> str:
+        return f"suggested {self.label_class_id} on image {self.image_id}"
 
 
 class UploadSession(models.Model):

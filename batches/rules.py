@@ -274,6 +274,14 @@ MOVES: dict[str, Move] = {
             dialog=True,
         ),
         Move(
+            "relabel",
+            gettext_lazy("Relabel from these boxes"),
+            (Status.REVIEW, Status.DATASET),
+            (Status.ANNOTATING,),
+            _managers(gettext_lazy("Only a manager of this project can send a batch back to relabel.")),
+            dialog=True,
+        ),
+        Move(
             "restore",
             gettext_lazy("Restore from reset"),
             (Status.UNASSIGNED,),

@@ -49,6 +49,7 @@ urlpatterns = [
     # rework (#19)
     path("projects/<int:project_pk>/batches/<int:pk>/takeback", moves.batch_takeback, name="batch_takeback"),
     path("projects/<int:project_pk>/batches/<int:pk>/restore", moves.batch_restore, name="batch_restore"),
+    path("projects/<int:project_pk>/batches/<int:pk>/relabel", moves.batch_relabel, name="batch_relabel"),
     path(
         "projects/<int:project_pk>/batches/<int:pk>/move/<str:action>",
         moves.batch_move_dialog,

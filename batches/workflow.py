@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import roles_of
 
 from .errors import WorkflowError
-from .models import Annotation, Batch, BatchEvent, Image, Project, ResetSnapshot
+from .models import Annotation, Batch, BatchEvent, Image, Project, ResetSnapshot, Suggestion
 from .rules import MOVES, Membership, self_review_refusal
 from .tasks import remove_image_files_later
 
@@ -990,6 +990,58 @@ def take_back(*, actor, batch: Batch, scope: str, expected: int, project: Projec
             details={"scope": scope},
         )
     return rest
+
+
+def relabel(*, actor, batch: Batch, assignee, comment: str = "", project: Project | None = None) -> Batch:
+    """Review or Dataset → Annotating for a new pass: the current boxes become suggestions the annotator
+    accepts, adjusts or deletes; until then the batch has no boxes (an export has the current version only).
+    Four statements whatever the batch size, besides the usual lock, update and event."""
+    _ensure_same_project(batch, project)
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise WorkflowError(
+            _("Keep the comment under %(count)d characters.") % {"count": MAX_COMMENT},
+            kind=WorkflowError.INVALID,
+            batch=batch,
+        )
+    with transaction.atomic():
+        fresh = _begin(actor, batch, "relabel")
+        _check_annotators(fresh.project, [assignee])
+        source = fresh.status
+        Suggestion.objects.filter(image__batch=fresh).delete()
+        boxes = Annotation.objects.filter(image__batch=fresh).order_by("pk")
+        suggested = Suggestion.objects.bulk_create(
+            [
+                Suggestion(image_id=i, label_class_id=c, x=x, y=y, w=w, h=h, author_id=a)
+                for i, c, x, y, w, h, a in boxes.values_list(
+                    "image_id", "label_class_id", "x", "y", "w", "h", "author_id"
+                )
+            ],
+            batch_size=1000,
+        )
+        boxes.delete()
+        Image.objects.filter(batch=fresh).update(
+            state=Image.State.NEW, review_flag=False, review_note="", review_fixed=False
+        )
+        _update(
+            fresh,
+            status=Status.ANNOTATING,
+            assignee=assignee,
+            done_count=0,
+            review_comment=comment,
+            position=_top_position(),
+        )
+        fresh.assignee = assignee
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.RELABELLED,
+            from_status=source,
+            images=fresh.image_count,
+            details={"suggestions": len(suggested), "to_assignee": assignee.username},
+            note=comment,
+        )
+    return fresh
 
 
 # --- end rework

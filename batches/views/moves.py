@@ -390,6 +390,38 @@ def batch_takeback(request, move: SeenMove):
     )
 
 
+@move_view("relabel")
+def batch_relabel(request, move: SeenMove):
+    """Review or Dataset → Annotating, the current boxes kept as suggestions for a new pass."""
+    batch = move.batch
+    annotators = list(annotators_of(move.project))
+    chosen = parse_id(move.data.get("assignee", "")) if move.submitted else batch.assignee_id
+    assignee = next((person for person in annotators if person.pk == chosen), None)
+    comment = move.data.get("comment", "") if move.submitted else ""
+    if not (move.submitted and assignee is not None):
+        boxes = Annotation.objects.filter(image__batch=batch).count()
+        error = _("Choose the annotator who relabels it.") if move.submitted else ""
+        return answer_dialog(
+            request,
+            move,
+            "relabel",
+            annotators=annotators,
+            chosen=chosen,
+            boxes=boxes,
+            comment=comment,
+            error=error,
+            cannot=not annotators,
+            submit_label=_("Send back to relabel"),
+        )
+    source = batch.status
+    workflow.relabel(actor=request.user, batch=batch, assignee=assignee, comment=comment, project=move.project)
+    message = _("“%(batch)s” is back in Annotating with %(user)s; its boxes are suggestions now.") % {
+        "batch": batch.name,
+        "user": assignee.username,
+    }
+    return answer_moved(request, move, message, {source, Status.ANNOTATING})
+
+
 @move_view("restore")
 def batch_restore(request, move: SeenMove):
     """Unassigned → where a reset took it from, with every box (while unchanged since and not expired)."""

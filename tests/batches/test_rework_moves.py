@@ -292,3 +292,82 @@ def test_a_take_back_with_a_strange_count_is_refused_cleanly(project, manager, a
 
     assert response.status_code == 200 and shown_message(response)["level"] in ("warning", "error")
     assert fresh(batch).image_count == 8
+
+
+# --- relabel ------------------------------------------------------------------------------------------
+
+
+def test_relabel_keeps_the_previous_boxes_as_suggestions_and_the_export_has_the_current_version_only(
+    project, manager, annotator, annotator2, reviewer
+):
+    from batches.models import Suggestion
+    from tests.batches.export_helpers import export_zip
+
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer, images=4)
+    annotate_some(batch, annotator, 3)
+    before = sorted(Annotation.objects.filter(image__batch=batch).values_list("image_id", "x", "y", "w", "h"))
+    Image.objects.filter(batch=batch).update(review_flag=True)
+
+    relabelled = workflow.relabel(actor=manager, batch=batch, assignee=annotator2, comment="New class rules")
+
+    relabelled = fresh(relabelled)
+    assert (relabelled.status, relabelled.assignee, relabelled.done_count) == (Status.ANNOTATING, annotator2, 0)
+    assert relabelled.review_comment == "New class rules"
+    assert not Annotation.objects.filter(image__batch=batch).exists()
+    assert len(before) == 3
+    assert sorted(Suggestion.objects.filter(image__batch=batch).values_list("image_id", "x", "y", "w", "h")) == before
+    assert not Image.objects.filter(batch=batch).exclude(state=Image.State.NEW, review_flag=False).exists()
+    event = BatchEvent.objects.filter(batch=batch).first()
+    assert (event.action, event.from_status, event.details["suggestions"]) == (
+        "relabelled",
+        Status.DATASET,
+        len(before),
+    )
+    # Back in the Dataset with one box accepted: the export has that box only, never a suggestion.
+    image = Image.objects.filter(batch=batch).order_by("pk").first()
+    label = project.label_classes.first()
+    box = {"label_class": label.pk, "x": 2, "y": 2, "w": 8, "h": 8}
+    left = [dict(box, x=3)]
+    save_annotations(actor=annotator2, image=image, boxes=[box], suggestions=left)
+    assert Suggestion.objects.filter(image=image).count() == 1
+    for other in Image.objects.filter(batch=batch).exclude(pk=image.pk):
+        save_annotations(actor=annotator2, image=other, boxes=[], no_objects=True, suggestions=[])
+    workflow.approve(actor=reviewer, batch=workflow.submit(actor=annotator2, batch=fresh(batch)))
+    archive = export_zip(project, format="coco")
+    coco = next(name for name in archive.namelist() if name.endswith(".json"))
+    import json
+
+    assert len(json.loads(archive.read(coco))["annotations"]) == 1
+
+
+def test_relabel_is_a_managers_move_from_review_or_dataset_only(project, manager, annotator, reviewer):
+    working = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
+    waiting = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator)
+    state = database_state()
+
+    with pytest.raises(WorkflowError) as wrong_column:
+        workflow.relabel(actor=manager, batch=working, assignee=annotator)
+    with pytest.raises(WorkflowError) as not_manager:
+        workflow.relabel(actor=reviewer, batch=waiting, assignee=annotator)
+
+    assert (wrong_column.value.kind, not_manager.value.kind) == (WorkflowError.REFUSED, WorkflowError.FORBIDDEN)
+    assert database_state() == state
+
+
+def test_relabel_from_the_dialog_and_the_annotate_page_shows_the_suggestions(project, manager, annotator, reviewer):
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer, images=2)
+    annotate_some(batch, annotator, 2)
+    client = client_for(manager)
+
+    dialog = client.get(reverse("batch_move_dialog", args=[project.pk, batch.pk, "relabel"]), seen(batch), **HTMX)
+    assert "Its 2 boxes are shown as suggestions" in dialog.content.decode()
+    response = client.post(
+        reverse("batch_relabel", args=[project.pk, batch.pk]),
+        {**seen(batch), "dialog": "1", "assignee": str(annotator.pk), "comment": ""},
+        **HTMX,
+    )
+    assert "suggestions now" in shown_message(response)["text"]
+
+    image = Image.objects.filter(batch=batch).order_by("pk").first()
+    data = client_for(annotator).get(reverse("annotate_image", args=[project.pk, batch.pk, image.pk])).json()
+    assert len(data["image"]["suggestions"]) == 1 and data["image"]["boxes"] == []

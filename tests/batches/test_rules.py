@@ -45,6 +45,7 @@ def test_the_moves_table_matches_the_spec():
         "reorder": (set(Status.values), set(Status.values)),
         "takeback": ({Status.ANNOTATING}, {Status.ANNOTATING}),
         "restore": ({Status.UNASSIGNED}, {Status.ANNOTATING, Status.REVIEW, Status.DATASET}),
+        "relabel": ({Status.REVIEW, Status.DATASET}, {Status.ANNOTATING}),
     }
 
 
@@ -95,8 +96,8 @@ def test_a_manager_is_offered_every_menu_move_of_each_column(project, manager):
     assert offered == {
         Status.UNASSIGNED: ["assign", "delete", "merge"],
         Status.ANNOTATING: ["reassign", "submit", "reset", "takeback"],
-        Status.REVIEW: ["reopen", "reset"],  # approving and rejecting is a reviewer's
-        Status.DATASET: ["reopen", "reset"],
+        Status.REVIEW: ["reopen", "reset", "relabel"],  # approving and rejecting is a reviewer's
+        Status.DATASET: ["reopen", "reset", "relabel"],
     }
 
 
@@ -181,6 +182,7 @@ def _workflow_makes(action: str, person, batch: Batch, *, manager, annotator2, o
         "reorder": lambda: workflow.reorder(actor=person, batch=batch, before=batch),
         "takeback": lambda: _take_back_one_of_two(person, batch),
         "restore": lambda: workflow.restore(actor=person, batch=batch),
+        "relabel": lambda: workflow.relabel(actor=person, batch=batch, assignee=other_annotator),
     }
     if action in ("reset", "delete") and batch.status not in MOVES[action].sources:
         # One delete call covers both rows: it picks the row by the batch's column.

@@ -61,3 +61,34 @@ def test_take_back_splits_off_the_images_nobody_started(board_page, live_server,
     expect(page.locator("#toasts")).to_contain_text("went back to Unassigned")
     expect(column(page, "unassigned").get_by_text("taken back")).to_be_visible()
     assert Batch.objects.get(pk=batch.pk).image_count == started
+
+
+def test_relabel_shows_the_previous_boxes_as_suggestions_one_click_and_shift_a_accept_them(
+    board_page, live_server, project, manager, annotator, demo
+):
+    from batches import workflow
+    from batches.models import Image, Suggestion
+    from tests.e2e.test_annotate import expect_saved, image_point, open_annotate
+
+    page = board_page
+    batch = workflow.relabel(actor=manager, batch=demo["dataset"], assignee=annotator)  # 6 images, one box each
+    first, second = Image.objects.filter(batch=batch).order_by("pk")[:2]
+    box = Suggestion.objects.get(image=first)
+    login(page, live_server, annotator)
+
+    open_annotate(page, live_server, batch, first)
+    expect(page.locator("#suggestions")).to_be_visible()
+    expect(page.locator("rect.suggestion")).to_have_count(1)
+    page.mouse.click(*image_point(page, box.x + box.w / 2, box.y + box.h / 2))
+    expect(page.locator("rect.suggestion")).to_have_count(0)
+    expect(page.locator("#box-list li")).to_have_count(1)
+    expect_saved(page)
+    assert Annotation.objects.filter(image=first).count() == 1 and not Suggestion.objects.filter(image=first).exists()
+
+    open_annotate(page, live_server, batch, second)
+    expect(page.locator("rect.suggestion")).to_have_count(1)
+    page.locator("#viewport").focus()
+    page.keyboard.press("Shift+A")
+    expect(page.locator("#box-list li")).to_have_count(1)
+    expect_saved(page)
+    assert Annotation.objects.filter(image=second).count() == 1 and not Suggestion.objects.filter(image=second).exists()

@@ -250,9 +250,12 @@ def save_annotations(
         Annotation.objects.filter(image=fresh).delete()
         if suggested is not None:
             # rework (#19): the previous boxes not accepted or deleted yet stay suggestions
-            Suggestion.objects.filter(image=fresh).delete()
+            Suggestion.objects.filter(image=fresh, previous=False).delete()
             Suggestion.objects.bulk_create(
-                [Suggestion(image=fresh, label_class_id=b.label_class_id, x=b.x, y=b.y, w=b.w, h=b.h) for b in suggested]
+                [
+                    Suggestion(image=fresh, label_class_id=b.label_class_id, x=b.x, y=b.y, w=b.w, h=b.h)
+                    for b in suggested
+                ]
             )
         stored = Annotation.objects.bulk_create(
             [

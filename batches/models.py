@@ -458,6 +458,9 @@ class Suggestion(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # False: open, still to accept or delete. True: the previous version as it was, kept for the review's
+    # comparison (added / removed / moved boxes) until the batch is relabelled again.
+    previous = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["image", "id"]

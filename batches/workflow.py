@@ -1010,15 +1010,17 @@ def relabel(*, actor, batch: Batch, assignee, comment: str = "", project: Projec
         source = fresh.status
         Suggestion.objects.filter(image__batch=fresh).delete()
         boxes = Annotation.objects.filter(image__batch=fresh).order_by("pk")
-        suggested = Suggestion.objects.bulk_create(
+        rows = list(boxes.values_list("image_id", "label_class_id", "x", "y", "w", "h", "author_id"))
+        # Each box twice: an open suggestion, and the previous version kept for the review's comparison.
+        Suggestion.objects.bulk_create(
             [
-                Suggestion(image_id=i, label_class_id=c, x=x, y=y, w=w, h=h, author_id=a)
-                for i, c, x, y, w, h, a in boxes.values_list(
-                    "image_id", "label_class_id", "x", "y", "w", "h", "author_id"
-                )
+                Suggestion(image_id=i, label_class_id=c, x=x, y=y, w=w, h=h, author_id=a, previous=previous)
+                for previous in (False, True)
+                for i, c, x, y, w, h, a in rows
             ],
             batch_size=1000,
         )
+        suggested = rows
         boxes.delete()
         Image.objects.filter(batch=fresh).update(
             state=Image.State.NEW, review_flag=False, review_note="", review_fixed=False

@@ -121,7 +121,7 @@ def _image_data(batch: Batch, image: Image) -> dict:
         "note": image.review_note,
         "boxes": [_box_json(a) for a in image.annotations.order_by("id")],
         # rework (#19): the previous version's boxes of a relabelled batch, to accept, adjust or delete
-        "suggestions": [_box_json(a) for a in image.suggestions.order_by("id")],
+        "suggestions": [_box_json(a) for a in image.suggestions.filter(previous=False).order_by("id")],
         "position": annotating.position_of(batch, image) + 1,
         "total": batch.image_count,
         "prev": _link(batch, previous),

@@ -315,7 +315,8 @@ def test_relabel_keeps_the_previous_boxes_as_suggestions_and_the_export_has_the_
     assert relabelled.review_comment == "New class rules"
     assert not Annotation.objects.filter(image__batch=batch).exists()
     assert len(before) == 3
-    assert sorted(Suggestion.objects.filter(image__batch=batch).values_list("image_id", "x", "y", "w", "h")) == before
+    open_ones = Suggestion.objects.filter(image__batch=batch, previous=False)
+    assert sorted(open_ones.values_list("image_id", "x", "y", "w", "h")) == before
     assert not Image.objects.filter(batch=batch).exclude(state=Image.State.NEW, review_flag=False).exists()
     event = BatchEvent.objects.filter(batch=batch).first()
     assert (event.action, event.from_status, event.details["suggestions"]) == (
@@ -329,7 +330,7 @@ def test_relabel_keeps_the_previous_boxes_as_suggestions_and_the_export_has_the_
     box = {"label_class": label.pk, "x": 2, "y": 2, "w": 8, "h": 8}
     left = [dict(box, x=3)]
     save_annotations(actor=annotator2, image=image, boxes=[box], suggestions=left)
-    assert Suggestion.objects.filter(image=image).count() == 1
+    assert Suggestion.objects.filter(image=image, previous=False).count() == 1
     for other in Image.objects.filter(batch=batch).exclude(pk=image.pk):
         save_annotations(actor=annotator2, image=other, boxes=[], no_objects=True, suggestions=[])
     workflow.approve(actor=reviewer, batch=workflow.submit(actor=annotator2, batch=fresh(batch)))
@@ -371,3 +372,30 @@ def test_relabel_from_the_dialog_and_the_annotate_page_shows_the_suggestions(pro
     image = Image.objects.filter(batch=batch).order_by("pk").first()
     data = client_for(annotator).get(reverse("annotate_image", args=[project.pk, batch.pk, image.pk])).json()
     assert len(data["image"]["suggestions"]) == 1 and data["image"]["boxes"] == []
+
+
+def test_the_review_of_a_relabelled_batch_shows_added_removed_and_moved_boxes(project, manager, annotator, reviewer):
+    from batches.relabel_diff import compare
+
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer, images=1)
+    image = Image.objects.get(batch=batch)
+    label = project.label_classes.first()
+    for box in [(1, 1, 10, 10), (100, 100, 20, 20), (300, 200, 40, 40)]:
+        annotate_tuple = {"label_class": label.pk, "x": box[0], "y": box[1], "w": box[2], "h": box[3]}
+        Annotation.objects.create(
+            image=image, label_class=label, author=annotator, **{k: annotate_tuple[k] for k in "xywh"}
+        )
+    workflow.relabel(actor=manager, batch=batch, assignee=annotator)
+    kept = {"label_class": label.pk, "x": 1, "y": 1, "w": 10, "h": 10}
+    moved = {"label_class": label.pk, "x": 104, "y": 100, "w": 20, "h": 20}
+    added = {"label_class": label.pk, "x": 500, "y": 300, "w": 30, "h": 30}
+    save_annotations(actor=annotator, image=image, boxes=[kept, moved, added], suggestions=[])
+    workflow.submit(actor=annotator, batch=fresh(batch))
+
+    html = client_for(reviewer).get(reverse("review", args=[project.pk, batch.pk])).content.decode()
+
+    assert "1 added" in html and "1 removed" in html and "1 moved" in html
+    assert html.count('class="vbox diff diff-removed" x="300.0"') == 1
+    assert html.count('class="vbox diff diff-moved" x="100.0"') == 1
+    assert html.count('class="vbox diff diff-added" x="500.0"') == 1
+    assert not compare([], []).any

@@ -73,7 +73,7 @@ def test_relabel_shows_the_previous_boxes_as_suggestions_one_click_and_shift_a_a
     page = board_page
     batch = workflow.relabel(actor=manager, batch=demo["dataset"], assignee=annotator)  # 6 images, one box each
     first, second = Image.objects.filter(batch=batch).order_by("pk")[:2]
-    box = Suggestion.objects.get(image=first)
+    box = Suggestion.objects.get(image=first, previous=False)
     login(page, live_server, annotator)
 
     open_annotate(page, live_server, batch, first)
@@ -83,7 +83,10 @@ def test_relabel_shows_the_previous_boxes_as_suggestions_one_click_and_shift_a_a
     expect(page.locator("rect.suggestion")).to_have_count(0)
     expect(page.locator("#box-list li")).to_have_count(1)
     expect_saved(page)
-    assert Annotation.objects.filter(image=first).count() == 1 and not Suggestion.objects.filter(image=first).exists()
+    assert (
+        Annotation.objects.filter(image=first).count() == 1
+        and not Suggestion.objects.filter(image=first, previous=False).exists()
+    )
 
     open_annotate(page, live_server, batch, second)
     expect(page.locator("rect.suggestion")).to_have_count(1)
@@ -91,4 +94,7 @@ def test_relabel_shows_the_previous_boxes_as_suggestions_one_click_and_shift_a_a
     page.keyboard.press("Shift+A")
     expect(page.locator("#box-list li")).to_have_count(1)
     expect_saved(page)
-    assert Annotation.objects.filter(image=second).count() == 1 and not Suggestion.objects.filter(image=second).exists()
+    assert (
+        Annotation.objects.filter(image=second).count() == 1
+        and not Suggestion.objects.filter(image=second, previous=False).exists()
+    )

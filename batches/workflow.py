@@ -635,6 +635,7 @@ def _reset(actor, fresh: Batch) -> DeleteResult:
     )
     # Single statements whatever the batch size: annotations have no dependants, so this is one DELETE.
     removed, _ = Annotation.objects.filter(image__batch=fresh).delete()
+    Suggestion.objects.filter(image__batch=fresh).delete()  # rework (#19): relabelling from scratch
     Image.objects.filter(batch=fresh).filter(~Q(state=Image.State.NEW) | Q(review_flag=True)).update(
         state=Image.State.NEW, review_flag=False, review_note=""
     )
@@ -670,6 +671,7 @@ def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
     # (docs/decisions/delete-without-the-collector.md). So the images go by one plain DELETE through
     # the public cursor API; annotations are removed first, so nothing refers to these rows.
     Annotation.objects.filter(image__batch=fresh).delete()
+    Suggestion.objects.filter(image__batch=fresh).delete()  # rework (#19): they refer to the images too
     # Their files go on a worker once the rows are really gone: a rolled-back delete keeps its files.
     remove_image_files_later(Image.objects.filter(batch=fresh))
     with connection.cursor() as cursor:

@@ -399,3 +399,17 @@ def test_the_review_of_a_relabelled_batch_shows_added_removed_and_moved_boxes(pr
     assert html.count('class="vbox diff diff-moved" x="100.0"') == 1
     assert html.count('class="vbox diff diff-added" x="500.0"') == 1
     assert not compare([], []).any
+
+
+def test_a_relabelled_batch_can_be_reset_and_deleted_for_good(project, manager, annotator, reviewer):
+    from batches.models import Suggestion
+
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer, images=2)
+    annotate_some(batch, annotator, 2)
+    workflow.relabel(actor=manager, batch=batch, assignee=annotator)
+
+    workflow.delete_batch(actor=manager, batch=fresh(batch))
+    assert not Suggestion.objects.exists()
+    workflow.delete_batch(actor=manager, batch=fresh(batch))
+
+    assert not Batch.objects.filter(pk=batch.pk).exists() and not Image.objects.exists()

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from accounts.roles import grant_role
 from batches import workflow
-from batches.models import Annotation, Batch, BatchEvent, Image
+from batches.models import Annotation, Batch, BatchEvent, Image, Suggestion
 from batches.workflow import WorkflowError
 from tests.batches.workflow_helpers import database_state, fresh, image_ids
 from tests.factories import annotate, make_batch, make_user
@@ -30,6 +30,7 @@ STEPS = [
     "create",
     "restore",  # rework (#19)
     "take back",  # rework (#19)
+    "relabel",  # rework (#19)
     "assign all",
     "assign part",
     "assign chosen",
@@ -205,6 +206,19 @@ class Board:
         expected = workflow.take_back_images(batch, "untouched").count()
         rest = workflow.take_back(actor=self.manager, batch=batch, scope="untouched", expected=expected)
         assert not Annotation.objects.filter(image__batch=rest).exists(), "a touched image was taken back"
+        return True
+
+    def step_relabel(self, a: int, b: int):
+        done = self.batches(Status.REVIEW, Status.DATASET)
+        if not done:
+            return False
+        batch = pick(done, a)
+        members = image_ids(batch)
+        boxes = Annotation.objects.filter(image__batch=batch).count()
+        workflow.relabel(actor=self.manager, batch=batch, assignee=pick(self.annotators, b))
+        for image in members:
+            self.annotations -= self.annotations_of.pop(image, set())
+        assert Suggestion.objects.filter(image__batch=batch, previous=False).count() == boxes, "a box was lost"
         return True
 
     # --- end rework

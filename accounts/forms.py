@@ -22,6 +22,7 @@ class ProjectForm(forms.ModelForm):
             "allow_self_review",
             "annotator_visibility",
             "prelabels_to_check",
+            "stale_after_days",  # rework (#19)
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "annotator_visibility": forms.RadioSelect}
         field_classes = {"name": CleanCharField, "description": CleanCharField}
@@ -34,12 +35,17 @@ class ProjectForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # A post without the choice (a script, an older page) keeps what the project has, or the default.
         self.fields["annotator_visibility"].required = False
+        self.fields["stale_after_days"].required = False  # rework (#19): a post without it keeps the setting
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError(_("Give the project a name."))
         return name
+
+    def clean_stale_after_days(self) -> int:
+        value = self.cleaned_data.get("stale_after_days")
+        return self.instance.stale_after_days if value is None else value
 
     def clean_annotator_visibility(self) -> str:
         return self.cleaned_data["annotator_visibility"] or self.instance.annotator_visibility

@@ -87,6 +87,14 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # rework (#19): a batch waiting longer than this in Annotating or Review is marked on its card (0: never).
+    stale_after_days = models.PositiveSmallIntegerField(
+        gettext_lazy("stale after (days)"),
+        default=5,
+        help_text=gettext_lazy(
+            "A batch waiting longer than this in Annotating or Review is marked as stale on its card; 0 turns it off."
+        ),
+    )
 
     class Meta:
         db_table = "batches_project"  # the table it had when it lived in batches (accounts migration 0003 moved it)

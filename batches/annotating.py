@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import WorkflowError
-from .models import Annotation, Batch, Image, LabelClass
+from .models import Annotation, Batch, Image, LabelClass, Suggestion
 from .params import parse_id
 from .rules import Membership, may_annotate, may_review
 
@@ -191,7 +191,7 @@ def _membership(actor, project, membership: Membership | None) -> Membership:
 
 
 def save_annotations(
-    *, actor, image: Image, boxes, no_objects=False, membership: Membership | None = None
+    *, actor, image: Image, boxes, no_objects=False, membership: Membership | None = None, suggestions=None
 ) -> SaveResult:
     """Replace the image's boxes with `boxes` (or mark it as having no objects), in one transaction.
 
@@ -205,6 +205,8 @@ def save_annotations(
     if not isinstance(no_objects, bool):
         raise WorkflowError(_("“no_objects” must be true or false."), kind=WorkflowError.INVALID)
     boxes = parse_boxes(boxes, image.width, image.height)
+    # rework (#19): the suggestions still open on this image (None: leave them as they are)
+    suggested = None if suggestions is None else parse_boxes(suggestions, image.width, image.height)
     if no_objects and boxes:
         raise WorkflowError(
             _("An image with boxes cannot also be marked “no objects”; delete its boxes first."),
@@ -234,7 +236,7 @@ def save_annotations(
             raise WorkflowError(
                 _("Only the batch's assignee or a manager can annotate its images."), kind=WorkflowError.FORBIDDEN
             )
-        wanted = {box.label_class_id for box in boxes}
+        wanted = {box.label_class_id for box in boxes} | {box.label_class_id for box in suggested or []}
         if wanted:
             known = set(
                 LabelClass.objects.filter(project_id=image.project_id, pk__in=wanted).values_list("pk", flat=True)
@@ -246,6 +248,15 @@ def save_annotations(
                 )
 
         Annotation.objects.filter(image=fresh).delete()
+        if suggested is not None:
+            # rework (#19): the previous boxes not accepted or deleted yet stay suggestions
+            Suggestion.objects.filter(image=fresh, previous=False).delete()
+            Suggestion.objects.bulk_create(
+                [
+                    Suggestion(image=fresh, label_class_id=b.label_class_id, x=b.x, y=b.y, w=b.w, h=b.h)
+                    for b in suggested
+                ]
+            )
         stored = Annotation.objects.bulk_create(
             [
                 Annotation(image=fresh, label_class_id=b.label_class_id, x=b.x, y=b.y, w=b.w, h=b.h, author=actor)

@@ -121,6 +121,11 @@ class Batch(models.Model):
     # When someone last saved a box here, written at most every ACTIVITY_EVERY by the save endpoint: the card
     # and the reset/reassign dialogs say "annotator active N s ago" from it.
     last_active_at = models.DateTimeField(null=True, blank=True)
+    # --- rework (#19): a reset keeps a snapshot (ResetSnapshot); Restore is possible while the batch is still
+    # at the version the reset left (any change since bumps it) and before restore_until.
+    restore_until = models.DateTimeField(null=True, blank=True)
+    restore_version = models.PositiveIntegerField(null=True, blank=True)
+    # --- end rework
     # Bumped by every move: the compare-and-set guard and the board's cheap "has anything changed" check.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -157,6 +162,14 @@ class Batch(models.Model):
     @property
     def is_processing(self) -> bool:
         return self.processing_total > 0
+
+    def restorable(self, now=None) -> bool:
+        """Whether a reset of this batch can still be undone (rework #19): unchanged since, and not expired."""
+        return (
+            self.restore_until is not None
+            and self.restore_version == self.version
+            and self.restore_until > (now or timezone.now())
+        )
 
     @property
     def progress_percent(self) -> int:
@@ -336,6 +349,9 @@ class BatchEvent(models.Model):
         MERGED = "merged", gettext_lazy("merged")
         MOVED = "moved", gettext_lazy("moved within its column")
         UNDONE = "undone", gettext_lazy("undone")
+        RESTORED = "restored", gettext_lazy("restored from its reset")
+        TAKEN_BACK = "taken_back", gettext_lazy("took back images")
+        RELABELLED = "relabelled", gettext_lazy("sent back to relabel")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
     # Survives a permanent delete (the row keeps the name and the id), so the project's history stays whole.
@@ -415,10 +431,73 @@ class BatchEvent(models.Model):
             return _("deleted for good with its images")
         if self.action == Action.UNDONE:
             return _("took back the %(move)s") % {"move": Action(details.get("undid", Action.MOVED)).label}
+        if self.action == Action.RESTORED:
+            count = details.get("annotations", 0)
+            return ngettext("restored %(count)d annotation", "restored %(count)d annotations", count) % {"count": count}
+        if self.action == Action.RELABELLED:
+            count = details.get("suggestions", 0)
+            return ngettext(
+                "to %(after)s, %(count)d previous box kept as a suggestion",
+                "to %(after)s, %(count)d previous boxes kept as suggestions",
+                count,
+            ) % {"after": details.get("to_assignee", ""), "count": count}
+        if self.action == Action.TAKEN_BACK:
+            rest = self.related[0] if self.related else {"name": "", "images": 0}
+            return ngettext(
+                "%(count)d image not started went to Unassigned as “%(name)s”",
+                "%(count)d images not started went to Unassigned as “%(name)s”",
+                rest["images"],
+            ) % {"count": rest["images"], "name": rest["name"]}
         if self.action == Action.MERGED:
             merged = ", ".join(f"“{batch['name']}” ({batch['images']})" for batch in self.related)
             return _("merged in %(batches)s") % {"batches": merged}
         return ""
+
+
+class ResetSnapshot(models.Model):
+    """What a reset removed (rework #19): annotations, image states and flags, assignee, column, comment.
+
+    Kept until `expires_at` (settings.RESET_SNAPSHOT_DAYS after the reset); `purge_reset_snapshots` removes
+    the expired ones. Restore puts it all back while the batch has not changed since the reset.
+    """
+
+    batch = models.OneToOneField(Batch, on_delete=models.CASCADE, related_name="reset_snapshot")
+    from_status = models.CharField(max_length=20, choices=Batch.Status.choices)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    review_comment = models.TextField(blank=True)
+    rejection_count = models.PositiveIntegerField(default=0)
+    # {"images": [[id, state, review_flag, review_note, review_fixed]], "boxes": [[image, class, x, y, w, h, author]]}
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"reset snapshot of batch {self.batch_id}"
+
+
+class Suggestion(models.Model):
+    """A box of the previous version of a relabelled batch (rework #19), shown to the annotator to accept,
+    adjust or delete. Never exported: only Annotation rows are the current version. An image's suggestions
+    are settled (gone) once it is saved."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="suggestions")
+    label_class = models.ForeignKey(LabelClass, on_delete=models.CASCADE, related_name="+")
+    x = models.FloatField()
+    y = models.FloatField()
+    w = models.FloatField()
+    h = models.FloatField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # False: open, still to accept or delete. True: the previous version as it was, kept for the review's
+    # comparison (added / removed / moved boxes) until the batch is relabelled again.
+    previous = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["image", "id"]
+
+    def __str__(self) -> str:
+        return f"suggested {self.label_class_id} on image {self.image_id}"
 
 
 class UploadSession(models.Model):

@@ -91,6 +91,27 @@ def processing_refusal(batch: Batch) -> WorkflowError:
     return WorkflowError(message, kind=WorkflowError.REFUSED, batch=batch)
 
 
+# --- rework (#19): restore a reset, take back images not started --------------------------------------
+
+
+def _restorable(membership: Membership, batch: Batch) -> str | None:
+    if not membership.manages:
+        return _("Only a manager of this project can restore a batch.")
+    if not batch.restorable():
+        return _("“%(name)s” has no reset to undo: it was not reset, it changed since, or the snapshot expired.") % {
+            "name": batch.name
+        }
+    return None
+
+
+def _restore_target(batch: Batch) -> str:
+    snapshot = getattr(batch, "reset_snapshot", None) if batch.pk else None
+    return snapshot.from_status if snapshot is not None else Status.ANNOTATING
+
+
+# --- end rework
+
+
 def _submit_target(batch: Batch) -> str:
     return Status.REVIEW if batch.project.review_required else Status.DATASET
 
@@ -243,6 +264,33 @@ MOVES: dict[str, Move] = {
             dialog=True,
             menu_labels=((Status.UNASSIGNED, gettext_lazy("Merge with another")),),
         ),
+        # --- rework (#19)
+        Move(
+            "takeback",
+            gettext_lazy("Take back images not started"),
+            (Status.ANNOTATING,),
+            (Status.ANNOTATING,),
+            _managers(gettext_lazy("Only a manager of this project can take images back.")),
+            dialog=True,
+        ),
+        Move(
+            "relabel",
+            gettext_lazy("Relabel from these boxes"),
+            (Status.REVIEW, Status.DATASET),
+            (Status.ANNOTATING,),
+            _managers(gettext_lazy("Only a manager of this project can send a batch back to relabel.")),
+            dialog=True,
+        ),
+        Move(
+            "restore",
+            gettext_lazy("Restore from reset"),
+            (Status.UNASSIGNED,),
+            (Status.ANNOTATING, Status.REVIEW, Status.DATASET),
+            _restorable,
+            pick=_restore_target,
+            dialog=True,
+        ),
+        # --- end rework
         Move(
             "reorder",
             gettext_lazy("Move within its column"),

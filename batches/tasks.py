@@ -20,7 +20,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from .files import delete_stored
-from .models import ExportJob, Image, PendingRemoval, StoredFile
+from .models import ExportJob, Image, PendingRemoval, ResetSnapshot, StoredFile
 
 log = logging.getLogger("batches.tasks")
 
@@ -154,3 +154,24 @@ def cleanup_media() -> str:
     out = io.StringIO()
     call_command("cleanup_media", stdout=out)
     return f"{expired} export files expired.\n" + out.getvalue()[-2000:]
+
+
+# --- rework (#19): reset snapshots past their retention --------------------------------------------------
+
+
+@task
+def purge_reset_snapshots() -> int:
+    """Remove the reset snapshots whose retention (RESET_SNAPSHOT_DAYS) is over; the batches stay as they are."""
+    removed, _ = ResetSnapshot.objects.filter(expires_at__lte=timezone.now()).delete()
+    return removed
+
+
+@task
+def refresh_analytics(project_pk: int) -> int:
+    """Recompute a project's flow analytics into the cache (the page shows the previous ones meanwhile)."""
+    from accounts.models import Project
+
+    from .analytics import store
+
+    project = Project.objects.filter(pk=project_pk).first()
+    return store(project).events if project is not None else 0

@@ -2,6 +2,7 @@ from django.urls import path
 
 from .api.main import urls as api_urls
 from .views import (
+    analytics,
     annotate,
     batch_detail,
     board,
@@ -52,6 +53,10 @@ urlpatterns = [
     path("projects/<int:project_pk>/batches/<int:pk>/delete", moves.batch_delete, name="batch_delete"),
     path("projects/<int:project_pk>/batches/<int:pk>/merge", moves.batch_merge, name="batch_merge"),
     path("projects/<int:project_pk>/batches/<int:pk>/undo", moves.batch_undo, name="batch_undo"),
+    # rework (#19)
+    path("projects/<int:project_pk>/batches/<int:pk>/takeback", moves.batch_takeback, name="batch_takeback"),
+    path("projects/<int:project_pk>/batches/<int:pk>/restore", moves.batch_restore, name="batch_restore"),
+    path("projects/<int:project_pk>/batches/<int:pk>/relabel", moves.batch_relabel, name="batch_relabel"),
     path(
         "projects/<int:project_pk>/batches/<int:pk>/move/<str:action>",
         moves.batch_move_dialog,
@@ -120,6 +125,9 @@ urlpatterns = [
     ),
     path("projects/<int:project_pk>/batches/<int:pk>/review/approve", review.review_approve, name="review_approve"),
     path("projects/<int:project_pk>/batches/<int:pk>/review/reject", review.review_reject, name="review_reject"),
+    # --- flow analytics (rework #19) ---
+    path("projects/<int:project_pk>/flow/", analytics.flow_analytics, name="flow_analytics"),
+    path("projects/<int:project_pk>/flow/<str:table>.csv", analytics.flow_analytics_csv, name="flow_analytics_csv"),
     # --- export ---
     path("projects/<int:project_pk>/export/", export.export, name="export"),
     path("projects/<int:project_pk>/exports/<int:pk>/download", export.export_download, name="export_download"),

@@ -9,11 +9,13 @@ can read, and changes nothing. Nothing else in the project writes Batch.status.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -25,7 +27,7 @@ from accounts.calendars import localise_digits
 from accounts.roles import roles_of
 
 from .errors import WorkflowError
-from .models import Annotation, Batch, BatchEvent, Image, Project, UploadFile
+from .models import Annotation, Batch, BatchEvent, Image, Project, ResetSnapshot, Suggestion, UploadFile
 from .notifications import event_written
 from .rules import MOVES, Membership, self_review_refusal
 from .tasks import remove_image_files_later
@@ -654,6 +656,7 @@ def delete_batch(*, actor, batch: Batch, project: Project | None = None) -> Dele
 def _reset(actor, fresh: Batch) -> DeleteResult:
     source = fresh.status
     before = fresh.assignee_id  # told that the batch is no longer theirs (batches.notifications)
+    snapshot = _snapshot(fresh)  # rework (#19): what the reset removes, kept for Restore
     _update(
         fresh,
         status=Status.UNASSIGNED,
@@ -662,9 +665,12 @@ def _reset(actor, fresh: Batch) -> DeleteResult:
         review_comment="",
         rejection_count=0,
         position=_top_position(),
+        restore_until=snapshot.expires_at,
+        restore_version=fresh.version + 1,  # the version this update leaves: any later change bumps it
     )
     # Single statements whatever the batch size: annotations have no dependants, so this is one DELETE.
     removed, _by_model = Annotation.objects.filter(image__batch=fresh).delete()
+    Suggestion.objects.filter(image__batch=fresh).delete()  # rework (#19): relabelling from scratch
     Image.objects.filter(batch=fresh).filter(~Q(state=Image.State.NEW) | Q(review_flag=True)).update(
         state=Image.State.NEW, review_flag=False, review_note=""
     )
@@ -674,7 +680,11 @@ def _reset(actor, fresh: Batch) -> DeleteResult:
         BatchEvent.Action.RESET,
         from_status=source,
         images=fresh.image_count,
-        details={"annotations": removed, "from_assignee_id": before},
+        details={
+            "annotations": removed,
+            "from_assignee_id": before,
+            "restore_until": snapshot.expires_at.isoformat(),
+        },
     )
     return DeleteResult(batch_name=fresh.name, reset=True, images=fresh.image_count, annotations=removed, batch=fresh)
 
@@ -699,6 +709,7 @@ def _delete_for_good(actor, fresh: Batch) -> DeleteResult:
     Annotation.objects.filter(image__batch=fresh).delete()
     # An uploaded file's row points at its image (SET_NULL, which the plain DELETE below does not apply).
     UploadFile.objects.filter(image__batch=fresh).update(image=None)
+    Suggestion.objects.filter(image__batch=fresh).delete()  # rework (#19): they refer to the images too
     # Their files go on a worker once the rows are really gone: a rolled-back delete keeps its files.
     remove_image_files_later(Image.objects.filter(batch=fresh))
     with connection.cursor() as cursor:
@@ -843,3 +854,238 @@ def undo(*, actor, batch: Batch, project: Project | None = None) -> Batch:
             details={"undid": last.action},
         )
     return fresh
+
+
+# --- rework (#19): undo a reset (restore), take back images not started ----------------------------------
+
+
+def _snapshot(fresh: Batch) -> ResetSnapshot:
+    """Keep what a reset is about to remove: three queries whatever the batch size (two reads, one write)."""
+    images = list(
+        Image.objects.filter(batch=fresh)
+        .filter(~Q(state=Image.State.NEW) | Q(review_flag=True) | Q(review_fixed=True))
+        .values_list("pk", "state", "review_flag", "review_note", "review_fixed")
+    )
+    boxes = list(
+        Annotation.objects.filter(image__batch=fresh)
+        .order_by("pk")
+        .values_list("image_id", "label_class_id", "x", "y", "w", "h", "author_id")
+    )
+    ResetSnapshot.objects.filter(batch=fresh).delete()
+    now = timezone.now()
+    return ResetSnapshot.objects.create(
+        created_at=now,
+        batch=fresh,
+        from_status=fresh.status,
+        assignee_id=fresh.assignee_id,
+        review_comment=fresh.review_comment,
+        rejection_count=fresh.rejection_count,
+        data={"images": [list(row) for row in images], "boxes": [list(row) for row in boxes], "done": fresh.done_count},
+        expires_at=now + dt.timedelta(days=settings.RESET_SNAPSHOT_DAYS),
+    )
+
+
+def restore(*, actor, batch: Batch, project: Project | None = None) -> Batch:
+    """Unassigned → the column a reset took it from, with every box, flag, comment and its assignee.
+
+    Only while the batch is exactly as the reset left it (its version) and the snapshot has not expired;
+    boxes whose label class is gone since are left out (counted in the event).
+    """
+    _ensure_same_project(batch, project)
+    with transaction.atomic():
+        fresh = _begin(actor, batch, "restore")
+        snapshot = ResetSnapshot.objects.filter(batch=fresh).first()
+        if snapshot is None:
+            raise WorkflowError(
+                _("“%(name)s” has no reset to undo any more.") % {"name": fresh.name},
+                kind=WorkflowError.REFUSED,
+                batch=fresh,
+            )
+        assignee = snapshot.assignee
+        if assignee is None or not assignee.is_active:
+            raise WorkflowError(
+                _("“%(name)s” cannot be restored: the person it was assigned to is no longer here.")
+                % {"name": fresh.name},
+                kind=WorkflowError.REFUSED,
+                batch=fresh,
+            )
+        data = snapshot.data
+        image_ids = set(Image.objects.filter(batch=fresh).values_list("pk", flat=True))
+        classes = set(fresh.project.label_classes.values_list("pk", flat=True))
+        boxes = [
+            Annotation(image_id=i, label_class_id=c, x=x, y=y, w=w, h=h, author_id=a)
+            for i, c, x, y, w, h, a in data.get("boxes", [])
+            if i in image_ids and c in classes
+        ]
+        states: dict[tuple, list[int]] = {}
+        for pk, state, flag, note, fixed in data.get("images", []):
+            if pk in image_ids:
+                states.setdefault((state, flag, note, fixed), []).append(pk)
+        done = sum(len(pks) for (state, *_rest), pks in states.items() if state != Image.State.NEW)
+        _update(
+            fresh,
+            status=snapshot.from_status,
+            assignee=assignee,
+            done_count=done,
+            review_comment=snapshot.review_comment,
+            rejection_count=snapshot.rejection_count,
+            position=_top_position(),
+            restore_until=None,
+            restore_version=None,
+        )
+        fresh.assignee = assignee
+        Annotation.objects.bulk_create(boxes, batch_size=1000)
+        for (state, flag, note, fixed), pks in states.items():
+            Image.objects.filter(pk__in=pks).update(state=state, review_flag=flag, review_note=note, review_fixed=fixed)
+        snapshot.delete()
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.RESTORED,
+            from_status=Status.UNASSIGNED,
+            images=fresh.image_count,
+            details={
+                "annotations": len(boxes),
+                "dropped": len(data.get("boxes", [])) - len(boxes),
+                "to_assignee": assignee.username,
+            },
+        )
+    return fresh
+
+
+TAKE_BACK_SCOPES = ("untouched", "not_done")
+
+
+def take_back_images(batch: Batch, scope: str):
+    """The images a take-back moves: never one with a box or a "no objects" mark; "untouched" also keeps
+    those a reviewer flagged (their note is for the annotator)."""
+    images = Image.objects.filter(batch=batch, state=Image.State.NEW).exclude(annotations__isnull=False)
+    if scope == "untouched":
+        images = images.filter(review_flag=False, review_fixed=False)
+    return images
+
+
+def take_back(*, actor, batch: Batch, scope: str, expected: int, project: Project | None = None) -> Batch:
+    """Annotating → a new Unassigned batch of the images nobody has touched yet; the done ones stay.
+
+    `expected` is the number the dialog showed: if the annotator saved an image since (or anything else
+    changed), the move is refused and nothing moves. Returns the new batch.
+    """
+    _ensure_same_project(batch, project)
+    if scope not in TAKE_BACK_SCOPES:
+        raise WorkflowError(_("Choose which images to take back."), kind=WorkflowError.INVALID, batch=batch)
+    with transaction.atomic():
+        fresh = _begin(actor, batch, "takeback")
+        # A save locks its image, then the batch: waiting here for an image a save holds would deadlock, so
+        # images being saved right now are skipped, and then the count differs and the move is refused.
+        ids = list(
+            take_back_images(fresh, scope)
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)
+            .order_by("pk")
+        )
+        if not ids:
+            raise WorkflowError(
+                _("“%(name)s” has no images left to take back.") % {"name": fresh.name},
+                kind=WorkflowError.REFUSED,
+                batch=fresh,
+            )
+        if len(ids) != expected:
+            raise WorkflowError(
+                _(
+                    "“%(name)s” changed while you looked: %(now)d images can be taken back now, not %(seen)d. "
+                    "Nothing was moved; open the dialog again."
+                )
+                % {"name": fresh.name, "now": len(ids), "seen": expected},
+                kind=WorkflowError.STALE,
+                batch=fresh,
+            )
+        if len(ids) == fresh.image_count:
+            raise WorkflowError(
+                _("No image of “%(name)s” is started: reset it to Unassigned instead.") % {"name": fresh.name},
+                kind=WorkflowError.REFUSED,
+                batch=fresh,
+            )
+        rest = Batch.objects.create(
+            project=fresh.project,
+            name=_short(fresh.name, " · taken back"),
+            image_count=len(ids),
+            split_from=fresh,
+            position=_top_position(),
+        )
+        # Guarded again in the UPDATE itself: an image with a box is never moved.
+        moved = take_back_images(fresh, scope).filter(pk__in=ids).update(batch=rest)
+        if moved != len(ids):
+            raise WorkflowError(
+                _("“%(name)s” was changed by someone else just now; nothing was done.") % {"name": fresh.name},
+                kind=WorkflowError.STALE,
+                batch=fresh,
+            )
+        _update(fresh, image_count=fresh.image_count - moved)
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.TAKEN_BACK,
+            from_status=Status.ANNOTATING,
+            images=moved,
+            related=[_related(rest, rest=True)],
+            details={"scope": scope},
+        )
+    return rest
+
+
+def relabel(*, actor, batch: Batch, assignee, comment: str = "", project: Project | None = None) -> Batch:
+    """Review or Dataset → Annotating for a new pass: the current boxes become suggestions the annotator
+    accepts, adjusts or deletes; until then the batch has no boxes (an export has the current version only).
+    Four statements whatever the batch size, besides the usual lock, update and event."""
+    _ensure_same_project(batch, project)
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise WorkflowError(
+            _("Keep the comment under %(count)d characters.") % {"count": MAX_COMMENT},
+            kind=WorkflowError.INVALID,
+            batch=batch,
+        )
+    with transaction.atomic():
+        fresh = _begin(actor, batch, "relabel")
+        _check_annotators(fresh.project, [assignee])
+        source = fresh.status
+        Suggestion.objects.filter(image__batch=fresh).delete()
+        boxes = Annotation.objects.filter(image__batch=fresh).order_by("pk")
+        rows = list(boxes.values_list("image_id", "label_class_id", "x", "y", "w", "h", "author_id"))
+        # Each box twice: an open suggestion, and the previous version kept for the review's comparison.
+        Suggestion.objects.bulk_create(
+            [
+                Suggestion(image_id=i, label_class_id=c, x=x, y=y, w=w, h=h, author_id=a, previous=previous)
+                for previous in (False, True)
+                for i, c, x, y, w, h, a in rows
+            ],
+            batch_size=1000,
+        )
+        suggested = rows
+        boxes.delete()
+        Image.objects.filter(batch=fresh).update(
+            state=Image.State.NEW, review_flag=False, review_note="", review_fixed=False
+        )
+        _update(
+            fresh,
+            status=Status.ANNOTATING,
+            assignee=assignee,
+            done_count=0,
+            review_comment=comment,
+            position=_top_position(),
+        )
+        fresh.assignee = assignee
+        _event(
+            actor,
+            fresh,
+            BatchEvent.Action.RELABELLED,
+            from_status=source,
+            images=fresh.image_count,
+            details={"suggestions": len(suggested), "to_assignee": assignee.username},
+            note=comment,
+        )
+    return fresh
+
+
+# --- end rework

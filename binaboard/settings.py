@@ -507,6 +507,13 @@ PERIODIC_TASKS["batches.webhooks.delivery.retry_due_deliveries"] = env_int("WEBH
 # later; smaller label-only exports stream at once. Export files are kept EXPORT_KEEP_DAYS days.
 EXPORT_STREAM_MAX_IMAGES = env_int("EXPORT_STREAM_MAX_IMAGES", 5000)
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
+# --- rework (#19): a reset can be undone (Restore) for this many days; then its snapshot is purged.
+RESET_SNAPSHOT_DAYS = env_int("RESET_SNAPSHOT_DAYS", 14)
+PERIODIC_TASKS["batches.tasks.purge_reset_snapshots"] = env_int("PURGE_SNAPSHOTS_INTERVAL_SECONDS", 3600)
+# Seconds the flow analytics of a project stay cached (a new move makes them stale before; refreshed by a
+# worker for long histories).
+ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 7 * 24 * 3600)
+# --- end rework
 # A task still marked running this long after it started is taken for one whose worker died (killed,
 # machine lost): the workers' maintenance puts it back on the queue. Longer than the longest task.
 TASK_ABANDONED_AFTER = timedelta(seconds=env_int("TASK_ABANDONED_SECONDS", 30 * 60))

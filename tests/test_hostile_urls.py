@@ -305,7 +305,7 @@ class World:
         if "project_pk" not in names:
             base["pk"] = self.project.pk
         base["image_pk"] = self.batches[Batch.Status.ANNOTATING].images.first().pk
-        base.update(status="annotating", action="assign")
+        base.update(status="annotating", action="assign", table="cfd")  # table: the flow CSVs (rework #19)
         base.update(self._admin_values(route))
         if route.name.startswith("webhook_"):
             return [{**base, "pk": self.webhook.pk}]

@@ -120,6 +120,8 @@ def _image_data(batch: Batch, image: Image) -> dict:
         "flagged": image.review_flag,
         "note": image.review_note,
         "boxes": [_box_json(a) for a in image.annotations.order_by("id")],
+        # rework (#19): the previous version's boxes of a relabelled batch, to accept, adjust or delete
+        "suggestions": [_box_json(a) for a in image.suggestions.filter(previous=False).order_by("id")],
         "position": annotating.position_of(batch, image) + 1,
         "total": batch.image_count,
         "prev": _link(batch, previous),
@@ -201,6 +203,7 @@ def annotate_save(request, project_pk: int, pk: int, image_pk: int):
         boxes=payload["boxes"],
         no_objects=payload.get("no_objects", False),
         membership=membership,
+        suggestions=payload.get("suggestions"),  # rework (#19)
     )
     return JsonResponse(
         {

@@ -34,6 +34,7 @@ from ..bulk import BULK_ACTIONS, BULK_LABELS
 from ..models import Batch, Image
 from ..params import clean_text, parse_id
 from ..rules import Membership, Move, drag_move, may_annotate, may_review, moves_for, visible_batches
+from ..stale import stale_days
 
 Status = Batch.Status
 # The first page of each column (and each "load more" page): what fits a screen or two; scrolling loads more.
@@ -210,6 +211,7 @@ class Card:
     since: str
     to_fix: int = 0  # a returned batch: its flagged images not saved again yet
     active_label: str = ""  # "annotator active 12 s ago" while someone is working on it
+    stale_days: int = 0  # rework (#19): days waiting beyond the project's limit (0: not stale)
 
 
 @dataclass
@@ -372,6 +374,7 @@ def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
                 since=timezone.localtime(batch.status_changed_at).strftime("%Y-%m-%d %H:%M"),
                 to_fix=to_fix.get(batch.pk, 0),
                 active_label=activity_label(batch, now),
+                stale_days=stale_days(batch, now),  # rework (#19)
             )
         )
     return cards

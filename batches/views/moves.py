@@ -9,8 +9,10 @@ calls its one workflow function and answers through views/answers.py. A drag pos
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -24,9 +26,10 @@ from accounts.roles import users_with_role
 
 from .. import workflow
 from ..access import get_project_for
+from ..analytics import COLUMN_NAMES
 from ..errors import WorkflowError
 from ..forms import AssignForm, MergeForm, ReassignForm, RejectForm, ReopenForm
-from ..models import Annotation, Batch, Image, Project
+from ..models import Annotation, Batch, Image, Project, ResetSnapshot
 from ..params import parse_id, parse_number
 from ..rules import MOVES, Membership, delete_move, drag_move, drag_move_elsewhere
 from .answers import SeenMove, answer_dialog, answer_moved, answer_refusal, seen_batch
@@ -302,7 +305,9 @@ def _confirm_removal(request, move: SeenMove, action: str):
     """Reset and delete both ask first, with what will be lost in numbers (spec: "delete twice")."""
     annotations = Annotation.objects.filter(image__batch=move.batch).count()
     active = activity_label(move.batch, timezone.now())
-    return answer_dialog(request, move, action, annotations=annotations, active=active)
+    # rework (#19): the reset dialog says until when it can be restored.
+    until = timezone.now() + timedelta(days=settings.RESET_SNAPSHOT_DAYS) if action == "reset" else None
+    return answer_dialog(request, move, action, annotations=annotations, active=active, restore_until=until)
 
 
 @move_view("reset")
@@ -367,6 +372,108 @@ def batch_merge(request, move: SeenMove):
         merged.image_count,
     ) % {"other": other.name, "batch": merged.name, "count": merged.image_count}
     return answer_moved(request, move, message, {Status.UNASSIGNED})
+
+
+# --- rework (#19): take back images not started, restore a reset ----------------------------------------
+
+
+@move_view("takeback")
+def batch_takeback(request, move: SeenMove):
+    """Annotating → a new Unassigned batch of its images not started; the dialog shows the counts first."""
+    batch = move.batch
+    scope = move.data.get("scope", "untouched")
+    if move.submitted and scope in workflow.TAKE_BACK_SCOPES:
+        seen = parse_id(move.data.get(f"expected_{scope}", ""))
+        rest = workflow.take_back(
+            actor=request.user, batch=batch, scope=scope, expected=-1 if seen is None else seen, project=move.project
+        )
+        message = ngettext(
+            "%(count)d image of “%(batch)s” went back to Unassigned as “%(rest)s”.",
+            "%(count)d images of “%(batch)s” went back to Unassigned as “%(rest)s”.",
+            rest.image_count,
+        ) % {"count": rest.image_count, "batch": batch.name, "rest": rest.name}
+        return answer_moved(request, move, message, {Status.ANNOTATING, Status.UNASSIGNED})
+    untouched = workflow.take_back_images(batch, "untouched").count()
+    not_done = workflow.take_back_images(batch, "not_done").count()
+    if not_done == batch.image_count:
+        untouched = not_done = 0  # nothing started at all: a reset is the move for that (the workflow refuses)
+    return answer_dialog(
+        request,
+        move,
+        "takeback",
+        untouched=untouched,
+        not_done=not_done,
+        done=batch.image_count - untouched,
+        scope=scope,
+        cannot=not not_done,
+        submit_label=_("Take back"),
+    )
+
+
+@move_view("relabel")
+def batch_relabel(request, move: SeenMove):
+    """Review or Dataset → Annotating, the current boxes kept as suggestions for a new pass."""
+    batch = move.batch
+    annotators = list(annotators_of(move.project))
+    chosen = parse_id(move.data.get("assignee", "")) if move.submitted else batch.assignee_id
+    assignee = next((person for person in annotators if person.pk == chosen), None)
+    comment = move.data.get("comment", "") if move.submitted else ""
+    if not (move.submitted and assignee is not None):
+        boxes = Annotation.objects.filter(image__batch=batch).count()
+        error = _("Choose the annotator who relabels it.") if move.submitted else ""
+        return answer_dialog(
+            request,
+            move,
+            "relabel",
+            annotators=annotators,
+            chosen=chosen,
+            boxes=boxes,
+            comment=comment,
+            error=error,
+            cannot=not annotators,
+            submit_label=_("Send back to relabel"),
+        )
+    source = batch.status
+    workflow.relabel(actor=request.user, batch=batch, assignee=assignee, comment=comment, project=move.project)
+    message = _("“%(batch)s” is back in Annotating with %(user)s; its boxes are suggestions now.") % {
+        "batch": batch.name,
+        "user": assignee.username,
+    }
+    return answer_moved(request, move, message, {source, Status.ANNOTATING})
+
+
+@move_view("restore")
+def batch_restore(request, move: SeenMove):
+    """Unassigned → where a reset took it from, with every box (while unchanged since and not expired)."""
+    batch = move.batch
+    if move.submitted:
+        fresh = workflow.restore(actor=request.user, batch=batch, project=move.project)
+        message = _("“%(batch)s” is restored: back in %(column)s with %(user)s and every box.") % {
+            "batch": batch.name,
+            "column": fresh.get_status_display(),
+            "user": fresh.assignee.username,
+        }
+        return answer_moved(request, move, message, {Status.UNASSIGNED, fresh.status})
+    snapshot = ResetSnapshot.objects.filter(batch=batch).select_related("assignee").first()
+    if snapshot is None:
+        raise WorkflowError(
+            _("“%(name)s” has no reset to undo any more.") % {"name": batch.name},
+            kind=WorkflowError.REFUSED,
+            batch=batch,
+        )
+    return answer_dialog(
+        request,
+        move,
+        "restore",
+        annotations=len(snapshot.data.get("boxes", [])),
+        column=COLUMN_NAMES[snapshot.from_status],
+        person=snapshot.assignee.username if snapshot.assignee else _("nobody"),
+        until=batch.restore_until,
+        submit_label=_("Restore"),
+    )
+
+
+# --- end rework
 
 
 # --- within a column ------------------------------------------------------------------------------

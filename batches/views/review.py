@@ -18,6 +18,7 @@ from .. import annotating, workflow
 from ..access import get_batch_for
 from ..models import Batch, Image
 from ..params import MAX_TEXT, clean_text
+from ..relabel_diff import compare
 from ..rules import may_annotate, may_review
 from ..workflow import WorkflowError
 from .workspace import (
@@ -38,9 +39,13 @@ FLAGGED_LISTED = 20
 
 def _review_context(request, batch: Batch, image: Image) -> dict:
     previous, following = annotating.neighbours(batch, image, flagged_first=False)
+    boxes = list(image.annotations.select_related("label_class").order_by("id"))
+    # rework (#19): a relabelled batch's review shows what changed against the previous version
+    before = list(image.suggestions.filter(previous=True).select_related("label_class").order_by("id"))
     return {
         "image": image,
-        "boxes": list(image.annotations.select_related("label_class").order_by("id")),
+        "boxes": boxes,
+        "diff": compare(before, boxes) if before else None,
         "previous": previous,
         "following": following,
         "position": annotating.position_of(batch, image, flagged_first=False) + 1,

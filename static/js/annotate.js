@@ -33,6 +33,8 @@
     retry: document.getElementById("retry-save"),
     discard: document.getElementById("discard-change"),
     boxList: document.getElementById("box-list"),
+    suggestions: document.getElementById("suggestions"), // rework (#19)
+    suggestionCount: document.getElementById("suggestion-count"),
     boxEmpty: document.getElementById("box-empty"),
     boxCount: document.getElementById("box-count"),
     noObjects: document.getElementById("no-objects"),
@@ -63,6 +65,7 @@
   var state = {
     image: null, // the current image's data from the server
     boxes: [], // [{uid, label_class, x, y, w, h}]
+    suggestions: [], // rework (#19): the previous version's boxes, not yet accepted or deleted
     noObjects: false,
     selected: null, // uid
     activeClass: classes.length ? classes[0].id : null,
@@ -133,6 +136,13 @@
     var overlay = els.overlay;
     while (overlay.firstChild) overlay.removeChild(overlay.firstChild);
     var unit = 1 / state.scale; // one screen pixel in image pixels
+    // rework (#19): suggestions, dashed; a click accepts one.
+    state.suggestions.forEach(function (sug, i) {
+      overlay.appendChild(svg("rect", {
+        x: sug.x, y: sug.y, width: sug.w, height: sug.h, "stroke-width": 2 * unit, "stroke-dasharray": (6 * unit) + " " + (4 * unit),
+        stroke: colourOf(sug), "class": "suggestion", "data-suggestion": i,
+      }));
+    });
     state.boxes.forEach(function (box) {
       var selected = box.uid === state.selected;
       var rect = svg("rect", {
@@ -265,6 +275,7 @@
   function renderAll() {
     renderOverlay();
     renderBoxList();
+    renderSuggestions(); // rework (#19)
     renderStatus();
     renderClassPicker();
   }
@@ -313,6 +324,30 @@
   }
 
   // --- saving --------------------------------------------------------------------------------------
+
+  // --- rework (#19): suggestions of a relabelled batch ----------------------------------------------
+  function renderSuggestions() {
+    if (!els.suggestions) return;
+    els.suggestions.hidden = !state.suggestions.length || state.readOnly;
+    els.suggestionCount.textContent = state.suggestions.length ? "(" + state.suggestions.length + ")" : "";
+  }
+  function acceptSuggestions(indexes) {
+    if (state.readOnly || !state.suggestions.length) return false;
+    var taken = state.suggestions.filter(function (_, i) { return indexes === null || indexes.indexOf(i) >= 0; });
+    state.suggestions = state.suggestions.filter(function (_, i) { return !(indexes === null || indexes.indexOf(i) >= 0); });
+    state.boxes = state.boxes.concat(withUids(taken));
+    state.noObjects = false;
+    if (taken.length === 1) state.selected = state.boxes[state.boxes.length - 1].uid;
+    changed();
+    return true;
+  }
+  function dismissSuggestions() {
+    if (state.readOnly || !state.suggestions.length) return false;
+    state.suggestions = [];
+    changed();
+    return true;
+  }
+  // --- end rework
 
   function changed() {
     remember();
@@ -366,6 +401,10 @@
         return { label_class: b.label_class, x: round2(b.x), y: round2(b.y), w: round2(b.w), h: round2(b.h) };
       }),
       no_objects: state.noObjects,
+      // rework (#19): the previous boxes still open on this image (only for an image that had some)
+      suggestions: (image.suggestions && image.suggestions.length) ? state.suggestions.map(function (b) {
+        return { label_class: b.label_class, x: b.x, y: b.y, w: b.w, h: b.h };
+      }) : undefined,
     });
     setSaveStatus("saving", text.saving);
     state.inFlight = fetch(withVersion(image.save_url), {
@@ -522,6 +561,7 @@
   function showImage(data, keepView) {
     state.image = data;
     state.boxes = withUids(data.boxes);
+    state.suggestions = (data.suggestions || []).slice(); // rework (#19)
     state.noObjects = data.state === "no_objects";
     state.selected = null;
     crosshair = null;
@@ -745,6 +785,12 @@
 
   // --- pointer interactions ------------------------------------------------------------------------
 
+  // rework (#19)
+  if (els.suggestions) {
+    document.getElementById("suggestions-accept").addEventListener("click", function () { acceptSuggestions(null); });
+    document.getElementById("suggestions-dismiss").addEventListener("click", function () { dismissSuggestions(); });
+  }
+
   els.viewport.addEventListener("pointerdown", function (evt) {
     if (!state.image) return;
     els.viewport.focus({ preventScroll: true });
@@ -754,6 +800,9 @@
     var p = toImage(evt);
     var target = evt.target;
     if (state.readOnly) {
+      return;
+    } else if (target.dataset && target.dataset.suggestion !== undefined) {
+      acceptSuggestions([Number(target.dataset.suggestion)]); // rework (#19)
       return;
     } else if (target.dataset && target.dataset.handle) {
       var hb = findBox(Number(target.dataset.uid));
@@ -904,6 +953,8 @@
       if (nudge(arrows[code][0] * step, arrows[code][1] * step)) evt.preventDefault();
     } else if (code === "ArrowRight" || code === "KeyD") {
       navigate(state.image.next); evt.preventDefault();
+    } else if (code === "KeyA" && evt.shiftKey) {
+      if (acceptSuggestions(null)) evt.preventDefault(); // rework (#19): accept every suggestion
     } else if (code === "ArrowLeft" || code === "KeyA") {
       navigate(state.image.prev); evt.preventDefault();
     } else if (code === "KeyN") {

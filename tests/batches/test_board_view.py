@@ -125,7 +125,7 @@ def test_a_manager_gets_every_move_of_each_column(project, manager, annotator, r
     html = client_for(manager).get(board_url(project)).content.decode()
 
     assert sorted(re.findall(r'data-move="(\w+)"', html)) == sorted(
-        ["assign", "delete", "merge", "reassign", "submit", "reset", "reopen", "reset"]
+        ["assign", "delete", "merge", "reassign", "submit", "reset", "reopen", "reset", "takeback", "relabel"]
     )
 
 

@@ -43,6 +43,9 @@ def test_the_moves_table_matches_the_spec():
         "delete": ({Status.UNASSIGNED}, set()),
         "merge": ({Status.UNASSIGNED}, {Status.UNASSIGNED}),
         "reorder": (set(Status.values), set(Status.values)),
+        "takeback": ({Status.ANNOTATING}, {Status.ANNOTATING}),
+        "restore": ({Status.UNASSIGNED}, {Status.ANNOTATING, Status.REVIEW, Status.DATASET}),
+        "relabel": ({Status.REVIEW, Status.DATASET}, {Status.ANNOTATING}),
     }
 
 
@@ -92,9 +95,9 @@ def test_a_manager_is_offered_every_menu_move_of_each_column(project, manager):
 
     assert offered == {
         Status.UNASSIGNED: ["assign", "delete", "merge"],
-        Status.ANNOTATING: ["reassign", "submit", "reset"],
-        Status.REVIEW: ["reopen", "reset"],  # approving and rejecting is a reviewer's
-        Status.DATASET: ["reopen", "reset"],
+        Status.ANNOTATING: ["reassign", "submit", "reset", "takeback"],
+        Status.REVIEW: ["reopen", "reset", "relabel"],  # approving and rejecting is a reviewer's
+        Status.DATASET: ["reopen", "reset", "relabel"],
     }
 
 
@@ -154,6 +157,15 @@ def _drag_accepted(client, batch: Batch, to: str) -> bool:
     return not (message and message["level"] == "error")
 
 
+def _take_back_one_of_two(person, batch: Batch):
+    """A take-back of a batch with one image done (inside the caller's rolled-back transaction)."""
+    first = batch.images.order_by("pk").first()
+    first.state = "no_objects"
+    first.save(update_fields=["state"])
+    expected = workflow.take_back_images(batch, "untouched").count()
+    return workflow.take_back(actor=person, batch=batch, scope="untouched", expected=expected)
+
+
 def _workflow_makes(action: str, person, batch: Batch, *, manager, annotator2, other_annotator) -> bool:
     """Whether the workflow makes the move (rolled back afterwards); any other refusal than input fails."""
     batch = Batch.objects.select_related("project", "assignee").get(pk=batch.pk)
@@ -168,6 +180,9 @@ def _workflow_makes(action: str, person, batch: Batch, *, manager, annotator2, o
         "delete": lambda: workflow.delete_batch(actor=person, batch=batch),
         "merge": lambda: workflow.merge(actor=person, batches=[batch, make_batch(batch.project, manager, images=1)]),
         "reorder": lambda: workflow.reorder(actor=person, batch=batch, before=batch),
+        "takeback": lambda: _take_back_one_of_two(person, batch),
+        "restore": lambda: workflow.restore(actor=person, batch=batch),
+        "relabel": lambda: workflow.relabel(actor=person, batch=batch, assignee=other_annotator),
     }
     if action in ("reset", "delete") and batch.status not in MOVES[action].sources:
         # One delete call covers both rows: it picks the row by the batch's column.

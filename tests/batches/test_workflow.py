@@ -1072,9 +1072,10 @@ def test_a_reset_costs_the_same_queries_whatever_the_batch_size(
     Batch.objects.filter(pk=batch.pk).update(done_count=images)
     # SAVEPOINT; SELECT the batch FOR UPDATE with its project; the actor's permissions (own and groups',
     # one UNION); UPDATE the batch (compare-and-set); DELETE its annotations; UPDATE its images back
-    # to new; INSERT the event; RELEASE SAVEPOINT.
+    # to new; INSERT the event; RELEASE SAVEPOINT. The reset's snapshot (rework #19): read the images
+    # and the boxes, DELETE an older snapshot, INSERT the new one; and the relabel suggestions of its images.
     batch = fresh(batch)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(13):
         result = workflow.delete_batch(actor=manager, batch=batch)
     assert result.annotations == images
     assert not Annotation.objects.exists()
@@ -1091,7 +1092,7 @@ def test_a_permanent_delete_costs_the_same_queries_whatever_the_batch_size(
     # of the names); DELETE its images; the batch delete: SELECT the batch, SELECT its images (none left),
     # UPDATE split batches' split_from, UPDATE events' and upload sessions' batch to NULL, DELETE the batch;
     # RELEASE SAVEPOINT.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):  # and its reset snapshot and its relabel suggestions (rework #19)
         workflow.delete_batch(actor=manager, batch=batch)
     assert not Image.objects.exists()
 

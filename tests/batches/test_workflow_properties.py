@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from accounts.roles import grant_role
 from batches import workflow
-from batches.models import Annotation, Batch, BatchEvent, Image
+from batches.models import Annotation, Batch, BatchEvent, Image, Suggestion
 from batches.workflow import WorkflowError
 from tests.batches.workflow_helpers import database_state, fresh, image_ids
 from tests.factories import annotate, make_batch, make_user
@@ -28,6 +28,9 @@ Status = Batch.Status
 
 STEPS = [
     "create",
+    "restore",  # rework (#19)
+    "take back",  # rework (#19)
+    "relabel",  # rework (#19)
     "assign all",
     "assign part",
     "assign chosen",
@@ -61,6 +64,7 @@ class Board:
         self.annotations: set[int] = set()  # drawn minus reset or deleted with their image
         self.annotations_of: dict[int, set[int]] = {}
         self.copies: list[Batch] = []  # batches as some page once showed them
+        self.reset_boxes: dict[int, dict[int, int]] = {}  # boxes per image a reset removed (rework #19)
 
     def batches(self, *statuses: str) -> list[Batch]:
         return list(
@@ -168,9 +172,56 @@ class Board:
         batch = pick(started, a)
         members = image_ids(batch)
         workflow.delete_batch(actor=self.manager, batch=batch)
+        removed = {image: len(self.annotations_of.get(image, set())) for image in members}
+        self.reset_boxes[batch.pk] = {image: count for image, count in removed.items() if count}
         for image in members:
             self.annotations -= self.annotations_of.pop(image, set())
         return True
+
+    # --- rework (#19)
+    def step_restore(self, a: int, b: int):
+        waiting = [batch for batch in self.batches(Status.UNASSIGNED) if batch.restorable()]
+        if not waiting:
+            return False
+        batch = pick(waiting, a)
+        workflow.restore(actor=self.manager, batch=batch)
+        boxes: dict[int, set[int]] = {}
+        for pk, image in Annotation.objects.filter(image__batch=batch).values_list("pk", "image_id"):
+            boxes.setdefault(image, set()).add(pk)
+        assert {image: len(pks) for image, pks in boxes.items()} == self.reset_boxes.pop(batch.pk), "boxes lost"
+        for image, pks in boxes.items():
+            self.annotations_of[image] = pks
+            self.annotations |= pks
+        return True
+
+    def step_take_back(self, a: int, b: int):
+        working = [
+            batch
+            for batch in self.batches(Status.ANNOTATING)
+            if 0 < workflow.take_back_images(batch, "untouched").count() < batch.image_count
+        ]
+        if not working:
+            return False
+        batch = pick(working, a)
+        expected = workflow.take_back_images(batch, "untouched").count()
+        rest = workflow.take_back(actor=self.manager, batch=batch, scope="untouched", expected=expected)
+        assert not Annotation.objects.filter(image__batch=rest).exists(), "a touched image was taken back"
+        return True
+
+    def step_relabel(self, a: int, b: int):
+        done = self.batches(Status.REVIEW, Status.DATASET)
+        if not done:
+            return False
+        batch = pick(done, a)
+        members = image_ids(batch)
+        boxes = Annotation.objects.filter(image__batch=batch).count()
+        workflow.relabel(actor=self.manager, batch=batch, assignee=pick(self.annotators, b))
+        for image in members:
+            self.annotations -= self.annotations_of.pop(image, set())
+        assert Suggestion.objects.filter(image__batch=batch, previous=False).count() == boxes, "a box was lost"
+        return True
+
+    # --- end rework
 
     def step_delete(self, a: int, b: int):
         waiting = self.batches(Status.UNASSIGNED)

@@ -413,10 +413,10 @@ class UploadSession(models.Model):
     """
 
     class Status(models.TextChoices):
-        RECEIVING = "receiving", _("receiving files")
-        PROCESSING = "processing", _("processing")
-        DONE = "done", _("done")
-        CANCELLED = "cancelled", _("cancelled")
+        RECEIVING = "receiving", gettext_lazy("receiving files")
+        PROCESSING = "processing", gettext_lazy("processing")
+        DONE = "done", gettext_lazy("done")
+        CANCELLED = "cancelled", gettext_lazy("cancelled")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="upload_sessions")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="upload_sessions")
@@ -459,9 +459,9 @@ class UploadFile(models.Model):
     """One file of an upload session: stored and waiting, made into an image, or refused with a reason."""
 
     class State(models.TextChoices):
-        RECEIVED = "received", _("waiting to be processed")
-        READY = "ready", _("ready")
-        FAILED = "failed", _("refused")
+        RECEIVED = "received", gettext_lazy("waiting to be processed")
+        READY = "ready", gettext_lazy("ready")
+        FAILED = "failed", gettext_lazy("refused")
 
     session = models.ForeignKey(UploadSession, on_delete=models.CASCADE, related_name="files")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")

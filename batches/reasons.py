@@ -110,3 +110,10 @@ def translated(text: str | None) -> str:
     if len(parts) > 1 and all(found := [_one(part) for part in parts]):
         return pgettext("between notes", "; ").join(found)
     return text
+
+
+def size(n: int) -> str:
+    """A file size for a sentence shown to a person: '50 MB', or '۵۰ مگابایت' in Persian."""
+    from batches.ingest.limits import human_bytes
+
+    return _value(human_bytes(n))

@@ -24,7 +24,7 @@ CARD_TEMPLATE = "batches/board.html#card"
 CSRF_MARK = mark_safe("<!--card-csrf-->")
 CARD_SECONDS = 24 * 3600
 # Bump when the card partial changes shape, so no worker serves cards of the old template.
-CARD_SHAPE = 2
+CARD_SHAPE = 3
 
 
 def card_key(card, project_pk: int, language: str, manages: bool = False, compact: bool = False) -> str:

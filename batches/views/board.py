@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.calendars import localise_digits
 from accounts.roles import users_with_role
 
 from ..access import get_project_for
@@ -340,8 +341,8 @@ def activity_label(batch: Batch, now: datetime) -> str:
     if seconds >= ACTIVE_WINDOW:
         return ""
     if seconds < 60:
-        return _("annotator active %(seconds)d s ago") % {"seconds": seconds}
-    return _("annotator active %(minutes)d min ago") % {"minutes": seconds // 60}
+        return localise_digits(_("annotator active %(seconds)d s ago") % {"seconds": seconds})
+    return localise_digits(_("annotator active %(minutes)d min ago") % {"minutes": seconds // 60})
 
 
 def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:

@@ -38,3 +38,31 @@ def test_english_readers_see_the_stored_english():
 
 def test_the_accepted_formats_in_the_sentences_match_the_checker():
     assert ACCEPTED == ACCEPTED_TEXT
+
+
+@pytest.mark.django_db
+def test_the_upload_page_script_reads_the_refusals_in_the_persons_language(client, project, manager):
+    from django.urls import reverse
+
+    from batches.models import UploadFile, UploadSession
+
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    session = UploadSession.objects.create(
+        project=project, created_by=manager, name="Night", status=UploadSession.Status.DONE, expected=1, failed=1
+    )
+    UploadFile.objects.create(
+        session=session,
+        project=project,
+        original_name="drawing.svg",
+        state=UploadFile.State.FAILED,
+        reason="SVG drawings are not accepted (they can carry scripts); export it as PNG",
+    )
+    client.force_login(manager)
+    answer = client.get(reverse("upload_session_status", args=[project.pk, session.pk])).json()
+    assert answer["refused"] == [
+        {
+            "name": "drawing.svg",
+            "reason": "نقاشی‌های SVG پذیرفته نمی‌شوند (ممکن است اسکریپت داشته باشند)؛ آن را به PNG برگردانید",
+        }
+    ]

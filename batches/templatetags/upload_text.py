@@ -50,6 +50,7 @@ def texts() -> dict:
             "The upload stopped: %(reason)s. Choose the same files again to resume; files already received are skipped."
         ),
         "connectionLost": _("the connection was lost"),
+        "serverError": _("the server answered with error %(status)s"),
         "sending": _("Sending %(sent)s of %(total)s (%(percent)s%%) · %(speed)s/s · %(left)s left"),
         "fileSending": _("sending…"),
         "fileSendingPercent": _("sending %(percent)s%%"),

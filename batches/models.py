@@ -9,9 +9,10 @@ from django.db import models
 from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language_bidi, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.calendars import localise_digits
 from accounts.models import LabelClass, Project
 
 
@@ -401,13 +402,18 @@ class BatchEvent(models.Model):
         if self.action == Action.REJECTED or self.note:
             return self.note  # a person's words, or a line written before events kept their figures
         if self.action == Action.ASSIGNED:
-            shares = ", ".join(f"{share['assignee']} ({share['images']})" for share in details.get("shares", []))
+            # Right to left, names are isolated (FSI…PDI) so a Latin name keeps its place; the language's comma.
+            isolate = "\u2068%s\u2069" if get_language_bidi() else "%s"
+            shares = pgettext("list separator", ", ").join(
+                f"{isolate % share['assignee']} ({localise_digits(str(share['images']))})"
+                for share in details.get("shares", [])
+            )
             rest = next((batch for batch in self.related if batch.get("rest")), None)
             if rest is None:
                 return _("to %(shares)s") % {"shares": shares}
-            return _("to %(shares)s; %(rest)d images stay in Unassigned as “%(name)s”") % {
+            return _("to %(shares)s; %(rest)s images stay in Unassigned as “%(name)s”") % {
                 "shares": shares,
-                "rest": rest["images"],
+                "rest": localise_digits(str(rest["images"])),
                 "name": rest["name"],
             }
         if self.action == Action.REASSIGNED:
@@ -508,10 +514,10 @@ class UploadSession(models.Model):
     """
 
     class Status(models.TextChoices):
-        RECEIVING = "receiving", _("receiving files")
-        PROCESSING = "processing", _("processing")
-        DONE = "done", _("done")
-        CANCELLED = "cancelled", _("cancelled")
+        RECEIVING = "receiving", gettext_lazy("receiving files")
+        PROCESSING = "processing", gettext_lazy("processing")
+        DONE = "done", gettext_lazy("done")
+        CANCELLED = "cancelled", gettext_lazy("cancelled")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="upload_sessions")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="upload_sessions")
@@ -554,9 +560,9 @@ class UploadFile(models.Model):
     """One file of an upload session: stored and waiting, made into an image, or refused with a reason."""
 
     class State(models.TextChoices):
-        RECEIVED = "received", _("waiting to be processed")
-        READY = "ready", _("ready")
-        FAILED = "failed", _("refused")
+        RECEIVED = "received", gettext_lazy("waiting to be processed")
+        READY = "ready", gettext_lazy("ready")
+        FAILED = "failed", gettext_lazy("refused")
 
     session = models.ForeignKey(UploadSession, on_delete=models.CASCADE, related_name="files")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")

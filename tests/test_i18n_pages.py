@@ -20,7 +20,13 @@ from tests.factories import make_batch
 
 pytestmark = pytest.mark.django_db
 
-SAME_IN_EVERY_LANGUAGE = {"BinaBoard", "COCO", "JSON", "YOLO", "Pascal", "VOC", "XML", "zip", "txt", "yaml", "English"}
+SAME_IN_EVERY_LANGUAGE = {"BinaBoard", "API", "COCO", "JSON", "YOLO", "Pascal", "VOC", "XML", "zip", "txt", "yaml", "English"}
+# Image formats keep their names in Persian text, as on the files themselves.
+SAME_IN_EVERY_LANGUAGE |= {"JPEG", "PNG", "WebP", "BMP", "TIFF", "GIF", "SVG", "EXIF"}
+# The keys printed in Latin on Persian keyboards too (the space bar has no name on it: "فاصله").
+SAME_IN_EVERY_LANGUAGE |= {"Ctrl", "Shift", "Enter", "Esc", "Tab", "Del", "Alt"}
+# Key caps, file names and paths, and URLs are read as they are.
+LITERAL_TAGS = ("kbd", "code")
 READ_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "value"}
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -32,7 +38,7 @@ class VisibleText(HTMLParser):
         self.skipping = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "template"):
+        if tag in ("script", "style", "template") or tag in LITERAL_TAGS:
             self.skipping += 1
         attributes = dict(attrs)
         for name, value in attrs:
@@ -42,7 +48,7 @@ class VisibleText(HTMLParser):
                 self.parts.append(value)
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style", "template") and self.skipping:
+        if (tag in ("script", "style", "template") or tag in LITERAL_TAGS) and self.skipping:
             self.skipping -= 1
 
     def handle_data(self, data):
@@ -55,6 +61,7 @@ def english_words(html: str, data_words: set[str]) -> set[str]:
     parser.feed(html)
     text = " ".join(parser.parts)
     text = re.sub(r"\S+@\S+|\S+\.(txt|yaml)\b", " ", text)  # e-mail addresses, the file names of a format
+    text = re.sub(r"https?://\S+", " ", text)
     return {word for word in LATIN_WORD.findall(text) if word not in data_words | SAME_IN_EVERY_LANGUAGE}
 
 
@@ -128,3 +135,92 @@ def test_the_scanner_would_see_an_english_word():
         "Move",
         "Save",
     }
+
+
+@pytest.fixture
+def persian_day(project, manager, annotator, reviewer):
+    """A day's worth of work in Persian: a batch in every column, an upload with refusals a worker wrote in
+    English, a failed export, a webhook; a client per role."""
+    from batches.models import ExportJob, UploadFile, UploadSession, Webhook
+
+    for user in (manager, annotator, reviewer):
+        user.language = "fa"
+        user.save(update_fields=["language"])
+    make_batch(project, manager, images=3, name="Queue")
+    annotating = workflow.assign(
+        actor=manager, batch=make_batch(project, manager, images=2, name="Evening"), assignees=[annotator]
+    ).assigned[0]
+    in_review = workflow.assign(
+        actor=manager, batch=make_batch(project, manager, images=2, name="Noon"), assignees=[annotator]
+    ).assigned[0]
+    in_review = workflow.submit(actor=annotator, batch=in_review)
+    done = workflow.assign(
+        actor=manager, batch=make_batch(project, manager, images=2, name="Morning"), assignees=[annotator]
+    ).assigned[0]
+    done = workflow.approve(actor=reviewer, batch=workflow.submit(actor=annotator, batch=done))
+    session = UploadSession.objects.create(
+        project=project, created_by=manager, name="Night", status=UploadSession.Status.DONE, expected=3, failed=3
+    )
+    for name, reason in [
+        ("drawing.svg", "SVG drawings are not accepted (they can carry scripts); export it as PNG"),
+        ("broken.jpg", "corrupt image: its JPEG header cannot be read"),
+        ("huge.png", "image too large: 20000×20000 (limit 100 megapixels)"),
+    ]:
+        UploadFile.objects.create(
+            session=session, project=project, original_name=name, state=UploadFile.State.FAILED, reason=reason
+        )
+    ExportJob.objects.create(
+        project=project,
+        requested_by=manager,
+        options={"format": "coco", "include_images": False, "batch_ids": []},
+        status=ExportJob.Status.FAILED,
+        error="The export could not be written to storage; try again, or ask an administrator.",
+    )
+    Webhook.objects.create(
+        project=project, url="https://hooks.example/x", secret="s", events=["batch.created", "batch.approved"]
+    )
+    clients = {}
+    for role, user in (("manager", manager), ("annotator", annotator), ("reviewer", reviewer)):
+        clients[role] = Client()
+        clients[role].force_login(user)
+    image = done.images.first()
+    return clients, {"annotating": annotating, "review": in_review, "done": done, "session": session, "image": image}
+
+
+DAY_WORDS = DATA_WORDS | {"Queue", "Evening", "Noon", "Night", "drawing", "svg", "broken", "jpg", "huge", "png", "img"}
+
+
+@pytest.mark.parametrize(
+    "role, url_name",
+    [
+        ("manager", "board"),
+        ("annotator", "my_work"),
+        ("manager", "batch_detail"),
+        ("annotator", "annotate"),
+        ("reviewer", "review"),
+        ("manager", "batch_gallery"),
+        ("manager", "batch_viewer"),
+        ("manager", "upload"),
+        ("manager", "upload_report"),
+        ("manager", "label_import"),
+        ("manager", "export"),
+        ("manager", "webhooks"),
+    ],
+)
+def test_a_persian_day_shows_no_english_words(persian_day, project, role, url_name):
+    clients, things = persian_day
+    args = {
+        "board": [project.pk],
+        "my_work": [],
+        "batch_detail": [project.pk, things["done"].pk],
+        "annotate": [project.pk, things["annotating"].pk],
+        "review": [project.pk, things["review"].pk],
+        "batch_gallery": [project.pk, things["done"].pk],
+        "batch_viewer": [project.pk, things["done"].pk, things["image"].pk],
+        "upload_report": [project.pk, things["session"].pk],
+    }.get(url_name, [project.pk])
+    response = clients[role].get(reverse(url_name, args=args))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="fa" dir="rtl">' in html
+    assert english_words(html, DAY_WORDS) == set()

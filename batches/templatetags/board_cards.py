@@ -27,7 +27,7 @@ CARD_TEMPLATE = "batches/board.html#card"
 CSRF_MARK = mark_safe("<!--card-csrf-->")
 CARD_SECONDS = 24 * 3600
 # Bump when the card partial changes shape, so no worker serves cards of the old template.
-CARD_SHAPE = 3
+CARD_SHAPE = 4
 SIG_LENGTH = 10  # hex characters of the key a card carries as data-sig
 
 

@@ -12,6 +12,8 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
 
+from batches.reasons import translated
+
 register = template.Library()
 
 
@@ -48,6 +50,7 @@ def texts() -> dict:
             "The upload stopped: %(reason)s. Choose the same files again to resume; files already received are skipped."
         ),
         "connectionLost": _("the connection was lost"),
+        "serverError": _("the server answered with error %(status)s"),
         "sending": _("Sending %(sent)s of %(total)s (%(percent)s%%) · %(speed)s/s · %(left)s left"),
         "fileSending": _("sending…"),
         "fileSendingPercent": _("sending %(percent)s%%"),
@@ -97,3 +100,9 @@ def texts() -> dict:
 def upload_text() -> str:
     """JSON for data-text="…" (the tag's output is escaped for the attribute)."""
     return json.dumps(texts(), ensure_ascii=False)
+
+
+@register.filter
+def reason(text) -> str:
+    """A refusal reason or a note stored in English by a worker, in the reader's language (batches.reasons)."""
+    return translated(text)

@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from ..ingest.check import Checked, Refused, Task, check
 from ..ingest.limits import Limits
@@ -54,7 +53,7 @@ def process_one(session: UploadSession, upload_file: UploadFile, limits: Limits)
             data = handle.read(limits.file_bytes + 1)
     except (OSError, ValueError):
         log.warning("stored file %s of upload %s is missing", upload_file.stored, session.pk)
-        _fail(session, upload_file, _("the stored file is missing; upload it again"))
+        _fail(session, upload_file, "the stored file is missing; upload it again")
         return 0
     result = check(Task(upload_file.pk, upload_file.original_name, data=data), limits, keep_bytes=True)
     if isinstance(result, Refused):
@@ -103,7 +102,7 @@ def _make_image(session: UploadSession, upload_file: UploadFile, result: Checked
     except IntegrityError:
         # The same content became an image of this project a moment ago (another upload's worker).
         discard([name for name in (image.thumbnail.name, image.file.name if replaced else "") if name] + names)
-        _fail(session, upload_file, _("duplicate: another upload added the same image a moment ago"))
+        _fail(session, upload_file, "duplicate: another upload added the same image a moment ago")
         return 0
     except Exception:
         discard(names)

@@ -26,6 +26,7 @@ from ..ingest.check import STORED_EXT, Refusal, header_check
 from ..ingest.limits import Limits
 from ..ingest.pipeline import discard
 from ..models import Image, Project, StoredFile, UploadFile, UploadPart, UploadSession
+from ..reasons import translated
 from ..workflow import WorkflowError, close_upload_batch, membership_now, open_upload_batch
 from .processing import complete_if_done, process_upload_files
 
@@ -51,7 +52,7 @@ class Outcome:
     reason: str = ""
 
     def as_json(self) -> dict:
-        return {"name": self.name, "sha256": self.sha256, "status": self.status, "reason": self.reason}
+        return {"name": self.name, "sha256": self.sha256, "status": self.status, "reason": translated(self.reason)}
 
 
 def start_session(*, actor, project: Project, name: str, expected: int, fingerprint: str = "") -> UploadSession:
@@ -119,10 +120,10 @@ def receive_chunk(
     for arrival in arrivals:
         name = printable_name(arrival.name)[-255:]
         if arrival.refused or arrival.data is None:
-            checked.append((Arrival(name), "", None, arrival.refused or _("could not be read")))
+            checked.append((Arrival(name), "", None, arrival.refused or "could not be read"))
             continue
         if is_system_file(name):
-            checked.append((Arrival(name), "", None, _("skipped: operating-system metadata, not a picture")))
+            checked.append((Arrival(name), "", None, "skipped: operating-system metadata, not a picture"))
             continue
         sha = hashlib.sha256(arrival.data).hexdigest()
         try:
@@ -131,7 +132,7 @@ def receive_chunk(
             checked.append((Arrival(name), sha, None, str(refusal)))
             continue
         except Exception:  # a header parser's complaint about broken bytes
-            checked.append((Arrival(name), sha, None, _("corrupt image: its header cannot be read")))
+            checked.append((Arrival(name), sha, None, "corrupt image: its header cannot be read"))
             continue
         exts[len(checked)] = STORED_EXT.get(header.fmt, header.fmt.lower())
         checked.append((Arrival(name), sha, arrival.data, ""))
@@ -164,7 +165,7 @@ def receive_chunk(
     rows.extend(entry[0] for entry in to_store if entry[0].stored)
     for outcome, (row, *_data) in zip([o for o in outcomes if o.status == "received"], to_store, strict=True):
         if not row.stored:
-            outcome.status, outcome.reason = "failed", _("could not be stored (storage error); try again")
+            outcome.status, outcome.reason = "failed", "could not be stored (storage error); try again"
             rows.append(
                 UploadFile(
                     session=session, project_id=session.project_id, sha256=row.sha256, original_name=row.original_name,
@@ -194,12 +195,12 @@ def _taken(session: UploadSession, hashes: list[str]) -> dict[str, dict[str, str
         for sha, original, batch_name in Image.objects.filter(
             project_id=session.project_id, sha256__in=part
         ).values_list("sha256", "original_name", "batch__name"):
-            elsewhere[sha] = _("duplicate of %(file)s in batch %(batch)s") % {"file": original, "batch": batch_name}
+            elsewhere[sha] = f"duplicate of {original} in batch {batch_name}"
         waiting = UploadFile.objects.filter(
             project_id=session.project_id, sha256__in=part, state=UploadFile.State.RECEIVED
         ).exclude(session=session)
         for sha, original in waiting.values_list("sha256", "original_name"):
-            elsewhere.setdefault(sha, _("duplicate of %(file)s, being uploaded by another upload") % {"file": original})
+            elsewhere.setdefault(sha, f"duplicate of {original}, being uploaded by another upload")
     return {"session": mine, "project": elsewhere}
 
 
@@ -252,7 +253,7 @@ def _commit(
         discard(stored)
         for outcome in outcomes:
             if outcome.status == "received":
-                outcome.status, outcome.reason = "retry", _("sent twice at once; send it again")
+                outcome.status, outcome.reason = "retry", "sent twice at once; send it again"
     except BaseException:
         discard(stored)
         raise

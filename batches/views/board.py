@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.calendars import format_date, localise_digits
 from accounts.roles import users_with_role
 
 from ..access import get_project_for
@@ -342,8 +343,8 @@ def activity_label(batch: Batch, now: datetime) -> str:
     if seconds >= ACTIVE_WINDOW:
         return ""
     if seconds < 60:
-        return _("annotator active %(seconds)d s ago") % {"seconds": seconds}
-    return _("annotator active %(minutes)d min ago") % {"minutes": seconds // 60}
+        return localise_digits(_("annotator active %(seconds)d s ago") % {"seconds": seconds})
+    return localise_digits(_("annotator active %(minutes)d min ago") % {"minutes": seconds // 60})
 
 
 def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
@@ -370,8 +371,8 @@ def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
                 drops=drops,
                 can_annotate=batch.status == Status.ANNOTATING and may_annotate(membership, batch),
                 can_review=batch.status == Status.REVIEW and may_review(membership, batch),
-                age_label=AGE_LABEL[batch.status] % {"age": short_age(batch.status_changed_at, now)},
-                since=timezone.localtime(batch.status_changed_at).strftime("%Y-%m-%d %H:%M"),
+                age_label=localise_digits(AGE_LABEL[batch.status] % {"age": short_age(batch.status_changed_at, now)}),
+                since=format_date(batch.status_changed_at, with_time=True),
                 to_fix=to_fix.get(batch.pk, 0),
                 active_label=activity_label(batch, now),
                 stale_days=stale_days(batch, now),  # rework (#19)

@@ -19,9 +19,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from ..access import get_project_for
 from ..ingest.labels import FORMAT_CHOICES, UNKNOWN_CHOICES
 from ..ingest.labels_import import LabelImportReport, import_labelled, parse_mapping
-from ..ingest.limits import Limits, human_bytes
+from ..ingest.limits import Limits
 from ..ingest.pipeline import Source
 from ..params import CleanCharField
+from ..reasons import size
 from ..rules import Membership
 from ..workflow import WorkflowError
 from .upload import LimitedUploadHandler
@@ -39,7 +40,9 @@ class LabelImportForm(forms.Form):
         label=gettext_lazy("Map classes (optional)"),
         required=False,
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "automobile = car\npedestrian = person", "dir": "auto"}),
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": gettext_lazy("automobile = car\npedestrian = person"), "dir": "auto"}
+        ),
         help_text=gettext_lazy("One “their class = our class” a line: their boxes are imported under our class."),
     )
     name = CleanCharField(label=gettext_lazy("Batch name (optional)"), required=False, max_length=200)
@@ -69,7 +72,7 @@ def _receive(request, membership: Membership):
     if not form.is_valid():
         return _render(request, membership, form, status=400)
     if archive is None or not (archive.name or "").lower().endswith(".zip"):
-        limit = human_bytes(Limits.from_settings().request_bytes)
+        limit = size(Limits.from_settings().request_bytes)
         error = _("Choose a .zip archive (at most %(limit)s) holding the images and their label files.") % {
             "limit": limit
         }
@@ -112,6 +115,6 @@ def _render(
         "form": form,
         "report": report,
         "error": error,
-        "max_request": human_bytes(limits.request_bytes),
+        "max_request": size(limits.request_bytes),
     }
     return render(request, "batches/label_import.html", context, status=status)

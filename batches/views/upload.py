@@ -14,12 +14,16 @@ from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
 from django.http import HttpResponseNotAllowed
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from accounts.calendars import localise_digits
 
 from ..access import get_project_for
 from ..ingest.limits import Limits, human_bytes
 from ..ingest.pipeline import IngestReport, Source, ingest
 from ..params import MAX_TEXT, clean_text
+from ..reasons import size
 from ..rules import Membership
 from ..workflow import WorkflowError
 
@@ -68,21 +72,21 @@ def upload(request, project_pk: int):
     except ValueError:
         length = 0
     if length > limits.request_bytes:
-        message = (
-            f"This upload is {human_bytes(length)}; one upload takes at most {human_bytes(limits.request_bytes)}. "
-            "Upload the files in parts."
-        )
+        message = _("This upload is %(size)s; one upload takes at most %(limit)s. Upload the files in parts.") % {
+            "size": size(length),
+            "limit": size(limits.request_bytes),
+        }
         return _render(request, membership, error=message, status=413)
     handler = LimitedUploadHandler(request, limits)
     request.upload_handlers = [handler]
     try:
         return _receive(request, membership, handler)
     except TooManyFilesSent:
-        message = (
-            f"Too many files in one upload: at most {limits.files}. Put them in a .zip archive or upload them in parts."
-        )
+        message = _(
+            "Too many files in one upload: at most %(n)s. Put them in a .zip archive or upload them in parts."
+        ) % {"n": localise_digits(str(limits.files))}
     except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
-        message = "The upload could not be read (it was interrupted or malformed); nothing was added. Try again."
+        message = _("The upload could not be read (it was interrupted or malformed); nothing was added. Try again.")
     return _render(request, membership, error=message, status=400)
 
 
@@ -122,8 +126,8 @@ def _render(request, membership: Membership, *, report: IngestReport | None = No
         "kept_notes": bool(report) and any(outcome.note for outcome in report.kept),
         "error": error,
         "limits": limits,
-        "max_file": human_bytes(limits.file_bytes),
-        "max_request": human_bytes(limits.request_bytes),
+        "max_file": size(limits.file_bytes),
+        "max_request": size(limits.request_bytes),
         "chunk_files": settings.UPLOAD_CHUNK_FILES,
         "chunk_bytes": settings.UPLOAD_CHUNK_BYTES,
         "part_bytes": settings.UPLOAD_PART_BYTES,

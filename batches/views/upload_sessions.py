@@ -27,6 +27,7 @@ from ..access import get_project_for, get_upload_session_for
 from ..ingest.limits import Limits, human_bytes
 from ..models import UploadFile, UploadSession
 from ..params import parse_id
+from ..reasons import translated
 from ..uploads import archives, sessions
 from ..uploads.sessions import Arrival
 from ..workflow import WorkflowError
@@ -51,7 +52,7 @@ def session_json(session: UploadSession) -> dict:
     if not session.is_open:
         failed = UploadFile.objects.filter(session=session, state=UploadFile.State.FAILED)
         refused = [
-            {"name": name, "reason": reason}
+            {"name": name, "reason": translated(reason)}
             for name, reason in failed.values_list("original_name", "reason")[:REPORT_ROWS]
         ]
     return {
@@ -140,7 +141,7 @@ class ChunkUploadHandler(FileUploadHandler):
             if self.field_name == FIELD:
                 self.arrivals[-1] = (
                     self.file_name,
-                    _("file too large: over %(size)s") % {"size": human_bytes(self.limits.file_bytes)},
+                    f"file too large: over {human_bytes(self.limits.file_bytes)}",
                 )
             self.pieces = []
             raise SkipFile()

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import MANAGE
@@ -43,7 +44,9 @@ def webhooks(request, project_pk: int):
             messages.success(request, _("Webhook added. Copy its secret into the receiver."))
             return redirect("webhook_detail", project.pk, hook.pk)
     hooks = list(Webhook.objects.filter(project=project).order_by("id"))
-    context = {"project": project, "membership": membership, "form": form, "hooks": hooks}
+    # The events of a hook are listed with the language's own comma (Persian writes "، ").
+    separator = pgettext("list separator", ", ")
+    context = {"project": project, "membership": membership, "form": form, "hooks": hooks, "list_separator": separator}
     return render(request, "batches/webhooks.html", context, status=400 if form.errors else 200)
 
 

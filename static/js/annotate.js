@@ -286,7 +286,7 @@
     els.progressBar.value = p.done;
     els.progressText.innerHTML = "";
     var strong = document.createElement("strong");
-    strong.textContent = p.done;
+    strong.textContent = localDigits(p.done);
     // "%(done)s / %(total)s done" in the person's language, with the done count in bold.
     var parts = String(text.progress).split("%(done)s");
     els.progressText.append(format(parts[0], p), strong, format(parts[1] || "", { total: p.total }));
@@ -738,8 +738,14 @@
     var input = els.submitForm && els.submitForm.querySelector("input[name=version]");
     return input ? url + (url.indexOf("?") === -1 ? "?" : "&") + "version=" + encodeURIComponent(input.value) : url;
   }
+  // Numbers in sentences take the page language's digits (Persian digits in Persian); names stay as typed.
+  var persianDigits = /^fa\b/.test(document.documentElement.lang || "");
+  function localDigits(value) {
+    if (!persianDigits || typeof value !== "number") return value;
+    return String(value).replace(/[0-9]/g, function (d) { return "۰۱۲۳۴۵۶۷۸۹"[d]; });
+  }
   function format(template, values) {
-    return String(template || "").replace(/%\((\w+)\)s/g, function (m, k) { return values[k]; });
+    return String(template || "").replace(/%\((\w+)\)s/g, function (m, k) { return localDigits(values[k]); });
   }
 
   // --- drawing from the keyboard: a crosshair moved by the arrow keys, Enter sets each corner ------

@@ -199,9 +199,12 @@
       body: body,
       credentials: "same-origin",
       headers: Object.assign({ "X-CSRFToken": csrf(form), Accept: "application/json" }, type ? { "Content-Type": type } : {}),
+    }).catch(function () {
+      // The browser's own words for a network failure are in the browser's language: say it in the page's.
+      throw new Error(t("connectionLost"));
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (json) {
-        if (!response.ok) throw new Error(json.error || "HTTP " + response.status);
+        if (!response.ok) throw new Error(json.error || t("serverError", { status: response.status }));
         return json;
       });
     });
@@ -466,7 +469,7 @@
           try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = null; }
           if (xhr.status !== 200 || !answer || !answer.files) {
             if (xhr.status >= 500 && attempt < 3) return setTimeout(function () { sendChunk(chunk, attempt + 1).then(resolve, reject); }, 1000 * (attempt + 1));
-            return reject(new Error((answer && answer.error) || "HTTP " + xhr.status));
+            return reject(new Error((answer && answer.error) || t("serverError", { status: xhr.status })));
           }
           state.doneBytes += chunk.reduce(function (sum, e) { return sum + e.file.size; }, 0);
           answer.files.forEach(function (outcome, i) {

@@ -230,7 +230,7 @@ def test_board_annotate_and_review_pass_axe_in_both_languages(
 
     login(page, live_server, reviewer)
     page.goto(live_server.url + reverse("review", args=[project.pk, demo["review"].pk]))
-    expect(page.locator(".review-figure")).to_be_visible()
+    expect(page.locator(".ws-stage img").first).to_be_visible()
     settle(page)
     assert run_axe(page) == []
 
@@ -252,7 +252,7 @@ def test_screens_in_persian_for_the_readme(page, live_server, project, manager, 
         shot(page, f"annotate-fa-{suffix}")
         login(page, live_server, reviewer)
         page.goto(live_server.url + reverse("review", args=[project.pk, demo["review"].pk]))
-        expect(page.locator(".review-figure")).to_be_visible()
+        expect(page.locator(".ws-stage img").first).to_be_visible()
         shot(page, f"review-fa-{suffix}")
         login(page, live_server, manager)
         for name in ("project_list", "members", "label_classes", "export", "project_settings"):

@@ -34,6 +34,21 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_english():
+    # A request by a Persian-speaking user activates Persian for the thread (the preferences middleware, as
+    # Django's LocaleMiddleware, leaves it active after the answer): the next test must not inherit it.
+    from django.utils import translation
+
+    from accounts import calendars
+
+    translation.activate("en")
+    calendars.activate(None)
+    yield
+    translation.deactivate()
+    calendars.activate(None)
+
+
 @pytest.fixture
 def project(db):
     return make_project("Street scenes")

@@ -181,6 +181,7 @@ class Notification(models.Model):
         EXPORT_READY = "export_ready", gettext_lazy("Export ready")
         UPLOAD_DONE = "upload_done", gettext_lazy("Upload finished")
         INVITED = "invited", gettext_lazy("Invited to a project")
+        STALE = "stale", gettext_lazy("Batch waiting too long (managers)")
 
     class Email(models.TextChoices):
         NONE = "none", "none"  # not to be e-mailed

@@ -41,6 +41,7 @@ DEFAULT_EMAIL = {
     Kind.EXPORT_READY: Choice.IMMEDIATELY,
     Kind.UPLOAD_DONE: Choice.DIGEST,
     Kind.INVITED: Choice.OFF,
+    Kind.STALE: Choice.DIGEST,
 }
 UNSUBSCRIBE_SALT = "accounts.notifications.unsubscribe"
 ALL_KINDS = "all"
@@ -235,6 +236,23 @@ def describe(notification: Notification) -> Said:
         title = _("%(actor)s invited you to %(project)s")
         detail = _("Accept or decline the invitation.")
         path = data.get("path") or reverse("notifications")
+    elif kind == Kind.STALE:
+        days = int(data.get("days") or 0)
+        title = (
+            ngettext(
+                "“%(batch)s” has been waiting longer than %(days)d day in %(project)s",
+                "“%(batch)s” has been waiting longer than %(days)d days in %(project)s",
+                days,
+            )
+            if count == 1
+            else ngettext(
+                "%(count)d batches have been waiting longer than %(days)d day in %(project)s",
+                "%(count)d batches have been waiting longer than %(days)d days in %(project)s",
+                days,
+            )
+        )
+        values["days"] = days
+        detail = _("Waiting means in Review, or in Annotating with no box saved.")
     else:  # a kind from a newer version of the code, read by an older one
         title = _("Something changed in %(project)s")
     return Said(title=title % values, detail=detail, path=path)

@@ -126,6 +126,9 @@ class Batch(models.Model):
     # at the version the reset left (any change since bumps it) and before restore_until.
     restore_until = models.DateTimeField(null=True, blank=True)
     restore_version = models.PositiveIntegerField(null=True, blank=True)
+    # When the managers were told this batch is stale (batches/stale.py, notify_stale): told once per stay in a
+    # column, i.e. again only once status_changed_at (a new move) is later than this.
+    stale_notified_at = models.DateTimeField(null=True, blank=True)
     # --- end rework
     # Bumped by every move: the compare-and-set guard and the board's cheap "has anything changed" check.
     version = models.PositiveIntegerField(default=1)

@@ -17,14 +17,18 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F, Q
 from django.tasks import task
+from django.utils import timezone
 
 from accounts.access import Membership
+from accounts.models import ProjectUserObjectPermission
 from accounts.notifications import Kind, notify
-from accounts.roles import users_with_role
+from accounts.roles import ROLE_PERMISSIONS, users_with_role
 
 from .models import Batch, BatchEvent, ExportJob, Image, Project, UploadSession
 from .rules import visible_batches
+from .stale import stale_condition, stale_days
 
 log = logging.getLogger("batches.notifications")
 Action = BatchEvent.Action
@@ -258,3 +262,61 @@ def upload_done(session: UploadSession) -> None:
         project=session.project,
         data={"session": session.pk, "name": session.name, "kept": kept, "refused": session.failed},
     )
+
+
+# --- stale work (issue #19) ----------------------------------------------------------------------------
+
+
+def tell_stale(now=None) -> int:
+    """Tell the managers of each project about its batches that became stale (batches/stale.py, the card's rule):
+    once per batch per stay in its column, one notification per manager and project for all of them.
+    The queries do not depend on the number of batches. The number of notifications made."""
+    now = now or timezone.now()
+    limits = set(
+        Project.objects.filter(stale_after_days__gt=0).order_by().values_list("stale_after_days", flat=True).distinct()
+    )
+    if not limits:
+        return 0
+    stale = Q(pk__in=[])
+    for limit in limits:
+        stale |= Q(project__stale_after_days=limit) & stale_condition(limit, now)
+    # Told already during this stay: told after the batch's last move.
+    untold = Q(stale_notified_at__isnull=True) | Q(stale_notified_at__lt=F("status_changed_at"))
+    made = 0
+    with transaction.atomic():
+        # Locked (another worker's run skips them) and marked told in the same transaction as the notifications.
+        batches = [
+            batch
+            for batch in Batch.objects.filter(stale & untold)
+            .select_related("project")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("project_id", "name", "pk")
+            if stale_days(batch, now)
+        ]
+        if not batches:
+            return 0
+        Batch.objects.filter(pk__in=[batch.pk for batch in batches]).update(stale_notified_at=now)
+        by_project: dict[int, list[Batch]] = {}
+        for batch in batches:
+            by_project.setdefault(batch.project_id, []).append(batch)
+        managers: dict[int, list] = {}
+        rows = ProjectUserObjectPermission.objects.filter(
+            content_object_id__in=list(by_project), permission__codename=ROLE_PERMISSIONS["manager"]
+        ).select_related("user")
+        for row in rows.order_by("user__username"):
+            managers.setdefault(row.content_object_id, []).append(row.user)
+        for project_id, found in by_project.items():
+            project = found[0].project
+            data = {
+                "batches": [{"id": batch.pk, "name": batch.name} for batch in found],
+                "days": project.stale_after_days,
+            }
+            for manager in managers.get(project_id, []):
+                made += bool(notify(recipient=manager, kind=Kind.STALE, project=project, data=data))
+    return made
+
+
+@task
+def notify_stale() -> int:
+    """The workers' periodic run (settings.PERIODIC_TASKS, STALE_INTERVAL_SECONDS): stale batches to managers."""
+    return tell_stale()

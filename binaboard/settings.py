@@ -510,6 +510,8 @@ EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 # --- rework (#19): a reset can be undone (Restore) for this many days; then its snapshot is purged.
 RESET_SNAPSHOT_DAYS = env_int("RESET_SNAPSHOT_DAYS", 14)
 PERIODIC_TASKS["batches.tasks.purge_reset_snapshots"] = env_int("PURGE_SNAPSHOTS_INTERVAL_SECONDS", 3600)
+# How often a worker looks for batches that became stale (Project.stale_after_days) and tells the managers.
+PERIODIC_TASKS["batches.notifications.notify_stale"] = env_int("STALE_INTERVAL_SECONDS", 3600)
 # Seconds the flow analytics of a project stay cached (a new move makes them stale before; refreshed by a
 # worker for long histories).
 ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 7 * 24 * 3600)

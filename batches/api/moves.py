@@ -176,3 +176,47 @@ def undo(request, project_pk: int, pk: int, payload: VersionIn | None = None):
     batch, member = seen_batch(request, project_pk, pk, payload.version if payload else None)
     workflow.undo(actor=request.user, batch=batch, project=member.project)
     return _answer(request, batch, project_pk)
+
+
+# --- rework (#19): take back, restore, relabel -------------------------------------------------------------
+
+
+class TakeBackIn(VersionIn):
+    scope: Text = "untouched"  # "untouched" (no box, no mark, no flag) or "not_done" (every image not done)
+    expected: Count  # how many images the caller expects to move: a save since then refuses the move
+
+
+class RelabelIn(VersionIn):
+    assignee: Id
+    comment: Text | None = None
+
+
+@router.post(
+    "/{int:project_pk}/batches/{int:pk}/takeback",
+    summary="Take back the images nobody started into a new Unassigned batch",
+)
+def takeback(request, project_pk: int, pk: int, payload: TakeBackIn):
+    batch, member = _start(request, project_pk, pk, payload.version, "takeback")
+    new = workflow.take_back(
+        actor=request.user, batch=batch, scope=payload.scope, expected=payload.expected, project=member.project
+    )
+    return {**_answer(request, batch, project_pk), "taken_back": _answer(request, new, project_pk)}
+
+
+@router.post("/{int:project_pk}/batches/{int:pk}/restore", summary="Undo a reset: back where it was, every box")
+def restore(request, project_pk: int, pk: int, payload: VersionIn | None = None):
+    batch, member = _start(request, project_pk, pk, payload.version if payload else None, "restore")
+    workflow.restore(actor=request.user, batch=batch, project=member.project)
+    return _answer(request, batch, project_pk)
+
+
+@router.post(
+    "/{int:project_pk}/batches/{int:pk}/relabel",
+    summary="Send back for a new pass with the current boxes as suggestions",
+)
+def relabel(request, project_pk: int, pk: int, payload: RelabelIn):
+    batch, member = _start(request, project_pk, pk, payload.version, "relabel")
+    (user,) = _users([payload.assignee])
+    comment = clean_text(payload.comment or "", max_length=None, multiline=True)
+    workflow.relabel(actor=request.user, batch=batch, assignee=user, comment=comment, project=member.project)
+    return _answer(request, batch, project_pk)

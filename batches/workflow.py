@@ -569,20 +569,24 @@ def approve(*, actor, batch: Batch, project: Project | None = None) -> Batch:
     return fresh
 
 
-def reject(*, actor, batch: Batch, comment: str, project: Project | None = None) -> Batch:
-    """Review → Annotating with a comment for the annotator; same assignee, annotations stay."""
-    _ensure_same_project(batch, project)
+def _comment(comment: str | None, batch: Batch, *, needed: str | None = None) -> str:
+    """A move's comment, stripped: refused when empty and `needed` says why, or longer than MAX_COMMENT."""
     comment = (comment or "").strip()
-    if not comment:
-        raise WorkflowError(
-            _("Say what needs fixing: a rejection needs a comment."), kind=WorkflowError.INVALID, batch=batch
-        )
+    if not comment and needed:
+        raise WorkflowError(needed, kind=WorkflowError.INVALID, batch=batch)
     if len(comment) > MAX_COMMENT:
         raise WorkflowError(
             _("Keep the comment under %(count)d characters.") % {"count": MAX_COMMENT},
             kind=WorkflowError.INVALID,
             batch=batch,
         )
+    return comment
+
+
+def reject(*, actor, batch: Batch, comment: str, project: Project | None = None) -> Batch:
+    """Review → Annotating with a comment for the annotator; same assignee, annotations stay."""
+    _ensure_same_project(batch, project)
+    comment = _comment(comment, batch, needed=_("Say what needs fixing: a rejection needs a comment."))
     with transaction.atomic():
         fresh = _begin(actor, batch, "reject")
         _update(
@@ -612,17 +616,7 @@ def reopen(*, actor, batch: Batch, assignee, comment: str, project: Project | No
     The non-destructive way to fix a few boxes of an approved batch (a reset would remove every annotation).
     """
     _ensure_same_project(batch, project)
-    comment = (comment or "").strip()
-    if not comment:
-        raise WorkflowError(
-            _("Say what needs fixing: reopening needs a comment."), kind=WorkflowError.INVALID, batch=batch
-        )
-    if len(comment) > MAX_COMMENT:
-        raise WorkflowError(
-            _("Keep the comment under %(count)d characters.") % {"count": MAX_COMMENT},
-            kind=WorkflowError.INVALID,
-            batch=batch,
-        )
+    comment = _comment(comment, batch, needed=_("Say what needs fixing: reopening needs a comment."))
     with transaction.atomic():
         fresh = _begin(actor, batch, "reopen")
         _check_annotators(fresh.project, [assignee])
@@ -1039,13 +1033,7 @@ def relabel(*, actor, batch: Batch, assignee, comment: str = "", project: Projec
     accepts, adjusts or deletes; until then the batch has no boxes (an export has the current version only).
     Four statements whatever the batch size, besides the usual lock, update and event."""
     _ensure_same_project(batch, project)
-    comment = (comment or "").strip()
-    if len(comment) > MAX_COMMENT:
-        raise WorkflowError(
-            _("Keep the comment under %(count)d characters.") % {"count": MAX_COMMENT},
-            kind=WorkflowError.INVALID,
-            batch=batch,
-        )
+    comment = _comment(comment, batch)
     with transaction.atomic():
         fresh = _begin(actor, batch, "relabel")
         _check_annotators(fresh.project, [assignee])

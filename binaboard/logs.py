@@ -5,6 +5,7 @@ RequestContextFilter sits on the console handler, so it sees every record, which
 
 import logging
 
+from django.http import HttpRequest
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
 
@@ -16,8 +17,10 @@ REQUEST_FIELDS = ("method", "path", "user_id")
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
-        request = getattr(record, "request", None)  # django.request and django.security pass it
-        if request is not None and not hasattr(record, "path"):
+        # django.request and django.security pass the HttpRequest; the development server's django.server
+        # passes its socket (on every 4xx/5xx line), which has neither a method nor a path.
+        request = getattr(record, "request", None)
+        if isinstance(request, HttpRequest) and not hasattr(record, "path"):
             record.method = request.method
             record.path = request.get_full_path()
             record.user_id = _user_id(request)

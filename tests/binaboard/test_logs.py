@@ -126,3 +126,15 @@ def test_the_lines_a_request_logs_carry_the_id_it_answers_with(client, manager, 
     log = plain_log.getvalue()
     assert "WARNING [-] batches.test: outside any request" in log
     assert re.search(rf"INFO \[{response['X-Request-ID']}\] batches.workflow: batch \d+ .* created by manager", log)
+
+
+def test_the_development_server_s_request_lines_pass_the_filter():
+    # runserver logs every 4xx/5xx line on django.server with its socket as `request`: `make run` printed a
+    # traceback for each 404 until the filter looked only at real requests.
+    import socket
+
+    record = logging.LogRecord("django.server", logging.WARNING, __file__, 1, '"GET /x HTTP/1.1" 404 0', (), None)
+    with socket.socket() as sock:
+        record.request = sock
+        assert RequestContextFilter().filter(record) is True
+    assert not hasattr(record, "path")

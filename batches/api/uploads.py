@@ -19,7 +19,6 @@ from ..ingest.limits import human_bytes
 from ..models import UploadFile, UploadSession
 from ..params import clean_text, parse_id
 from ..uploads import sessions
-from ..uploads.sessions import Arrival
 from ..views.upload import FIELD
 from .common import membership, upload_for
 from .errors import ApiError
@@ -153,15 +152,7 @@ def files(request, project_pk: int, pk: int):
         ) from None
     if len(handler.arrivals) > settings.UPLOAD_CHUNK_FILES or len(received_files) > settings.UPLOAD_CHUNK_FILES:
         raise ApiError(413, "invalid", _("One request takes at most %(n)s files.") % {"n": settings.UPLOAD_CHUNK_FILES})
-    received = iter(received_files)
-    arrivals = []
-    for arrival in handler.arrivals:
-        if arrival is not None:
-            arrivals.append(Arrival(arrival[0], refused=arrival[1]))
-        elif (upload := next(received, None)) is not None:
-            upload.seek(0)
-            arrivals.append(Arrival(upload.name or "unnamed", data=upload.read()))
-            upload.close()
+    arrivals = sessions.arrivals_of(handler.arrivals, received_files)
     for arrival, path in zip(arrivals, paths, strict=False):
         if path:
             arrival.name = clean_text(path, max_length=1000)

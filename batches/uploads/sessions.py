@@ -44,6 +44,21 @@ class Arrival:
     refused: str = ""
 
 
+def arrivals_of(streamed: list, files) -> list[Arrival]:
+    """A chunk's files in the order they arrived: `streamed` is the upload handler's list (None for a file it
+    kept, (name, reason) for one it refused while streaming), `files` the kept files, in the same order."""
+    received = iter(files)
+    arrivals = []
+    for arrival in streamed:
+        if arrival is not None:
+            arrivals.append(Arrival(arrival[0], refused=arrival[1]))
+        elif (upload := next(received, None)) is not None:
+            upload.seek(0)
+            arrivals.append(Arrival(upload.name or "unnamed", data=upload.read()))
+            upload.close()
+    return arrivals
+
+
 @dataclass
 class Outcome:
     name: str

@@ -29,7 +29,6 @@ from ..models import UploadFile, UploadSession
 from ..params import parse_id
 from ..reasons import translated
 from ..uploads import archives, sessions
-from ..uploads.sessions import Arrival
 from ..workflow import WorkflowError
 from .upload import FIELD
 
@@ -185,15 +184,7 @@ def _receive_chunk(request, session: UploadSession, handler: ChunkUploadHandler)
         or len(request.FILES.getlist(FIELD)) > settings.UPLOAD_CHUNK_FILES
     ):
         return _error(_("One request takes at most %(n)s files.") % {"n": settings.UPLOAD_CHUNK_FILES}, 413)
-    received = iter(request.FILES.getlist(FIELD))
-    arrivals = []
-    for arrival in handler.arrivals:
-        if arrival is not None:
-            arrivals.append(Arrival(arrival[0], refused=arrival[1]))
-        elif (upload := next(received, None)) is not None:
-            upload.seek(0)
-            arrivals.append(Arrival(upload.name or "unnamed", data=upload.read()))
-            upload.close()
+    arrivals = sessions.arrivals_of(handler.arrivals, request.FILES.getlist(FIELD))
     # The browser's own names keep the folder path (webkitRelativePath), sent beside each file.
     paths = request.POST.getlist("path")
     for arrival, path in zip(arrivals, paths, strict=False):

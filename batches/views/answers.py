@@ -22,7 +22,7 @@ from ..errors import WorkflowError
 from ..models import Batch, Project
 from ..params import parse_id
 from ..rules import Membership, visible_batches
-from .board import BoardFilter, board_token, build_columns, prepare_cards
+from .board import BoardFilter, board_state, build_columns, prepare_cards
 from .board_live import live_answer, parse_shown_board
 
 Status = Batch.Status
@@ -86,20 +86,23 @@ def board_url(project: Project, request) -> str:
     return f"{url}?{query}" if query else url
 
 
-def _columns_answer(request, membership: Membership, statuses, token: str | None):
+def _columns_answer(request, membership: Membership, statuses, hand_token: bool):
+    """The board after a move: what changed (the page said which cards it shows), else whole columns,
+    with the board's fingerprint when `hand_token` (the page was current before the move)."""
     board_filter = BoardFilter.from_data(request.POST or request.GET)
     shown = parse_shown_board(request.POST)
+    state = board_state(membership, board_filter)
     if shown is not None:
         # The page said which cards it shows: answer with what changed (board_live.py), and as that
         # makes the page current, with the board's fingerprint taken before it was read.
-        return live_answer(request, membership, board_filter, shown, board_token(membership), close_dialog=True)
+        return live_answer(request, membership, board_filter, shown, state, close_dialog=True)
     context = {
         "project": membership.project,
         "membership": membership,
         "filter": board_filter,
-        "columns": build_columns(membership, board_filter, statuses=statuses),
+        "columns": build_columns(membership, board_filter, statuses=statuses, state=state),
         "oob": True,
-        "token": token,
+        "token": state.token if hand_token else None,
         "close_dialog": True,
     }
     return render(request, "batches/board.html#columns_oob", context)
@@ -130,9 +133,8 @@ def answer_moved(
         return redirect(target)
     # Only hand out the new fingerprint if the page was current before this move; otherwise the next
     # poll brings the columns this answer did not re-render.
-    current = move.token_before and request.POST.get("token") == move.token_before
-    token = board_token(move.membership) if current else None
-    response = _columns_answer(request, move.membership, list(columns), token)
+    current = bool(move.token_before) and request.POST.get("token") == move.token_before
+    response = _columns_answer(request, move.membership, list(columns), hand_token=current)
     if message:
         detail = {"text": message, "level": "success"}
         if undo is not None:
@@ -149,7 +151,7 @@ def answer_refusal(request, membership: Membership, error: WorkflowError):
     if not request.htmx:
         messages.add_message(request, messages.WARNING if stale else messages.ERROR, error.message)
         return redirect(board_url(membership.project, request))
-    response = _columns_answer(request, membership, None, board_token(membership))
+    response = _columns_answer(request, membership, None, hand_token=True)
     trigger_client_event(response, "showMessage", {"text": error.message, "level": "warning" if stale else "error"})
     return response
 

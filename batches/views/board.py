@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Max, OrderBy, Q, QuerySet, Sum, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Max, OrderBy, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -236,14 +236,19 @@ class BoardFilter:
     def querystring(self) -> str:
         return urlencode({k: v for k, v in (("assignee", self.assignee), ("q", self.q)) if v})
 
-    def apply(self, batches: QuerySet, user) -> QuerySet:
+    def condition(self, user) -> Q:
+        """The batches this filter keeps, as one condition (empty when it keeps every batch)."""
+        condition = Q()
         if self.q:
-            batches = batches.filter(name__icontains=self.q)
+            condition &= Q(name__icontains=self.q)
         if self.assignee == "me":
-            batches = batches.filter(assignee_id=user.pk)
+            condition &= Q(assignee_id=user.pk)
         elif self.assignee:
-            batches = batches.filter(assignee_id=int(self.assignee))
-        return batches
+            condition &= Q(assignee_id=int(self.assignee))
+        return condition
+
+    def apply(self, batches: QuerySet, user) -> QuerySet:
+        return batches.filter(self.condition(user))
 
 
 @dataclass
@@ -390,11 +395,42 @@ def board_batches(membership: Membership, board_filter: BoardFilter) -> QuerySet
     return board_filter.apply(visible_batches(membership), membership.user)
 
 
+def first_cards(batches: QuerySet, columns: dict[str, tuple[Sort, int]]) -> list[Batch]:
+    """The first cards of each given column ({status: (its sort, how many)}), in that column's order.
+
+    One statement whatever the project's size: each column's ids come from its own ORDER BY … LIMIT
+    (the (project, status, position) index serves the board's order; the other sorts read one column's
+    rows), joined by UNION ALL; the rows of those ids are then ordered again, column by column (a union
+    keeps no order). One window over every batch of the project, each partition in its own order, read
+    and sorted them all: 11 ms of SQLite at 1,000 batches, and the costliest query of the board to compile.
+    """
+    parts, params = [], []
+    for i, (status, (sort, limit)) in enumerate(columns.items()):
+        sql, part_params = (
+            batches.filter(status=status).order_by(*sort.order()).values_list("pk")[:limit].query.sql_with_params()
+        )
+        parts.append(f"SELECT * FROM ({sql}) AS column{i}")
+        params.extend(part_params)
+    order = [F("status").asc()]
+    quote, table = connection.ops.quote_name, connection.ops.quote_name(Batch._meta.db_table)
+    for status, (sort, _limit) in columns.items():
+        for name, descending in ((sort.field, sort.descending), ("id", sort.id_descending)):
+            column = f"{table}.{quote(Batch._meta.get_field(name).column)}"
+            term = RawSQL(f"CASE WHEN {table}.{quote('status')} = %s THEN {column} END", [status])
+            order.append(term.desc() if descending else term.asc())
+    return list(
+        Batch.objects.filter(pk__in=RawSQL(" UNION ALL ".join(parts), params))
+        .select_related("assignee")
+        .order_by(*order)
+    )
+
+
 def build_columns(
     membership: Membership,
     board_filter: BoardFilter,
     statuses: list[str] | None = None,
     shown: dict[str, int] | None = None,
+    state: BoardState | None = None,
 ) -> list[Column]:
     """The given columns (all four by default) with their first cards: three queries whatever the size,
     the order of each column and the density (the person's BoardLayout) included."""
@@ -404,26 +440,13 @@ def build_columns(
     # A collapsed column shows its counts only: none of its cards is read.
     open_statuses = [s for s in statuses if s not in layout.collapsed]
     limits = {s: min(max(COLUMN_PAGE, shown.get(s, 0)), MAX_REFRESH) for s in open_statuses}
-    project = membership.project
     batches = board_batches(membership, board_filter)
-    totals = batches.column_totals(project)
+    totals = (state or board_state(membership, board_filter)).totals
     by_status: dict[str, list[Batch]] = {s: [] for s in statuses}
     if open_statuses:
-        # One window over every shown column, each partition in its own column's order: a sort key
-        # that is NULL outside its column orders nothing there.
-        order = []
-        for status in open_statuses:
-            for term in layout.sort_of(status).order():
-                expression = Case(When(status=status, then=term.expression))
-                order.append(expression.desc(nulls_last=True) if term.descending else expression.asc(nulls_last=True))
-        ranked = (
-            batches.filter(status__in=open_statuses)
-            .select_related("assignee")
-            .annotate(row=Window(RowNumber(), partition_by=[F("status")], order_by=order))
-            .filter(row__lte=max(limits.values()) + 1)
-            .order_by("status", "row")
-        )
-        for batch in ranked:
+        for batch in first_cards(
+            batches, {status: (layout.sort_of(status), limits[status] + 1) for status in open_statuses}
+        ):
             by_status[batch.status].append(batch)
     shown_batches = {}
     cursors = {}
@@ -474,14 +497,46 @@ def column_page(membership: Membership, board_filter: BoardFilter, status: str, 
     )
 
 
-def board_token(membership: Membership) -> str:
-    """A fingerprint of every batch of the project this person sees, in one aggregate query: any move,
-    split, merge, delete or annotation progress changes it."""
-    row = visible_batches(membership).aggregate(
-        n=Count("id"), versions=Sum("version"), done=Sum("done_count"), latest=Max("updated_at")
+@dataclass(frozen=True)
+class BoardState:
+    """What the board's header and its live poll need of the whole project: a fingerprint of every batch
+    this person sees (any move, split, merge, delete or annotation progress changes it) and the batches
+    and images per column among those the filter keeps."""
+
+    token: str
+    totals: dict[str, dict[str, int]]
+
+
+def board_state(membership: Membership, board_filter: BoardFilter | None = None) -> BoardState:
+    """The board's fingerprint and column counts in one grouped query (they were two)."""
+    kept = board_filter.condition(membership.user) if board_filter is not None else Q()
+    rows = (
+        visible_batches(membership)
+        .order_by()
+        .values("status")
+        .annotate(
+            n=Count("id"),
+            versions=Sum("version"),
+            done=Sum("done_count"),
+            latest=Max("updated_at"),
+            batches=Count("id", filter=kept or None),
+            images=Sum("image_count", filter=kept or None),
+        )
     )
-    raw = f"{row['n']}:{row['versions']}:{row['done']}:{row['latest'].isoformat() if row['latest'] else ''}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+    totals = {status: {"batches": 0, "images": 0} for status in Status.values}
+    n = versions = done = 0
+    latest = None
+    for row in rows:
+        totals[row["status"]] = {"batches": row["batches"], "images": row["images"] or 0}
+        n, versions, done = n + row["n"], versions + (row["versions"] or 0), done + (row["done"] or 0)
+        if row["latest"] is not None and (latest is None or row["latest"] > latest):
+            latest = row["latest"]
+    raw = f"{n}:{versions}:{done}:{latest.isoformat() if latest else ''}"
+    return BoardState(hashlib.sha256(raw.encode()).hexdigest()[:16], totals)
+
+
+def board_token(membership: Membership) -> str:
+    return board_state(membership).token
 
 
 def parse_shown(raw: str | None) -> dict[str, int]:
@@ -526,9 +581,10 @@ def board(request, project_pk: int):
     membership = get_project_for(request.user, project_pk)
     project = membership.project
     board_filter = remembered_filter(request, membership)
-    columns = build_columns(membership, board_filter)
+    state = board_state(membership, board_filter)
+    columns = build_columns(membership, board_filter, state=state)
     layout = BoardLayout.of(request.user, project.pk)
-    context = board_context(membership, board_filter, columns, token=board_token(membership), layout=layout)
+    context = board_context(membership, board_filter, columns, token=state.token, layout=layout)
     if request.htmx and not request.htmx.history_restore_request:
         # The filter form: swap the columns in place.
         return render(request, "batches/board.html#columns_oob", {**context, "oob": True})
@@ -596,6 +652,7 @@ def board_layout(request, project_pk: int):
     if not request.htmx:
         query = board_filter.querystring
         return redirect(reverse("board", args=[project_pk]) + (f"?{query}" if query else ""))
-    columns = build_columns(membership, board_filter)
-    context = board_context(membership, board_filter, columns, token=board_token(membership), oob=True, layout=layout)
+    state = board_state(membership, board_filter)
+    columns = build_columns(membership, board_filter, state=state)
+    context = board_context(membership, board_filter, columns, token=state.token, oob=True, layout=layout)
     return render(request, "batches/board.html#layout_oob", context)

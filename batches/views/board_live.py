@@ -34,7 +34,7 @@ from ..access import get_project_for
 from ..models import Batch
 from ..rules import Membership
 from ..templatetags.board_cards import SIG_LENGTH, card_key, card_sig, render_cards
-from .board import MAX_REFRESH, BoardFilter, board_context, board_token, build_columns, parse_shown
+from .board import MAX_REFRESH, BoardFilter, BoardState, board_context, board_state, build_columns, parse_shown
 
 Status = Batch.Status
 # One shown card as the page sends it: "<batch id>.<signature>".
@@ -112,14 +112,14 @@ def live_answer(
     membership: Membership,
     board_filter: BoardFilter,
     shown: ShownBoard,
-    token: str,
+    state: BoardState,
     *,
     close_dialog: bool = False,
 ):
     """The changes that make the page show what a full re-render would, and nothing else."""
     project = membership.project
     columns = build_columns(
-        membership, board_filter, shown={status: len(cards) for status, cards in shown.cards.items()}
+        membership, board_filter, shown={status: len(cards) for status, cards in shown.cards.items()}, state=state
     )
     language = get_language()
     manages = membership.manages
@@ -171,7 +171,7 @@ def live_answer(
         "removed": removed,
         "inserts": [Insert(h, anchor, status) for (status, anchor, _c, _k), h in zip(inserts, html, strict=True)],
         "more_changes": [(next(c for c in columns if c.status == s), change) for s, change in more_changes],
-        "token": token,
+        "token": state.token,
         "close_dialog": close_dialog,
         "oob": True,
     }
@@ -185,13 +185,13 @@ def board_version(request, project_pk: int):
     """The live poll: 204 without rendering anything when the client's token is current; else the cards
     that changed (when the page said which it shows), or the columns (a page without board-live.js)."""
     membership = get_project_for(request.user, project_pk)
-    token = board_token(membership)
-    if request.GET.get("token") == token:
-        return HttpResponse(status=204)
     board_filter = BoardFilter.from_data(request.GET)
+    state = board_state(membership, board_filter)
+    if request.GET.get("token") == state.token:
+        return HttpResponse(status=204)
     shown_board = parse_shown_board(request.GET)
     if shown_board is not None:
-        return live_answer(request, membership, board_filter, shown_board, token)
-    columns = build_columns(membership, board_filter, shown=parse_shown(request.GET.get("shown")))
-    context = board_context(membership, board_filter, columns, token=token, oob=True)
+        return live_answer(request, membership, board_filter, shown_board, state)
+    columns = build_columns(membership, board_filter, shown=parse_shown(request.GET.get("shown")), state=state)
+    context = board_context(membership, board_filter, columns, token=state.token, oob=True)
     return render(request, "batches/board.html#columns_oob", context)

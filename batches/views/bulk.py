@@ -20,7 +20,7 @@ from ..access import get_project_for
 from ..errors import WorkflowError
 from ..params import parse_id
 from .answers import board_url
-from .board import BoardFilter, board_token, build_columns
+from .board import BoardFilter, board_state, build_columns
 from .moves import annotators_of
 
 
@@ -64,13 +64,14 @@ def _answer(request, membership, report: bulk.BulkReport):
             messages.warning(request, f"“{outcome.name}”: {outcome.message}")
         return redirect(board_url(membership.project, request))
     board_filter = BoardFilter.from_data(request.POST)
+    state = board_state(membership, board_filter)
     context = {
         "project": membership.project,
         "membership": membership,
         "filter": board_filter,
-        "columns": build_columns(membership, board_filter),
+        "columns": build_columns(membership, board_filter, state=state),
         "oob": True,
-        "token": board_token(membership),
+        "token": state.token,
         "report": report,
         "summary": _summary(report),
     }

@@ -222,10 +222,10 @@ def test_the_board_costs_the_same_queries_at_ten_and_at_a_thousand_batches(
     client = client_for(manager)
     client.get(board_url(project))  # warm caches that are not the board's (content types, ...)
 
-    # session, user, project, the manager's permissions (user + group), column totals, the cards of
-    # four columns (one windowed query), their thumbnails (one windowed query), the board token,
-    # the annotators of the filter
-    with django_assert_num_queries(9):
+    # session, user, project, the manager's permissions (user + group), the board token and column
+    # totals (one grouped query), the cards of four columns (one query, each column's own LIMIT), their
+    # thumbnails (one query), the annotators of the filter
+    with django_assert_num_queries(8):
         response = client.get(board_url(project))
     assert response.status_code == 200
 
@@ -235,8 +235,9 @@ def test_a_live_refresh_costs_the_same_queries_at_any_size(batches, project, man
     many_batches(project, batches)
     client = client_for(manager)
 
-    # session, user, project, permissions (one UNION), the token, column totals, cards, thumbnails, the bell's count
-    with django_assert_num_queries(9):
+    # session, user, project, permissions (one UNION), the token with the column totals, cards, thumbnails,
+    # the bell's count
+    with django_assert_num_queries(8):
         response = client.get(reverse("board_version", args=[project.pk]), {"token": "old"}, **HTMX)
     assert response.status_code == 200
 

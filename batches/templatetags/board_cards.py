@@ -17,9 +17,12 @@ from dataclasses import fields
 from django import template
 from django.core.cache import cache
 from django.template.loader import get_template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+
+from accounts import calendars
 
 register = template.Library()
 
@@ -27,7 +30,7 @@ CARD_TEMPLATE = "batches/board.html#card"
 CSRF_MARK = mark_safe("<!--card-csrf-->")
 CARD_SECONDS = 24 * 3600
 # Bump when the card partial changes shape, so no worker serves cards of the old template.
-CARD_SHAPE = 4
+CARD_SHAPE = 5
 SIG_LENGTH = 10  # hex characters of the key a card carries as data-sig
 
 
@@ -42,24 +45,51 @@ def _stable(value):
     return value
 
 
-def card_key(card, project_pk: int, language: str, manages: bool = False, compact: bool = False) -> str:
-    """Everything the card shows: every column of its batch row, every field of the Card beside it
-    (thumbnails, the viewer's moves, labels: whatever later work adds), the assignee's name, the language,
-    and the density (a compact card is another rendering of the same batch)."""
-    batch = card.batch
-    row = tuple(getattr(batch, field.attname) for field in batch._meta.concrete_fields)
-    extras = tuple(_stable(getattr(card, field.name)) for field in fields(card) if field.name != "batch")
-    shown = (
+def card_keys(cards, project_pk: int, language: str, manages: bool = False, compact: bool = False) -> list[str]:
+    """Each card's key: everything it shows. Every column of its batch row, every field of the Card beside
+    it (thumbnails, the viewer's moves, labels: whatever later work adds), the assignee's name, the
+    language, the calendar and time zone its dates are written in, and the density (a compact card is
+    another rendering of the same batch). Cards alike share their menu (prepare_cards): each shared
+    menu is made stable once per call, not once per card."""
+    if not cards:
+        return []
+    names = [f.name for f in fields(cards[0]) if f.name != "batch"]
+    attnames = [f.attname for f in cards[0].batch._meta.concrete_fields]
+    page = (
         CARD_SHAPE,
         project_pk,
-        row,
-        batch.assignee.username if batch.assignee_id else "",
-        repr(extras),
         manages,  # a manager's card has a selection checkbox
         compact,
         language,
+        calendars.current(),
+        timezone.get_current_timezone_name(),
     )
-    return "card:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
+    shared: dict[int, object] = {}
+    keys = []
+    for card in cards:
+        batch = card.batch
+        extras = []
+        for name in names:
+            value = getattr(card, name)
+            if isinstance(value, list) and value and not isinstance(value[0], int):
+                if id(value) not in shared:
+                    shared[id(value)] = _stable(value)
+                value = shared[id(value)]
+            elif isinstance(value, list):
+                value = tuple(value)
+            extras.append(value)
+        shown = (
+            page,
+            tuple(getattr(batch, attname) for attname in attnames),
+            batch.assignee.username if batch.assignee_id else "",
+            extras,
+        )
+        keys.append("card:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:32])
+    return keys
+
+
+def card_key(card, project_pk: int, language: str, manages: bool = False, compact: bool = False) -> str:
+    return card_keys([card], project_pk, language, manages, compact)[0]
 
 
 def card_sig(key: str) -> str:
@@ -77,7 +107,7 @@ def render_cards(
     compact = bool(compact)
     if keys is None:
         language = get_language()
-        keys = [card_key(card, project.pk, language, manages, compact) for card in cards]
+        keys = card_keys(cards, project.pk, language, manages, compact)
     found = cache.get_many(keys)
     fresh = {}
     partial = None

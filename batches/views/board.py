@@ -209,10 +209,15 @@ class Card:
     can_annotate: bool
     can_review: bool
     age_label: str
-    since: str
     to_fix: int = 0  # a returned batch: its flagged images not saved again yet
     active_label: str = ""  # "annotator active 12 s ago" while someone is working on it
     stale_days: int = 0  # rework (#19): days waiting beyond the project's limit (0: not stale)
+
+    @property
+    def since(self) -> str:
+        """When it came into its column, in the person's calendar: written only when the card is rendered
+        (a cached card's key has the row, the calendar and the time zone)."""
+        return format_date(self.batch.status_changed_at, with_time=True)
 
 
 @dataclass
@@ -377,7 +382,6 @@ def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
                 can_annotate=batch.status == Status.ANNOTATING and may_annotate(membership, batch),
                 can_review=batch.status == Status.REVIEW and may_review(membership, batch),
                 age_label=localise_digits(AGE_LABEL[batch.status] % {"age": short_age(batch.status_changed_at, now)}),
-                since=format_date(batch.status_changed_at, with_time=True),
                 to_fix=to_fix.get(batch.pk, 0),
                 active_label=activity_label(batch, now),
                 stale_days=stale_days(batch, now),  # rework (#19)

@@ -33,7 +33,7 @@ from accounts.notification_views import with_unread_count
 from ..access import get_project_for
 from ..models import Batch
 from ..rules import Membership
-from ..templatetags.board_cards import SIG_LENGTH, card_key, card_sig, render_cards
+from ..templatetags.board_cards import SIG_LENGTH, card_keys, card_sig, render_cards
 from .board import MAX_REFRESH, BoardFilter, BoardState, board_context, board_state, build_columns, parse_shown
 
 Status = Batch.Status
@@ -129,7 +129,7 @@ def live_answer(
     more_changes: list[tuple[str, str]] = []  # (status, "remove" | "add" | "replace")
     for column in columns:
         have = shown.cards[column.status]
-        keys = [card_key(card, project.pk, language, manages, column.compact) for card in column.cards]
+        keys = card_keys(column.cards, project.pk, language, manages, column.compact)
         if bool(have) != bool(column.cards):
             removed.extend(pk for pk, _sig in have)
             whole.append(column)

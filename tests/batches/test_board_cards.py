@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
@@ -69,6 +70,24 @@ def test_a_card_follows_the_viewers_moves_and_language(project, manager, annotat
     client_for(annotator).get(url, {"assignee": ""})  # Everyone; other moves (none here): its own card
 
     assert renders == [batch.pk, batch.pk]
+
+
+def test_a_cached_card_is_not_shown_in_another_calendar(project, manager, renders):
+    """The card's "in its column since" date is written only when the card is rendered: the key holds the
+    calendar, so a person who switches to Jalali never gets the Gregorian card cached a moment ago."""
+    batch = batch_in(Status.UNASSIGNED, project, manager=manager, images=2)
+    Batch.objects.filter(pk=batch.pk).update(status_changed_at=datetime(2026, 3, 21, 9, 0, tzinfo=UTC))
+    url = reverse("board", args=[project.pk])
+    client = client_for(manager)
+
+    gregorian = client.get(url).content.decode()
+    manager.calendar = "jalali"
+    manager.save(update_fields=["calendar"])
+    jalali = client.get(url).content.decode()
+
+    assert renders == [batch.pk, batch.pk]
+    assert "2026" in re.search(r'class="age" title="([^"]*)"', gregorian).group(1)
+    assert "1405" in re.search(r'class="age" title="([^"]*)"', jalali).group(1)  # 1 Farvardin 1405
 
 
 def test_each_page_carries_its_own_csrf_token_in_cached_cards(project, manager, annotator, reviewer):

@@ -340,7 +340,9 @@ def measure(database_url: str, kind: str = "runserver") -> dict:
                 # The page as the mover's browser has it just before the move (board-live.js sends it).
                 role = "reviewer" if action == "approve" else "manager"
                 page = clients[role].get(board_url).content.decode()
-                data = {"action": action, "version": b.version, "from": b.status, **extra, **shown_board(page)}
+                token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+                data = {"action": action, "version": b.version, "from": b.status, "token": token, **extra}
+                data.update(shown_board(page))  # and its fingerprint: the board's hx-include sends #board-token
                 return ("POST", reverse("batch_move", args=[project.pk, b.pk]), data, None, htmx)
 
             return spec

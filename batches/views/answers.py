@@ -95,7 +95,10 @@ def _columns_answer(request, membership: Membership, statuses, hand_token: bool)
     if shown is not None:
         # The page said which cards it shows: answer with what changed (board_live.py), and as that
         # makes the page current, with the board's fingerprint taken before it was read.
-        return live_answer(request, membership, board_filter, shown, state, close_dialog=True)
+        # A page that was current before this move can differ only in the move's own columns: only
+        # they are read (the other columns' age labels refresh with the next change, as on any poll).
+        only = statuses if hand_token and statuses else None
+        return live_answer(request, membership, board_filter, shown, state, close_dialog=True, statuses=only)
     context = {
         "project": membership.project,
         "membership": membership,

@@ -115,11 +115,19 @@ def live_answer(
     state: BoardState,
     *,
     close_dialog: bool = False,
+    statuses: list[str] | None = None,
 ):
-    """The changes that make the page show what a full re-render would, and nothing else."""
+    """The changes that make the page show what a full re-render would, and nothing else.
+
+    `statuses`: only these columns can differ from the page (a move's own columns, when the page was
+    current before it: batches/views/answers.py), so only they are read; the counts of all are sent."""
     project = membership.project
     columns = build_columns(
-        membership, board_filter, shown={status: len(cards) for status, cards in shown.cards.items()}, state=state
+        membership,
+        board_filter,
+        statuses=statuses,
+        shown={status: len(cards) for status, cards in shown.cards.items()},
+        state=state,
     )
     language = get_language()
     manages = membership.manages
@@ -154,6 +162,7 @@ def live_answer(
             more_changes.append((column.status, "add"))
         elif has_more and (last_before != last_now or last_now not in kept_ids):
             more_changes.append((column.status, "replace"))
+    whole_statuses = {column.status for column in whole}
     html = render_cards(
         [card for _s, _a, card, _k in inserts],
         project,
@@ -171,6 +180,7 @@ def live_answer(
         "removed": removed,
         "inserts": [Insert(h, anchor, status) for (status, anchor, _c, _k), h in zip(inserts, html, strict=True)],
         "more_changes": [(next(c for c in columns if c.status == s), change) for s, change in more_changes],
+        "counts": [(status, state.totals[status]) for status in Status.values if status not in whole_statuses],
         "token": state.token,
         "close_dialog": close_dialog,
         "oob": True,

@@ -18,6 +18,7 @@ from batches import workflow
 from batches.access import get_project_for
 from batches.models import Batch
 from batches.templatetags.board_cards import card_key
+from batches.views import board_live
 from batches.views.board import COLUMN_PAGE, BoardFilter, build_columns
 from tests.batches.board_helpers import HTMX, batch_in, client_for, seen
 
@@ -136,6 +137,72 @@ def test_a_move_answers_with_the_moved_card_and_the_counts(project, manager, ann
     assert 'id="dialog-slot" hx-swap-oob="innerHTML"' in answer
 
 
+def test_a_move_from_a_current_page_reads_only_its_own_columns(
+    project, manager, annotator, reviewer, board, monkeypatch
+):
+    """The page was current before the move (its token is the board's): only the columns the move changed can
+    differ, so only they are read; the page still ends up equal to a full render, counts included."""
+    batch_in(Status.REVIEW, project, manager=manager, annotator=annotator, images=2)
+    client = client_for(manager)
+    url = reverse("board", args=[project.pk])
+    page = client.get(url).content.decode()
+    model = page_model(page)
+    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+    read = []
+    real = board_live.build_columns
+    monkeypatch.setattr(board_live, "build_columns", lambda *a, **k: read.append(k.get("statuses")) or real(*a, **k))
+
+    batch = board["u1"]
+    answer = client.post(
+        reverse("batch_move", args=[project.pk, batch.pk]),
+        {
+            "action": "assign",
+            "assignees": annotator.pk,
+            "dialog": "1",
+            "token": token,
+            **seen(batch),
+            **as_params(model),
+        },
+        **HTMX,
+    ).content.decode()
+
+    assert [sorted(statuses) for statuses in read] == [["annotating", "unassigned"]]
+    patched, sent = apply(model, answer)
+    assert sent == [batch.pk]
+    assert patched == page_model(client.get(url).content.decode())
+    assert 'id="count-review-batches" data-count="batches" hx-swap-oob="true">1<' in answer  # all counts
+    handed = re.search(r'id="board-token" name="token" value="([0-9a-f]+)" hx-swap-oob="true"', answer)
+    assert handed and handed.group(1) != token  # the page is current again
+
+
+def test_a_move_from_a_stale_page_brings_the_other_changes_too(project, manager, annotator, reviewer, board):
+    """Someone else changed another column since the page's last poll: the move's answer reads every column."""
+    client = client_for(manager)
+    url = reverse("board", args=[project.pk])
+    page = client.get(url).content.decode()
+    model = page_model(page)
+    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+    workflow.submit(actor=annotator, batch=Batch.objects.get(pk=board["a2"].pk))  # Annotating → Review, elsewhere
+
+    batch = board["u1"]
+    answer = client.post(
+        reverse("batch_move", args=[project.pk, batch.pk]),
+        {
+            "action": "assign",
+            "assignees": annotator.pk,
+            "dialog": "1",
+            "token": token,
+            **seen(batch),
+            **as_params(model),
+        },
+        **HTMX,
+    ).content.decode()
+
+    patched, _sent = apply(model, answer)
+    assert patched == page_model(client.get(url).content.decode())
+    assert board["a2"].pk in [pk for pk, _ in patched["review"]]
+
+
 def test_deleted_changed_new_and_emptied_cards_all_end_where_a_full_render_has_them(
     project, manager, annotator, reviewer, board
 ):
@@ -200,3 +267,17 @@ def test_a_cards_key_names_no_memory_address(project, manager, board):
         object.__setattr__(item, "move", copy.copy(item.move))
         object.__setattr__(item.move, "rule", lambda *args, _rule=item.move.rule: _rule(*args))
     assert card.menu and card_key(card, project.pk, "en", True) == key
+
+
+def test_a_poll_in_persian_keeps_the_counts_in_persian_digits(project, manager, annotator, board):
+    """The live answer's counts are written as the full board writes them (they were Latin digits)."""
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    client = client_for(manager)
+    model = page_model(client.get(reverse("board", args=[project.pk])).content.decode())
+    workflow.assign(actor=manager, batch=board["u2"], assignees=[annotator])
+
+    answer = client.get(reverse("board_version", args=[project.pk]), as_params(model), **HTMX).content.decode()
+
+    assert 'id="count-annotating-batches" data-count="batches" hx-swap-oob="true">۳<' in answer
+    assert 'id="count-unassigned-images" data-count="images" hx-swap-oob="true">۶<' in answer  # 2 + 4

@@ -86,19 +86,24 @@ def board_url(project: Project, request) -> str:
     return f"{url}?{query}" if query else url
 
 
-def _columns_answer(request, membership: Membership, statuses, hand_token: bool):
+def _columns_answer(request, membership: Membership, statuses, hand_token: bool, moved: list[int] | None = None):
     """The board after a move: what changed (the page said which cards it shows), else whole columns,
-    with the board's fingerprint when `hand_token` (the page was current before the move)."""
+    with the board's fingerprint when `hand_token` (the page was current before the move). `moved`: the
+    batches the move was about (None: a refusal, whose card the page may show where it never went)."""
     board_filter = BoardFilter.from_data(request.POST or request.GET)
     shown = parse_shown_board(request.POST)
     state = board_state(membership, board_filter)
     if shown is not None:
         # The page said which cards it shows: answer with what changed (board_live.py), and as that
         # makes the page current, with the board's fingerprint taken before it was read.
-        # A page that was current before this move can differ only in the move's own columns: only
-        # they are read (the other columns' age labels refresh with the next change, as on any poll).
-        only = statuses if hand_token and statuses else None
-        return live_answer(request, membership, board_filter, shown, state, close_dialog=True, statuses=only)
+        # Only the columns changed since the page's token are read (the move's own, and any other that
+        # changed since the page's last poll) and the column the page shows the moved card in (a drag
+        # moves it there before the server answers). A refused move changed nothing on the server, but
+        # its card may sit where it was dropped: every column is compared.
+        page_token = request.POST.get("token") if moved is not None else None
+        return live_answer(
+            request, membership, board_filter, shown, state, close_dialog=True, page_token=page_token, moved=moved
+        )
     context = {
         "project": membership.project,
         "membership": membership,
@@ -137,7 +142,7 @@ def answer_moved(
     # Only hand out the new fingerprint if the page was current before this move; otherwise the next
     # poll brings the columns this answer did not re-render.
     current = bool(move.token_before) and request.POST.get("token") == move.token_before
-    response = _columns_answer(request, move.membership, list(columns), hand_token=current)
+    response = _columns_answer(request, move.membership, list(columns), hand_token=current, moved=[move.batch.pk])
     if message:
         detail = {"text": message, "level": "success"}
         if undo is not None:

@@ -504,11 +504,27 @@ def column_page(membership: Membership, board_filter: BoardFilter, status: str, 
 @dataclass(frozen=True)
 class BoardState:
     """What the board's header and its live poll need of the whole project: a fingerprint of every batch
-    this person sees (any move, split, merge, delete or annotation progress changes it) and the batches
-    and images per column among those the filter keeps."""
+    this person sees, one part per column (any move, split, merge, delete or annotation progress in a
+    column changes its part; a move changes both columns'), and the batches and images per column among
+    those the filter keeps."""
 
-    token: str
+    parts: dict[str, str]
     totals: dict[str, dict[str, int]]
+
+    @property
+    def token(self) -> str:
+        return "".join(self.parts[status] for status in Status.values)
+
+    def changed_since(self, token: str | None) -> list[str]:
+        """The columns whose part differs from a token the page had (all of them for a token it cannot read)."""
+        token = token or ""
+        if len(token) != TOKEN_PART * len(Status.values):
+            return list(Status.values)
+        old = [token[i : i + TOKEN_PART] for i in range(0, len(token), TOKEN_PART)]
+        return [status for status, part in zip(Status.values, old, strict=True) if part != self.parts[status]]
+
+
+TOKEN_PART = 8  # hex characters of the fingerprint per column; the token is the four parts in column order
 
 
 def board_state(membership: Membership, board_filter: BoardFilter | None = None) -> BoardState:
@@ -528,15 +544,15 @@ def board_state(membership: Membership, board_filter: BoardFilter | None = None)
         )
     )
     totals = {status: {"batches": 0, "images": 0} for status in Status.values}
-    n = versions = done = 0
-    latest = None
+    raw = {status: "0" for status in Status.values}
     for row in rows:
         totals[row["status"]] = {"batches": row["batches"], "images": row["images"] or 0}
-        n, versions, done = n + row["n"], versions + (row["versions"] or 0), done + (row["done"] or 0)
-        if row["latest"] is not None and (latest is None or row["latest"] > latest):
-            latest = row["latest"]
-    raw = f"{n}:{versions}:{done}:{latest.isoformat() if latest else ''}"
-    return BoardState(hashlib.sha256(raw.encode()).hexdigest()[:16], totals)
+        latest = row["latest"].isoformat() if row["latest"] else ""
+        raw[row["status"]] = f"{row['n']}:{row['versions'] or 0}:{row['done'] or 0}:{latest}"
+    parts = {
+        status: hashlib.sha256(f"{status}:{text}".encode()).hexdigest()[:TOKEN_PART] for status, text in raw.items()
+    }
+    return BoardState(parts, totals)
 
 
 def board_token(membership: Membership) -> str:

@@ -115,17 +115,23 @@ def live_answer(
     state: BoardState,
     *,
     close_dialog: bool = False,
-    statuses: list[str] | None = None,
+    page_token: str | None = None,
+    moved: list[int] | None = None,
 ):
     """The changes that make the page show what a full re-render would, and nothing else.
 
-    `statuses`: only these columns can differ from the page (a move's own columns, when the page was
-    current before it: batches/views/answers.py), so only they are read; the counts of all are sent."""
+    Only the columns whose part of the board's fingerprint differs from the page's token (`page_token`)
+    can differ from the page, so only they are read; the counts of all are sent. A change in one column
+    costs one column's cards, a move two (the other columns' age labels refresh when they next change).
+    `moved`: batches the page may show in a column they are not in (a drag moves the card before the
+    server answers): the columns the page shows them in are read too."""
     project = membership.project
+    read = set(state.changed_since(page_token))
+    read.update(status for status, cards in shown.cards.items() if any(pk in (moved or ()) for pk, _sig in cards))
     columns = build_columns(
         membership,
         board_filter,
-        statuses=statuses,
+        statuses=[status for status in Status.values if status in read],
         shown={status: len(cards) for status, cards in shown.cards.items()},
         state=state,
     )
@@ -201,7 +207,7 @@ def board_version(request, project_pk: int):
         return HttpResponse(status=204)
     shown_board = parse_shown_board(request.GET)
     if shown_board is not None:
-        return live_answer(request, membership, board_filter, shown_board, state)
+        return live_answer(request, membership, board_filter, shown_board, state, page_token=request.GET.get("token"))
     columns = build_columns(membership, board_filter, shown=parse_shown(request.GET.get("shown")), state=state)
     context = board_context(membership, board_filter, columns, token=state.token, oob=True)
     return render(request, "batches/board.html#columns_oob", context)

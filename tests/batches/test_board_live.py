@@ -281,3 +281,51 @@ def test_a_poll_in_persian_keeps_the_counts_in_persian_digits(project, manager, 
 
     assert 'id="count-annotating-batches" data-count="batches" hx-swap-oob="true">۳<' in answer
     assert 'id="count-unassigned-images" data-count="images" hx-swap-oob="true">۶<' in answer  # 2 + 4
+
+
+def test_a_poll_reads_only_the_columns_that_changed_since_the_pages_token(project, manager, board, monkeypatch):
+    """The board's token has one part per column: a change in Annotating costs Annotating's cards only."""
+    client = client_for(manager)
+    url = reverse("board", args=[project.pk])
+    page = client.get(url).content.decode()
+    model = page_model(page)
+    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+    read = []
+    real = board_live.build_columns
+    monkeypatch.setattr(board_live, "build_columns", lambda *a, **k: read.append(k.get("statuses")) or real(*a, **k))
+    Batch.objects.filter(pk=board["a1"].pk).update(done_count=1)  # an annotator's save
+
+    answer = client.get(
+        reverse("board_version", args=[project.pk]), {"token": token, **as_params(model)}, **HTMX
+    ).content.decode()
+
+    assert read == [["annotating"]]
+    patched, sent = apply(model, answer)
+    assert sent == [board["a1"].pk]
+    assert patched == page_model(client.get(url).content.decode())
+    read.clear()  # a page that sends no readable token is compared column by column, all four
+    client.get(reverse("board_version", args=[project.pk]), {"token": "x" * 32, **as_params(model)}, **HTMX)
+    assert read == [list(Batch.Status.values)]
+
+
+def test_a_refused_drag_puts_the_card_back_where_it_is(project, manager, annotator, board):
+    """The page moved the card to where it was dropped before the server refused: the answer compares every
+    column (nothing changed on the server, so no part of the token says where to look) and puts it back."""
+    review = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator, images=2)
+    client = client_for(annotator)
+    url = reverse("board", args=[project.pk])
+    page = client.get(url, {"assignee": ""}).content.decode()
+    model = page_model(page)
+    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+    dropped = {s: [c for c in cards if c[0] != review.pk] for s, cards in model.items()}
+    dropped["dataset"].insert(0, next(c for c in model["review"] if c[0] == review.pk))
+
+    answer = client.post(
+        reverse("batch_move", args=[project.pk, review.pk]),
+        {"action": "approve", "token": token, "assignee": "", **seen(review), **as_params(dropped)},
+        **HTMX,
+    ).content.decode()
+
+    patched, _sent = apply(dropped, answer)
+    assert patched == page_model(client.get(url, {"assignee": ""}).content.decode())
+    assert review.pk in [pk for pk, _ in patched["review"]] and patched["dataset"] == []

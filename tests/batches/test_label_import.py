@@ -443,9 +443,9 @@ def test_matching_ten_thousand_labels_to_ten_thousand_images_is_quick():
     labels = LabelSet(images=[ImageLabels(key=f"{n:05d}_frame.jpg", source="a.json") for n in range(10_000)])
     labels.images += [ImageLabels(key=f"labels/train/{n:05d}_frame", source="y.txt", by_stem=True) for n in range(1)]
     report = LabelImportReport(format="coco")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a test run beside others on 2 cores slows the clock, not the work
     matches = _match(labels, paths, report)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert len(matches) == 10_000
     assert report.problems == [
         Problem("y.txt", "dataset/images/train/00000_frame.jpg is labelled twice (also in a.json)")

@@ -130,7 +130,8 @@ def _read_and_check(session: UploadSession, upload_file: UploadFile, limits: Lim
     except (OSError, ValueError):
         log.warning("stored file %s of upload %s is missing", upload_file.stored, session.pk)
         return "the stored file is missing; upload it again", b""
-    result = check(Task(upload_file.pk, upload_file.original_name, data=data), limits, keep_bytes=True)
+    task = Task(upload_file.pk, upload_file.original_name, data=data, sha256=upload_file.sha256)
+    result = check(task, limits, keep_bytes=True)
     if isinstance(result, Refused):
         return result.reason, data
     return result, data

@@ -349,6 +349,17 @@ def add_processed_image(*, batch_pk: int, image: Image) -> None:
     )
 
 
+def add_processed_images(*, batch_pk: int, images: list[Image]) -> None:
+    """Several of a worker's images join their processing batch at once (inside the caller's transaction)."""
+    for image in images:
+        image.batch_id = batch_pk
+        image.state = Image.State.NEW
+    Image.objects.bulk_create(images)
+    Batch.objects.filter(pk=batch_pk).update(
+        image_count=F("image_count") + len(images), version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
 def close_upload_batch(*, batch_pk: int, expected: int | None = None, cancelled: bool = False) -> None:
     """The upload is done (or its total is known now): the batch stops processing, or goes when it holds nothing."""
     with transaction.atomic():

@@ -4,8 +4,8 @@
 
 A real server (gunicorn, the production configuration, 2 processes) on 127.0.0.1:8851 and real workers
 (`manage.py worker`, django-tasks-db) on one SQLite database in a temporary folder. The client posts
-chunks like upload.js does: 20 files per request, 3 requests at once, after asking which hashes the
-session already has.
+chunks like upload.js does: 20 files per request (one framed body, batches/uploads/frames.py), 3 requests
+at once, after asking which hashes the session already has.
 
 - accepted images/s: from the first chunk to the last answer (bytes stored, the report reachable);
 - processed images/s: from the first chunk until the session is done (every thumbnail made);
@@ -198,9 +198,9 @@ class Client:
         self.bytes = 0
         self.lock = threading.Lock()
 
-    def post(self, url: str, **kwargs) -> dict:
+    def post(self, url: str, headers: dict | None = None, **kwargs) -> dict:
         response = self.http.post(
-            BASE + url, headers={"X-CSRFToken": self.csrf, "Accept": "application/json"}, **kwargs
+            BASE + url, headers={"X-CSRFToken": self.csrf, "Accept": "application/json", **(headers or {})}, **kwargs
         )
         if response.status_code >= 300:
             raise SystemExit(f"{url}: HTTP {response.status_code} {response.text[:300]}")
@@ -220,8 +220,7 @@ class Client:
         chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
 
         def send(chunk) -> None:
-            body = [("files", (name, data, "image/jpeg")) for name, data in chunk]
-            self.post(urls["files"], files=body, data={"path": [name for name, _ in chunk]})
+            self.post(urls["files"], data=framed(chunk), headers={"Content-Type": FRAMED})
             with self.lock:
                 self.requests += 1
                 self.bytes += sum(len(data) for _, data in chunk)
@@ -240,6 +239,15 @@ class Client:
                 return status
             time.sleep(0.05)
         raise SystemExit("the upload did not finish in time")
+
+
+FRAMED = "application/vnd.binaboard.chunk"  # batches/uploads/frames.py
+
+
+def framed(chunk: list[tuple[str, bytes]]) -> bytes:
+    """A chunk as upload.js sends it: the manifest's length, the manifest, the files back to back."""
+    manifest = json.dumps([{"name": name, "size": len(data)} for name, data in chunk]).encode()
+    return b"".join([len(manifest).to_bytes(4, "big"), manifest, *(data for _, data in chunk)])
 
 
 # --- the runs ------------------------------------------------------------------------------------

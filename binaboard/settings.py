@@ -526,9 +526,19 @@ TASK_MAINTENANCE_SECONDS = env_int("TASK_MAINTENANCE_SECONDS", 60)
 # `manage.py worker` lowers its CPU priority by this much (os.nice): where web and workers share cores,
 # requests (an upload's chunks, pages) come first and the workers take what is left. 0 leaves it.
 WORKER_NICE = env_int("WORKER_NICE", 10)
-if TASK_MAX_ATTEMPTS < 1 or TASK_MAINTENANCE_SECONDS < 1 or TASK_ABANDONED_AFTER.total_seconds() < 1:
+# How long a database-queue worker (TASKS_BACKEND=db) waits, when the queue is empty, before it looks again.
+# django-tasks-db's default is a second: the first chunk of an upload, or the next one when the workers have
+# caught up with the browser, waited that long for nothing. One indexed query per look (RQ workers block on
+# Redis instead: no polling).
+WORKER_POLL_MS = env_int("WORKER_POLL_MS", 100)
+if (
+    TASK_MAX_ATTEMPTS < 1
+    or TASK_MAINTENANCE_SECONDS < 1
+    or TASK_ABANDONED_AFTER.total_seconds() < 1
+    or WORKER_POLL_MS < 1
+):
     raise ImproperlyConfigured(
-        "TASK_MAX_ATTEMPTS, TASK_MAINTENANCE_SECONDS and TASK_ABANDONED_SECONDS must be 1 or more."
+        "TASK_MAX_ATTEMPTS, TASK_MAINTENANCE_SECONDS, TASK_ABANDONED_SECONDS and WORKER_POLL_MS must be 1 or more."
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -50,6 +51,23 @@ NEGATIVE = "-1"
 NESTED = "[" * 10_000 + "]" * 10_000  # a JSON body
 # In a form field, 2,000 levels already exceed Python's recursion limit, at a fifth of the cost.
 NESTED_FIELD = "[" * 2_000 + "]" * 2_000
+
+# Chunks in upload.js's framed format (batches/uploads/frames.py), malformed every way, to every POST URL.
+FRAMED = "application/vnd.binaboard.chunk"
+
+
+def _framed(manifest: bytes, rest: bytes = b"") -> bytes:
+    return len(manifest).to_bytes(4, "big") + manifest + rest
+
+
+FRAMED_BODIES = [
+    b"\xff\xff\xff\xff",  # a manifest longer than anything
+    _framed(b"[" * 10_000),
+    # Names with invisible characters, and sizes that lie (the body is shorter than they say).
+    _framed(json.dumps([{"name": INVISIBLE, "size": 3}, {"name": "b", "size": -1}]).encode(), b"abc"),
+    _framed(json.dumps([{"name": INVISIBLE + LONG, "size": 10**30}]).encode(), b"x"),
+    _framed(b'[{"name": "a", "size": 1e99}]', b"x"),
+]
 
 EVERY_VALUE = [INVISIBLE, LONG, ARABIC_THREE, SUPERSCRIPT_TWO, HUGE, NEGATIVE, "", NESTED_FIELD, "nan"]
 # Who reads less of the input gets fewer values: enough to reach every parser once.
@@ -424,6 +442,8 @@ class Walk:
             if method == "post":
                 self.send("post", url, data={name: [values[0], NUL + LONG] for name in FIELDS})  # lists
                 self.send("post", url, data=NESTED, content_type="application/json")
+                for body in FRAMED_BODIES:
+                    self.send("post", url, data=body, content_type=FRAMED)
             transaction.set_rollback(True)
         self.client.cookies = cookies
         if writes and not changes_allowed:

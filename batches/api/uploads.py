@@ -15,10 +15,10 @@ from ninja import Router, Schema, Status
 
 from accounts.access import MANAGE
 
-from ..ingest.limits import human_bytes
+from ..ingest.limits import Limits, human_bytes
 from ..models import UploadFile, UploadSession
 from ..params import clean_text, parse_id
-from ..uploads import sessions
+from ..uploads import frames, sessions
 from ..views.upload import FIELD
 from .common import membership, upload_for
 from .errors import ApiError
@@ -112,10 +112,17 @@ def known(request, project_pk: int, pk: int, payload: KnownIn):
 @router.post(
     "/{int:project_pk}/uploads/{int:pk}/files",
     url_name="upload_files",
-    summary="Send a chunk of files (multipart: `files`, and optionally `path` per file)",
+    summary="Send a chunk of files (multipart: `files`, and optionally `path` per file; or one framed body)",
+    description=(
+        "Either multipart/form-data, or (faster: no multipart parsing) a body of type "
+        f"`{frames.CONTENT_TYPE}`: 4 bytes, the manifest's length M (unsigned, big-endian); M bytes, the "
+        'manifest, a JSON list `[{"name": "street/0001.jpg", "size": 531288}, ...]`; then each file\'s bytes '
+        "in the manifest's order. The request's length must be exactly that."
+    ),
     openapi_extra={
         "requestBody": {
             "content": {
+                frames.CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}},
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
@@ -125,7 +132,7 @@ def known(request, project_pk: int, pk: int, payload: KnownIn):
                         },
                         "required": ["files"],
                     }
-                }
+                },
             }
         }
     },
@@ -138,6 +145,19 @@ def files(request, project_pk: int, pk: int):
             "size": human_bytes(chunk_bytes)
         }
         raise ApiError(413, "invalid", message)
+    if frames.is_framed(request):
+        try:
+            arrivals = frames.read_chunk(
+                request,
+                parse_id(request.META.get("CONTENT_LENGTH")) or 0,
+                Limits.from_settings(),
+                max_files=settings.UPLOAD_CHUNK_FILES,
+                max_bytes=chunk_bytes,
+            )
+        except frames.FrameError as exc:
+            raise ApiError(exc.status, "invalid", exc.message) from None
+        outcomes = sessions.receive_chunk(actor=request.user, session=session, arrivals=arrivals)
+        return {"files": [outcome.as_json() for outcome in outcomes]}
     handler = getattr(request, "_api_upload_handler", None)
     if handler is None:
         raise ApiError(400, "invalid", _("Send the files as multipart/form-data, in the field “files”."))

@@ -60,6 +60,7 @@ class Task:
     path: str | None = None
     member: str | None = None
     data: bytes | None = None
+    sha256: str = ""  # the content's hash when the caller has it already (an upload worker: hashed on arrival)
 
 
 @dataclass(slots=True)
@@ -261,7 +262,7 @@ def _check_bytes(task: Task, data: bytes, limits: Limits, keep_bytes: bool) -> C
         raise Refusal("skipped: archive inside an archive")
     fmt, im = _sniff_and_open(data, limits)
     width, height = im.size
-    digest = hashlib.sha256(data).hexdigest()
+    digest = task.sha256 or hashlib.sha256(data).hexdigest()
     orientation = _orientation(im, fmt)
     animated = fmt in ("PNG", "WEBP") and getattr(im, "is_animated", False)
     notes = []

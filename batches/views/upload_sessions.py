@@ -28,7 +28,7 @@ from ..ingest.limits import Limits, human_bytes
 from ..models import UploadFile, UploadSession
 from ..params import parse_id
 from ..reasons import translated
-from ..uploads import archives, sessions
+from ..uploads import archives, frames, sessions
 from ..workflow import WorkflowError
 from .upload import FIELD
 
@@ -155,7 +155,7 @@ class ChunkUploadHandler(FileUploadHandler):
         )
 
 
-@csrf_exempt  # checked by _receive_chunk, once the upload handlers are in place
+@csrf_exempt  # checked by _receive_chunk (once the upload handlers are in place) or _receive_framed
 @login_required
 @require_POST
 def upload_session_files(request, project_pk: int, pk: int):
@@ -167,6 +167,8 @@ def upload_session_files(request, project_pk: int, pk: int):
         return _error(
             _("One request takes at most %(size)s; send fewer files at once.") % {"size": human_bytes(chunk_bytes)}, 413
         )
+    if frames.is_framed(request):
+        return _receive_framed(request, session, limits, length)
     handler = ChunkUploadHandler(request, limits, chunk_bytes)
     request.upload_handlers = [handler]
     try:
@@ -190,6 +192,22 @@ def _receive_chunk(request, session: UploadSession, handler: ChunkUploadHandler)
     for arrival, path in zip(arrivals, paths, strict=False):
         if path:
             arrival.name = path
+    return _checked_and_stored(request, session, arrivals)
+
+
+@csrf_protect
+def _receive_framed(request, session: UploadSession, limits: Limits, length: int):
+    """A chunk in upload.js's own format (batches/uploads/frames.py): the files read straight off the request."""
+    try:
+        arrivals = frames.read_chunk(
+            request, length, limits, max_files=settings.UPLOAD_CHUNK_FILES, max_bytes=settings.UPLOAD_CHUNK_BYTES
+        )
+    except frames.FrameError as exc:
+        return _error(exc.message, exc.status)
+    return _checked_and_stored(request, session, arrivals)
+
+
+def _checked_and_stored(request, session: UploadSession, arrivals: list[sessions.Arrival]):
     try:
         outcomes = sessions.receive_chunk(actor=request.user, session=session, arrivals=arrivals)
     except WorkflowError as exc:

@@ -93,6 +93,29 @@ def test_an_upload_session_takes_files_in_chunks_and_resumes(project, manager, d
     assert batch.image_count == 3 and not batch.is_processing
 
 
+def test_an_upload_session_takes_a_framed_chunk_too(project, manager, django_capture_on_commit_callbacks):
+    client = ApiClient(manager)
+    files = [(f"drone/{n}.jpg", jpeg_bytes(64, 48, colour=(n * 40, 10, 10))) for n in range(2)]
+    session = client.post(f"/projects/{project.pk}/uploads", {"expected": 2}).json()
+    manifest = json.dumps([{"name": name, "size": len(data)} for name, data in files]).encode()
+    body = len(manifest).to_bytes(4, "big") + manifest + b"".join(data for _, data in files)
+    url = API + session["urls"]["files"][len(API) :]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {client.secret}"}
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.client.post(url, body, content_type="application/vnd.binaboard.chunk", **auth)
+        client.post(f"/projects/{project.pk}/uploads/{session['id']}/finish")
+    assert sent.status_code == 200, sent.content
+    assert [(f["name"], f["status"]) for f in sent.json()["files"]] == [
+        ("drone/0.jpg", "received"),
+        ("drone/1.jpg", "received"),
+    ]
+    report = client.get(f"/projects/{project.pk}/uploads/{session['id']}").json()
+    assert (report["status"], report["processed"]) == (UploadSession.Status.DONE, 2)
+    bad = client.client.post(url, body[:-1], content_type="application/vnd.binaboard.chunk", **auth)
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid")
+    assert "sum of its files" in bad.json()["message"]
+
+
 def test_files_must_come_as_multipart(project, manager):
     client = ApiClient(manager)
     session = client.post(f"/projects/{project.pk}/uploads", {"expected": 1}).json()

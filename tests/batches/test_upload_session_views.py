@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
+from batches.ingest.limits import Limits
 from batches.models import Batch, Image, UploadFile, UploadSession
+from batches.uploads import frames
 from tests.batches import ingest_samples as samples
 from tests.batches.ingest_samples import stored_files
 
@@ -172,3 +176,130 @@ def test_ids_past_the_databases_integers_are_a_404_not_a_500(client, project, ma
     assert client.get(f"/projects/{huge}/uploads/1/").status_code == 404
     assert client.get(f"/projects/{project.pk}/uploads/{huge}/status").status_code == 404
     assert client.post(f"/projects/{huge}/uploads/1/cancel").status_code == 404
+
+
+# --- the framed chunk (batches/uploads/frames.py): what upload.js sends --------------------------
+
+
+def framed_body(pairs, manifest=None) -> bytes:
+    manifest = manifest if manifest is not None else [{"name": name, "size": len(data)} for name, data in pairs]
+    raw = json.dumps(manifest).encode()
+    return b"".join([len(raw).to_bytes(4, "big"), raw, *(data for _, data in pairs)])
+
+
+def send_framed(client, urls, *pairs, body=None, **extra):
+    body = framed_body(pairs) if body is None else body
+    return client.post(urls["files"], body, content_type=frames.CONTENT_TYPE, **extra)
+
+
+def test_a_framed_chunk_makes_the_same_images_as_a_multipart_one(manager_client, project):
+    session = start(manager_client, project)
+    response = send_framed(
+        manager_client, session["urls"], ("trip/a.jpg", samples.jpeg(seed=1)), ("trip/x.svg", samples.SVG_WITH_SCRIPT)
+    )
+    assert response.status_code == 200, response.content
+    files = response.json()["files"]
+    assert [(f["name"], f["status"]) for f in files] == [("trip/a.jpg", "received"), ("trip/x.svg", "failed")]
+    assert files[0]["sha256"] == hashlib.sha256(samples.jpeg(seed=1)).hexdigest()
+    finished = manager_client.post(session["urls"]["finish"]).json()
+    assert (finished["status"], finished["processed"], finished["failed"]) == ("done", 1, 1)
+    assert Image.objects.get().original_name == "trip/a.jpg"
+
+
+def test_a_resumed_framed_upload_sends_only_what_the_session_lacks(manager_client, project):
+    session = start(manager_client, project, expected=3)
+    photos = [(f"{n}.jpg", samples.jpeg(seed=n)) for n in range(3)]
+    send_framed(manager_client, session["urls"], *photos[:2])
+    hashes = [hashlib.sha256(data).hexdigest() for _, data in photos]
+    known = manager_client.post(session["urls"]["known"], json.dumps(hashes), content_type="application/json").json()
+    missing = [pair for pair, sha in zip(photos, hashes, strict=True) if sha not in known["known"]]
+    assert [name for name, _ in missing] == ["2.jpg"]
+    # A chunk sent twice (a retry after a lost answer) is harmless: what the session has is "known".
+    again = send_framed(manager_client, session["urls"], photos[1], *missing).json()["files"]
+    assert [f["status"] for f in again] == ["known", "received"]
+    assert manager_client.post(session["urls"]["finish"]).json()["processed"] == 3
+
+
+def test_a_framed_file_over_the_limit_is_refused_as_it_streams_and_the_rest_kept(manager_client, project, settings):
+    settings.UPLOAD_MAX_FILE_BYTES = 4000
+    session = start(manager_client, project)
+    big = samples.noisy_jpeg(400, 300, seed=3)
+    assert len(big) > 4000
+    files = send_framed(manager_client, session["urls"], ("big.jpg", big), ("small.jpg", samples.jpeg(seed=2)))
+    assert [(f["status"], f["reason"]) for f in files.json()["files"]] == [
+        ("failed", "file too large: over 3.9 KB"),
+        ("received", ""),
+    ]
+    assert len(stored_files()) == 2  # the small one and its thumbnail (the workers run inline here)
+
+
+def test_a_framed_chunk_with_too_many_files_or_bytes_is_refused_whole(manager_client, project, settings):
+    settings.UPLOAD_CHUNK_FILES = 2
+    session = start(manager_client, project)
+    pairs = [(f"{n}.jpg", samples.jpeg(seed=n)) for n in range(3)]
+    assert send_framed(manager_client, session["urls"], *pairs).status_code == 413
+    settings.UPLOAD_CHUNK_FILES = 20
+    settings.UPLOAD_CHUNK_BYTES = 1000
+    response = send_framed(manager_client, session["urls"], *pairs)
+    assert response.status_code == 413
+    assert "at most" in response.json()["error"]
+    assert stored_files() == []
+    assert not UploadFile.objects.exists()
+
+
+PHOTO = ("a.jpg", samples.jpeg(seed=1))
+MALFORMED = {
+    "no manifest": b"\x00\x00",
+    "manifest longer than the body": (10**6).to_bytes(4, "big") + b"[]",
+    "manifest over its limit": (10**9).to_bytes(4, "big") + b"x" * 100,
+    "manifest not JSON": b"\x00\x00\x00\x03[[[",
+    "manifest not UTF-8": b"\x00\x00\x00\x02\xff\xfe",
+    "manifest deeply nested": len(b"[" * 20_000).to_bytes(4, "big") + b"[" * 20_000,
+    "manifest an object": framed_body([], manifest={"name": "a", "size": 1}),
+    "manifest empty": framed_body([], manifest=[]),
+    "entry without size": framed_body([PHOTO], manifest=[{"name": "a.jpg"}]),
+    "size a float": framed_body([PHOTO], manifest=[{"name": "a.jpg", "size": float(len(PHOTO[1]))}]),
+    "size true": framed_body([("a", b"x")], manifest=[{"name": "a", "size": True}]),
+    "size negative": framed_body([PHOTO], manifest=[{"name": "a.jpg", "size": -1}]),
+    "size huge": framed_body([PHOTO], manifest=[{"name": "a.jpg", "size": 10**30}]),
+    "name not text": framed_body([PHOTO], manifest=[{"name": 7, "size": len(PHOTO[1])}]),
+    "name too long": framed_body([PHOTO], manifest=[{"name": "a" * 1001, "size": len(PHOTO[1])}]),
+    "body shorter than declared": framed_body([PHOTO])[:-10],
+    "body longer than declared": framed_body([PHOTO]) + b"extra",
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_framed_chunk_is_a_clear_400_and_stores_nothing(manager_client, project, body):
+    session = start(manager_client, project)
+    response = send_framed(manager_client, session["urls"], body=body)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]
+    assert stored_files() == []
+    assert not UploadFile.objects.exists()
+
+
+def test_a_body_cut_short_on_the_wire_or_without_a_length_is_refused():
+    # (The test client cannot send less than its Content-Length says, nor an empty body with a type.)
+    body = framed_body([PHOTO])
+    with pytest.raises(frames.FrameError) as refused:
+        frames.read_chunk(io.BytesIO(body[:-10]), len(body), Limits(), max_files=20, max_bytes=10**6)
+    assert (refused.value.status, "interrupted" in refused.value.message) == (400, True)
+    with pytest.raises(frames.FrameError) as refused:
+        frames.read_chunk(io.BytesIO(body), 0, Limits(), max_files=20, max_bytes=10**6)
+    assert (refused.value.status, "Content-Length" in refused.value.message) == (400, True)
+
+
+def test_a_framed_chunk_needs_the_csrf_token_like_any_post(project, manager, client):
+    client.force_login(manager)
+    session = start(client, project)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(manager)
+    assert send_framed(strict, session["urls"], PHOTO).status_code == 403
+    assert not UploadFile.objects.exists()
+
+
+def test_names_in_a_framed_chunk_lose_their_invisible_characters(manager_client, project):
+    session = start(manager_client, project)
+    files = send_framed(manager_client, session["urls"], ("trip/\u202eevil\x00.jpg", samples.jpeg(seed=1)))
+    assert files.json()["files"][0]["name"] == "trip/evil.jpg"

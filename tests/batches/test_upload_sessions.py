@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from batches import tasks, workflow
 from batches.ingest.check import Refusal, header_check
@@ -242,3 +244,64 @@ def test_the_same_refused_file_in_two_chunks_does_not_spoil_the_second_chunk(pro
     outcomes = send(session, manager, ("copy.svg", samples.SVG_WITH_SCRIPT), ("a.jpg", samples.jpeg(seed=1)))
     assert [o.status for o in outcomes] == ["known", "received"]
     assert len(stored_files()) == 1
+
+
+def test_a_group_of_files_commits_in_as_many_queries_as_one_file(project, manager, queued):
+    def queries_to_process(count: int, seed: int) -> int:
+        session = start(project, manager, expected=count, name=f"Group {count}")
+        send(session, manager, *[(f"{n}.jpg", samples.jpeg(seed=seed + n)) for n in range(count)])
+        waiting = list(UploadFile.objects.filter(session=session).values_list("pk", flat=True))
+        with CaptureQueriesContext(connection) as queries:
+            assert processing.process_files(session.pk, waiting) == count
+        return len(queries)
+
+    # A group: the files, the ledger rows, then one transaction (session, claims, images, batch, files, ledger,
+    # counts) and the session's completion check: none of it per file.
+    assert queries_to_process(processing.GROUP, seed=100) == queries_to_process(2, seed=200)
+
+
+def test_a_group_mixes_images_refusals_and_converted_files(project, manager, queued):
+    session = start(project, manager, expected=3)
+    send(
+        session,
+        manager,
+        ("good.jpg", samples.jpeg(seed=5)),
+        ("broken.jpg", samples.truncated_jpeg()),
+        ("moving.gif", samples.animated_gif()),
+    )
+    received = set(UploadFile.objects.values_list("stored", flat=True))
+    sessions.finish(actor=manager, session=session)
+    assert processing.process_waiting() == 2
+    session.refresh_from_db()
+    assert (session.processed, session.failed, session.status) == (2, 1, UploadSession.Status.DONE)
+    assert "corrupt or truncated" in UploadFile.objects.get(original_name="broken.jpg").reason
+    gif = Image.objects.get(original_name="moving.gif")
+    assert gif.file.name.endswith(".png") and gif.file.name not in received
+    assert sorted(stored_files()) == sorted(
+        name for pair in Image.objects.values_list("file", "thumbnail") for name in pair
+    )
+    assert not StoredFile.objects.exists()
+    assert Batch.objects.get().image_count == 2
+
+
+def test_content_another_upload_made_an_image_meanwhile_is_refused_and_the_rest_of_the_group_kept(
+    project, manager, queued
+):
+    session = start(project, manager, expected=2)
+    send(session, manager, ("a.jpg", samples.jpeg(seed=6)), ("b.jpg", samples.jpeg(seed=7)))
+    # Another upload's worker made an image of a.jpg's content after this session's cheap check.
+    other = workflow.open_upload_batch(actor=manager, project=project, name="Other", expected=1)
+    twin = UploadFile.objects.get(original_name="a.jpg")
+    Image.objects.create(
+        project=project, batch=other, file="elsewhere.jpg", width=64, height=48, sha256=twin.sha256, original_name="x"
+    )
+    assert processing.process_waiting() == 1
+    twin.refresh_from_db()
+    assert (twin.state, twin.reason) == (
+        UploadFile.State.FAILED,
+        "duplicate: another upload added the same image a moment ago",
+    )
+    assert list(Image.objects.filter(batch_id=session.batch_id).values_list("original_name", flat=True)) == ["b.jpg"]
+    assert not StoredFile.objects.exists()
+    image = Image.objects.get(original_name="b.jpg")
+    assert sorted(stored_files()) == sorted([image.file.name, image.thumbnail.name])

@@ -6,11 +6,13 @@ import datetime as dt
 import time
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.tasks import TaskResultStatus, default_task_backend
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from binaboard.management.commands import worker as worker_command
 from binaboard.queue import enqueue_periodic, queue_ready, requeue_abandoned
 from tests.binaboard.queue_tasks import wait_for_release
 from tests.task_helpers import kill_worker, run_worker, start_worker, wait_for
@@ -149,3 +151,13 @@ def test_a_job_rq_itself_found_abandoned_runs_again_but_a_job_that_raised_does_n
 def test_a_worker_lowers_its_cpu_priority_so_requests_come_first(task_backend):
     assert "(WORKER_NICE=7)" in run_worker(WORKER_NICE="7")
     assert "WORKER_NICE" not in run_worker(WORKER_NICE="0")
+
+
+def test_a_database_worker_with_nothing_to_do_looks_again_after_worker_poll_ms(settings, monkeypatch):
+    # django-tasks-db's own default is a second: an upload's first chunk waited that long for nothing.
+    settings.TASKS_BACKEND, settings.WORKER_POLL_MS, settings.WORKER_NICE = "db", 250, 0
+    started = []
+    monkeypatch.setattr(worker_command, "maintenance", lambda: None)
+    monkeypatch.setattr(worker_command, "call_command", lambda name, **options: started.append((name, options)))
+    call_command("worker", "--burst")
+    assert [(name, options["interval"]) for name, options in started] == [("db_worker", 0.25)]

@@ -35,7 +35,12 @@ class Command(BaseCommand):
         else:
             Maintenance().start()
         if kind == "db":
-            worker_options = {"batch": burst, "reload": False, "verbosity": verbosity}
+            worker_options = {
+                "batch": burst,
+                "reload": False,
+                "verbosity": verbosity,
+                "interval": settings.WORKER_POLL_MS / 1000,
+            }
             if name:
                 worker_options["worker_id"] = name
             call_command("db_worker", queue_name=",".join(settings.TASK_QUEUES), **worker_options)

@@ -329,3 +329,22 @@ def test_a_refused_drag_puts_the_card_back_where_it_is(project, manager, annotat
     patched, _sent = apply(dropped, answer)
     assert patched == page_model(client.get(url, {"assignee": ""}).content.decode())
     assert review.pk in [pk for pk, _ in patched["review"]] and patched["dataset"] == []
+
+
+def test_a_move_from_a_live_page_costs_no_fingerprint_before_it(
+    project, manager, annotator, board, django_assert_num_queries
+):
+    """A page that sends its cards gets the columns changed since its own token: the fingerprint taken before
+    the move (for answers of whole columns) is not read."""
+    client = client_for(manager)
+    page = client.get(reverse("board", args=[project.pk])).content.decode()
+    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+    batch = board["u1"]
+    data = {"action": "assign", "assignees": annotator.pk, "dialog": "1", "token": token, **seen(batch)}
+
+    # session, user, project, permissions, the batch as seen, the annotators offered; in the move's
+    # transaction: savepoint, the locked row, permissions afresh, the assignee's permissions, the
+    # compare-and-set, the event, release; then the fingerprint with the column counts, the two changed
+    # columns' cards and their thumbnails (webhooks and notifications follow the commit, not in a test)
+    with django_assert_num_queries(16):
+        client.post(reverse("batch_move", args=[project.pk, batch.pk]), {**data, **as_params(page_model(page))}, **HTMX)

@@ -85,6 +85,29 @@ def apply(model, answer: str) -> tuple[dict, list[int]]:
     return model, sent
 
 
+def token_of(page: str) -> str:
+    return re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+
+
+def assign_from_page(client, batch, annotator, token: str, model) -> str:
+    """The assign move as the live page posts it: its token and the cards it shows."""
+    data = {"action": "assign", "assignees": annotator.pk, "dialog": "1", "token": token, **seen(batch)}
+    return client.post(
+        reverse("batch_move", args=[batch.project_id, batch.pk]), {**data, **as_params(model)}, **HTMX
+    ).content.decode()
+
+
+@pytest.fixture
+def read(monkeypatch) -> list:
+    """The columns each live answer reads (build_columns' `statuses`), in order."""
+    statuses: list = []
+    real = board_live.build_columns
+    monkeypatch.setattr(
+        board_live, "build_columns", lambda *a, **k: statuses.append(k.get("statuses")) or real(*a, **k)
+    )
+    return statuses
+
+
 @pytest.fixture
 def board(project, manager, annotator):
     batches = {
@@ -104,7 +127,7 @@ def test_a_poll_after_a_move_carries_only_the_moved_card_and_the_page_matches_a_
     url = reverse("board", args=[project.pk])
     page = client.get(url).content.decode()
     model = page_model(page)
-    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+    token = token_of(page)
     assert {s: len(c) for s, c in model.items()} == {"unassigned": 3, "annotating": 2, "review": 0, "dataset": 0}
 
     workflow.assign(actor=manager, batch=board["u2"], assignees=[annotator])
@@ -137,9 +160,7 @@ def test_a_move_answers_with_the_moved_card_and_the_counts(project, manager, ann
     assert 'id="dialog-slot" hx-swap-oob="innerHTML"' in answer
 
 
-def test_a_move_from_a_current_page_reads_only_its_own_columns(
-    project, manager, annotator, reviewer, board, monkeypatch
-):
+def test_a_move_from_a_current_page_reads_only_its_own_columns(project, manager, annotator, reviewer, board, read):
     """The page was current before the move (its token is the board's): only the columns the move changed can
     differ, so only they are read; the page still ends up equal to a full render, counts included."""
     batch_in(Status.REVIEW, project, manager=manager, annotator=annotator, images=2)
@@ -147,24 +168,10 @@ def test_a_move_from_a_current_page_reads_only_its_own_columns(
     url = reverse("board", args=[project.pk])
     page = client.get(url).content.decode()
     model = page_model(page)
-    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
-    read = []
-    real = board_live.build_columns
-    monkeypatch.setattr(board_live, "build_columns", lambda *a, **k: read.append(k.get("statuses")) or real(*a, **k))
+    token = token_of(page)
 
     batch = board["u1"]
-    answer = client.post(
-        reverse("batch_move", args=[project.pk, batch.pk]),
-        {
-            "action": "assign",
-            "assignees": annotator.pk,
-            "dialog": "1",
-            "token": token,
-            **seen(batch),
-            **as_params(model),
-        },
-        **HTMX,
-    ).content.decode()
+    answer = assign_from_page(client, batch, annotator, token, model)
 
     assert [sorted(statuses) for statuses in read] == [["annotating", "unassigned"]]
     patched, sent = apply(model, answer)
@@ -181,22 +188,11 @@ def test_a_move_from_a_stale_page_brings_the_other_changes_too(project, manager,
     url = reverse("board", args=[project.pk])
     page = client.get(url).content.decode()
     model = page_model(page)
-    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+    token = token_of(page)
     workflow.submit(actor=annotator, batch=Batch.objects.get(pk=board["a2"].pk))  # Annotating → Review, elsewhere
 
     batch = board["u1"]
-    answer = client.post(
-        reverse("batch_move", args=[project.pk, batch.pk]),
-        {
-            "action": "assign",
-            "assignees": annotator.pk,
-            "dialog": "1",
-            "token": token,
-            **seen(batch),
-            **as_params(model),
-        },
-        **HTMX,
-    ).content.decode()
+    answer = assign_from_page(client, batch, annotator, token, model)
 
     patched, _sent = apply(model, answer)
     assert patched == page_model(client.get(url).content.decode())
@@ -283,16 +279,13 @@ def test_a_poll_in_persian_keeps_the_counts_in_persian_digits(project, manager, 
     assert 'id="count-unassigned-images" data-count="images" hx-swap-oob="true">۶<' in answer  # 2 + 4
 
 
-def test_a_poll_reads_only_the_columns_that_changed_since_the_pages_token(project, manager, board, monkeypatch):
+def test_a_poll_reads_only_the_columns_that_changed_since_the_pages_token(project, manager, board, read):
     """The board's token has one part per column: a change in Annotating costs Annotating's cards only."""
     client = client_for(manager)
     url = reverse("board", args=[project.pk])
     page = client.get(url).content.decode()
     model = page_model(page)
-    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
-    read = []
-    real = board_live.build_columns
-    monkeypatch.setattr(board_live, "build_columns", lambda *a, **k: read.append(k.get("statuses")) or real(*a, **k))
+    token = token_of(page)
     Batch.objects.filter(pk=board["a1"].pk).update(done_count=1)  # an annotator's save
 
     answer = client.get(
@@ -316,7 +309,7 @@ def test_a_refused_drag_puts_the_card_back_where_it_is(project, manager, annotat
     url = reverse("board", args=[project.pk])
     page = client.get(url, {"assignee": ""}).content.decode()
     model = page_model(page)
-    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+    token = token_of(page)
     dropped = {s: [c for c in cards if c[0] != review.pk] for s, cards in model.items()}
     dropped["dataset"].insert(0, next(c for c in model["review"] if c[0] == review.pk))
 
@@ -338,7 +331,7 @@ def test_a_move_from_a_live_page_costs_no_fingerprint_before_it(
     the move (for answers of whole columns) is not read."""
     client = client_for(manager)
     page = client.get(reverse("board", args=[project.pk])).content.decode()
-    token = re.search(r'id="board-token" name="token" value="([^"]*)"', page).group(1)
+    token = token_of(page)
     batch = board["u1"]
     data = {"action": "assign", "assignees": annotator.pk, "dialog": "1", "token": token, **seen(batch)}
 

@@ -212,24 +212,53 @@ class Client:
             data={"expected": len(files), "name": "bench", "fingerprint": fingerprint},
         )
         urls = session["urls"]
-        hashes = [hashlib.sha256(data).hexdigest() for _, data in files]
-        known: set[str] = set()
-        for start in range(0, len(hashes), 1000):
-            known |= set(self.post(urls["known"], data=json.dumps(hashes[start : start + 1000]))["known"])
-        todo = [pair for pair, sha in zip(files, hashes, strict=True) if sha not in known]
-        chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        # As upload.js does: files hashed in order and asked about a page at a time (a chunk's worth at first,
+        # doubling up to 1,000); what the session lacks is sent at once, CONCURRENT chunks in flight, while
+        # later files are still being hashed.
+        queue: list[tuple[str, bytes]] = []
+        ready = threading.Condition()
+        done = False
+        skipped = sent = 0
 
-        def send(chunk) -> None:
-            self.post(urls["files"], data=framed(chunk), headers={"Content-Type": FRAMED})
-            with self.lock:
-                self.requests += 1
-                self.bytes += sum(len(data) for _, data in chunk)
+        def hash_and_ask() -> None:
+            nonlocal done, skipped
+            try:
+                page, size = [], CHUNK
+                for index, (name, data) in enumerate(files):
+                    page.append((name, data, hashlib.sha256(data).hexdigest()))
+                    if len(page) >= size or index == len(files) - 1:
+                        known = set(self.post(urls["known"], data=json.dumps([sha for *_, sha in page]))["known"])
+                        with ready:
+                            queue.extend((name, data) for name, data, sha in page if sha not in known)
+                            skipped += sum(1 for *_, sha in page if sha in known)
+                            ready.notify_all()
+                        page, size = [], min(size * 2, 1000)
+            finally:
+                with ready:
+                    done = True
+                    ready.notify_all()
 
-        with ThreadPoolExecutor(CONCURRENT) as pool:
-            list(pool.map(send, chunks))
+        def sender() -> None:
+            nonlocal sent
+            while True:
+                with ready:
+                    ready.wait_for(lambda: len(queue) >= CHUNK or done)
+                    if not queue:
+                        return
+                    chunk = queue[:CHUNK]
+                    del queue[:CHUNK]
+                self.post(urls["files"], data=framed(chunk), headers={"Content-Type": FRAMED})
+                with self.lock:
+                    self.requests += 1
+                    self.bytes += sum(len(data) for _, data in chunk)
+                    sent += len(chunk)
+
+        with ThreadPoolExecutor(CONCURRENT + 1) as pool:
+            for future in [pool.submit(hash_and_ask), *(pool.submit(sender) for _ in range(CONCURRENT))]:
+                future.result()
         if finish:
             session = self.post(urls["finish"])
-        return {**session, "skipped": len(known), "sent": len(todo)}
+        return {**session, "skipped": skipped, "sent": sent}
 
     def wait_done(self, session: dict, timeout: float = 1200) -> dict:
         deadline = time.monotonic() + timeout

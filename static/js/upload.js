@@ -273,21 +273,11 @@
       return post(form.dataset.startUrl, form, data).then(function (session) {
         state.session = session;
         try { localStorage.setItem(storageKey(form), JSON.stringify({ session: session.session, fingerprint: fingerprint, files: files.length })); } catch (e) { /* private mode */ }
-        return hashAll();
       });
     }).then(function () {
       return askParts();
     }).then(function () {
-      return askKnown();
-    }).then(function (known) {
-      var todo = entries.filter(function (e) { return !known[e.sha]; });
-      var skipped = entries.length - todo.length;
-      state.total = todo.reduce(function (sum, e) { return sum + e.file.size; }, 0) +
-        zips.reduce(function (sum, z) { return sum + z.file.size - z.haveBytes; }, 0);
-      state.skipped = skipped;
-      state.started = performance.now();
-      if (skipped) say(t("skipped", { skipped: skipped, todo: todo.length }));
-      return sendChunks(todo);
+      return sendFiles();
     }).then(function () {
       return sendArchives();
     }).then(function () {
@@ -301,16 +291,95 @@
       showError(form, t("stopped", { reason: error.message }));
     });
 
-    function hashAll() {
+    // --- files: hashed in order, asked about a page at a time, sent as soon as the session lacks them ---
+    // The first chunk leaves once the first page is hashed, not once the whole folder is (10,000 photos took
+    // most of a minute to fingerprint before a byte was sent); CONCURRENT chunks stay in flight meanwhile.
+
+    function sendFiles() {
+      var feed = { queue: [], done: false, waiting: [] };
+      state.total = entries.reduce(function (sum, e) { return sum + e.file.size; }, 0) +
+        zips.reduce(function (sum, z) { return sum + z.file.size - z.haveBytes; }, 0);
+      state.skipped = 0;
+      state.started = performance.now();
+      function wake() {
+        var waiting = feed.waiting;
+        feed.waiting = [];
+        waiting.forEach(function (resolve) { resolve(); });
+      }
+      var hashing = hashAndAsk(function (todo) {
+        feed.queue.push.apply(feed.queue, todo);
+        wake();
+      }).then(function () {
+        feed.done = true;
+        wake();
+      }, function (error) {
+        feed.done = true;  // nothing more is taken; the chunks in flight end on their own
+        feed.queue.length = 0;
+        wake();
+        throw error;
+      });
+      function nextChunk() {
+        if (state.aborted) return Promise.resolve(null);
+        var chunk = takeChunk(feed.queue, feed.done);
+        if (chunk || feed.done) return Promise.resolve(chunk);
+        return new Promise(function (resolve) { feed.waiting.push(resolve); }).then(nextChunk);
+      }
+      function worker() {
+        return nextChunk().then(function (chunk) {
+          return chunk && !state.aborted ? sendChunk(chunk, 0).then(worker) : null;
+        });
+      }
+      var running = [hashing];
+      for (var i = 0; i < CONCURRENT; i++) running.push(worker());
+      return Promise.all(running);
+    }
+
+    // Each file's SHA-256, in order; a page of them goes to the session's "known" list (pages of a chunk's worth
+    // of files at first, doubling up to 1,000: few requests, and the first chunk leaves early). `offer` gets the
+    // files of each page the session does not have yet.
+    function hashAndAsk(offer) {
       var i = 0;
+      var page = [];
+      var size = parseInt(form.dataset.chunkFiles, 10) || 20;
+      var asked = Promise.resolve();
+      var failure = null;
+      function ask(list) {
+        asked = asked.then(function () {
+          return post(state.session.urls.known, form, JSON.stringify(list.map(function (e) { return e.sha; })), "application/json");
+        }).then(function (answer) {
+          var known = {};
+          answer.known.forEach(function (sha) { known[sha] = true; });
+          var todo = list.filter(function (e) { return !known[e.sha]; });
+          if (todo.length < list.length) {
+            state.skipped += list.length - todo.length;
+            state.total -= list.reduce(function (sum, e) { return sum + (known[e.sha] ? e.file.size : 0); }, 0);
+            if (!state.xhrs.length) say(t("skipped", { skipped: state.skipped, todo: entries.length - state.skipped }));
+          }
+          offer(todo);
+        });
+        asked.catch(function (error) { failure = error; });
+      }
       function next() {
         if (state.aborted) throw new Error("cancelled");
-        if (i >= entries.length) return Promise.resolve();
+        if (failure) throw failure;
+        if (i >= entries.length) {
+          if (page.length) ask(page);
+          return asked;
+        }
         var entry = entries[i++];
-        if (i % 25 === 0) say(t("fingerprinting", { i: i, n: entries.length }));
-        return entry.file.arrayBuffer().then(sha256).then(function (sha) { entry.sha = sha; return next(); });
+        if (i % 25 === 0 && !state.xhrs.length && !state.doneBytes) say(t("fingerprinting", { i: i, n: entries.length }));
+        return entry.file.arrayBuffer().then(sha256).then(function (sha) {
+          entry.sha = sha;
+          page.push(entry);
+          if (page.length >= size) {
+            ask(page);
+            page = [];
+            size = Math.min(size * 2, 1000);
+          }
+          return next();
+        });
       }
-      return next();
+      return Promise.resolve().then(next);
     }
 
     // --- .zip archives: byte-range parts of partBytes, three at once; the server says which it has ---
@@ -387,49 +456,22 @@
       });
     }
 
-    function askKnown() {
-      var known = {};
-      var pages = [];
-      for (var i = 0; i < entries.length; i += 1000) pages.push(entries.slice(i, i + 1000).map(function (e) { return e.sha; }));
-      return pages.reduce(function (chain, page) {
-        return chain.then(function () {
-          return post(state.session.urls.known, form, JSON.stringify(page), "application/json").then(function (answer) {
-            answer.known.forEach(function (sha) { known[sha] = true; });
-          });
-        });
-      }, Promise.resolve()).then(function () { return known; });
-    }
-
-    function chunksOf(todo) {
+    // The next chunk from the front of the queue: files up to the chunk's count and bytes; a short one only when
+    // no more files are coming (null: wait for more).
+    function takeChunk(queue, last) {
       var maxFiles = parseInt(form.dataset.chunkFiles, 10) || 20;
       var maxBytes = (parseInt(form.dataset.chunkBytes, 10) || 64 * 1024 * 1024) - 64 * 1024;
-      var chunks = [];
-      var current = [];
       var bytes = 0;
-      todo.forEach(function (entry) {
-        if (current.length && (current.length >= maxFiles || bytes + entry.file.size > maxBytes)) {
-          chunks.push(current);
-          current = [];
-          bytes = 0;
-        }
-        current.push(entry);
-        bytes += entry.file.size + 6 * Math.min(entry.path.length, NAME_CHARS) + 32;  // and its line of the manifest
-      });
-      if (current.length) chunks.push(current);
-      return chunks;
-    }
-
-    function sendChunks(todo) {
-      var chunks = chunksOf(todo);
-      var next = 0;
-      function worker() {
-        if (state.aborted || next >= chunks.length) return Promise.resolve();
-        var chunk = chunks[next++];
-        return sendChunk(chunk, 0).then(worker);
+      var n = 0;
+      while (n < queue.length && n < maxFiles) {
+        var entry = queue[n];
+        var size = entry.file.size + 6 * Math.min(entry.path.length, NAME_CHARS) + 32;  // and its line of the manifest
+        if (n && bytes + size > maxBytes) break;
+        bytes += size;
+        n += 1;
       }
-      var workers = [];
-      for (var i = 0; i < CONCURRENT; i++) workers.push(worker());
-      return Promise.all(workers);
+      var full = n === maxFiles || n < queue.length;
+      return n && (full || last) ? queue.splice(0, n) : null;
     }
 
     function progress() {

@@ -78,6 +78,38 @@ def test_a_folder_goes_in_chunks_and_its_card_shows_processing_then_ready(
     screenshot(board, "upload-session-card-ready")
 
 
+def test_the_first_chunk_leaves_while_later_files_are_still_being_fingerprinted(
+    page, live_server, project, manager, folder, queued, counted_chunks
+):
+    """A big folder used to be hashed whole before a byte was sent; now each page of hashes is asked about and sent."""
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/upload/")
+    # Hashing is made slow (150 ms a file) and every step is logged in order.
+    page.evaluate(
+        """() => {
+        window.steps = [];
+        const digest = crypto.subtle.digest.bind(crypto.subtle);
+        crypto.subtle.digest = (algorithm, data) => new Promise((resolve) => setTimeout(resolve, 150))
+          .then(() => digest(algorithm, data)).then((hash) => { window.steps.push('hash'); return hash; });
+        const open = XMLHttpRequest.prototype.open;
+        XMLHttpRequest.prototype.open = function (method, url) {
+          if (String(url).endsWith('/files')) window.steps.push('chunk');
+          return open.apply(this, arguments);
+        };
+      }"""
+    )
+    page.locator("#upload-folder").set_input_files(str(folder))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("[data-upload-status]")).to_contain_text("Processing: 0 of 7 images ready", timeout=15_000)
+    steps = page.evaluate("window.steps")
+    hashes = [i for i, step in enumerate(steps) if step == "hash"]
+    assert steps.count("chunk") == 4 and len(hashes) >= 7  # the 7 files (and the folder's fingerprint)
+    assert steps.index("chunk") < hashes[-1], steps  # the first chunk went before the last file was hashed
+    assert counted_chunks == [2, 2, 2, 1]
+    session = UploadSession.objects.get()
+    assert session.received + session.failed == 7
+
+
 def test_a_dropped_zip_goes_in_parts_and_its_card_shows_processing_then_ready(
     page, live_server, project, manager, queued, settings
 ):

@@ -73,7 +73,7 @@ def test_annotate_review_and_viewer_write_counts_and_zoom_in_persian_digits(
     persian_only(page.locator("#approve-dialog-text").text_content())
     shot(page, "digits-review")
 
-    # The viewer: the zoom level, and the next image's size and boxes once it is swapped in.
+    # The viewer: the zoom level, and the next image's size, box count and boxes once it is swapped in.
     dataset = demo["dataset"]
     first, second = dataset.images.order_by("pk")[:2]
     login(page, live_server, manager)
@@ -83,6 +83,7 @@ def test_annotate_review_and_viewer_write_counts_and_zoom_in_persian_digits(
     page.keyboard.press("ArrowRight")
     expect(page.locator("#viewer-nav .image-name")).to_have_text(second.original_name)
     persian_only(page.locator("#viewer-nav").text_content().replace(second.original_name, ""))
+    persian_only(page.locator("#viewer-box-list").text_content())
     shot(page, "digits-viewer")
 
 

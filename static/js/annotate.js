@@ -99,6 +99,9 @@
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
     return node;
   }
+  // Numbers written into the page take its language's digits; names stay as typed (app.js).
+  var digits = window.BinaBoard.digits;
+  var format = window.BinaBoard.format;
   function clamp(v, lo, hi) { return Math.min(Math.max(v, lo), hi); }
   function round2(v) { return Math.round(v * 100) / 100; }
   function isDirty() { return state.editVersion !== state.savedVersion; }
@@ -220,8 +223,8 @@
       // Width × height reads left to right in every language (bdi keeps "400×250" from turning round in RTL).
       var size = document.createElement("bdi");
       size.dir = "ltr";
-      size.textContent = Math.round(box.w) + "×" + Math.round(box.h);
-      pick.append("#" + (i + 1) + " ", size);
+      size.textContent = digits(Math.round(box.w) + "×" + Math.round(box.h));
+      pick.append(digits("#" + (i + 1)) + " ", size);
       var select = document.createElement("select");
       select.dataset.uid = box.uid;
       select.setAttribute("aria-label", format(text.classOfBox, { number: i + 1 }));
@@ -245,7 +248,7 @@
     });
     els.boxEmpty.hidden = state.boxes.length > 0;
     els.boxEmpty.textContent = state.noObjects ? text.markedNoObjects : text.noBoxes;
-    els.boxCount.textContent = state.boxes.length ? "(" + state.boxes.length + ")" : "";
+    els.boxCount.textContent = state.boxes.length ? "(" + digits(state.boxes.length) + ")" : "";
   }
 
   function renderClassPicker() {
@@ -286,7 +289,7 @@
     els.progressBar.value = p.done;
     els.progressText.innerHTML = "";
     var strong = document.createElement("strong");
-    strong.textContent = localDigits(p.done);
+    strong.textContent = digits(p.done);
     // "%(done)s / %(total)s done" in the person's language, with the done count in bold.
     var parts = String(text.progress).split("%(done)s");
     els.progressText.append(format(parts[0], p), strong, format(parts[1] || "", { total: p.total }));
@@ -329,7 +332,7 @@
   function renderSuggestions() {
     if (!els.suggestions) return;
     els.suggestions.hidden = !state.suggestions.length || state.readOnly;
-    els.suggestionCount.textContent = state.suggestions.length ? "(" + state.suggestions.length + ")" : "";
+    els.suggestionCount.textContent = state.suggestions.length ? "(" + digits(state.suggestions.length) + ")" : "";
   }
   function acceptSuggestions(indexes) {
     if (state.readOnly || !state.suggestions.length) return false;
@@ -363,7 +366,7 @@
     if (type.indexOf("application/json") === -1) {
       // A CSRF refusal (the token changed when the person signed in again) or a login page.
       if (response.status === 403 || response.redirected) return Promise.resolve({ error: signedOutText(), kind: "signed_out" });
-      var message = format(text.serverAnswered, { status: response.status + " " + response.statusText });
+      var message = format(text.serverAnswered, { status: digits(response.status) + " " + response.statusText });
       return Promise.resolve({ error: message, kind: "http" });
     }
     return response.json();
@@ -738,16 +741,6 @@
     var input = els.submitForm && els.submitForm.querySelector("input[name=version]");
     return input ? url + (url.indexOf("?") === -1 ? "?" : "&") + "version=" + encodeURIComponent(input.value) : url;
   }
-  // Numbers in sentences take the page language's digits (Persian digits in Persian); names stay as typed.
-  var persianDigits = /^fa\b/.test(document.documentElement.lang || "");
-  function localDigits(value) {
-    if (!persianDigits || typeof value !== "number") return value;
-    return String(value).replace(/[0-9]/g, function (d) { return "۰۱۲۳۴۵۶۷۸۹"[d]; });
-  }
-  function format(template, values) {
-    return String(template || "").replace(/%\((\w+)\)s/g, function (m, k) { return localDigits(values[k]); });
-  }
-
   // --- drawing from the keyboard: a crosshair moved by the arrow keys, Enter sets each corner ------
 
   function startCrosshair() {

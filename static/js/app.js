@@ -3,6 +3,29 @@
 (function () {
   "use strict";
 
+  // Numbers the scripts write into the page take its language's digits (Persian digits on a Persian page),
+  // as the server's localise_digits and |digits do. Only numbers the code formats: names people typed stay
+  // as typed, and values sent to the server, ids, data attributes and input values stay Latin.
+  var PERSIAN = "۰۱۲۳۴۵۶۷۸۹";
+  var persianDigits = /^fa(-|$)/i.test(document.documentElement.lang || "");
+  function digits(value) {
+    var text = String(value);
+    return persianDigits ? text.replace(/[0-9]/g, function (d) { return PERSIAN[d]; }) : text;
+  }
+  // A translated sentence's %(name)s placeholders filled in: numbers in the page's digits, strings as they are
+  // (a string holding digits, e.g. a size from humanBytes, goes through digits() itself where it is made).
+  function format(template, values) {
+    values = values || {};
+    return String(template || "").replace(/%\((\w+)\)s/g, function (all, name) {
+      if (!Object.prototype.hasOwnProperty.call(values, name)) return all;
+      var value = values[name];
+      return typeof value === "number" ? digits(value) : String(value);
+    });
+  }
+  window.BinaBoard = window.BinaBoard || {};
+  window.BinaBoard.digits = digits;
+  window.BinaBoard.format = format;
+
   // `undo` (from a move's answer): {url, version, from, label, seconds}: the toast offers Undo that long,
   // posting the batch as it was after the move; the server takes the move back or says why not.
   function showToast(text, level, undo) {
@@ -38,7 +61,6 @@
     setTimeout(function () { toast.classList.add("toast-leaving"); }, stay);
     setTimeout(function () { toast.remove(); }, stay + 600);
   }
-  window.BinaBoard = window.BinaBoard || {};
   window.BinaBoard.showToast = showToast;
 
   document.addEventListener("showMessage", function (event) {

@@ -11,6 +11,6 @@
     if (!count) return;
     var n = parseInt(raw, 10) || 0;
     count.hidden = n === 0;
-    count.querySelector("[data-bell-number]").textContent = n > 99 ? "99+" : String(n);
+    count.querySelector("[data-bell-number]").textContent = window.BinaBoard.digits(n > 99 ? "99+" : n);
   });
 })();

@@ -14,7 +14,7 @@
     var n = list.filter(function (box) { return box.checked; }).length;
     var label = choice.querySelector("[data-choose-count]");
     label.textContent = n === 0 ? choice.dataset.chosenNone :
-      n === 1 ? choice.dataset.chosenOne : choice.dataset.chosenMany.replace("%(n)s", n);
+      n === 1 ? choice.dataset.chosenOne : window.BinaBoard.format(choice.dataset.chosenMany, { n: n });
     list.forEach(function (box) { box.closest(".choice-tile").classList.toggle("chosen", box.checked); });
     var chosenScope = choice.closest("form").querySelector("[data-scope-chosen]");
     if (n > 0 && chosenScope && !chosenScope.checked) chosenScope.checked = true;

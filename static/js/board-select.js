@@ -28,7 +28,7 @@
     var ids = Object.keys(selected);
     var count = bar.querySelector("[data-bulk-count]");
     count.textContent = ids.length === 0 ? count.dataset.none :
-      ids.length === 1 ? count.dataset.one : count.dataset.many.replace("%(n)s", ids.length);
+      ids.length === 1 ? count.dataset.one : window.BinaBoard.format(count.dataset.many, { n: ids.length });
     // Screen readers hear the count as it changes (the bar itself is hidden while nothing is selected).
     var live = document.getElementById("selection-live");
     if (live && live.dataset.count !== String(ids.length)) {

@@ -81,8 +81,9 @@
     var label = document.querySelector("[data-live-ago]");
     if (!label) return;
     var seconds = Math.round((Date.now() - state.lastCheck) / 1000);
+    var format = window.BinaBoard.format;
     label.textContent = seconds < 3 ? app.dataset.justNow : seconds < 90 ?
-      app.dataset.secondsAgo.replace("%(n)s", seconds) : app.dataset.minutesAgo.replace("%(n)s", Math.round(seconds / 60));
+      format(app.dataset.secondsAgo, { n: seconds }) : format(app.dataset.minutesAgo, { n: Math.round(seconds / 60) });
   }
 
   // A live refresh must not pull the board from under a drag, an open dialog or an open menu:

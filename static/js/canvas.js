@@ -39,8 +39,9 @@
       viewport.style.setProperty("--unit", String(1 / view.scale));
       // Beyond 3× the pixels show as squares: a reviewer checks that a box is tight to the pixel.
       viewport.classList.toggle("is-pixels", view.scale >= 3);
+      // "%(percent)s%" in the page's language (viewer.html#zoom_tools), the number in its digits.
       document.querySelectorAll("[data-zoom-level]").forEach(function (el) {
-        el.textContent = Math.round(view.scale * 100) + "%";
+        el.textContent = window.BinaBoard.format(el.dataset.zoomLevel || "%(percent)s%", { percent: Math.round(view.scale * 100) });
       });
       if (opts.onChange) opts.onChange(view);
     }

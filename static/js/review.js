@@ -35,7 +35,7 @@
       if (!flagged) return;
       evt.preventDefault();
       var sentence = flagged === 1 ? text.approveFlagged.one : text.approveFlagged.other;
-      document.getElementById("approve-dialog-text").textContent = sentence.replace("%(count)s", flagged);
+      document.getElementById("approve-dialog-text").textContent = window.BinaBoard.format(sentence, { count: flagged });
       dialog.showModal();
     });
     document.getElementById("approve-dialog-cancel").addEventListener("click", function () {

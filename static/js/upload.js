@@ -12,21 +12,20 @@
   var TEXT = {};
   try { TEXT = JSON.parse((script && script.getAttribute("data-text")) || "{}"); } catch (e) { TEXT = {}; }
 
+  // Numbers in `vars` take the page language's digits (app.js); names (files, folders, batches) stay as typed.
   function t(key, vars) {
     var text = TEXT[key];
     vars = vars || {};
     if (text && typeof text === "object") text = vars.n === 1 ? text.one : text.other;
     if (typeof text !== "string") return key;
-    return text.replace(/%\((\w+)\)s/g, function (all, name) {
-      return Object.prototype.hasOwnProperty.call(vars, name) ? String(vars[name]) : all;
-    }).replace(/%%/g, "%");
+    return window.BinaBoard.format(text, vars).replace(/%%/g, "%");
   }
 
   function humanBytes(n) {
     var units = TEXT.units || ["bytes", "KB", "MB", "GB"];
     var i = 0;
     while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
-    return (i === 0 ? String(n) : n.toFixed(1).replace(/\.0$/, "")) + " " + units[i];
+    return window.BinaBoard.digits(i === 0 ? String(n) : n.toFixed(1).replace(/\.0$/, "")) + " " + units[i];
   }
 
   function chosenFiles(form) {

@@ -111,8 +111,7 @@ def literals_in_template(source: str) -> list[tuple[int, str]]:
 
 # Files that other helpers of this session wrap on their own branches (OWNERS.md); each is expected to fail here
 # until their branch is merged, and passes (XPASS) after. Remove an entry once its owner's work is in main.
-WRAPPED_BY_OTHERS = {
-}
+WRAPPED_BY_OTHERS = {}
 
 
 def owned_elsewhere(paths):

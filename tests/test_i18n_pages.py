@@ -20,7 +20,20 @@ from tests.factories import make_batch
 
 pytestmark = pytest.mark.django_db
 
-SAME_IN_EVERY_LANGUAGE = {"BinaBoard", "API", "COCO", "JSON", "YOLO", "Pascal", "VOC", "XML", "zip", "txt", "yaml", "English"}
+SAME_IN_EVERY_LANGUAGE = {
+    "BinaBoard",
+    "API",
+    "COCO",
+    "JSON",
+    "YOLO",
+    "Pascal",
+    "VOC",
+    "XML",
+    "zip",
+    "txt",
+    "yaml",
+    "English",
+}
 # Image formats keep their names in Persian text, as on the files themselves.
 SAME_IN_EVERY_LANGUAGE |= {"JPEG", "PNG", "WebP", "BMP", "TIFF", "GIF", "SVG", "EXIF"}
 # The keys printed in Latin on Persian keyboards too (the space bar has no name on it: "فاصله").

@@ -34,6 +34,8 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.calendars import localise_digits
+
 from ..models import Batch, Image, Project, StoredFile
 from ..rules import Membership
 from ..webhooks import events as webhook_events
@@ -112,12 +114,16 @@ class IngestReport:
     def summary(self) -> str:
         kept, refused = len(self.kept), len(self.refused)
         if self.batch is None:
-            return self.message or ngettext(
-                "Nothing was kept; %(count)d file refused.", "Nothing was kept; %(count)d files refused.", refused
-            ) % {"count": refused}
+            return self.message or localise_digits(
+                ngettext(
+                    "Nothing was kept; %(count)d file refused.", "Nothing was kept; %(count)d files refused.", refused
+                )
+                % {"count": refused}
+            )
+        # The counts in the page's digits (Persian in Persian); the batch's name as it was typed.
         values = {
-            "images": ngettext("%(count)d image", "%(count)d images", kept) % {"count": kept},
-            "files": ngettext("%(count)d file", "%(count)d files", refused) % {"count": refused},
+            "images": localise_digits(ngettext("%(count)d image", "%(count)d images", kept) % {"count": kept}),
+            "files": localise_digits(ngettext("%(count)d file", "%(count)d files", refused) % {"count": refused}),
             "name": self.batch.name,
         }
         if refused:

@@ -1,0 +1,350 @@
+"""Numbers the server writes on Persian pages and in Persian e-mails are in Persian digits (۰۱۲۳۴۵۶۷۸۹).
+
+Counts inside plural sentences are the easy ones to miss: the count must stay a number to choose the plural, so
+the sentence shows a second variable, `shown=count|digits`. Each test renders a page (or a dialog, or an e-mail)
+for a person who reads Persian and looks for a Latin digit in what a person reads on it (the text, and the
+attributes read aloud or shown: title, alt, placeholder, aria-label, a button's value), after taking out the
+names in the data (image file names carry digits; the batch names here have none).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.emails import render_message
+from batches import annotating, workflow
+from batches.models import Annotation, Batch, ExportJob, Image, UploadFile, UploadSession, Webhook
+from tests.batches.board_helpers import HTMX, client_for, seen
+from tests.batches.workflow_helpers import annotate_some, batch_in, fresh
+from tests.factories import make_batch
+from tests.test_i18n_pages import VisibleText
+
+pytestmark = pytest.mark.django_db
+Status = Batch.Status
+LATIN_DIGIT = re.compile(r".{0,25}[0-9].{0,25}")
+# The keys named in buttons' titles, as on <kbd>: "(0)" fits the image, "(1)" shows its actual pixels.
+KEY_HINT = re.compile(r"\([01]\)")
+
+
+def speaks_persian(*users) -> None:
+    for user in users:
+        user.language = "fa"
+        user.save(update_fields=["language"])
+
+
+def latin_digits(html: str, *names: str) -> list[str]:
+    """The places a person would read a Latin digit in `html`, once the names in `names` are taken out."""
+    parser = VisibleText()
+    parser.feed(html)
+    text = " ".join(" ".join(parser.parts).split())
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    text = KEY_HINT.sub(" ", text)
+    return LATIN_DIGIT.findall(text)
+
+
+def image_names(*batches: Batch) -> list[str]:
+    return list(Image.objects.filter(batch__in=batches).values_list("original_name", flat=True))
+
+
+def flag(batch: Batch, n: int) -> None:
+    pks = Image.objects.filter(batch=batch).order_by("pk").values_list("pk", flat=True)[:n]
+    Image.objects.filter(pk__in=list(pks)).update(review_flag=True, review_note="look again")
+
+
+# --- review ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_review(project, manager, annotator, reviewer):
+    speaks_persian(manager, annotator, reviewer)
+    batch = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator, images=3, name="Noon")
+    flag(batch, 2)
+    return fresh(batch)
+
+
+def test_the_review_page_counts_flagged_images_in_persian_digits(in_review, project, reviewer):
+    html = client_for(reviewer).get(reverse("review", args=[project.pk, in_review.pk])).content.decode()
+
+    assert "⚑ ۲ " in html
+    assert latin_digits(html, *image_names(in_review)) == []
+
+
+def test_the_no_javascript_approve_question_counts_flagged_images_in_persian_digits(in_review, project, reviewer):
+    response = client_for(reviewer).post(
+        reverse("review_approve", args=[project.pk, in_review.pk]), {"version": in_review.version}
+    )
+
+    html = response.content.decode()
+    assert "«Noon» با ۲ تصویر" in html and "۳" in html
+    assert latin_digits(html, *image_names(in_review)) == []
+
+
+def test_the_review_of_a_relabelled_batch_counts_its_changes_in_persian_digits(project, manager, annotator, reviewer):
+    speaks_persian(reviewer)
+    batch = batch_in(
+        Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer, images=1, name="Dawn"
+    )
+    image = Image.objects.get(batch=batch)
+    label = project.label_classes.first()
+    for x in (1, 100, 300):
+        Annotation.objects.create(image=image, label_class=label, author=annotator, x=x, y=x, w=10, h=10)
+    workflow.relabel(actor=manager, batch=batch, assignee=annotator)
+    boxes = [{"label_class": label.pk, "x": x, "y": x, "w": 10, "h": 10} for x in (1, 104, 400, 420)]
+    annotating.save_annotations(actor=annotator, image=image, boxes=boxes, suggestions=[])
+    workflow.submit(actor=annotator, batch=fresh(batch))
+
+    html = client_for(reviewer).get(reverse("review", args=[project.pk, batch.pk])).content.decode()
+
+    diff = re.search(r"<span class=\"small relabel-diff\" data-diff>.*?</span></span>", html, re.S).group(0)
+    assert "۳ افزوده" in diff and "۲ حذف" in diff and not re.search("[0-9]", re.sub("<[^>]*>", "", diff))
+    assert latin_digits(html, image.original_name) == []
+
+
+# --- annotate ----------------------------------------------------------------------------------------------
+
+
+def test_the_no_javascript_submit_question_counts_undone_images_in_persian_digits(project, manager, annotator):
+    speaks_persian(annotator)
+    batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=3, name="Evening")
+
+    response = client_for(annotator).post(
+        reverse("annotate_submit", args=[project.pk, batch.pk]), {"version": batch.version}
+    )
+
+    html = response.content.decode()
+    assert "«Evening» با ۳ تصویر" in html
+    assert latin_digits(html, *image_names(batch)) == []
+
+
+def test_a_returned_batch_counts_its_flagged_images_in_persian_digits(project, manager, annotator, reviewer):
+    speaks_persian(annotator)
+    batch = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator, images=3, name="Evening")
+    flag(batch, 2)
+    workflow.reject(actor=reviewer, batch=fresh(batch), comment="Tighten the boxes")
+
+    html = client_for(annotator).get(reverse("annotate", args=[project.pk, batch.pk])).content.decode()
+
+    assert "۲ تصویر علامت‌گذاری‌شده" in html
+    assert latin_digits(html, *image_names(batch)) == []
+
+
+# --- the board: bulk dialogs, take back, relabel, restore, stale cards ------------------------------------------
+
+
+def bulk_dialog(user, project, action: str, batches) -> str:
+    picks = [f"{b.pk}:{b.version}:{b.status}" for b in batches]
+    return (
+        client_for(user).get(reverse("bulk_move", args=[project.pk, action]), {"batch": picks}, **HTMX).content.decode()
+    )
+
+
+def test_the_bulk_dialogs_count_in_persian_digits(project, manager, annotator):
+    speaks_persian(manager)
+    fresh_ones = [make_batch(project, manager, images=n, name=name) for n, name in ((3, "One"), (4, "Two"))]
+    working = [batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=3) for _ in "ab"]
+    for batch in working:
+        annotate_some(batch, annotator, 2)
+    working = [fresh(b) for b in working]
+
+    for action, batches in (("delete", fresh_ones), ("merge", fresh_ones), ("assign", fresh_ones), ("reset", working)):
+        html = bulk_dialog(manager, project, action, batches)
+        assert "۲" in html, action
+        assert latin_digits(html, *(b.name for b in batches)) == [], action
+
+
+def move_dialog(user, project, batch, action: str) -> str:
+    url = reverse("batch_move_dialog", args=[project.pk, batch.pk, action])
+    return client_for(user).get(url, seen(batch), **HTMX).content.decode()
+
+
+def test_take_back_relabel_and_restore_dialogs_count_in_persian_digits(project, manager, annotator, reviewer):
+    speaks_persian(manager)
+    working = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=8, name="Evening")
+    annotate_some(working, annotator, 3)
+    done = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer, images=2)
+    annotate_some(done, annotator, 2)
+    gone = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=2, name="Gone")
+    annotate_some(gone, annotator, 2)
+    workflow.delete_batch(actor=manager, batch=fresh(gone))
+
+    takeback = move_dialog(manager, project, fresh(working), "takeback")
+    assert "۵ تصویری که هنوز کسی شروع نکرده" in takeback and "(۵)" in takeback
+    relabel = move_dialog(manager, project, fresh(done), "relabel")
+    restore = move_dialog(manager, project, fresh(gone), "restore")
+    for html, batch in ((takeback, working), (relabel, done), (restore, gone)):
+        assert "۲" in html or "۳" in html
+        assert latin_digits(html, fresh(batch).name) == [], html
+
+
+def test_a_stale_card_counts_its_days_in_persian_digits(project, manager, annotator):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    speaks_persian(manager)
+    project.stale_after_days = 3
+    project.save()
+    batch = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator, name="Old")
+    Batch.objects.filter(pk=batch.pk).update(status_changed_at=timezone.now() - dt.timedelta(days=4.5))
+
+    html = client_for(manager).get(reverse("board", args=[project.pk])).content.decode()
+
+    card = re.search(rf'<article id="card-{batch.pk}".*?</article>', html, re.S).group(0)
+    assert "۴ روز معطل" in card and "ظرف ۳ روز" in card
+    assert latin_digits(card) == []
+
+
+# --- the gallery and the viewer ------------------------------------------------------------------------------
+
+
+def test_the_gallery_counts_images_and_boxes_in_persian_digits(project, manager, annotator, reviewer):
+    speaks_persian(manager)
+    batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=3, name="Morning")
+    label = project.label_classes.first()
+    for image in Image.objects.filter(batch=batch):
+        boxes = [{"label_class": label.pk, "x": x, "y": 1, "w": 5, "h": 5} for x in (1, 20)]
+        annotating.save_annotations(actor=annotator, image=image, boxes=boxes)
+    batch = workflow.approve(actor=reviewer, batch=workflow.submit(actor=annotator, batch=fresh(batch)))
+    client = client_for(manager)
+
+    gallery = client.get(reverse("batch_gallery", args=[project.pk, batch.pk])).content.decode()
+    image = Image.objects.filter(batch=batch).first()
+    viewer = client.get(reverse("batch_viewer", args=[project.pk, batch.pk, image.pk])).content.decode()
+
+    assert "۳ تصویر" in gallery and gallery.count("۲ کادر") == 3
+    for html in (gallery, viewer):
+        assert latin_digits(html, *image_names(batch)) == []
+
+
+# --- uploads, exports, label import, webhooks, the Flow page -------------------------------------------------
+
+
+def test_an_upload_without_javascript_reports_in_persian_digits(project, manager):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.batches import ingest_samples as samples
+
+    speaks_persian(manager)
+    files = [SimpleUploadedFile(f"{name}.jpg", samples.jpeg(64 + i, 48)) for i, name in enumerate("abc")]
+    files.append(SimpleUploadedFile("notes.txt", b"not an image"))
+
+    response = client_for(manager).post(reverse("upload", args=[project.pk]), {"name": "Night", "files": files})
+
+    html = response.content.decode()
+    assert "۳ تصویر" in html
+    assert latin_digits(html) == []
+
+
+def test_the_upload_report_counts_the_refusals_it_leaves_out_in_persian_digits(project, manager, monkeypatch):
+    speaks_persian(manager)
+    monkeypatch.setattr("batches.views.upload_sessions.REPORT_ROWS", 1)
+    session = UploadSession.objects.create(
+        project=project, created_by=manager, name="Night", status=UploadSession.Status.DONE, expected=3, failed=3
+    )
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        UploadFile.objects.create(
+            session=session, project=project, original_name=name, state=UploadFile.State.FAILED, reason="corrupt"
+        )
+
+    html = client_for(manager).get(reverse("upload_report", args=[project.pk, session.pk])).content.decode()
+
+    assert "۲" in html
+    assert latin_digits(html) == []
+
+
+def test_a_running_export_counts_its_images_in_persian_digits(project, manager):
+    speaks_persian(manager)
+    batch = make_batch(project, manager, images=12, name="Queue")
+    ExportJob.objects.create(
+        project=project, requested_by=manager, options={"format": "coco", "batch_ids": [batch.pk]}, image_count=12
+    )
+    client = client_for(manager)
+
+    detail = client.get(reverse("batch_detail", args=[project.pk, batch.pk])).content.decode()
+    export = client.get(reverse("export", args=[project.pk])).content.decode()
+
+    assert "خروجی ۱۲ تصویر" in detail
+    assert latin_digits(detail, *image_names(batch)) == []
+    assert latin_digits(export) == []
+
+
+def test_the_label_import_report_counts_in_persian_digits(project, manager):
+    import json
+
+    from tests.batches.test_label_import import zip_bytes
+    from tests.factories import jpeg_bytes
+
+    speaks_persian(manager)
+    images = [{"id": i, "file_name": f"{name}.jpg", "width": 64, "height": 48} for i, name in ((1, "a"), (2, "b"))]
+    boxes = [{"id": i, "image_id": 1, "category_id": 7, "bbox": [i, i, 5, 5]} for i in (1, 2, 3)]
+    document = {"images": images, "annotations": boxes, "categories": [{"id": 7, "name": "car"}]}
+    files = {"images/a.jpg": jpeg_bytes(64, 48, (1, 2, 3)), "images/b.jpg": jpeg_bytes(64, 48, (9, 8, 7))}
+    archive = io.BytesIO(zip_bytes({"annotations/instances.json": json.dumps(document), **files}))
+    archive.name = "labels.zip"
+
+    response = client_for(manager).post(
+        reverse("label_import", args=[project.pk]), {"archive": archive, "format": "coco", "unknown": "create"}
+    )
+
+    html = response.content.decode()
+    assert "۳ کادر" in html and "۲ تصویر" in html and "۱" in html
+    assert latin_digits(html, Batch.objects.get(project=project).name) == []
+
+
+def test_the_webhook_page_counts_its_log_in_persian_digits(project, manager):
+    speaks_persian(manager)
+    hook = Webhook.objects.create(project=project, url="https://hooks.example/x", secret="s", events=["batch.created"])
+
+    html = client_for(manager).get(reverse("webhook_detail", args=[project.pk, hook.pk])).content.decode()
+
+    assert "۵۰" in html
+    assert latin_digits(html, "https://hooks.example/x", "HMAC-SHA256") == []
+
+
+def test_the_flow_page_writes_its_numbers_in_persian_digits(project, manager, annotator, reviewer):
+    speaks_persian(manager)
+    for _ in range(2):
+        batch = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator, images=3)
+        workflow.approve(actor=reviewer, batch=batch)
+
+    html = client_for(manager).get(reverse("flow_analytics", args=[project.pk])).content.decode()
+
+    assert "۶" in html
+    assert latin_digits(html) == []
+
+
+# --- sign-in pause and e-mails ------------------------------------------------------------------------------------
+
+
+def test_the_sign_in_pause_counts_its_minutes_in_persian_digits():
+    with translation.override("fa"):
+        html = render_to_string("registration/locked_out.html", {"minutes": 15})
+
+    assert "۱۵" in html
+    assert latin_digits(html) == []
+
+
+@pytest.mark.parametrize(
+    ("template", "context", "number"),
+    [
+        ("invitation", {"inviter": "alice", "project": "Street scenes", "roles": "x", "url": "u", "days": 14}, "۱۴"),
+        ("password_reset", {"username": "alice", "reset_url": "u", "hours": 24}, "۲۴"),
+        ("digest", {"username": "alice", "groups": [], "count": 12}, "۱۲"),
+    ],
+)
+def test_persian_e_mails_write_their_numbers_in_persian_digits(template, context, number):
+    subject, text, html = render_message(template, {"unsubscribe_url": "u", "settings_url": "u", **context}, "fa")
+    english = render_message(template, {"unsubscribe_url": "u", "settings_url": "u", **context}, "en")
+
+    assert number in subject + text
+    for part in (subject, text):
+        assert not re.search("[0-9]", part.replace("http://localhost", "")), part
+    assert latin_digits(html, "http://localhost") == []
+    assert str(context.get("days") or context.get("hours") or context["count"]) in english[0] + english[1]

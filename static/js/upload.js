@@ -473,8 +473,14 @@
       return n && (full || last) ? queue.splice(0, n) : null;
     }
 
+    // Bytes of the chosen files sent so far. A chunk's body is its files plus the framing (length, manifest), so
+    // what its request has sent counts in proportion to its files' share of the body: never more than the
+    // files, and so never more than the total (100% at most).
     function progress() {
-      var sent = state.doneBytes + state.xhrs.reduce(function (sum, x) { return sum + (x.loaded || 0); }, 0);
+      var sending = state.xhrs.reduce(function (sum, x) {
+        return sum + (x.bodyBytes ? Math.min(x.fileBytes, Math.floor((x.loaded * x.fileBytes) / x.bodyBytes)) : 0);
+      }, 0);
+      var sent = Math.min(state.doneBytes + sending, state.total);
       var seconds = (performance.now() - state.started) / 1000;
       var speed = seconds > 0 ? sent / seconds : 0;
       var percent = state.total ? Math.floor((100 * sent) / state.total) : 100;
@@ -502,6 +508,7 @@
         chunk.forEach(function (entry) { mark(entry, t("fileSending"), "sending"); });
         var xhr = new XMLHttpRequest();
         xhr.loaded = 0;
+        xhr.fileBytes = chunk.reduce(function (sum, e) { return sum + e.file.size; }, 0);  // for progress()
         state.xhrs.push(xhr);
         xhr.open("POST", state.session.urls.files);
         xhr.setRequestHeader("Content-Type", FRAMED);
@@ -509,6 +516,7 @@
         xhr.setRequestHeader("Accept", "application/json");
         xhr.upload.addEventListener("progress", function (event) {
           xhr.loaded = event.loaded;
+          xhr.bodyBytes = event.total;
           var percent = event.total ? Math.floor((100 * event.loaded) / event.total) : 0;
           chunk.forEach(function (entry) { mark(entry, t("fileSendingPercent", { percent: percent }), "sending"); });
           progress();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -207,3 +208,43 @@ def test_after_a_reload_the_same_folder_resumes_and_only_the_missing_files_are_s
     session = UploadSession.objects.get()  # the same session, resumed
     assert (session.received + session.failed, session.failed) == (7, 1)
     assert sum(counted_chunks[2:]) == 3  # only the three files it did not have
+
+
+def test_the_progress_counts_the_files_bytes_and_never_passes_the_total(
+    page, live_server, project, manager, tmp_path, queued
+):
+    """A chunk's body is more than its files (the framing, the manifest of names): what the browser reports as
+    sent is counted in proportion, so "x of y" never has x above y nor the percentage above 100. Small files with
+    long names make the framing a large share of each body."""
+    root = tmp_path / ("Harbour-" + "q" * 180)
+    root.mkdir()
+    for n in range(6):
+        (root / (f"{n:02}-" + "w" * 200 + ".jpg")).write_bytes(samples.jpeg(8, 8, seed=n))
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/upload/")
+    page.evaluate(
+        """() => {
+            window.written = [];
+            const status = document.querySelector('[data-upload-status]');
+            new MutationObserver(() => window.written.push(status.textContent))
+                .observe(status, {childList: true, subtree: true, characterData: true});
+        }"""
+    )
+    page.locator("#upload-folder").set_input_files(str(root))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("[data-upload-status]")).to_contain_text("Processing: 0 of 6 images ready")
+
+    units = {"bytes": 1, "KB": 1024, "MB": 1024**2}
+    sending = [
+        m
+        for m in (
+            re.search(r"Sending ([\d.]+) (\w+) of ([\d.]+) (\w+) \((\d+)%\)", t)
+            for t in page.evaluate("window.written")
+        )
+        if m
+    ]
+    assert sending, page.evaluate("window.written")
+    for m in sending:
+        sent, total = float(m[1]) * units[m[2]], float(m[3]) * units[m[4]]
+        assert sent <= total and int(m[5]) <= 100, m[0]
+    assert any(int(m[5]) == 100 for m in sending), [m[0] for m in sending]

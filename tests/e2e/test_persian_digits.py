@@ -178,3 +178,17 @@ def test_the_upload_writes_its_sizes_progress_and_report_in_persian_digits(
             text = text.replace(name, "")
         assert not LATIN.search(text), written
     shot(page, "digits-upload-report")
+
+
+def test_numbered_lists_count_in_persian_digits_on_persian_pages_only(board_page, live_server, project, manager):
+    page = board_page
+    upload = f"{live_server.url}/projects/{project.pk}/upload/"
+    marker = "getComputedStyle(document.querySelector('ol[data-upload-files]')).listStyleType"
+    speaks(manager)
+    login(page, live_server, manager)
+    page.goto(upload)
+    assert page.evaluate(marker) == "persian"
+    # In English the same list counts 1, 2, 3.
+    speaks(manager, language="en")
+    page.goto(upload)
+    assert page.evaluate(marker) == "decimal"

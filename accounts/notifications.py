@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .calendars import localise_digits
 from .emails import absolute, deliver, language_of
 from .models import Notification, NotificationSetting, User
 
@@ -144,7 +145,7 @@ def describe(notification: Notification) -> Said:
         "actor": isolate(notification.actor.username) if notification.actor else _("someone"),
         "project": isolate(notification.project.name) if notification.project else "",
         "batch": isolate(batches[0]["name"]) if batches else "",
-        "count": count,
+        "count": localise_digits(str(count)),  # the reader's digits; names stay as they were typed
     }
     kind, detail, path = notification.kind, "", _batch_path(notification, batches)
     if kind == Kind.ASSIGNED:
@@ -152,8 +153,8 @@ def describe(notification: Notification) -> Said:
             _("%(actor)s assigned you “%(batch)s” in %(project)s")
             if count == 1
             else ngettext(
-                "%(actor)s assigned you %(count)d batch in %(project)s",
-                "%(actor)s assigned you %(count)d batches in %(project)s",
+                "%(actor)s assigned you %(count)s batch in %(project)s",
+                "%(actor)s assigned you %(count)s batches in %(project)s",
                 count,
             )
         )
@@ -162,13 +163,15 @@ def describe(notification: Notification) -> Said:
             _("%(actor)s returned “%(batch)s” to you in %(project)s")
             if count == 1
             else ngettext(
-                "%(actor)s returned %(count)d batch to you in %(project)s",
-                "%(actor)s returned %(count)d batches to you in %(project)s",
+                "%(actor)s returned %(count)s batch to you in %(project)s",
+                "%(actor)s returned %(count)s batches to you in %(project)s",
                 count,
             )
         )
         flagged = int(data.get("flagged") or 0)
-        detail = ngettext("%(flagged)d image flagged.", "%(flagged)d images flagged.", flagged) % {"flagged": flagged}
+        detail = ngettext("%(flagged)s image flagged.", "%(flagged)s images flagged.", flagged) % {
+            "flagged": localise_digits(str(flagged))
+        }
         if data.get("comment"):
             detail = _("%(flags)s Comment: %(comment)s") % {"flags": detail, "comment": isolate(data["comment"])}
     elif kind == Kind.REVIEW:
@@ -176,8 +179,8 @@ def describe(notification: Notification) -> Said:
             _("“%(batch)s” waits for your review in %(project)s")
             if count == 1
             else ngettext(
-                "%(count)d batch waits for your review in %(project)s",
-                "%(count)d batches wait for your review in %(project)s",
+                "%(count)s batch waits for your review in %(project)s",
+                "%(count)s batches wait for your review in %(project)s",
                 count,
             )
         )
@@ -186,8 +189,8 @@ def describe(notification: Notification) -> Said:
             _("%(actor)s approved your batch “%(batch)s” in %(project)s")
             if count == 1
             else ngettext(
-                "%(actor)s approved %(count)d of your batches in %(project)s",
-                "%(actor)s approved %(count)d of your batches in %(project)s",
+                "%(actor)s approved %(count)s of your batches in %(project)s",
+                "%(actor)s approved %(count)s of your batches in %(project)s",
                 count,
             )
         )
@@ -197,8 +200,8 @@ def describe(notification: Notification) -> Said:
                 _("%(actor)s reset “%(batch)s” in %(project)s: it is no longer yours")
                 if count == 1
                 else ngettext(
-                    "%(actor)s reset %(count)d of your batches in %(project)s: they are no longer yours",
-                    "%(actor)s reset %(count)d of your batches in %(project)s: they are no longer yours",
+                    "%(actor)s reset %(count)s of your batches in %(project)s: they are no longer yours",
+                    "%(actor)s reset %(count)s of your batches in %(project)s: they are no longer yours",
                     count,
                 )
             )
@@ -207,8 +210,8 @@ def describe(notification: Notification) -> Said:
                 _("%(actor)s gave “%(batch)s” in %(project)s to someone else")
                 if count == 1
                 else ngettext(
-                    "%(actor)s gave %(count)d of your batches in %(project)s to someone else",
-                    "%(actor)s gave %(count)d of your batches in %(project)s to someone else",
+                    "%(actor)s gave %(count)s of your batches in %(project)s to someone else",
+                    "%(actor)s gave %(count)s of your batches in %(project)s to someone else",
                     count,
                 )
             )
@@ -221,13 +224,13 @@ def describe(notification: Notification) -> Said:
         title = _("Your upload “%(name)s” to %(project)s is finished")
         values["name"] = isolate(data.get("name", ""))
         kept, refused = int(data.get("kept") or 0), int(data.get("refused") or 0)
-        detail = ngettext("%(kept)d image kept", "%(kept)d images kept", kept) % {"kept": kept}
+        detail = ngettext("%(kept)s image kept", "%(kept)s images kept", kept) % {"kept": localise_digits(str(kept))}
         if refused:
             detail = ngettext(
-                "%(kept)s, %(refused)d file refused: see the report.",
-                "%(kept)s, %(refused)d files refused: see the report.",
+                "%(kept)s, %(refused)s file refused: see the report.",
+                "%(kept)s, %(refused)s files refused: see the report.",
                 refused,
-            ) % {"kept": detail, "refused": refused}
+            ) % {"kept": detail, "refused": localise_digits(str(refused))}
         else:
             detail = _("%(kept)s.") % {"kept": detail}
         if notification.project_id and data.get("session"):
@@ -240,18 +243,18 @@ def describe(notification: Notification) -> Said:
         days = int(data.get("days") or 0)
         title = (
             ngettext(
-                "“%(batch)s” has been waiting longer than %(days)d day in %(project)s",
-                "“%(batch)s” has been waiting longer than %(days)d days in %(project)s",
+                "“%(batch)s” has been waiting longer than %(days)s day in %(project)s",
+                "“%(batch)s” has been waiting longer than %(days)s days in %(project)s",
                 days,
             )
             if count == 1
             else ngettext(
-                "%(count)d batches have been waiting longer than %(days)d day in %(project)s",
-                "%(count)d batches have been waiting longer than %(days)d days in %(project)s",
+                "%(count)s batches have been waiting longer than %(days)s day in %(project)s",
+                "%(count)s batches have been waiting longer than %(days)s days in %(project)s",
                 days,
             )
         )
-        values["days"] = days
+        values["days"] = localise_digits(str(days))
         detail = _("Waiting means in Review, or in Annotating with no box saved.")
     else:  # a kind from a newer version of the code, read by an older one
         title = _("Something changed in %(project)s")

@@ -348,3 +348,33 @@ def test_persian_e_mails_write_their_numbers_in_persian_digits(template, context
         assert not re.search("[0-9]", part.replace("http://localhost", "")), part
     assert latin_digits(html, "http://localhost") == []
     assert str(context.get("days") or context.get("hours") or context["count"]) in english[0] + english[1]
+
+
+# --- notifications (the bell, the notifications page, the e-mails) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "numbers"),
+    [
+        ("assigned", {"batches": [{"id": 1, "name": "A"}, {"id": 2, "name": "B"}, {"id": 3, "name": "C"}]}, ["۳"]),
+        ("returned", {"batches": [{"id": 1, "name": "A"}], "flagged": 12, "comment": "x"}, ["۱۲"]),
+        ("review", {"batches": [{"id": n, "name": "A"} for n in range(4)]}, ["۴"]),
+        ("upload_done", {"name": "Night", "kept": 15, "refused": 2, "session": 1}, ["۱۵", "۲"]),
+    ],
+)
+def test_notifications_count_in_persian_digits_and_keep_names_as_typed(project, manager, kind, data, numbers):
+    from accounts.models import Notification
+    from accounts.notifications import describe
+
+    project.name = "Street 7"
+    note = Notification.objects.create(recipient=manager, actor=manager, project=project, kind=kind, data=data)
+
+    with translation.override("fa"):
+        said = describe(note)
+    with translation.override("en"):
+        english = describe(note)
+
+    text = said.title + " " + said.detail
+    assert all(number in text for number in numbers), text
+    assert re.findall("[0-9]", text) == ["7"], text  # the project's name only
+    assert re.search("[0-9]", english.title + english.detail)

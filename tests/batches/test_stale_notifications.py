@@ -109,7 +109,7 @@ def test_several_batches_make_one_notification_per_manager(limited, manager, ann
     assert said.title == "3 batches have been waiting longer than 5 days in Street scenes"
     assert said.path == reverse("board", args=[limited.pk])  # several batches: the board
     with translation.override("fa"):
-        assert describe(note).title == "3 دسته در \u2068Street scenes\u2069 بیش از 5 روز معطل مانده‌اند"
+        assert describe(note).title == "۳ دسته در \u2068Street scenes\u2069 بیش از ۵ روز معطل مانده‌اند"
 
 
 @pytest.mark.parametrize("count", [1, 12])

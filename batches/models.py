@@ -429,36 +429,42 @@ class BatchEvent(models.Model):
             undone = details.get("undone", 0)
             if undone:
                 parts.append(
-                    ngettext("%(count)d image not annotated", "%(count)d images not annotated", undone)
-                    % {"count": undone}
+                    localise_digits(
+                        ngettext("%(count)d image not annotated", "%(count)d images not annotated", undone)
+                        % {"count": undone}
+                    )
                 )
             return "; ".join(str(part) for part in parts)
         if self.action == Action.RESET:
             count = details.get("annotations", 0)
-            return ngettext("removed %(count)d annotation", "removed %(count)d annotations", count) % {"count": count}
+            return localise_digits(
+                ngettext("removed %(count)d annotation", "removed %(count)d annotations", count) % {"count": count}
+            )
         if self.action == Action.DELETED:
             return _("deleted for good with its images")
         if self.action == Action.UNDONE:
             return _("took back the %(move)s") % {"move": Action(details.get("undid", Action.MOVED)).label}
         if self.action == Action.RESTORED:
             count = details.get("annotations", 0)
-            return ngettext("restored %(count)d annotation", "restored %(count)d annotations", count) % {"count": count}
+            return localise_digits(
+                ngettext("restored %(count)d annotation", "restored %(count)d annotations", count) % {"count": count}
+            )
         if self.action == Action.RELABELLED:
             count = details.get("suggestions", 0)
             return ngettext(
-                "to %(after)s, %(count)d previous box kept as a suggestion",
-                "to %(after)s, %(count)d previous boxes kept as suggestions",
+                "to %(after)s, %(count)s previous box kept as a suggestion",
+                "to %(after)s, %(count)s previous boxes kept as suggestions",
                 count,
-            ) % {"after": details.get("to_assignee", ""), "count": count}
+            ) % {"after": details.get("to_assignee", ""), "count": localise_digits(str(count))}
         if self.action == Action.TAKEN_BACK:
             rest = self.related[0] if self.related else {"name": "", "images": 0}
             return ngettext(
-                "%(count)d image not started went to Unassigned as “%(name)s”",
-                "%(count)d images not started went to Unassigned as “%(name)s”",
+                "%(count)s image not started went to Unassigned as “%(name)s”",
+                "%(count)s images not started went to Unassigned as “%(name)s”",
                 rest["images"],
-            ) % {"count": rest["images"], "name": rest["name"]}
+            ) % {"count": localise_digits(str(rest["images"])), "name": rest["name"]}
         if self.action == Action.MERGED:
-            merged = ", ".join(f"“{batch['name']}” ({batch['images']})" for batch in self.related)
+            merged = ", ".join(f"“{batch['name']}” ({localise_digits(str(batch['images']))})" for batch in self.related)
             return _("merged in %(batches)s") % {"batches": merged}
         return ""
 

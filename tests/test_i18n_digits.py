@@ -378,3 +378,65 @@ def test_notifications_count_in_persian_digits_and_keep_names_as_typed(project, 
     assert all(number in text for number in numbers), text
     assert re.findall("[0-9]", text) == ["7"], text  # the project's name only
     assert re.search("[0-9]", english.title + english.detail)
+
+
+# --- what a move says (its toast, the assign preview, the bulk report) and the history it leaves -----------------
+
+
+def test_moves_say_their_counts_in_persian_digits_and_keep_names_as_typed(project, manager, annotator):
+    from tests.batches.board_helpers import shown_message
+
+    speaks_persian(manager)
+    client = client_for(manager)
+
+    def said(batch, **post) -> str:
+        url = reverse("batch_move", args=[project.pk, batch.pk])
+        return shown_message(client.post(url, {**seen(batch), "confirmed": "yes", **post}, **HTMX))["text"]
+
+    working = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=6, name="Street 5")
+    annotate_some(working, annotator, 2)
+    texts = {
+        "takeback": shown_message(
+            client.post(
+                reverse("batch_takeback", args=[project.pk, working.pk]),
+                {**seen(fresh(working)), "dialog": "1", "scope": "untouched", "expected_untouched": "4"},
+                **HTMX,
+            )
+        )["text"],
+        "reset": said(fresh(working), action="reset"),
+    }
+    one, other = (make_batch(project, manager, images=n, name=name) for n, name in ((3, "Left 1"), (4, "Right 2")))
+    texts["merge"] = said(one, action="merge", dialog="1", other=f"{other.pk}:{other.version}", name="")
+    texts["delete"] = said(fresh(one), action="delete")
+    seven = make_batch(project, manager, images=7)
+    preview = client.get(
+        reverse("batch_assign", args=[project.pk, seven.pk]),
+        {**seen(seven), "preview": "1", "assignees": [annotator.pk], "scope": "part", "count": "3"},
+        **HTMX,
+    ).content.decode()
+    texts["preview"] = re.sub("<[^>]*>", "", preview)
+
+    assert "۴" in texts["takeback"] and "۲" in texts["reset"] and "۷" in texts["merge"] and "۷" in texts["delete"]
+    assert "۳" in texts["preview"] and "۴" in texts["preview"]
+    for name, text in texts.items():
+        for typed in ("Street 5", "Left 1", "Right 2"):
+            text = text.replace(typed, "")
+        assert re.findall("[0-9]", text) == [], (name, text)
+
+
+def test_the_bulk_report_and_the_history_count_in_persian_digits(project, manager, annotator):
+    speaks_persian(manager)
+    batches = [make_batch(project, manager, images=2, name=name) for name in ("One", "Two", "Three")]
+    picks = [f"{b.pk}:{b.version}:{b.status}" for b in batches]
+    report = client_for(manager).post(
+        reverse("bulk_move", args=[project.pk, "delete"]), {"batch": picks, "confirmed": "yes"}, **HTMX
+    )
+    title = re.search(r'<h2 id="bulk-report-title">(.*?)</h2>', report.content.decode()).group(1)
+    assert "۳" in title and not re.search("[0-9]", title)
+
+    working = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=3, name="Evening")
+    annotate_some(working, annotator, 2)
+    workflow.delete_batch(actor=manager, batch=fresh(working))  # a reset: its annotations go
+    html = client_for(manager).get(reverse("batch_detail", args=[project.pk, working.pk])).content.decode()
+    assert "۲" in html
+    assert latin_digits(html, *image_names(working)) == []

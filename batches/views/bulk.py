@@ -15,6 +15,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
+from accounts.calendars import localise_digits
+
 from .. import bulk
 from ..access import get_project_for
 from ..errors import WorkflowError
@@ -54,7 +56,7 @@ def _summary(report: bulk.BulkReport) -> str:
     text = ngettext("%(done)d batch moved", "%(done)d batches moved", done) % {"done": done}
     if not_done:
         text += "; " + ngettext("%(n)d not moved", "%(n)d not moved", not_done) % {"n": not_done}
-    return text + "."
+    return localise_digits(text + ".")
 
 
 def _answer(request, membership, report: bulk.BulkReport):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.calendars import localise_digits
 from accounts.roles import users_with_role
 
 from .. import workflow
@@ -107,33 +108,44 @@ def assign_consequence(total: int, names: list[str], count: int | None, rest_nam
         return _("Choose at least one annotator.")
     n = total if count is None else count
     if not 1 <= n <= total:
-        return _("Choose between 1 and %(total)d images.") % {"total": total}
+        return localise_digits(_("Choose between 1 and %(total)d images.") % {"total": total})
     if n < len(names):
-        return ngettext(
-            "%(count)d image cannot be split among %(people)d annotators.",
-            "%(count)d images cannot be split among %(people)d annotators.",
-            n,
-        ) % {"count": n, "people": len(names)}
+        return localise_digits(
+            ngettext(
+                "%(count)d image cannot be split among %(people)d annotators.",
+                "%(count)d images cannot be split among %(people)d annotators.",
+                n,
+            )
+            % {"count": n, "people": len(names)}
+        )
     if len(names) == 1:
         to = names[0]
     else:
         base, extra = divmod(n, len(names))
-        to = ", ".join(f"{name} ({base + (1 if i < extra else 0)})" for i, name in enumerate(names))
-    values = {"count": n, "to": to, "rest": total - n, "batch": f"“{rest_name}”" if rest_name else _("a new batch")}
+        to = ", ".join(
+            f"{name} ({localise_digits(str(base + (1 if i < extra else 0)))})" for i, name in enumerate(names)
+        )
+    # The counts in the reader's digits; the names as they were typed.
+    values = {
+        "count": localise_digits(str(n)),
+        "to": to,
+        "rest": localise_digits(str(total - n)),
+        "batch": f"“{rest_name}”" if rest_name else _("a new batch"),
+    }
     if len(names) == 1 and n == total:
-        return ngettext("%(count)d image to %(to)s.", "%(count)d images to %(to)s.", n) % values
+        return ngettext("%(count)s image to %(to)s.", "%(count)s images to %(to)s.", n) % values
     if len(names) == 1:
         return (
             ngettext(
-                "%(count)d image to %(to)s; the other %(rest)d stay in Unassigned as %(batch)s.",
-                "%(count)d images to %(to)s; the other %(rest)d stay in Unassigned as %(batch)s.",
+                "%(count)s image to %(to)s; the other %(rest)s stay in Unassigned as %(batch)s.",
+                "%(count)s images to %(to)s; the other %(rest)s stay in Unassigned as %(batch)s.",
                 n,
             )
             % values
         )
     if n == total:
-        return _("%(count)d images split among %(to)s.") % values
-    return _("%(count)d images split among %(to)s; the other %(rest)d stay in Unassigned as %(batch)s.") % values
+        return _("%(count)s images split among %(to)s.") % values
+    return _("%(count)s images split among %(to)s; the other %(rest)s stay in Unassigned as %(batch)s.") % values
 
 
 def _assign_inputs(form: AssignForm, batch: Batch, scope: str = "all", grid: bool = True) -> dict:
@@ -322,10 +334,10 @@ def batch_reset(request, move: SeenMove):
     source = move.batch.status
     result = workflow.delete_batch(actor=request.user, batch=move.batch, project=move.project)
     message = ngettext(
-        "“%(batch)s” is back in Unassigned; %(count)d annotation removed.",
-        "“%(batch)s” is back in Unassigned; %(count)d annotations removed.",
+        "“%(batch)s” is back in Unassigned; %(count)s annotation removed.",
+        "“%(batch)s” is back in Unassigned; %(count)s annotations removed.",
         result.annotations,
-    ) % {"batch": result.batch_name, "count": result.annotations}
+    ) % {"batch": result.batch_name, "count": localise_digits(str(result.annotations))}
     return answer_moved(request, move, message, {source, Status.UNASSIGNED})
 
 
@@ -336,10 +348,10 @@ def batch_delete(request, move: SeenMove):
         return _confirm_removal(request, move, "delete")
     result = workflow.delete_batch(actor=request.user, batch=move.batch, project=move.project)
     message = ngettext(
-        "“%(batch)s” and its %(count)d image were deleted for good.",
-        "“%(batch)s” and its %(count)d images were deleted for good.",
+        "“%(batch)s” and its %(count)s image were deleted for good.",
+        "“%(batch)s” and its %(count)s images were deleted for good.",
         result.images,
-    ) % {"batch": result.batch_name, "count": result.images}
+    ) % {"batch": result.batch_name, "count": localise_digits(str(result.images))}
     return answer_moved(request, move, message, {Status.UNASSIGNED}, gone=True)
 
 
@@ -371,10 +383,10 @@ def batch_merge(request, move: SeenMove):
         actor=request.user, batches=[batch, other], name=form.cleaned_data["name"], project=move.project
     )
     message = ngettext(
-        "“%(other)s” merged into “%(batch)s”: %(count)d image.",
-        "“%(other)s” merged into “%(batch)s”: %(count)d images.",
+        "“%(other)s” merged into “%(batch)s”: %(count)s image.",
+        "“%(other)s” merged into “%(batch)s”: %(count)s images.",
         merged.image_count,
-    ) % {"other": other.name, "batch": merged.name, "count": merged.image_count}
+    ) % {"other": other.name, "batch": merged.name, "count": localise_digits(str(merged.image_count))}
     return answer_moved(request, move, message, {Status.UNASSIGNED})
 
 
@@ -392,10 +404,10 @@ def batch_takeback(request, move: SeenMove):
             actor=request.user, batch=batch, scope=scope, expected=-1 if seen is None else seen, project=move.project
         )
         message = ngettext(
-            "%(count)d image of “%(batch)s” went back to Unassigned as “%(rest)s”.",
-            "%(count)d images of “%(batch)s” went back to Unassigned as “%(rest)s”.",
+            "%(count)s image of “%(batch)s” went back to Unassigned as “%(rest)s”.",
+            "%(count)s images of “%(batch)s” went back to Unassigned as “%(rest)s”.",
             rest.image_count,
-        ) % {"count": rest.image_count, "batch": batch.name, "rest": rest.name}
+        ) % {"count": localise_digits(str(rest.image_count)), "batch": batch.name, "rest": rest.name}
         return answer_moved(request, move, message, {Status.ANNOTATING, Status.UNASSIGNED})
     untouched = workflow.take_back_images(batch, "untouched").count()
     not_done = workflow.take_back_images(batch, "not_done").count()

@@ -15,6 +15,8 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.calendars import localise_digits
+
 from . import workflow
 from .errors import WorkflowError
 from .models import Annotation, Batch
@@ -90,7 +92,8 @@ def parse_picks(values: Sequence[str]) -> list[Pick]:
         raise WorkflowError(_("Select at least one batch."), kind=WorkflowError.INVALID)
     if len(picks) > MAX_SELECTION:
         raise WorkflowError(
-            _("Select at most %(max)d batches at once.") % {"max": MAX_SELECTION}, kind=WorkflowError.INVALID
+            localise_digits(_("Select at most %(max)d batches at once.") % {"max": MAX_SELECTION}),
+            kind=WorkflowError.INVALID,
         )
     return list(picks.values())
 

@@ -41,7 +41,9 @@ class AssignForm(forms.Form):
         if not raw:
             raise forms.ValidationError(_("Choose at least one image in the grid."))
         if len(raw) > self.MAX_CHOSEN:
-            raise forms.ValidationError(_("Choose at most %(max)d images at a time.") % {"max": self.MAX_CHOSEN})
+            raise forms.ValidationError(
+                localise_digits(_("Choose at most %(max)d images at a time.") % {"max": self.MAX_CHOSEN})
+            )
         ids = []
         for value in raw:
             pk = parse_id(value)
@@ -52,8 +54,8 @@ class AssignForm(forms.Form):
         found = Image.objects.filter(batch_id=self.batch.pk, pk__in=ids).count()
         if found != len(ids):
             raise forms.ValidationError(
-                _("%(missing)d of the chosen images are not in “%(batch)s” (any more).")
-                % {"missing": len(ids) - found, "batch": self.batch.name}
+                _("%(missing)s of the chosen images are not in “%(batch)s” (any more).")
+                % {"missing": localise_digits(str(len(ids) - found)), "batch": self.batch.name}
             )
         return ids
 

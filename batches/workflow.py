@@ -587,7 +587,7 @@ def _comment(comment: str | None, batch: Batch, *, needed: str | None = None) ->
         raise WorkflowError(needed, kind=WorkflowError.INVALID, batch=batch)
     if len(comment) > MAX_COMMENT:
         raise WorkflowError(
-            _("Keep the comment under %(count)d characters.") % {"count": MAX_COMMENT},
+            localise_digits(_("Keep the comment under %(count)d characters.") % {"count": MAX_COMMENT}),
             kind=WorkflowError.INVALID,
             batch=batch,
         )
@@ -998,10 +998,10 @@ def take_back(*, actor, batch: Batch, scope: str, expected: int, project: Projec
         if len(ids) != expected:
             raise WorkflowError(
                 _(
-                    "“%(name)s” changed while you looked: %(now)d images can be taken back now, not %(seen)d. "
+                    "“%(name)s” changed while you looked: %(now)s images can be taken back now, not %(seen)s. "
                     "Nothing was moved; open the dialog again."
                 )
-                % {"name": fresh.name, "now": len(ids), "seen": expected},
+                % {"name": fresh.name, "now": localise_digits(str(len(ids))), "seen": localise_digits(str(expected))},
                 kind=WorkflowError.STALE,
                 batch=fresh,
             )

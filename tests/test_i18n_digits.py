@@ -440,3 +440,23 @@ def test_the_bulk_report_and_the_history_count_in_persian_digits(project, manage
     html = client_for(manager).get(reverse("batch_detail", args=[project.pk, working.pk])).content.decode()
     assert "۲" in html
     assert latin_digits(html, *image_names(working)) == []
+
+
+def test_refusals_give_their_numbers_in_persian_digits(project, manager, annotator, reviewer):
+    from batches.errors import WorkflowError
+    from batches.workflow import MAX_COMMENT
+
+    speaks_persian(manager)
+    working = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=6, name="Street 5")
+    annotate_some(working, annotator, 2)
+    in_review = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator, images=2)
+
+    with translation.override("fa"):
+        with pytest.raises(WorkflowError) as stale:
+            workflow.take_back(actor=manager, batch=fresh(working), scope="untouched", expected=3)
+        with pytest.raises(WorkflowError) as long:
+            workflow.reject(actor=reviewer, batch=in_review, comment="x" * (MAX_COMMENT + 1))
+
+    assert "۴" in str(stale.value) and "۳" in str(stale.value)
+    assert re.findall("[0-9]", str(stale.value).replace("Street 5", "")) == []
+    assert re.search("[۰-۹]", str(long.value)) and not re.search("[0-9]", str(long.value))

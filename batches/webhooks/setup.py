@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.calendars import localise_digits
+
 from ..errors import WorkflowError
 from ..models import Project, Webhook, WebhookDelivery, WebhookEvent
 from ..rules import Membership
@@ -62,7 +64,8 @@ def create_webhook(*, actor, project: Project, url: str, events: Iterable[str], 
     with transaction.atomic():
         if Webhook.objects.filter(project=project).count() >= MAX_WEBHOOKS:
             raise WorkflowError(
-                _("A project has at most %(count)d webhooks.") % {"count": MAX_WEBHOOKS}, kind=WorkflowError.INVALID
+                localise_digits(_("A project has at most %(count)d webhooks.") % {"count": MAX_WEBHOOKS}),
+                kind=WorkflowError.INVALID,
             )
         hook = Webhook.objects.create(
             project=project, url=url, events=events, active=active, secret=new_secret(), created_by=actor

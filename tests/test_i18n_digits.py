@@ -460,3 +460,33 @@ def test_refusals_give_their_numbers_in_persian_digits(project, manager, annotat
     assert "۴" in str(stale.value) and "۳" in str(stale.value)
     assert re.findall("[0-9]", str(stale.value).replace("Street 5", "")) == []
     assert re.search("[۰-۹]", str(long.value)) and not re.search("[0-9]", str(long.value))
+
+
+def test_label_import_problems_give_their_numbers_in_persian_digits(project, manager):
+    import json
+
+    from tests.batches.test_label_import import zip_bytes
+    from tests.factories import jpeg_bytes
+
+    speaks_persian(manager)
+    document = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 7, "bbox": [10, 10, 5, 5]},
+            {"id": 2, "image_id": 1, "category_id": 7, "bbox": [60, 40, 10, 10]},
+        ],
+        "categories": [{"id": 7, "name": "car"}],
+    }
+    archive = io.BytesIO(
+        zip_bytes({"annotations/instances.json": json.dumps(document), "images/a.jpg": jpeg_bytes(64, 48)})
+    )
+    archive.name = "labels.zip"
+
+    response = client_for(manager).post(
+        reverse("label_import", args=[project.pk]), {"archive": archive, "format": "coco", "unknown": "create"}
+    )
+
+    html = response.content.decode()
+    problems = re.search(r'<table class="list import-problems">.*?</table>', html, re.S).group(0)
+    assert "۲" in problems and "۶۴" in problems
+    assert latin_digits(html) == []

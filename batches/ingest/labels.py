@@ -23,6 +23,8 @@ from pathlib import PurePosixPath
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.calendars import localise_digits
+
 FORMATS = {"coco": "COCO JSON", "yolo": "YOLO", "voc": "Pascal VOC XML"}
 FORMAT_CHOICES = [(key, label) for key, label in FORMATS.items()]
 # The label files each format reads; every other file is taken for an image.
@@ -78,7 +80,7 @@ class ProblemList(list):
         """The kept problems, and one more line saying how many were left out."""
         if self.more:
             more = ngettext("…and %(count)d more problem.", "…and %(count)d more problems.", self.more)
-            super().append(Problem("", more % {"count": self.more}))
+            super().append(Problem("", localise_digits(more % {"count": self.more})))
             self.more = 0
         return self
 
@@ -180,7 +182,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
             images[_id(entry.get("id"))] = image
             labels.images.append(image)
         for index, annotation in enumerate(document.get("annotations") or [], start=1):
-            where = _("%(file)s, annotation %(n)d") % {"file": name, "n": index}
+            where = _("%(file)s, annotation %(n)s") % {"file": name, "n": localise_digits(str(index))}
             if not isinstance(annotation, dict):
                 labels.problems.append(Problem(where, _("not an object")))
                 continue
@@ -281,7 +283,7 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
         for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
             if not line.strip():
                 continue
-            where = _("%(file)s, line %(n)d") % {"file": name, "n": number}
+            where = _("%(file)s, line %(n)s") % {"file": name, "n": localise_digits(str(number))}
             fields = line.split()
             values = [_number(v) for v in fields[1:]]
             # The class index: ASCII digits only ("²".isdigit() is true), and short enough to be an index.
@@ -294,8 +296,10 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
                 labels.problems.append(
                     Problem(
                         where,
-                        _("class %(index)d is not in the class list (%(count)d classes)")
-                        % {"index": index, "count": len(classes)},
+                        localise_digits(
+                            _("class %(index)d is not in the class list (%(count)d classes)")
+                            % {"index": index, "count": len(classes)}
+                        ),
                     )
                 )
                 continue
@@ -349,7 +353,7 @@ def read_voc(files: dict[str, bytes], labels: LabelSet) -> None:
         image.by_stem = not file_name
         labels.images.append(image)
         for index, element in enumerate(root.iter("object"), start=1):
-            where = _("%(file)s, object %(n)d") % {"file": name, "n": index}
+            where = _("%(file)s, object %(n)s") % {"file": name, "n": localise_digits(str(index))}
             class_name = (element.findtext("name") or "").strip()
             if not class_name:
                 labels.problems.append(Problem(where, _("an object without a <name>")))

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.calendars import localise_digits
+
 from ..models import Annotation, Batch, Image, LabelClass, Project
 from ..rules import Membership
 from ..workflow import WorkflowError
@@ -314,8 +316,8 @@ def _match(labels: LabelSet, image_paths: list[str], report: LabelImportReport) 
             report.problems.append(
                 Problem(
                     image.source,
-                    _("%(image)s could be any of %(count)d images; keep one")
-                    % {"image": image.key, "count": len(found)},
+                    _("%(image)s could be any of %(count)s images; keep one")
+                    % {"image": image.key, "count": localise_digits(str(len(found)))},
                 )
             )
         elif found[0] in matches:
@@ -439,13 +441,13 @@ def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, r
             problems.append(
                 Problem(
                     image_labels.source,
-                    _("the labels give %(image)s the size %(w)d×%(h)d, but the image is %(iw)d×%(ih)d")
+                    _("the labels give %(image)s the size %(w)s×%(h)s, but the image is %(iw)s×%(ih)s")
                     % {
                         "image": path,
-                        "w": image_labels.size[0],
-                        "h": image_labels.size[1],
-                        "iw": row.width,
-                        "ih": row.height,
+                        "w": localise_digits(str(image_labels.size[0])),
+                        "h": localise_digits(str(image_labels.size[1])),
+                        "iw": localise_digits(str(row.width)),
+                        "ih": localise_digits(str(row.height)),
                     },
                 )
             )
@@ -467,8 +469,10 @@ def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, r
                 problems.append(
                     Problem(
                         box.where,
-                        _("box outside the image: %(x).1f, %(y).1f, %(w).1f × %(h).1f on a %(iw)d×%(ih)d image")
-                        % {"x": x, "y": y, "w": w, "h": h, "iw": row.width, "ih": row.height},
+                        localise_digits(
+                            _("box outside the image: %(x).1f, %(y).1f, %(w).1f × %(h).1f on a %(iw)d×%(ih)d image")
+                            % {"x": x, "y": y, "w": w, "h": h, "iw": row.width, "ih": row.height}
+                        ),
                     )
                 )
                 continue

@@ -23,7 +23,7 @@ from batches.models import Annotation, Batch, ExportJob, Image, UploadFile, Uplo
 from tests.batches.board_helpers import HTMX, client_for, seen
 from tests.batches.workflow_helpers import annotate_some, batch_in, fresh
 from tests.factories import make_batch
-from tests.test_i18n_pages import VisibleText
+from tests.test_i18n_pages import VisibleText, persian_day  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 Status = Batch.Status
@@ -490,3 +490,55 @@ def test_label_import_problems_give_their_numbers_in_persian_digits(project, man
     problems = re.search(r'<table class="list import-problems">.*?</table>', html, re.S).group(0)
     assert "۲" in problems and "۶۴" in problems
     assert latin_digits(html) == []
+
+
+# --- every page of a Persian day ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "url_name"),
+    [
+        ("manager", "board"),
+        ("annotator", "my_work"),
+        ("manager", "batch_detail"),
+        ("annotator", "annotate"),
+        ("reviewer", "review"),
+        ("manager", "batch_gallery"),
+        ("manager", "batch_viewer"),
+        ("manager", "upload"),
+        ("manager", "upload_report"),
+        ("manager", "label_import"),
+        ("manager", "export"),
+        ("manager", "webhooks"),
+        ("manager", "project_list"),
+        ("manager", "members"),
+        ("manager", "label_classes"),
+        ("manager", "project_settings"),
+        ("manager", "preferences"),
+        ("manager", "notifications"),
+        ("manager", "api_tokens"),
+        ("manager", "flow_analytics"),
+    ],
+)
+def test_a_persian_day_shows_no_latin_digit(persian_day, project, role, url_name):  # noqa: F811
+    clients, things = persian_day
+    args = {
+        "my_work": [],
+        "project_list": [],
+        "preferences": [],
+        "notifications": [],
+        "api_tokens": [],
+        "batch_detail": [project.pk, things["done"].pk],
+        "annotate": [project.pk, things["annotating"].pk],
+        "review": [project.pk, things["review"].pk],
+        "batch_gallery": [project.pk, things["done"].pk],
+        "batch_viewer": [project.pk, things["done"].pk, things["image"].pk],
+        "upload_report": [project.pk, things["session"].pk],
+    }.get(url_name, [project.pk])
+    response = clients[role].get(reverse(url_name, args=args))
+    assert response.status_code == 200
+    names = image_names(*Batch.objects.filter(project=project))
+    # The keys a class is drawn with are keys, written as on the keyboard (as in <kbd>).
+    html = re.sub(r'<option value="(\d)"[^>]*>\1</option>', "", response.content.decode())
+    colours = list(project.label_classes.values_list("colour", flat=True))  # "#1f77b4", as typed
+    assert latin_digits(html, *names, *colours, "https://hooks.example/x") == []

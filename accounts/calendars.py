@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 
 import jdatetime
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import get_language, gettext, pgettext_lazy
 
 GREGORIAN = "gregorian"
@@ -59,6 +59,17 @@ def _local(value: date | datetime) -> date | datetime:
     if isinstance(value, datetime) and timezone.is_aware(value):
         return timezone.localtime(value)
     return value
+
+
+def format_day_month(value: date | datetime | None, *, calendar: str | None = None) -> str:
+    """'29 Esfand' or '20 Mar': a day of this year (a chart's tick, a date a few days away) in the active calendar."""
+    if value is None:
+        return ""
+    value = _local(value)
+    if (calendar or current()) == JALALI:
+        day = jdatetime.date.fromgregorian(date=value.date() if isinstance(value, datetime) else value)
+        return localise_digits(f"{day.day} {JALALI_MONTHS[day.month - 1]}")
+    return localise_digits(dateformat.format(value, "j M"))
 
 
 def format_date(value: date | datetime | None, *, with_time: bool = False, calendar: str | None = None) -> str:

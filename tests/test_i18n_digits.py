@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from accounts import calendars
 from accounts.emails import render_message
 from batches import annotating, workflow
 from batches.models import Annotation, Batch, ExportJob, Image, UploadFile, UploadSession, Webhook
@@ -181,6 +182,15 @@ def test_take_back_relabel_and_restore_dialogs_count_in_persian_digits(project, 
     for html, batch in ((takeback, working), (relabel, done), (restore, gone)):
         assert "۲" in html or "۳" in html
         assert latin_digits(html, fresh(batch).name) == [], html
+    # The date it can be restored until is in the reader's calendar (Jalali by default in Persian), not Gregorian.
+    with translation.override("fa"):
+        until = calendars.format_date(fresh(gone).restore_until, calendar=calendars.JALALI)
+        assert until.split()[1] in {str(month) for month in calendars.JALALI_MONTHS}
+    assert until in restore, restore
+    reset = move_dialog(manager, project, fresh(working), "delete")
+    restorable = re.search(r"<p[^>]*data-restore-until[^>]*>(.*?)</p>", reset, re.S).group(1)
+    with translation.override("fa"):
+        assert any(str(month) in restorable for month in calendars.JALALI_MONTHS), restorable
 
 
 def test_a_stale_card_counts_its_days_in_persian_digits(project, manager, annotator):
@@ -327,6 +337,12 @@ def test_the_flow_page_writes_its_numbers_in_persian_digits(project, manager, an
 
     assert "۶" in html
     assert latin_digits(html) == []
+    # The chart's days are in the reader's calendar (Jalali in Persian): today's tick names its Jalali month.
+    from django.utils import timezone
+
+    with translation.override("fa"):
+        today = calendars.format_day_month(timezone.now(), calendar=calendars.JALALI)
+    assert f">{today}</text>" in html, html
 
 
 # --- sign-in pause and e-mails ------------------------------------------------------------------------------------

@@ -155,3 +155,11 @@ def test_saving_unchanged_preferences_writes_nothing(client, django_assert_num_q
     with django_assert_num_queries(2):
         response = client.post(reverse("preferences"), {"language": "", "calendar": ""})
     assert response.status_code == 302
+
+
+def test_a_day_of_the_month_without_its_year_in_either_calendar():
+    with translation.override("en"):
+        assert calendars.format_day_month(date(2026, 3, 20), calendar="jalali") == "29 Esfand"
+        assert calendars.format_day_month(date(2026, 3, 20), calendar="gregorian") == "20 Mar"
+    with translation.override("fa"):
+        assert calendars.format_day_month(date(2026, 3, 21), calendar="jalali") == "۱ فروردین"

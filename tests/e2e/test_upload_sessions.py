@@ -106,7 +106,7 @@ def test_the_first_chunk_leaves_while_later_files_are_still_being_fingerprinted(
     hashes = [i for i, step in enumerate(steps) if step == "hash"]
     assert steps.count("chunk") == 4 and len(hashes) >= 7  # the 7 files (and the folder's fingerprint)
     assert steps.index("chunk") < hashes[-1], steps  # the first chunk went before the last file was hashed
-    assert counted_chunks == [2, 2, 2, 1]
+    assert sorted(counted_chunks, reverse=True) == [2, 2, 2, 1]  # three in flight: any order
     session = UploadSession.objects.get()
     assert session.received + session.failed == 7
 

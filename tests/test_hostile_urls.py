@@ -11,11 +11,16 @@ POST that would create something with a value that happens to be a fine name (sa
 once its invisible characters are removed) is still refused: the database must not change.
 Each (visitor, URL, method) runs inside a savepoint that is rolled back afterwards, so one request's
 effect never hides another's; the database is compared (row counts and contents) before the rollback.
+
+Each visitor's routes are dealt into shards, one test each, so pytest-xdist spreads the walk over its
+workers (one test per visitor kept one worker busy minutes after the other had finished); together the
+shards of a visitor cover every route, which test_the_shards_deal_out_every_route_once checks.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import logging
@@ -29,8 +34,10 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
+from django.utils.http import urlencode
 from django.utils.regex_helper import normalize
 
 from accounts.invitations import invite
@@ -382,6 +389,29 @@ def post_data(value: str) -> dict:
     return {name: text if name in TEXT_FIELDS else value for name in FIELDS}
 
 
+# The walk sends the same few bodies thousands of times: each is encoded once, by the test client's own
+# encoders, and sent as those bytes (the server reads exactly what `client.get(url, data)` and
+# `client.post(url, data)` would send). A content type equal to, but not, MULTIPART_CONTENT makes the
+# client send the bytes as they are instead of encoding them again.
+MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
+assert MULTIPART == MULTIPART_CONTENT and MULTIPART is not MULTIPART_CONTENT
+
+
+@functools.cache
+def query_string(value: str) -> str:
+    return urlencode(dict.fromkeys(FIELDS, value), doseq=True)
+
+
+@functools.cache
+def form_body(value: str) -> bytes:
+    return encode_multipart(BOUNDARY, post_data(value))
+
+
+@functools.cache
+def list_body(value: str) -> bytes:
+    return encode_multipart(BOUNDARY, {name: [value, NUL + LONG] for name in FIELDS})
+
+
 def database_state() -> str:
     """Row counts and contents of every table but the sessions', as one digest."""
     digest = hashlib.sha256()
@@ -403,7 +433,7 @@ class Walk:
     problems: list[str] = field(default_factory=list)
     framed: list[str] = field(default_factory=list)  # the URLs that got the malformed framed chunks
 
-    def send(self, method: str, url: str, **kwargs) -> None:
+    def send(self, method: str, url: str, *, sent: str = "", **kwargs) -> None:
         try:
             with transaction.atomic():
                 response = getattr(self.client, method)(url, **kwargs)
@@ -418,7 +448,7 @@ class Walk:
         if response.status_code >= 500:
             error = getattr(response, "exc_info", None)
             reason = repr(error[1]) if error else response.content[:200]
-            sent = repr(kwargs.get("data", ""))[:60]
+            sent = sent or repr(kwargs.get("data", ""))[:60]
             self.problems.append(f"{method.upper()} {url[:120]!r} {sent}: {reason}")
 
     def visit(self, method: str, url: str, values: list[str], *, changes_allowed: bool) -> None:
@@ -440,11 +470,13 @@ class Walk:
                 htmx = [{}, {"headers": {"HX-Request": "true"}}] if value in HTMX_VALUES else [{}]
                 for extra in htmx:
                     if method == "get":
-                        self.send("get", url, data=dict.fromkeys(FIELDS, value), **extra)
+                        self.send("get", url, QUERY_STRING=query_string(value), sent=repr(value)[:60], **extra)
                     else:
-                        self.send("post", url, data=post_data(value), **extra)
+                        body = form_body(value)
+                        self.send("post", url, data=body, content_type=MULTIPART, sent=repr(value)[:60], **extra)
             if method == "post":
-                self.send("post", url, data={name: [values[0], NUL + LONG] for name in FIELDS})  # lists
+                lists = list_body(values[0])  # every field twice: the value and a NUL
+                self.send("post", url, data=lists, content_type=MULTIPART, sent=f"lists of {values[0]!r}"[:60])
                 self.send("post", url, data=NESTED, content_type="application/json")
                 if FRAMED_URL.search(url):
                     self.framed.append(url)
@@ -484,8 +516,31 @@ def quiet_request_log():
         logger.disabled = False
 
 
-@pytest.mark.parametrize("actor", ACTORS)
-def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, quiet_request_log, actor):
+# How many tests each visitor's walk is dealt into (about 10-15 s of requests each on a quiet machine).
+SHARDS = {"manager": 6, "annotator": 3, "reviewer": 3, "outsider": 2, "anonymous": 1, "root": 3}
+WALKS = [(actor, shard) for actor in ACTORS for shard in range(SHARDS[actor])]
+
+
+def routes_of(actor: str, shard: int) -> list[Route]:
+    """The routes one shard of a visitor's walk visits: every SHARDS[actor]-th one, from the shard's own."""
+    # The superuser is no member: outside the admin it is an outsider, walked already.
+    routes = [route for route in walk() if actor != "root" or _is_admin(route)]
+    return routes[shard :: SHARDS[actor]]
+
+
+def _is_chunk_endpoint(route: Route) -> bool:
+    return bool(FRAMED_URL.search("/" + route.template))
+
+
+def _shape(url: str) -> str:
+    """A URL or a route's template with its numbers and placeholders as N: /api/vN/projects/N/uploads/N/files."""
+    return re.sub(r"\d+", "N", re.sub(r"<[^>]+>", "N", url))
+
+
+@pytest.mark.parametrize(("actor", "shard"), WALKS, ids=[f"{actor}-{shard}" for actor, shard in WALKS])
+def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, quiet_request_log, settings, actor, shard):
+    # The API's rate limit would answer 429, before reading anything, to most of a walk's API requests.
+    settings.API_RATE_LIMIT = 0
     world = World()
     client = Client(raise_request_exception=False)
     if actor != "anonymous":
@@ -493,9 +548,8 @@ def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, qui
     runner = Walk(client)
     before = database_state()
     unfilled = []
-    for route in walk():
-        if actor == "root" and not _is_admin(route):
-            continue  # the superuser is no member: outside the admin it is an outsider, walked already
+    routes = routes_of(actor, shard)
+    for route in routes:
         fills = world.fills(route, actor)
         for variant in fills:
             url = url_for(route, variant)
@@ -519,9 +573,22 @@ def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, qui
     assert not unfilled, f"The walker cannot fill these routes; teach World.fills their parameters: {unfilled}"
     assert not runner.problems, "\n".join(runner.problems)
     assert database_state() == before
-    # A manager's walk reaches both chunk endpoints (the page's and the API's) with the malformed framed bodies.
-    reached = {re.sub(r"\d+", "N", url) for url in runner.framed}
-    assert actor != "manager" or {"/projects/N/uploads/N/files", "/api/vN/projects/N/uploads/N/files"} <= reached
+    # A manager's walk reaches both chunk endpoints (the page's and the API's, dealt to whichever shards)
+    # with the malformed framed bodies.
+    reached = {_shape(url) for url in runner.framed}
+    expected = {_shape("/" + route.template) for route in routes if _is_chunk_endpoint(route)}
+    assert actor != "manager" or expected <= reached
+
+
+def test_the_shards_deal_out_every_route_once(db):
+    every = [route.template for route in walk()]
+    admin = [route.template for route in walk() if _is_admin(route)]
+    for actor in ACTORS:
+        dealt = [route.template for shard in range(SHARDS[actor]) for route in routes_of(actor, shard)]
+        assert sorted(dealt) == sorted(admin if actor == "root" else every), actor
+    # The walk's check of the malformed framed chunks expects the page's and the API's chunk endpoints.
+    chunks = {_shape("/" + route.template) for route in walk() if _is_chunk_endpoint(route)}
+    assert chunks == {"/projects/N/uploads/N/files", "/api/vN/projects/N/uploads/N/files"}
 
 
 def test_the_walk_covers_the_projects_and_the_admins_routes(db):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import inspect
 import json
 import logging
 import re
@@ -39,6 +40,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from django.utils.http import urlencode
 from django.utils.regex_helper import normalize
+from django.views.decorators.http import require_http_methods
+from ninja.operation import PathView
 
 from accounts.invitations import invite
 from accounts.models import Notification
@@ -433,7 +436,7 @@ class Walk:
     problems: list[str] = field(default_factory=list)
     framed: list[str] = field(default_factory=list)  # the URLs that got the malformed framed chunks
 
-    def send(self, method: str, url: str, *, sent: str = "", **kwargs) -> None:
+    def send(self, method: str, url: str, *, sent: str = "", expect: int | None = None, **kwargs) -> None:
         try:
             with transaction.atomic():
                 response = getattr(self.client, method)(url, **kwargs)
@@ -450,12 +453,18 @@ class Walk:
             reason = repr(error[1]) if error else response.content[:200]
             sent = sent or repr(kwargs.get("data", ""))[:60]
             self.problems.append(f"{method.upper()} {url[:120]!r} {sent}: {reason}")
+        elif expect is not None and response.status_code != expect:
+            self.problems.append(f"{method.upper()} {url[:120]!r}: {response.status_code}, expected {expect}")
 
-    def visit(self, method: str, url: str, values: list[str], *, changes_allowed: bool) -> None:
+    def visit(self, method: str, url: str, values: list[str], *, changes_allowed: bool, refused=False) -> None:
         """All values at one URL in a savepoint rolled back afterwards; any write there is a problem.
 
         The client's cookies are put back too: a sign-out (rolled back) must not sign the walk out.
+        `refused`: the view refuses the method before anything reads the request (allowed_methods); one
+        value shows it answers 405 (checked), the others would reach nothing more.
         """
+        if refused:
+            values = values[:1]
         cookies = copy.deepcopy(self.client.cookies)
         writes = []
 
@@ -469,12 +478,13 @@ class Walk:
             for value in values:
                 htmx = [{}, {"headers": {"HX-Request": "true"}}] if value in HTMX_VALUES else [{}]
                 for extra in htmx:
+                    sent, expect = repr(value)[:60], 405 if refused else None
                     if method == "get":
-                        self.send("get", url, QUERY_STRING=query_string(value), sent=repr(value)[:60], **extra)
+                        self.send("get", url, QUERY_STRING=query_string(value), sent=sent, expect=expect, **extra)
                     else:
                         body = form_body(value)
-                        self.send("post", url, data=body, content_type=MULTIPART, sent=repr(value)[:60], **extra)
-            if method == "post":
+                        self.send("post", url, data=body, content_type=MULTIPART, sent=sent, expect=expect, **extra)
+            if method == "post" and not refused:
                 lists = list_body(values[0])  # every field twice: the value and a NUL
                 self.send("post", url, data=lists, content_type=MULTIPART, sent=f"lists of {values[0]!r}"[:60])
                 self.send("post", url, data=NESTED, content_type="application/json")
@@ -489,6 +499,26 @@ class Walk:
 
 
 ACTORS = ["manager", "annotator", "reviewer", "outsider", "anonymous", "root"]
+_METHOD_CHECK = require_http_methods(["GET"])(lambda request: None)
+
+
+def allowed_methods(route: Route) -> set[str] | None:
+    """The methods a route's view answers, when it refuses the others before anything reads the request.
+
+    That is Django's require_http_methods (require_GET, require_POST) as the view's outermost decorator,
+    or a django-ninja path (PathView answers 405 before authentication and parameters). None: any other
+    view, which gets every value by every method. Middleware reads the same whatever the URL, and sees
+    every value at the URLs that take the method.
+    """
+    callback = route.pattern.callback
+    code = getattr(callback, "__code__", None)
+    cells = inspect.getclosurevars(callback).nonlocals if code else {}
+    if code is _METHOD_CHECK.__code__:
+        return {method.upper() for method in cells["request_method_list"]}
+    path_view = cells.get("self")
+    if isinstance(path_view, PathView) and callback.__qualname__ == "PathView.get_view.<locals>.sync_view_wrapper":
+        return {method.upper() for operation in path_view.operations for method in operation.methods}
+    return None
 
 
 def _is_admin(route: Route) -> bool:
@@ -551,6 +581,7 @@ def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, qui
     routes = routes_of(actor, shard)
     for route in routes:
         fills = world.fills(route, actor)
+        allowed = allowed_methods(route)
         for variant in fills:
             url = url_for(route, variant)
             try:
@@ -566,7 +597,9 @@ def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, qui
                 or route.name.startswith(CHANGES_BY_DESIGN_PREFIXES)
             )
             for method in ("get", "post"):
-                runner.visit(method, url, _values_for(actor, route), changes_allowed=by_design and method == "post")
+                refused = allowed is not None and method.upper() not in allowed
+                changes_allowed = by_design and method == "post"
+                runner.visit(method, url, _values_for(actor, route), changes_allowed=changes_allowed, refused=refused)
         for url in hostile_urls(route, fills[0]):
             for method in ("get", "post"):
                 runner.visit(method, url, [""], changes_allowed=False)
@@ -578,6 +611,15 @@ def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, qui
     reached = {_shape(url) for url in runner.framed}
     expected = {_shape("/" + route.template) for route in routes if _is_chunk_endpoint(route)}
     assert actor != "manager" or expected <= reached
+
+
+def test_the_walk_knows_which_views_refuse_a_method_before_reading_anything():
+    routes = {route.name: route for route in walk()}
+    assert allowed_methods(routes["annotate_save"]) == {"POST"}
+    assert allowed_methods(routes["board_version"]) == {"GET"}
+    assert allowed_methods(routes["batch_assign"]) == {"GET", "POST"}
+    assert allowed_methods(routes["api:assign"]) == {"POST"}
+    assert allowed_methods(routes["admin:batches_batch_changelist"]) is None
 
 
 def test_the_shards_deal_out_every_route_once(db):

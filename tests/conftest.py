@@ -133,8 +133,27 @@ def _chromium_path() -> str | None:
     return path if os.path.exists(path) else shutil.which("chromium")
 
 
+def _keep_xdist_groups_together(config, items) -> None:
+    """`--dist loadgroup` keeps the tests of one xdist_group on one worker by the "@group" that xdist adds to
+    their node ids. pytest-xdist 3.8 writes it to `item._nodeid`, which pytest 9 no longer reads (node ids
+    are `item._id` now): no test was grouped, so the production server started once per worker and the
+    task_queue tests ran side by side. Add the suffix as xdist means to, unless xdist already did."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                        for mark in item.iter_markers("xdist_group")})  # fmt: skip
+        nodeid = item.nodeid
+        if names and nodeid.rfind("@") <= nodeid.rfind("]"):
+            item._id = NodeId.parse(f"{nodeid}@{'_'.join(names)}")
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests skip without DATABASE_URL; browser tests skip without Chromium (fail in CI)."""
+    _keep_xdist_groups_together(config, items)
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     has_chromium = _chromium_path() is not None
     must_have_browser = os.environ.get("BINABOARD_REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"

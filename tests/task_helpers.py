@@ -13,18 +13,28 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 # Redis for the task tests: a database number of its own per test process (pytest-xdist workers run side
-# by side and each flushes its database before a test), from 5 up.
+# by side and each flushes its database before a test), from 5 up. TEST_REDIS_URL (a run beside another
+# one) names the first worker's database; as with TEST_DB_NAME, each xdist worker gets its own, counted up.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-TEST_REDIS_URL = os.environ.get(
-    "TEST_REDIS_URL", f"redis://127.0.0.1:6379/{5 + (int(_WORKER) if _WORKER.isdigit() else 0) % 10}"
-)
+
+
+def _test_redis_url() -> str:
+    worker = int(_WORKER) if _WORKER.isdigit() else 0
+    given = os.environ.get("TEST_REDIS_URL")
+    if not given:
+        return f"redis://127.0.0.1:6379/{5 + worker % 10}"
+    parts = urlsplit(given)
+    return parts._replace(path=f"/{int(parts.path.strip('/') or 0) + worker}").geturl()
+
+
+TEST_REDIS_URL = _test_redis_url()
 
 
 def database_url() -> str:

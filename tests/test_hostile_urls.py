@@ -11,12 +11,20 @@ POST that would create something with a value that happens to be a fine name (sa
 once its invisible characters are removed) is still refused: the database must not change.
 Each (visitor, URL, method) runs inside a savepoint that is rolled back afterwards, so one request's
 effect never hides another's; the database is compared (row counts and contents) before the rollback.
+
+Each visitor's routes are dealt into shards, one test each, so pytest-xdist spreads the walk over its
+workers (one test per visitor kept one worker busy minutes after the other had finished); together the
+shards of a visitor cover every route, which test_the_shards_deal_out_every_route_once checks. The admin
+knows three kinds of visitor, staff, a signed-in account that is not staff, and nobody: the superuser, the
+outsider and the anonymous visitor walk it (a project's members are the outsider there).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
+import inspect
 import json
 import logging
 import re
@@ -25,13 +33,19 @@ from urllib.parse import quote
 
 import pytest
 from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin import AdminSite
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
+from django.utils.http import urlencode
 from django.utils.regex_helper import normalize
+from django.views.decorators.http import require_http_methods
+from ninja.operation import PathView
 
 from accounts.invitations import invite
 from accounts.models import Notification
@@ -382,6 +396,29 @@ def post_data(value: str) -> dict:
     return {name: text if name in TEXT_FIELDS else value for name in FIELDS}
 
 
+# The walk sends the same few bodies thousands of times: each is encoded once, by the test client's own
+# encoders, and sent as those bytes (the server reads exactly what `client.get(url, data)` and
+# `client.post(url, data)` would send). A content type equal to, but not, MULTIPART_CONTENT makes the
+# client send the bytes as they are instead of encoding them again.
+MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
+assert MULTIPART == MULTIPART_CONTENT and MULTIPART is not MULTIPART_CONTENT
+
+
+@functools.cache
+def query_string(value: str) -> str:
+    return urlencode(dict.fromkeys(FIELDS, value), doseq=True)
+
+
+@functools.cache
+def form_body(value: str) -> bytes:
+    return encode_multipart(BOUNDARY, post_data(value))
+
+
+@functools.cache
+def list_body(value: str) -> bytes:
+    return encode_multipart(BOUNDARY, {name: [value, NUL + LONG] for name in FIELDS})
+
+
 def database_state() -> str:
     """Row counts and contents of every table but the sessions', as one digest."""
     digest = hashlib.sha256()
@@ -403,7 +440,7 @@ class Walk:
     problems: list[str] = field(default_factory=list)
     framed: list[str] = field(default_factory=list)  # the URLs that got the malformed framed chunks
 
-    def send(self, method: str, url: str, **kwargs) -> None:
+    def send(self, method: str, url: str, *, sent: str = "", expect: int | None = None, **kwargs) -> None:
         try:
             with transaction.atomic():
                 response = getattr(self.client, method)(url, **kwargs)
@@ -418,14 +455,20 @@ class Walk:
         if response.status_code >= 500:
             error = getattr(response, "exc_info", None)
             reason = repr(error[1]) if error else response.content[:200]
-            sent = repr(kwargs.get("data", ""))[:60]
+            sent = sent or repr(kwargs.get("data", ""))[:60]
             self.problems.append(f"{method.upper()} {url[:120]!r} {sent}: {reason}")
+        elif expect is not None and response.status_code != expect:
+            self.problems.append(f"{method.upper()} {url[:120]!r}: {response.status_code}, expected {expect}")
 
-    def visit(self, method: str, url: str, values: list[str], *, changes_allowed: bool) -> None:
+    def visit(self, method: str, url: str, values: list[str], *, changes_allowed: bool, refused=False) -> None:
         """All values at one URL in a savepoint rolled back afterwards; any write there is a problem.
 
         The client's cookies are put back too: a sign-out (rolled back) must not sign the walk out.
+        `refused`: the view refuses the method before anything reads the request (allowed_methods); one
+        value shows it answers 405 (checked), the others would reach nothing more.
         """
+        if refused:
+            values = values[:1]
         cookies = copy.deepcopy(self.client.cookies)
         writes = []
 
@@ -439,12 +482,15 @@ class Walk:
             for value in values:
                 htmx = [{}, {"headers": {"HX-Request": "true"}}] if value in HTMX_VALUES else [{}]
                 for extra in htmx:
+                    sent, expect = repr(value)[:60], 405 if refused else None
                     if method == "get":
-                        self.send("get", url, data=dict.fromkeys(FIELDS, value), **extra)
+                        self.send("get", url, QUERY_STRING=query_string(value), sent=sent, expect=expect, **extra)
                     else:
-                        self.send("post", url, data=post_data(value), **extra)
-            if method == "post":
-                self.send("post", url, data={name: [values[0], NUL + LONG] for name in FIELDS})  # lists
+                        body = form_body(value)
+                        self.send("post", url, data=body, content_type=MULTIPART, sent=sent, expect=expect, **extra)
+            if method == "post" and not refused:
+                lists = list_body(values[0])  # every field twice: the value and a NUL
+                self.send("post", url, data=lists, content_type=MULTIPART, sent=f"lists of {values[0]!r}"[:60])
                 self.send("post", url, data=NESTED, content_type="application/json")
                 if FRAMED_URL.search(url):
                     self.framed.append(url)
@@ -457,6 +503,26 @@ class Walk:
 
 
 ACTORS = ["manager", "annotator", "reviewer", "outsider", "anonymous", "root"]
+_METHOD_CHECK = require_http_methods(["GET"])(lambda request: None)
+
+
+def allowed_methods(route: Route) -> set[str] | None:
+    """The methods a route's view answers, when it refuses the others before anything reads the request.
+
+    That is Django's require_http_methods (require_GET, require_POST) as the view's outermost decorator,
+    or a django-ninja path (PathView answers 405 before authentication and parameters). None: any other
+    view, which gets every value by every method. Middleware reads the same whatever the URL, and sees
+    every value at the URLs that take the method.
+    """
+    callback = route.pattern.callback
+    code = getattr(callback, "__code__", None)
+    cells = inspect.getclosurevars(callback).nonlocals if code else {}
+    if code is _METHOD_CHECK.__code__:
+        return {method.upper() for method in cells["request_method_list"]}
+    path_view = cells.get("self")
+    if isinstance(path_view, PathView) and callback.__qualname__ == "PathView.get_view.<locals>.sync_view_wrapper":
+        return {method.upper() for operation in path_view.operations for method in operation.methods}
+    return None
 
 
 def _is_admin(route: Route) -> bool:
@@ -468,8 +534,6 @@ def _values_for(actor: str, route: Route) -> list[str]:
         return STRANGER_VALUES
     if actor == "root":
         return ADMIN_VALUES
-    if _is_admin(route):
-        return STRANGER_VALUES  # the admin sends non-staff to its login page before reading anything
     return EVERY_VALUE if actor == "manager" else SOME_VALUES
 
 
@@ -484,8 +548,41 @@ def quiet_request_log():
         logger.disabled = False
 
 
-@pytest.mark.parametrize("actor", ACTORS)
-def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, quiet_request_log, actor):
+# How many tests each visitor's walk is dealt into (about 10-15 s of requests each on a quiet machine).
+SHARDS = {"manager": 5, "annotator": 2, "reviewer": 2, "outsider": 2, "anonymous": 1, "root": 3}
+WALKS = [(actor, shard) for actor in ACTORS for shard in range(SHARDS[actor])]
+
+
+# To the admin site a member is the outsider: a signed-in, active account that is not staff (the admin asks
+# AdminSite.has_permission, which reads is_active and is_staff and nothing of projects, before anything
+# else; its guard reads only the request). The outsider's walk of the admin is theirs.
+MEMBERS = ("manager", "annotator", "reviewer")
+
+
+def walks(actor: str, route: Route) -> bool:
+    if actor == "root":
+        return _is_admin(route)  # the superuser is no member: outside the admin it is an outsider, walked already
+    return actor not in MEMBERS or not _is_admin(route)
+
+
+def routes_of(actor: str, shard: int) -> list[Route]:
+    """The routes one shard of a visitor's walk visits: every SHARDS[actor]-th one, from the shard's own."""
+    return [route for route in walk() if walks(actor, route)][shard :: SHARDS[actor]]
+
+
+def _is_chunk_endpoint(route: Route) -> bool:
+    return bool(FRAMED_URL.search("/" + route.template))
+
+
+def _shape(url: str) -> str:
+    """A URL or a route's template with its numbers and placeholders as N: /api/vN/projects/N/uploads/N/files."""
+    return re.sub(r"\d+", "N", re.sub(r"<[^>]+>", "N", url))
+
+
+@pytest.mark.parametrize(("actor", "shard"), WALKS, ids=[f"{actor}-{shard}" for actor, shard in WALKS])
+def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, quiet_request_log, settings, actor, shard):
+    # The API's rate limit would answer 429, before reading anything, to most of a walk's API requests.
+    settings.API_RATE_LIMIT = 0
     world = World()
     client = Client(raise_request_exception=False)
     if actor != "anonymous":
@@ -493,10 +590,10 @@ def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, qui
     runner = Walk(client)
     before = database_state()
     unfilled = []
-    for route in walk():
-        if actor == "root" and not _is_admin(route):
-            continue  # the superuser is no member: outside the admin it is an outsider, walked already
+    routes = routes_of(actor, shard)
+    for route in routes:
         fills = world.fills(route, actor)
+        allowed = allowed_methods(route)
         for variant in fills:
             url = url_for(route, variant)
             try:
@@ -512,16 +609,50 @@ def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, qui
                 or route.name.startswith(CHANGES_BY_DESIGN_PREFIXES)
             )
             for method in ("get", "post"):
-                runner.visit(method, url, _values_for(actor, route), changes_allowed=by_design and method == "post")
+                refused = allowed is not None and method.upper() not in allowed
+                changes_allowed = by_design and method == "post"
+                runner.visit(method, url, _values_for(actor, route), changes_allowed=changes_allowed, refused=refused)
         for url in hostile_urls(route, fills[0]):
             for method in ("get", "post"):
                 runner.visit(method, url, [""], changes_allowed=False)
     assert not unfilled, f"The walker cannot fill these routes; teach World.fills their parameters: {unfilled}"
     assert not runner.problems, "\n".join(runner.problems)
     assert database_state() == before
-    # A manager's walk reaches both chunk endpoints (the page's and the API's) with the malformed framed bodies.
-    reached = {re.sub(r"\d+", "N", url) for url in runner.framed}
-    assert actor != "manager" or {"/projects/N/uploads/N/files", "/api/vN/projects/N/uploads/N/files"} <= reached
+    # A manager's walk reaches both chunk endpoints (the page's and the API's, dealt to whichever shards)
+    # with the malformed framed bodies.
+    reached = {_shape(url) for url in runner.framed}
+    expected = {_shape("/" + route.template) for route in routes if _is_chunk_endpoint(route)}
+    assert actor != "manager" or expected <= reached
+
+
+def test_the_walk_knows_which_views_refuse_a_method_before_reading_anything():
+    routes = {route.name: route for route in walk()}
+    assert allowed_methods(routes["annotate_save"]) == {"POST"}
+    assert allowed_methods(routes["board_version"]) == {"GET"}
+    assert allowed_methods(routes["batch_assign"]) == {"GET", "POST"}
+    assert allowed_methods(routes["api:assign"]) == {"POST"}
+    assert allowed_methods(routes["admin:batches_batch_changelist"]) is None
+
+
+def test_to_the_admin_a_member_is_the_outsider(db):
+    assert admin.site.__class__.has_permission is AdminSite.has_permission  # is_active and is_staff, nothing else
+    world = World()
+    for actor in (*MEMBERS, "outsider"):
+        user = getattr(world, actor)
+        assert (user.is_active, user.is_staff, user.is_superuser) == (True, False, False), actor
+
+
+def test_the_shards_deal_out_every_route_once(db):
+    every = [route.template for route in walk()]
+    admin = [route.template for route in walk() if _is_admin(route)]
+    pages = [route.template for route in walk() if not _is_admin(route)]
+    for actor in ACTORS:
+        dealt = [route.template for shard in range(SHARDS[actor]) for route in routes_of(actor, shard)]
+        expected = admin if actor == "root" else pages if actor in MEMBERS else every
+        assert sorted(dealt) == sorted(expected), actor
+    # The walk's check of the malformed framed chunks expects the page's and the API's chunk endpoints.
+    chunks = {_shape("/" + route.template) for route in walk() if _is_chunk_endpoint(route)}
+    assert chunks == {"/projects/N/uploads/N/files", "/api/vN/projects/N/uploads/N/files"}
 
 
 def test_the_walk_covers_the_projects_and_the_admins_routes(db):

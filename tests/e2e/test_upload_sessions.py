@@ -60,7 +60,8 @@ def test_a_folder_goes_in_chunks_and_its_card_shows_processing_then_ready(
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("[data-upload-status]")).to_contain_text("Processing: 0 of 7 images ready")
     screenshot(page, "upload-session-processing")
-    assert counted_chunks == [2, 2, 2, 1]
+    # upload.js sends three chunks at once: they reach the server in any order.
+    assert sorted(counted_chunks, reverse=True) == [2, 2, 2, 1]
     session = UploadSession.objects.get()
     assert session.name == "Harbour-03"
 

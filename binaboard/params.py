@@ -41,8 +41,8 @@ _CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _INVISIBLE = re.compile(f"[{_CONTROLS}{_BIDI}]")
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029]")
 _SINGLE_LINE_SPACES = re.compile(r"[\t\n]")
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
-_BRACKETS = re.compile(r"[\[\]{}]")
+# A JSON string (skipped whole: brackets inside it do not nest) or a bracket.
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 # Persian and Arabic-Indic digits to Latin ones; any other non-ASCII digit stays and is refused.
@@ -136,7 +136,7 @@ def parse_json_body(body: bytes, *, max_bytes: int = MAX_JSON_BYTES, max_depth: 
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise JsonBodyError(_("The request is not valid JSON (it is not UTF-8 text).")) from None
-    if _nesting_depth(text) > max_depth:
+    if _nests_deeper(text, max_depth):
         raise JsonBodyError(_("The request nests more than %(depth)s levels deep.") % {"depth": max_depth})
     try:
         return json.loads(text)
@@ -144,10 +144,16 @@ def parse_json_body(body: bytes, *, max_bytes: int = MAX_JSON_BYTES, max_depth: 
         raise JsonBodyError(_("The request is not valid JSON.")) from None
 
 
-def _nesting_depth(text: str) -> int:
-    """The deepest bracket nesting outside strings, counted before the recursive parser runs."""
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(_STRINGS.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
+def _nests_deeper(text: str, max_depth: int) -> bool:
+    """Whether brackets outside strings nest deeper than max_depth, found before the recursive parser runs; it
+    stops at the first bracket too deep (a hostile body of 10,000 "[" is refused after max_depth of them)."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        bracket = match.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif bracket in "]}":
+            depth -= 1
+    return False

@@ -24,7 +24,7 @@ from batches.models import Annotation, Batch, ExportJob, Image, UploadFile, Uplo
 from tests.batches.board_helpers import HTMX, client_for, seen
 from tests.batches.workflow_helpers import annotate_some, batch_in, fresh
 from tests.factories import make_batch
-from tests.test_i18n_pages import VisibleText, persian_day  # noqa: F401  (a fixture)
+from tests.test_i18n_pages import DAY_PAGES, VisibleText, day_page, persian_day  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 Status = Batch.Status
@@ -523,18 +523,7 @@ def test_label_import_problems_give_their_numbers_in_persian_digits(project, man
 @pytest.mark.parametrize(
     ("role", "url_name"),
     [
-        ("manager", "board"),
-        ("annotator", "my_work"),
-        ("manager", "batch_detail"),
-        ("annotator", "annotate"),
-        ("reviewer", "review"),
-        ("manager", "batch_gallery"),
-        ("manager", "batch_viewer"),
-        ("manager", "upload"),
-        ("manager", "upload_report"),
-        ("manager", "label_import"),
-        ("manager", "export"),
-        ("manager", "webhooks"),
+        *DAY_PAGES,
         ("manager", "project_list"),
         ("manager", "members"),
         ("manager", "label_classes"),
@@ -546,24 +535,9 @@ def test_label_import_problems_give_their_numbers_in_persian_digits(project, man
     ],
 )
 def test_a_persian_day_shows_no_latin_digit(persian_day, project, role, url_name):  # noqa: F811
-    clients, things = persian_day
-    args = {
-        "my_work": [],
-        "project_list": [],
-        "preferences": [],
-        "notifications": [],
-        "api_tokens": [],
-        "batch_detail": [project.pk, things["done"].pk],
-        "annotate": [project.pk, things["annotating"].pk],
-        "review": [project.pk, things["review"].pk],
-        "batch_gallery": [project.pk, things["done"].pk],
-        "batch_viewer": [project.pk, things["done"].pk, things["image"].pk],
-        "upload_report": [project.pk, things["session"].pk],
-    }.get(url_name, [project.pk])
-    response = clients[role].get(reverse(url_name, args=args))
-    assert response.status_code == 200
+    html = day_page(persian_day, project, role, url_name)
     names = image_names(*Batch.objects.filter(project=project))
     # The keys a class is drawn with are keys, written as on the keyboard (as in <kbd>).
-    html = re.sub(r'<option value="(\d)"[^>]*>\1</option>', "", response.content.decode())
+    html = re.sub(r'<option value="(\d)"[^>]*>\1</option>', "", html)
     colours = list(project.label_classes.values_list("colour", flat=True))  # "#1f77b4", as typed
     assert latin_digits(html, *names, *colours, "https://hooks.example/x") == []

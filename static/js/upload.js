@@ -295,7 +295,7 @@
     // most of a minute to fingerprint before a byte was sent); CONCURRENT chunks stay in flight meanwhile.
 
     function sendFiles() {
-      var feed = { queue: [], done: false, waiting: [] };
+      var feed = { queue: [], done: false, failed: false, waiting: [] };
       state.total = entries.reduce(function (sum, e) { return sum + e.file.size; }, 0) +
         zips.reduce(function (sum, z) { return sum + z.file.size - z.haveBytes; }, 0);
       state.skipped = 0;
@@ -305,18 +305,22 @@
         feed.waiting = [];
         waiting.forEach(function (resolve) { resolve(); });
       }
-      var hashing = hashAndAsk(function (todo) {
-        feed.queue.push.apply(feed.queue, todo);
-        wake();
-      }).then(function () {
+      // A failure anywhere (hashing, asking, a chunk given up on) stops the rest: no more hashing, asking or
+      // chunks (those in flight end on their own), so a second Upload never runs beside a dying first one.
+      function stop(error) {
+        feed.failed = true;
         feed.done = true;
-        wake();
-      }, function (error) {
-        feed.done = true;  // nothing more is taken; the chunks in flight end on their own
         feed.queue.length = 0;
         wake();
         throw error;
-      });
+      }
+      var hashing = hashAndAsk(function (todo) {
+        feed.queue.push.apply(feed.queue, todo);
+        wake();
+      }, function () { return feed.failed; }).then(function () {
+        feed.done = true;
+        wake();
+      }, stop);
       function nextChunk() {
         if (state.aborted) return Promise.resolve(null);
         var chunk = takeChunk(feed.queue, feed.done);
@@ -325,7 +329,7 @@
       }
       function worker() {
         return nextChunk().then(function (chunk) {
-          return chunk && !state.aborted ? sendChunk(chunk, 0).then(worker) : null;
+          return chunk && !state.aborted ? sendChunk(chunk, 0).then(worker, stop) : null;
         });
       }
       var running = [hashing];
@@ -336,22 +340,33 @@
     // Each file's SHA-256, in order; a page of them goes to the session's "known" list (pages of a chunk's worth
     // of files at first, doubling up to 1,000: few requests, and the first chunk leaves early). `offer` gets the
     // files of each page the session does not have yet.
-    function hashAndAsk(offer) {
+    function hashAndAsk(offer, stopped) {
       var i = 0;
       var page = [];
       var size = parseInt(form.dataset.chunkFiles, 10) || 20;
       var asked = Promise.resolve();
       var failure = null;
+      var offered = {};  // this upload's own contents: a second copy of one is no file "received before"
       function ask(list) {
         asked = asked.then(function () {
           return post(state.session.urls.known, form, JSON.stringify(list.map(function (e) { return e.sha; })), "application/json");
         }).then(function (answer) {
           var known = {};
           answer.known.forEach(function (sha) { known[sha] = true; });
-          var todo = list.filter(function (e) { return !known[e.sha]; });
-          if (todo.length < list.length) {
-            state.skipped += list.length - todo.length;
-            state.total -= list.reduce(function (sum, e) { return sum + (known[e.sha] ? e.file.size : 0); }, 0);
+          var todo = [];
+          var before = 0;
+          list.forEach(function (e) {
+            if (!known[e.sha] && !offered[e.sha]) {
+              offered[e.sha] = true;
+              todo.push(e);
+              return;
+            }
+            state.total -= e.file.size;
+            if (offered[e.sha]) mark(e, t("fileKnown"), "known");  // the same picture twice in what was chosen
+            else before += 1;
+          });
+          if (before) {
+            state.skipped += before;
             if (!state.xhrs.length) say(t("skipped", { skipped: state.skipped, todo: entries.length - state.skipped }));
           }
           offer(todo);
@@ -361,6 +376,7 @@
       function next() {
         if (state.aborted) throw new Error("cancelled");
         if (failure) throw failure;
+        if (stopped()) throw new Error("stopped");
         if (i >= entries.length) {
           if (page.length) ask(page);
           return asked;

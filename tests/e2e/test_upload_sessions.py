@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from batches.models import Batch, UploadFile, UploadSession
 from batches.uploads import archives, processing, sessions
+from batches.workflow import WorkflowError
 from tests.batches import ingest_samples as samples
 from tests.batches.ingest_samples import stored_files
 from tests.e2e.test_upload import screenshot, sign_in
@@ -110,6 +111,56 @@ def test_the_first_chunk_leaves_while_later_files_are_still_being_fingerprinted(
     assert sorted(counted_chunks, reverse=True) == [2, 2, 2, 1]  # three in flight: any order
     session = UploadSession.objects.get()
     assert session.received + session.failed == 7
+
+
+def test_a_refused_chunk_stops_the_hashing_and_the_sending_behind_it(
+    page, live_server, project, manager, folder, queued, monkeypatch
+):
+    """The pipeline used to keep hashing, asking and sending after a chunk was given up on; a second Upload would
+    then run beside it."""
+    calls: list[int] = []
+
+    def refuse(**kwargs):
+        calls.append(len(kwargs["arrivals"]))
+        raise WorkflowError("Refused for the test.", kind=WorkflowError.INVALID)
+
+    monkeypatch.setattr("batches.views.upload_sessions.sessions.receive_chunk", refuse)
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/upload/")
+    page.evaluate(
+        """() => {
+        window.hashed = 0;
+        const digest = crypto.subtle.digest.bind(crypto.subtle);
+        crypto.subtle.digest = (algorithm, data) => new Promise((resolve) => setTimeout(resolve, 200))
+          .then(() => digest(algorithm, data)).then((hash) => { window.hashed += 1; return hash; });
+      }"""
+    )
+    page.locator("#upload-folder").set_input_files(str(folder))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("[data-upload-error]")).to_contain_text("Refused for the test.", timeout=15_000)
+    hashed = page.evaluate("window.hashed")
+    page.wait_for_timeout(1500)  # seven more hashes' worth of time
+    assert page.evaluate("window.hashed") == hashed < 8  # the folder's fingerprint and a page or two, then nothing
+    assert calls == [2]  # the one chunk refused; none after it
+    assert not UploadFile.objects.exists()
+
+
+def test_a_picture_chosen_twice_is_sent_once_and_not_called_received_before(
+    page, live_server, project, manager, tmp_path, queued, counted_chunks
+):
+    root = tmp_path / "Twice"
+    root.mkdir()
+    for name, seed in (("a.jpg", 1), ("b.jpg", 2), ("copy of a.jpg", 1), ("c.jpg", 3)):
+        (root / name).write_bytes(samples.jpeg(320, 240, seed=seed))
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/upload/")
+    page.locator("#upload-folder").set_input_files(str(root))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("[data-upload-status]")).to_contain_text("Processing", timeout=15_000)
+    processing.process_waiting()
+    expect(page.locator("[data-upload-report]")).to_contain_text("Kept 3 images", timeout=15_000)
+    expect(page.locator("[data-upload-report]")).not_to_contain_text("received before")
+    assert sum(counted_chunks) == 3
 
 
 def test_a_dropped_zip_goes_in_parts_and_its_card_shows_processing_then_ready(

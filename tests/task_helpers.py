@@ -31,7 +31,11 @@ def _test_redis_url() -> str:
     if not given:
         return f"redis://127.0.0.1:6379/{5 + worker % 10}"
     parts = urlsplit(given)
-    return parts._replace(path=f"/{int(parts.path.strip('/') or 0) + worker}").geturl()
+    first = parts.path.strip("/") or "0"
+    if not first.isdigit():
+        raise RuntimeError(f"TEST_REDIS_URL must end in a database number (redis://host:port/N), not {given!r}")
+    # Redis has 16 databases (0-15) unless configured otherwise: the count wraps instead of running past them.
+    return parts._replace(path=f"/{(int(first) + worker) % 16}").geturl()
 
 
 TEST_REDIS_URL = _test_redis_url()

@@ -13,7 +13,7 @@ SQLite keeps Django's constraints: its checks cost little here. tests/batches/te
 that every reference to images on PostgreSQL is RESTRICT, so a later migration that recreates one is caught.
 """
 
-from django.db import migrations
+from django.db import migrations, transaction
 
 REFERRERS = ("Annotation", "Suggestion", "UploadFile")
 
@@ -41,11 +41,15 @@ def _recreate(apps, schema_editor, on_delete: str) -> None:
         for name in REFERRERS:
             table = apps.get_model("batches", name)._meta.db_table
             for constraint, column in _references(cursor, table, images):
-                schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(constraint)}")
-                schema_editor.execute(
-                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(constraint)} FOREIGN KEY ({quote(column)}) "
-                    f"REFERENCES {quote(images)} ({quote('id')}){on_delete} DEFERRABLE INITIALLY DEFERRED"
-                )
+                # Swapped in one short transaction (NOT VALID: no scan of the table under its exclusive lock),
+                # then checked on its own, which lets the table be read and written meanwhile.
+                with transaction.atomic(using=schema_editor.connection.alias):
+                    schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(constraint)}")
+                    schema_editor.execute(
+                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(constraint)} FOREIGN KEY ({quote(column)}) "
+                        f"REFERENCES {quote(images)} ({quote('id')}){on_delete} DEFERRABLE INITIALLY DEFERRED NOT VALID"
+                    )
+                schema_editor.execute(f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(constraint)}")
 
 
 def restrict(apps, schema_editor) -> None:
@@ -57,6 +61,8 @@ def no_action(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
+    atomic = False  # each constraint is swapped in its own short transaction (_recreate)
+
     dependencies = [
         ("batches", "0018_stale_notifications"),
     ]

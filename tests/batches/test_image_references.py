@@ -16,25 +16,26 @@ from tests.factories import annotate, make_batch
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
-def references_to_images() -> dict[tuple[str, str], tuple[str, bool, bool]]:
-    """{(table, constraint): (on delete, deferrable, initially deferred)} for each foreign key to images."""
+def references_to_images() -> dict[tuple[str, str], tuple[str, bool, bool, bool]]:
+    """{(table, constraint): (on delete, deferrable, initially deferred, validated)} for each foreign key to images."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT con.conrelid::regclass::text, con.conname, con.confdeltype, con.condeferrable, con.condeferred
+            SELECT con.conrelid::regclass::text, con.conname, con.confdeltype, con.condeferrable, con.condeferred,
+                   con.convalidated
             FROM pg_constraint con
             WHERE con.contype = 'f' AND con.confrelid = %s::regclass
             """,
             [Image._meta.db_table],
         )
-        return {(table, name): (kind, deferrable, deferred) for table, name, kind, deferrable, deferred in cursor}
+        return {(table, name): tuple(rest) for table, name, *rest in cursor}
 
 
 def test_every_reference_to_images_restricts_deletes_and_defers_inserts():
     found = references_to_images()
     tables = {table.strip('"') for table, _name in found}
     assert tables == {model._meta.db_table for model in (Annotation, Suggestion, UploadFile)}
-    slow = {key: value for key, value in found.items() if value != ("r", True, True)}
+    slow = {key: value for key, value in found.items() if value != ("r", True, True, True)}
     assert not slow, f"recreate these as ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED (see 0019): {slow}"
 
 

@@ -61,7 +61,15 @@ def answer_move(request, action: str, view: MoveView, membership: Membership, ba
         MOVES[action].require(membership, batch)
         return view(request, SeenMove(membership, batch, data, token_before))
     except WorkflowError as error:
+        if _is_preview(request):
+            return HttpResponse(status=204)
         return answer_refusal(request, membership, error)
+
+
+def _is_preview(request) -> bool:
+    """A dialog's live sentence (the assign dialog asks as its inputs change). One that arrives after the move
+    was made, or refused, has nothing to say: it answers 204, not a refusal toast over the move's own answer."""
+    return request.method == "GET" and request.GET.get("preview") == "1"
 
 
 def _token_before(request, membership: Membership) -> str | None:
@@ -87,6 +95,8 @@ def move_view(action: str, methods=("GET", "POST")):
             try:
                 batch = seen_batch(membership, pk, request.POST if request.method == "POST" else request.GET)
             except WorkflowError as error:
+                if _is_preview(request):
+                    return HttpResponse(status=204)
                 return answer_refusal(request, membership, error)
             return answer_move(request, action, view, membership, batch, token_before)
 

@@ -266,6 +266,23 @@ def test_the_assign_dialog_refreshes_its_sentence_from_the_server(
     assert f">{sentence}</p>" in html
 
 
+def test_a_late_preview_of_a_move_already_made_says_nothing(project, manager, annotator):
+    """The assign dialog asks for its sentence as its inputs change; a request still on its way when Assign went
+    through found the batch changed and answered with a refusal toast over the assignment's own message."""
+    batch = batch_in(Status.UNASSIGNED, project, manager=manager, images=7)
+    as_seen = seen(batch)
+    workflow.assign(actor=manager, batch=batch, assignees=[annotator])
+
+    response = client_for(manager).get(
+        reverse("batch_assign", args=[project.pk, batch.pk]),
+        {**as_seen, "preview": "1", "assignees": [annotator.pk], "scope": "all"},
+        **HTMX,
+    )
+
+    assert response.status_code == 204
+    assert not response.content and "HX-Trigger" not in response.headers
+
+
 # --- submit, approve, reject ----------------------------------------------------------------------
 
 

@@ -61,13 +61,17 @@ def _local(value: date | datetime) -> date | datetime:
     return value
 
 
+def _jalali(value: date | datetime) -> jdatetime.date:
+    return jdatetime.date.fromgregorian(date=value.date() if isinstance(value, datetime) else value)
+
+
 def format_day_month(value: date | datetime | None, *, calendar: str | None = None) -> str:
     """'29 Esfand' or '20 Mar': a day of this year (a chart's tick, a date a few days away) in the active calendar."""
     if value is None:
         return ""
     value = _local(value)
     if (calendar or current()) == JALALI:
-        day = jdatetime.date.fromgregorian(date=value.date() if isinstance(value, datetime) else value)
+        day = _jalali(value)
         return localise_digits(f"{day.day} {JALALI_MONTHS[day.month - 1]}")
     return localise_digits(dateformat.format(value, "j M"))
 
@@ -79,7 +83,7 @@ def format_date(value: date | datetime | None, *, with_time: bool = False, calen
     value = _local(value)
     calendar = calendar or current()
     if calendar == JALALI:
-        day = jdatetime.date.fromgregorian(date=value.date() if isinstance(value, datetime) else value)
+        day = _jalali(value)
         text = f"{day.day} {JALALI_MONTHS[day.month - 1]} {day.year}"
     else:
         text = f"{value:%Y-%m-%d}"

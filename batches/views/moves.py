@@ -192,7 +192,7 @@ def _assign_inputs(form: AssignForm, batch: Batch, scope: str = "all", grid: boo
 def batch_assign(request, move: SeenMove):
     """Unassigned → Annotating: to one annotator or split among several, all images or the first N."""
     batch = move.batch
-    preview = request.method == "GET" and request.GET.get("preview") == "1"
+    preview = _is_preview(request)
     form = AssignForm(
         move.data if move.submitted or preview else None, batch=batch, annotators=annotators_of(move.project)
     )

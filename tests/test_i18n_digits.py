@@ -29,6 +29,8 @@ from tests.test_i18n_pages import DAY_PAGES, VisibleText, day_page, persian_day 
 pytestmark = pytest.mark.django_db
 Status = Batch.Status
 LATIN_DIGIT = re.compile(r".{0,25}[0-9].{0,25}")
+# A middle dot beside a Persian digit reads as one more digit: "۱ · ۱۰" looks like "۱۰۱۰" (the dot is the Persian zero).
+DOT_BY_DIGIT = re.compile(r".{0,25}(?:[۰-۹]\s*·|·\s*[۰-۹]).{0,25}")
 # The keys named in buttons' titles, as on <kbd>: "(0)" fits the image, "(1)" shows its actual pixels.
 KEY_HINT = re.compile(r"\([01]\)")
 
@@ -541,3 +543,25 @@ def test_a_persian_day_shows_no_latin_digit(persian_day, project, role, url_name
     html = re.sub(r'<option value="(\d)"[^>]*>\1</option>', "", html)
     colours = list(project.label_classes.values_list("colour", flat=True))  # "#1f77b4", as typed
     assert latin_digits(html, *names, *colours, "https://hooks.example/x") == []
+
+
+@pytest.mark.parametrize(
+    ("role", "url_name"),
+    [
+        *DAY_PAGES,
+        ("manager", "project_list"),
+        ("manager", "members"),
+        ("manager", "label_classes"),
+        ("manager", "project_settings"),
+        ("manager", "preferences"),
+        ("manager", "notifications"),
+        ("manager", "api_tokens"),
+        ("manager", "flow_analytics"),
+    ],
+)
+def test_a_persian_day_puts_no_middle_dot_beside_a_number(persian_day, project, role, url_name):  # noqa: F811
+    html = day_page(persian_day, project, role, url_name)
+    parser = VisibleText()
+    parser.feed(html)
+    text = " ".join(" ".join(parser.parts).split())
+    assert DOT_BY_DIGIT.findall(text) == []

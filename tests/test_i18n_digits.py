@@ -24,7 +24,7 @@ from batches.models import Annotation, Batch, ExportJob, Image, UploadFile, Uplo
 from tests.batches.board_helpers import HTMX, client_for, seen
 from tests.batches.workflow_helpers import annotate_some, batch_in, fresh
 from tests.factories import make_batch
-from tests.test_i18n_pages import DAY_PAGES, VisibleText, day_page, persian_day  # noqa: F401  (a fixture)
+from tests.test_i18n_pages import DAY_PAGES, MORE_DAY_PAGES, VisibleText, day_page, persian_day  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 Status = Batch.Status
@@ -85,7 +85,7 @@ def test_the_no_javascript_approve_question_counts_flagged_images_in_persian_dig
     )
 
     html = response.content.decode()
-    assert "«Noon» با ۲ تصویر" in html and "۳" in html
+    assert "«<bdi>Noon</bdi>» با ۲ تصویر" in html and "۳" in html
     assert latin_digits(html, *image_names(in_review)) == []
 
 
@@ -122,7 +122,7 @@ def test_the_no_javascript_submit_question_counts_undone_images_in_persian_digit
     )
 
     html = response.content.decode()
-    assert "«Evening» با ۳ تصویر" in html
+    assert "«<bdi>Evening</bdi>» با ۳ تصویر" in html
     assert latin_digits(html, *image_names(batch)) == []
 
 
@@ -526,14 +526,7 @@ def test_label_import_problems_give_their_numbers_in_persian_digits(project, man
     ("role", "url_name"),
     [
         *DAY_PAGES,
-        ("manager", "project_list"),
-        ("manager", "members"),
-        ("manager", "label_classes"),
-        ("manager", "project_settings"),
-        ("manager", "preferences"),
-        ("manager", "notifications"),
-        ("manager", "api_tokens"),
-        ("manager", "flow_analytics"),
+        *MORE_DAY_PAGES,
     ],
 )
 def test_a_persian_day_shows_no_latin_digit(persian_day, project, role, url_name):  # noqa: F811
@@ -549,14 +542,7 @@ def test_a_persian_day_shows_no_latin_digit(persian_day, project, role, url_name
     ("role", "url_name"),
     [
         *DAY_PAGES,
-        ("manager", "project_list"),
-        ("manager", "members"),
-        ("manager", "label_classes"),
-        ("manager", "project_settings"),
-        ("manager", "preferences"),
-        ("manager", "notifications"),
-        ("manager", "api_tokens"),
-        ("manager", "flow_analytics"),
+        *MORE_DAY_PAGES,
     ],
 )
 def test_a_persian_day_puts_no_middle_dot_beside_a_number(persian_day, project, role, url_name):  # noqa: F811

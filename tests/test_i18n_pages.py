@@ -219,6 +219,18 @@ DAY_PAGES = [
     ("manager", "webhooks"),
 ]
 
+# The pages of a Persian day outside the batches' work (every sweep but the English-words one walks them too).
+MORE_DAY_PAGES = [
+    ("manager", "project_list"),
+    ("manager", "members"),
+    ("manager", "label_classes"),
+    ("manager", "project_settings"),
+    ("manager", "preferences"),
+    ("manager", "notifications"),
+    ("manager", "api_tokens"),
+    ("manager", "flow_analytics"),
+]
+
 
 def day_page(persian_day, project, role: str, url_name: str) -> str:
     """One page of the Persian day as `role` sees it (200, in Persian)."""
@@ -248,3 +260,95 @@ def day_page(persian_day, project, role: str, url_name: str) -> str:
 def test_a_persian_day_shows_no_english_words(persian_day, project, role, url_name):
     html = day_page(persian_day, project, role, url_name)
     assert english_words(html, DAY_WORDS) == set()
+
+
+# --- names typed in another script, inside Persian lines ----------------------------------------------------------
+
+# Elements whose content the browser lays out as its own paragraph (or does not show): what is inside one cannot be
+# reordered with the text around it.
+BLOCKS = {
+    *("html", "body", "head", "title", "main", "header", "footer", "nav", "aside", "section", "article", "div", "p"),
+    *("ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr", "td", "th", "caption", "form", "fieldset"),
+    *("legend", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "blockquote", "pre", "dialog", "details"),
+    *("summary", "button", "select", "option", "optgroup", "textarea", "label", "progress", "script", "style"),
+    "template",
+}
+ISOLATED_RUN = re.compile("[\u2066\u2067\u2068][^\u2069]*\u2069")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class NameIsolation(HTMLParser):
+    """Where a name (typed by a person, often in Latin letters) sits in a Persian line without being isolated.
+
+    Beside Persian digits and punctuation, an unisolated Latin name takes them into its own left-to-right run:
+    "Night traffic، Street scenes، ۶ تصویر" shows as "... ۶ ،Street scenes". A name is isolated when it is in a
+    <bdi> or an element with `dir`, or when it is the whole text of its block (a heading, a cell, a button)."""
+
+    def __init__(self, names):
+        super().__init__(convert_charrefs=True)
+        self.names = sorted(set(names), key=len, reverse=True)
+        self.stack: list[dict] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in VOID:
+            return
+        isolating = tag == "bdi" or (tag != "html" and any(name == "dir" for name, _ in attrs))
+        self.stack.append({"tag": tag, "isolating": isolating, "block": tag in BLOCKS, "text": [], "names": []})
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            element = self.stack.pop()
+            if element["block"] and element["names"]:
+                whole = " ".join("".join(element["text"]).split())
+                self.problems += [f"{name!r} in {whole[:80]!r}" for name in element["names"] if whole != name]
+            if self.stack:
+                self.stack[-1]["text"] += element["text"]
+            if element["tag"] == tag:
+                break
+
+    def handle_data(self, data):
+        if not self.stack:
+            return
+        self.stack[-1]["text"].append(data)
+        if any(element["tag"] in ("script", "style", "template", "title") for element in self.stack):
+            return
+        rest = ISOLATED_RUN.sub(" ", data)  # "\u2068@name\u2069": isolated by the characters made for it
+        for name in self.names:
+            if name not in rest:
+                continue
+            rest = rest.replace(name, " ")
+            for element in reversed(self.stack):
+                if element["isolating"]:
+                    break
+                if element["block"]:
+                    element["names"].append(name)
+                    break
+
+
+def unisolated_names(html: str, names) -> list[str]:
+    parser = NameIsolation(names)
+    parser.feed(html)
+    parser.close()
+    return parser.problems
+
+
+def day_names(project) -> list[str]:
+    from django.contrib.auth import get_user_model
+
+    from batches.models import Batch, Image
+
+    return [
+        project.name,
+        *Batch.objects.filter(project=project).values_list("name", flat=True),
+        *Image.objects.filter(project=project).values_list("original_name", flat=True),
+        *project.label_classes.values_list("name", flat=True),
+        *get_user_model().objects.values_list("username", flat=True),
+        "Night",  # the upload's name
+    ]
+
+
+@pytest.mark.parametrize(("role", "url_name"), DAY_PAGES + MORE_DAY_PAGES)
+def test_a_persian_day_isolates_every_name_it_shows(persian_day, project, role, url_name):
+    html = day_page(persian_day, project, role, url_name)
+    assert unisolated_names(html, day_names(project)) == []

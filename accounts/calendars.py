@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import jdatetime
 from django.utils import dateformat, timezone
-from django.utils.translation import get_language, gettext, pgettext_lazy
+from django.utils.translation import get_language, get_language_bidi, gettext, pgettext_lazy
 
 GREGORIAN = "gregorian"
 JALALI = "jalali"
@@ -48,6 +48,14 @@ def activate(calendar: str | None) -> None:
 def current() -> str:
     """The active calendar, or the one the active language reads by default."""
     return _active.get() or default_for(get_language())
+
+
+def isolate(text: str) -> str:
+    """A name or a comment in a sentence, in Unicode isolates (FSI … PDI) when the language is right to left:
+    "maryam 3 دسته …" would otherwise read the number as part of the Latin name, and "«Night traffic»، ۶ تصویر"
+    would show the digits on the wrong side of the name. Plain text (toasts, refusals, e-mails) and attributes
+    alike; in a left-to-right language the text is left as it is."""
+    return f"\u2068{text}\u2069" if text and get_language_bidi() else text
 
 
 def localise_digits(text: str) -> str:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from binaboard.params import CleanCharField
 
+from .calendars import isolate
 from .models import LabelClass, Project
 from .roles import ROLE_LABELS
 
@@ -110,7 +111,7 @@ class LabelClassForm(forms.ModelForm):
         if clash:
             raise forms.ValidationError(
                 _("This project already has a class named “%(name)s” (names ignore upper and lower case).")
-                % {"name": clash.name}
+                % {"name": isolate(clash.name)}
             )
         return name
 
@@ -124,6 +125,6 @@ class LabelClassForm(forms.ModelForm):
             if clash:
                 raise forms.ValidationError(
                     _("Key %(key)s already picks “%(name)s”: choose another key, or none.")
-                    % {"key": key, "name": clash.name}
+                    % {"key": key, "name": isolate(clash.name)}
                 )
         return key

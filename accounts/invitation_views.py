@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .access import get_project_for
+from .calendars import isolate
 from .forms import MemberAddForm
 from .invitations import InvitationError, accept, already_member, decline, find, is_for, revoke, roles_in_words
 from .invitations import invite as invite_person
@@ -133,8 +134,10 @@ def _accept(request, context, found: Invitation, user):
         return redirect(request.path)
     if already and not added:
         messages.info(
-            request, _("You were already a member of “%(project)s” with these roles.") % {"project": found.project.name}
+            request,
+            _("You were already a member of “%(project)s” with these roles.")
+            % {"project": isolate(found.project.name)},
         )
     else:
-        messages.success(request, _("Welcome to “%(project)s”.") % {"project": found.project.name})
+        messages.success(request, _("Welcome to “%(project)s”.") % {"project": isolate(found.project.name)})
     return redirect("board", found.project.pk)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from .calendars import isolate
 from .models import Project
 from .roles import ROLE_LABELS, ROLE_PERMISSIONS, grant_role, remove_member, revoke_role, roles_of, users_with_role
 
@@ -122,13 +123,13 @@ def set_roles(*, project: Project, user, roles: Iterable[str]) -> tuple[list[str
     _lock(project)
     before = roles_of(project, user)
     if not before:
-        raise MembershipError(_("%(name)s is no longer a member of this project.") % {"name": user.username})
+        raise MembershipError(_("%(name)s is no longer a member of this project.") % {"name": isolate(user.username)})
     granted = [role for role in roles if role not in before]
     revoked = [role for role in before if role not in roles]
     if "manager" in revoked and not _other_managers(project, user):
         raise MembershipError(
             _("%(name)s is the only manager of this project: make someone else a manager first.")
-            % {"name": user.username}
+            % {"name": isolate(user.username)}
         )
     for role in granted:
         grant_role(project, user, role)
@@ -143,11 +144,11 @@ def remove_from_project(*, project: Project, user) -> list[str]:
     _lock(project)
     before = roles_of(project, user)
     if not before:
-        raise MembershipError(_("%(name)s is not a member of this project.") % {"name": user.username})
+        raise MembershipError(_("%(name)s is not a member of this project.") % {"name": isolate(user.username)})
     if "manager" in before and not _other_managers(project, user):
         raise MembershipError(
             _("%(name)s is the only manager of this project: make someone else a manager before removing them.")
-            % {"name": user.username}
+            % {"name": isolate(user.username)}
         )
     remove_member(project, user)
     return before

@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .calendars import localise_digits
+from .calendars import isolate, localise_digits
 from .emails import absolute, deliver, language_of
 from .models import Notification, NotificationSetting, User
 
@@ -115,12 +115,6 @@ class Said:
     title: str
     detail: str
     path: str
-
-
-def isolate(text: str) -> str:
-    """A name or a comment in a sentence, in Unicode isolates (FSI … PDI) when the language is right to left:
-    "maryam 3 دسته …" would otherwise read the number as part of the Latin name."""
-    return f"\u2068{text}\u2069" if text and translation.get_language_bidi() else text
 
 
 def _batches(notification: Notification) -> list[dict]:

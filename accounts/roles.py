@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, get_perms, get_users_with_perms, remove_perm
 
+from .calendars import isolate
 from .models import ProjectUserObjectPermission
 
 ROLE_PERMISSIONS = {
@@ -42,7 +43,7 @@ def _check(role: str) -> str:
 def grant_role(project, user, role: str) -> None:
     perm = _check(role)
     if not user.is_active:
-        raise RoleError(_("%(name)s is deactivated and cannot join a project.") % {"name": user.username})
+        raise RoleError(_("%(name)s is deactivated and cannot join a project.") % {"name": isolate(user.username)})
     assign_perm(VIEW, user, project)
     assign_perm(perm, user, project)
 

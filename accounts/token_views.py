@@ -18,6 +18,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from binaboard.params import CleanCharField, parse_id
 
+from .calendars import isolate
 from .models import ApiToken, Project
 from .tokens import create_token, revoke
 
@@ -104,5 +105,7 @@ def api_token_revoke(request, pk: int):
     if token is None:
         raise Http404(_("No such token."))
     if revoke(token):
-        messages.success(request, _("The token “%(name)s” is revoked: it no longer works.") % {"name": token.name})
+        messages.success(
+            request, _("The token “%(name)s” is revoked: it no longer works.") % {"name": isolate(token.name)}
+        )
     return redirect("api_tokens")

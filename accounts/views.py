@@ -26,7 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from batches.models import Batch
 
 from .access import Membership, get_project_for
-from .calendars import localise_digits
+from .calendars import isolate, localise_digits
 from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm
 from .invitations import pending_for
 from .membership import (
@@ -59,7 +59,8 @@ def project_create(request):
     if request.method == "POST" and form.is_valid():
         project = create_project(creator=request.user, **form.cleaned_data)
         messages.success(
-            request, _("Created “%(name)s”. You are its manager: upload images to start.") % {"name": project.name}
+            request,
+            _("Created “%(name)s”. You are its manager: upload images to start.") % {"name": isolate(project.name)},
         )
         return redirect(project)
     return render(request, "accounts/project_create.html", {"form": form})
@@ -166,7 +167,7 @@ def member_roles(request, pk: int, user_pk: int):
             level, text = (
                 "success",
                 _("%(name)s is now %(roles)s.")
-                % {"name": member.username, "roles": role_names(roles_of(project, member))},
+                % {"name": isolate(member.username), "roles": role_names(roles_of(project, member))},
             )
             if not (granted or revoked):
                 level, text = "info", f"{member.username}'s roles are unchanged."
@@ -195,9 +196,9 @@ def member_remove(request, pk: int, user_pk: int):
             messages.error(request, str(error))
             return redirect("members", project.pk)
         if member == request.user:
-            messages.success(request, _("You left “%(name)s”.") % {"name": project.name})
+            messages.success(request, _("You left “%(name)s”.") % {"name": isolate(project.name)})
             return redirect("project_list")
-        messages.success(request, _("Removed %(name)s from the project.") % {"name": member.username})
+        messages.success(request, _("Removed %(name)s from the project.") % {"name": isolate(member.username)})
         return redirect("members", project.pk)
     open_batches = Batch.objects.filter(project=project, assignee=member).exclude(status=Batch.Status.DATASET)
     context = {
@@ -251,7 +252,7 @@ def _add_label_class(request, pk: int):
     project = membership.project
     form = LabelClassForm(request.POST, project=project)
     if form.is_valid() and _save_class(form):
-        messages.success(request, _("Added the class “%(name)s”.") % {"name": form.instance.name})
+        messages.success(request, _("Added the class “%(name)s”.") % {"name": isolate(form.instance.name)})
         return redirect("label_classes", project.pk)
     return _label_classes_page(request, membership, form)
 
@@ -264,7 +265,7 @@ def label_class_edit(request, pk: int, class_pk: int):
     label_class = get_object_or_404(LabelClass, pk=class_pk, project=project)
     form = LabelClassForm(request.POST or None, instance=label_class, project=project)
     if request.method == "POST" and form.is_valid() and _save_class(form):
-        messages.success(request, _("Saved the class “%(name)s”.") % {"name": label_class.name})
+        messages.success(request, _("Saved the class “%(name)s”.") % {"name": isolate(label_class.name)})
         return redirect("label_classes", project.pk)
     return render(
         request,
@@ -290,7 +291,7 @@ def label_class_delete(request, pk: int, class_pk: int):
             # Counted again: annotations may have been drawn since the page was loaded.
             messages.error(request, _in_use(label_class, label_class.annotations.count()))
         else:
-            messages.success(request, _("Deleted the class “%(name)s”.") % {"name": label_class.name})
+            messages.success(request, _("Deleted the class “%(name)s”.") % {"name": isolate(label_class.name)})
         return redirect("label_classes", project.pk)
     context = {
         "project": project,
@@ -310,4 +311,4 @@ def _in_use(label_class, count: int) -> str:
         "“%(name)s” cannot be deleted: %(count)s annotations use it. "
         "Rename it instead, or remove those annotations first (resetting their batches removes them).",
         count,
-    ) % {"name": label_class.name, "count": localise_digits(str(count))}
+    ) % {"name": isolate(label_class.name), "count": localise_digits(str(count))}

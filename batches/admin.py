@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from guardian.admin import GuardedModelAdmin
 
+from accounts.calendars import isolate
 from accounts.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
 from accounts.roles import ROLE_PERMISSIONS
 
@@ -317,7 +318,7 @@ class BatchAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     _("“%(batch)s” (%(project)s): %(why)s")
-                    % {"batch": batch.name, "project": batch.project.name, "why": error.message},
+                    % {"batch": isolate(batch.name), "project": isolate(batch.project.name), "why": error.message},
                     messages.ERROR,
                 )
             else:
@@ -354,7 +355,7 @@ class BatchAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             _("Merged %(batches)s into “%(name)s” (%(images)s).")
-            % {"batches": _batches(len(batches)), "name": merged.name, "images": _images(merged.image_count)},
+            % {"batches": _batches(len(batches)), "name": isolate(merged.name), "images": _images(merged.image_count)},
             messages.SUCCESS,
         )
 

@@ -23,6 +23,8 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.calendars import isolate
+
 from .errors import WorkflowError
 from .models import Annotation, Batch, Image, LabelClass, Suggestion
 from .params import parse_id
@@ -228,7 +230,7 @@ def save_annotations(
         if batch.status != Status.ANNOTATING:
             raise WorkflowError(
                 _("“%(name)s” is in %(column)s now, no longer in Annotating, so this change was not saved.")
-                % {"name": batch.name, "column": batch.get_status_display()},
+                % {"name": isolate(batch.name), "column": batch.get_status_display()},
                 kind=WorkflowError.REFUSED,
                 batch=batch,
             )
@@ -311,7 +313,7 @@ def flag_image(*, actor, image: Image, flagged: bool, note: str = "", membership
         if fresh.batch.status != Status.REVIEW:
             raise WorkflowError(
                 _("“%(name)s” is in %(column)s now, so its images cannot be flagged.")
-                % {"name": fresh.batch.name, "column": fresh.batch.get_status_display()},
+                % {"name": isolate(fresh.batch.name), "column": fresh.batch.get_status_display()},
                 kind=WorkflowError.REFUSED,
                 batch=fresh.batch,
             )

@@ -15,7 +15,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.calendars import localise_digits
+from accounts.calendars import isolate, localise_digits
 
 from . import workflow
 from .errors import WorkflowError
@@ -181,7 +181,7 @@ def _apply_bulk(actor, membership: Membership, action: str, selection: Selection
                 # Several annotators: whole batches dealt out in turn, each to one of them.
                 person = assignees[index % len(assignees)]
                 workflow.assign(actor=actor, batch=as_seen(batch), assignees=[person], project=membership.project)
-                message = _("assigned to %(user)s") % {"user": person.username}
+                message = _("assigned to %(user)s") % {"user": isolate(person.username)}
             elif action in ("reset", "delete"):
                 result = workflow.delete_batch(actor=actor, batch=as_seen(batch), project=membership.project)
                 message = _("back in Unassigned") if result.reset else _("deleted for good")
@@ -218,6 +218,6 @@ def _merge(actor, membership: Membership, selection: Selection, report: BulkRepo
     except WorkflowError as error:
         report.outcomes.extend(Outcome(n, error.kind, error.message) for n in names)
         return report
-    message = _("merged into “%(batch)s”") % {"batch": merged.name}
+    message = _("merged into “%(batch)s”") % {"batch": isolate(merged.name)}
     report.outcomes.extend(Outcome(n, "done", message) for n in names)
     return report

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.calendars import localise_digits
+from accounts.calendars import isolate, localise_digits
 
 from .models import Batch, Image
 from .params import CleanCharField, NumberField, parse_id
@@ -80,7 +80,8 @@ class AssignForm(forms.Form):
             if count > total:
                 self.add_error(
                     "count",
-                    gettext("“%(name)s” has only %(total)s images.") % {"name": self.batch.name, "total": shown_total},
+                    gettext("“%(name)s” has only %(total)s images.")
+                    % {"name": isolate(self.batch.name), "total": shown_total},
                 )
                 return data
             n = count

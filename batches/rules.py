@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.access import Membership
+from accounts.calendars import isolate, localise_digits
 
 from .errors import WorkflowError
 from .models import Batch, BatchQuerySet, may_see_batch
@@ -68,7 +69,7 @@ def _reviewer_not_annotator(membership: Membership, batch: Batch) -> str | None:
 
 def self_review_refusal(batch: Batch) -> str:
     return _("You annotated “%(name)s”, so someone else must approve it (this project does not allow self-review).") % {
-        "name": batch.name
+        "name": isolate(batch.name)
     }
 
 
@@ -78,7 +79,7 @@ def _anyone_who_may_move_it(membership: Membership, batch: Batch) -> str | None:
         return None
     return _("You may not move batches in %(column)s: only someone who can work on “%(name)s” can.") % {
         "column": batch.get_status_display(),
-        "name": batch.name,
+        "name": isolate(batch.name),
     }
 
 
@@ -87,7 +88,11 @@ def processing_refusal(batch: Batch) -> WorkflowError:
     message = _(
         "“%(name)s” is still processing its upload (%(ready)s of %(total)s images ready); "
         "it can be moved once every image is in."
-    ) % {"name": batch.name, "ready": batch.image_count, "total": batch.processing_total}
+    ) % {
+        "name": isolate(batch.name),
+        "ready": localise_digits(str(batch.image_count)),
+        "total": localise_digits(str(batch.processing_total)),
+    }
     return WorkflowError(message, kind=WorkflowError.REFUSED, batch=batch)
 
 
@@ -99,7 +104,7 @@ def _restorable(membership: Membership, batch: Batch) -> str | None:
         return _("Only a manager of this project can restore a batch.")
     if not batch.restorable():
         return _("“%(name)s” has no reset to undo: it was not reset, it changed since, or the snapshot expired.") % {
-            "name": batch.name
+            "name": isolate(batch.name)
         }
     return None
 
@@ -162,7 +167,7 @@ class Move:
             message = _("%(move)s is only possible from %(columns)s; “%(name)s” is in %(column)s.") % {
                 "move": self.label,
                 "columns": where,
-                "name": batch.name,
+                "name": isolate(batch.name),
                 "column": batch.get_status_display(),
             }
             return WorkflowError(message, kind=WorkflowError.REFUSED, batch=batch)

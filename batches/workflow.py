@@ -23,7 +23,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.calendars import localise_digits
+from accounts.calendars import isolate, localise_digits
 from accounts.roles import roles_of
 
 from .errors import WorkflowError
@@ -88,7 +88,7 @@ def _who_removed(batch: Batch) -> str:
 def _describe(event: BatchEvent | None) -> str:
     if event is None:
         return _("someone else")
-    who = event.actor.username if event.actor else _("someone")
+    who = isolate(event.actor.username) if event.actor else _("someone")
     ago = timesince(event.created_at)
     when = _("just now") if ago.startswith(("0\xa0", "0 ", "۰")) else _("%(ago)s ago") % {"ago": ago}
     return _("%(who)s (%(action)s, %(when)s)") % {"who": who, "action": event.get_action_display(), "when": when}
@@ -102,12 +102,12 @@ def changed_under_workspace(batch: Batch) -> WorkflowError:
             _("Only the batch's assignee or a manager can annotate it."), kind=WorkflowError.FORBIDDEN, batch=batch
         )
     values = {
-        "who": event.actor.username if event.actor else _("someone"),
+        "who": isolate(event.actor.username) if event.actor else _("someone"),
         "action": event.get_action_display(),
-        "name": batch.name,
+        "name": isolate(batch.name),
         "ago": timesince(event.created_at),
         "column": batch.get_status_display(),
-        "assignee": batch.assignee.username if batch.assignee else _("nobody"),
+        "assignee": isolate(batch.assignee.username) if batch.assignee else _("nobody"),
     }
     message = _(
         "%(who)s %(action)s “%(name)s” %(ago)s ago: it is in %(column)s now, assigned to %(assignee)s, "
@@ -120,7 +120,7 @@ def stale_error(fresh: Batch) -> WorkflowError:
     """The error for a batch that changed since the caller saw it, naming who changed it."""
     return WorkflowError(
         _("“%(name)s” has changed since you loaded it: last changed by %(who)s. It is now in %(column)s.")
-        % {"name": fresh.name, "who": _who_changed(fresh.pk), "column": fresh.get_status_display()},
+        % {"name": isolate(fresh.name), "who": _who_changed(fresh.pk), "column": fresh.get_status_display()},
         kind=WorkflowError.STALE,
         batch=fresh,
     )
@@ -132,7 +132,8 @@ def _lock(actor, batch: Batch) -> tuple[Batch, Membership]:
         fresh = Batch.objects.select_for_update(of=("self",)).select_related("project").get(pk=batch.pk)
     except Batch.DoesNotExist:
         raise WorkflowError(
-            _("“%(name)s” no longer exists: %(who)s removed it.") % {"name": batch.name, "who": _who_removed(batch)},
+            _("“%(name)s” no longer exists: %(who)s removed it.")
+            % {"name": isolate(batch.name), "who": _who_removed(batch)},
             kind=WorkflowError.STALE,
             batch=batch,
         ) from None
@@ -163,7 +164,7 @@ def _update(fresh: Batch, **changes) -> None:
     )
     if updated != 1:
         raise WorkflowError(
-            _("“%(name)s” was changed by someone else just now; nothing was done.") % {"name": fresh.name},
+            _("“%(name)s” was changed by someone else just now; nothing was done.") % {"name": isolate(fresh.name)},
             kind=WorkflowError.STALE,
             batch=fresh,
         )
@@ -242,7 +243,7 @@ def _check_annotators(project: Project, users: Sequence) -> None:
             name = getattr(user, "username", None) or _("That user")
             raise WorkflowError(
                 _("%(name)s is not an annotator of this project; add the annotator role on the Members page first.")
-                % {"name": name},
+                % {"name": isolate(name)},
                 kind=WorkflowError.INVALID,
             )
 
@@ -422,7 +423,7 @@ def assign(
                         "%(count)s of the chosen images are not in “%(name)s”.",
                         len(chosen) - found,
                     )
-                    % {"count": localise_digits(str(len(chosen) - found)), "name": fresh.name},
+                    % {"count": localise_digits(str(len(chosen) - found)), "name": isolate(fresh.name)},
                     kind=WorkflowError.INVALID,
                     batch=fresh,
                 )
@@ -432,7 +433,7 @@ def assign(
             if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= total:
                 raise WorkflowError(
                     _("Choose between 1 and %(total)s images: “%(name)s” has %(total)s.")
-                    % {"total": localise_digits(str(total)), "name": fresh.name},
+                    % {"total": localise_digits(str(total)), "name": isolate(fresh.name)},
                     kind=WorkflowError.INVALID,
                     batch=fresh,
                 )
@@ -527,7 +528,7 @@ def reassign(*, actor, batch: Batch, assignee, project: Project | None = None) -
         if fresh.assignee_id == assignee.pk:
             raise WorkflowError(
                 _("“%(name)s” is already assigned to %(assignee)s.")
-                % {"name": fresh.name, "assignee": assignee.username},
+                % {"name": isolate(fresh.name), "assignee": isolate(assignee.username)},
                 kind=WorkflowError.INVALID,
                 batch=fresh,
             )
@@ -815,7 +816,7 @@ UNDOABLE = {
 
 def _undo_refusal(fresh: Batch, why: str) -> WorkflowError:
     return WorkflowError(
-        _("“%(name)s” cannot be undone: %(why)s") % {"name": fresh.name, "why": why},
+        _("“%(name)s” cannot be undone: %(why)s") % {"name": isolate(fresh.name), "why": why},
         kind=WorkflowError.REFUSED,
         batch=fresh,
     )
@@ -902,7 +903,7 @@ def restore(*, actor, batch: Batch, project: Project | None = None) -> Batch:
         snapshot = ResetSnapshot.objects.filter(batch=fresh).first()
         if snapshot is None:
             raise WorkflowError(
-                _("“%(name)s” has no reset to undo any more.") % {"name": fresh.name},
+                _("“%(name)s” has no reset to undo any more.") % {"name": isolate(fresh.name)},
                 kind=WorkflowError.REFUSED,
                 batch=fresh,
             )
@@ -910,7 +911,7 @@ def restore(*, actor, batch: Batch, project: Project | None = None) -> Batch:
         if assignee is None or not assignee.is_active:
             raise WorkflowError(
                 _("“%(name)s” cannot be restored: the person it was assigned to is no longer here.")
-                % {"name": fresh.name},
+                % {"name": isolate(fresh.name)},
                 kind=WorkflowError.REFUSED,
                 batch=fresh,
             )
@@ -991,7 +992,7 @@ def take_back(*, actor, batch: Batch, scope: str, expected: int, project: Projec
         )
         if not ids:
             raise WorkflowError(
-                _("“%(name)s” has no images left to take back.") % {"name": fresh.name},
+                _("“%(name)s” has no images left to take back.") % {"name": isolate(fresh.name)},
                 kind=WorkflowError.REFUSED,
                 batch=fresh,
             )
@@ -1001,13 +1002,17 @@ def take_back(*, actor, batch: Batch, scope: str, expected: int, project: Projec
                     "“%(name)s” changed while you looked: %(now)s images can be taken back now, not %(seen)s. "
                     "Nothing was moved; open the dialog again."
                 )
-                % {"name": fresh.name, "now": localise_digits(str(len(ids))), "seen": localise_digits(str(expected))},
+                % {
+                    "name": isolate(fresh.name),
+                    "now": localise_digits(str(len(ids))),
+                    "seen": localise_digits(str(expected)),
+                },
                 kind=WorkflowError.STALE,
                 batch=fresh,
             )
         if len(ids) == fresh.image_count:
             raise WorkflowError(
-                _("No image of “%(name)s” is started: reset it to Unassigned instead.") % {"name": fresh.name},
+                _("No image of “%(name)s” is started: reset it to Unassigned instead.") % {"name": isolate(fresh.name)},
                 kind=WorkflowError.REFUSED,
                 batch=fresh,
             )
@@ -1022,7 +1027,7 @@ def take_back(*, actor, batch: Batch, scope: str, expected: int, project: Projec
         moved = take_back_images(fresh, scope).filter(pk__in=ids).update(batch=rest)
         if moved != len(ids):
             raise WorkflowError(
-                _("“%(name)s” was changed by someone else just now; nothing was done.") % {"name": fresh.name},
+                _("“%(name)s” was changed by someone else just now; nothing was done.") % {"name": isolate(fresh.name)},
                 kind=WorkflowError.STALE,
                 batch=fresh,
             )

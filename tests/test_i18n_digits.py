@@ -85,7 +85,7 @@ def test_the_no_javascript_approve_question_counts_flagged_images_in_persian_dig
     )
 
     html = response.content.decode()
-    assert "«<bdi>Noon</bdi>» با ۲ تصویر" in html and "۳" in html
+    assert "«\u2068Noon\u2069» با ۲ تصویر" in html and "۳" in html
     assert latin_digits(html, *image_names(in_review)) == []
 
 
@@ -122,7 +122,7 @@ def test_the_no_javascript_submit_question_counts_undone_images_in_persian_digit
     )
 
     html = response.content.decode()
-    assert "«<bdi>Evening</bdi>» با ۳ تصویر" in html
+    assert "«\u2068Evening\u2069» با ۳ تصویر" in html
     assert latin_digits(html, *image_names(batch)) == []
 
 
@@ -449,6 +449,31 @@ def test_moves_say_their_counts_in_persian_digits_and_keep_names_as_typed(projec
         for typed in ("Street 5", "Left 1", "Right 2"):
             text = text.replace(typed, "")
         assert re.findall("[0-9]", text) == [], (name, text)
+
+
+def test_a_move_isolates_the_names_it_says_in_persian_and_only_there(project, manager):
+    """ "«Left 1» و ۳ تصویرش" would show the digits on the wrong side of a Latin name: in a right-to-left language
+    every name a toast or refusal says is in Unicode isolates (FSI … PDI); in English the text is as typed."""
+    from batches.rules import processing_refusal
+    from tests.batches.board_helpers import shown_message
+
+    def deleted(language: str) -> str:
+        manager.language = language
+        manager.save(update_fields=["language"])
+        batch = make_batch(project, manager, images=3, name=f"Left {language}")
+        url = reverse("batch_move", args=[project.pk, batch.pk])
+        return shown_message(
+            client_for(manager).post(url, {**seen(batch), "confirmed": "yes", "action": "delete"}, **HTMX)
+        )["text"]
+
+    assert "«\u2068Left fa\u2069»" in deleted("fa")
+    assert "“Left en”" in deleted("en")
+    processing = make_batch(project, manager, images=12, name="Night 2")
+    Batch.objects.filter(pk=processing.pk).update(processing_total=40)
+    with translation.override("fa"):
+        refusal = str(processing_refusal(fresh(processing)))
+    assert "\u2068Night 2\u2069" in refusal and "۱۲" in refusal and "۴۰" in refusal
+    assert re.findall("[0-9]", refusal.replace("Night 2", "")) == []
 
 
 def test_the_bulk_report_and_the_history_count_in_persian_digits(project, manager, annotator):

@@ -2,7 +2,7 @@
 
 from django import template
 
-from accounts.notifications import isolate
+from accounts.calendars import isolate
 
 register = template.Library()
 

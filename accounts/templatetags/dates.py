@@ -1,10 +1,7 @@
 """`{% load dates %}`: `{{ value|day }}`, `{{ value|day_month }}` and `{{ value|when }}` in the person's calendar,
-`{{ number|digits }}` with the digits of the active language, `{% sep %}` between the parts of a line and
-`{{ name|bdi }}` for a name inside a sentence."""
+`{{ number|digits }}` with the digits of the active language, and `{% sep %}` between the parts of a line."""
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 from django.utils.translation import pgettext
 
 from accounts.calendars import format_date, format_day_month, localise_digits
@@ -37,11 +34,3 @@ def sep() -> str:
     """The separator between the parts of a line, as in "640×480 · 3 boxes". Persian writes "، " instead:
     beside Persian digits a middle dot reads as one more of them (it is the Persian zero), "۱ · ۱۰" as "۱۰۱۰"."""
     return pgettext("between the parts of a line", " · ")
-
-
-@register.filter
-def bdi(value) -> SafeString:
-    """A name typed by a person, isolated from the sentence around it (`<bdi>`): in a Persian line a Latin name
-    would otherwise take the digits and punctuation beside it into its own left-to-right run ("به دست manager در ۱۶
-    آذر" read in the wrong order). For text only: an attribute (title, aria-label) takes the name as it is."""
-    return format_html("<bdi>{}</bdi>", value)

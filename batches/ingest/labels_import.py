@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.calendars import localise_digits
+from accounts.calendars import isolate, localise_digits
 
 from ..models import Annotation, Batch, Image, LabelClass, Project
 from ..rules import Membership
@@ -483,7 +483,9 @@ def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, r
             label_class = ours.get(target.lower())
             if label_class is None:
                 problems.append(
-                    Problem(box.where, _("the class “%(name)s” is not in the project") % {"name": box.class_name})
+                    Problem(
+                        box.where, _("the class “%(name)s” is not in the project") % {"name": isolate(box.class_name)}
+                    )
                 )
                 continue
             annotations.append(

@@ -34,7 +34,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.calendars import localise_digits
+from accounts.calendars import isolate, localise_digits
 
 from ..models import Batch, Image, Project, StoredFile
 from ..rules import Membership
@@ -124,7 +124,7 @@ class IngestReport:
         values = {
             "images": localise_digits(ngettext("%(count)d image", "%(count)d images", kept) % {"count": kept}),
             "files": localise_digits(ngettext("%(count)d file", "%(count)d files", refused) % {"count": refused}),
-            "name": self.batch.name,
+            "name": isolate(self.batch.name),
         }
         if refused:
             return _("Kept %(images)s as the new batch “%(name)s” in Unassigned; refused %(files)s.") % values

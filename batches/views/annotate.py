@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.calendars import isolate
+
 from .. import annotating, workflow
 from ..access import get_batch_for
 from ..models import Batch, Image
@@ -247,6 +249,6 @@ def annotate_submit(request, project_pk: int, pk: int):
     messages.success(
         request,
         _("“%(name)s” was submitted and is in %(column)s now.")
-        % {"name": batch.name, "column": batch.get_status_display()},
+        % {"name": isolate(batch.name), "column": batch.get_status_display()},
     )
     return redirect(board_url_of(batch))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.calendars import localise_digits
+from accounts.calendars import isolate, localise_digits
 from accounts.roles import users_with_role
 
 from .. import workflow
@@ -129,18 +129,18 @@ def assign_consequence(total: int, names: list[str], count: int | None, rest_nam
             % {"count": n, "people": len(names)}
         )
     if len(names) == 1:
-        to = names[0]
+        to = isolate(names[0])
     else:
         base, extra = divmod(n, len(names))
         to = ", ".join(
-            f"{name} ({localise_digits(str(base + (1 if i < extra else 0)))})" for i, name in enumerate(names)
+            f"{isolate(name)} ({localise_digits(str(base + (1 if i < extra else 0)))})" for i, name in enumerate(names)
         )
     # The counts in the reader's digits; the names as they were typed.
     values = {
         "count": localise_digits(str(n)),
         "to": to,
         "rest": localise_digits(str(total - n)),
-        "batch": f"“{rest_name}”" if rest_name else _("a new batch"),
+        "batch": f"“{isolate(rest_name)}”" if rest_name else _("a new batch"),
     }
     if len(names) == 1 and n == total:
         return ngettext("%(count)s image to %(to)s.", "%(count)s images to %(to)s.", n) % values
@@ -217,7 +217,7 @@ def batch_assign(request, move: SeenMove):
     total = assigned + (result.remainder.image_count if result.remainder else 0)
     rest_name = result.remainder.name if result.remainder else ""
     sentence = assign_consequence(total, [u.username for u in users], assigned, rest_name)
-    message = _("“%(batch)s”: %(sentence)s") % {"batch": batch.name, "sentence": sentence}
+    message = _("“%(batch)s”: %(sentence)s") % {"batch": isolate(batch.name), "sentence": sentence}
     # Only an assignment that did not split the batch can be taken back.
     whole = result.assigned[0] if len(result.assigned) == 1 and result.remainder is None else None
     return answer_moved(request, move, message, {Status.UNASSIGNED, Status.ANNOTATING}, undo=whole)
@@ -239,7 +239,10 @@ def batch_reassign(request, move: SeenMove):
         return answer_dialog(request, move, "reassign", form, annotators=annotators, active=active)
     user = form.cleaned_data["assignee"]
     workflow.reassign(actor=request.user, batch=batch, assignee=user, project=move.project)
-    message = _("“%(batch)s” is now assigned to %(user)s.") % {"batch": batch.name, "user": user.username}
+    message = _("“%(batch)s” is now assigned to %(user)s.") % {
+        "batch": isolate(batch.name),
+        "user": isolate(user.username),
+    }
     return answer_moved(request, move, message, {Status.ANNOTATING})
 
 
@@ -274,7 +277,7 @@ def batch_submit(request, move: SeenMove):
         )
     fresh = workflow.submit(actor=request.user, batch=move.batch, project=move.project)
     message = _("“%(batch)s” submitted: it is in %(column)s now.") % {
-        "batch": move.batch.name,
+        "batch": isolate(move.batch.name),
         "column": fresh.get_status_display(),
     }
     return answer_moved(request, move, message, {Status.ANNOTATING, fresh.status}, undo=fresh)
@@ -288,7 +291,7 @@ def batch_approve(request, move: SeenMove):
     if unopened and not move.submitted:
         return answer_dialog(request, move, "approve", unopened=unopened)
     fresh = workflow.approve(actor=request.user, batch=move.batch, project=move.project)
-    message = _("“%(batch)s” approved: it is in Dataset now.") % {"batch": move.batch.name}
+    message = _("“%(batch)s” approved: it is in Dataset now.") % {"batch": isolate(move.batch.name)}
     return answer_moved(request, move, message, {Status.REVIEW, Status.DATASET}, undo=fresh)
 
 
@@ -300,8 +303,8 @@ def batch_reject(request, move: SeenMove):
     if not (move.submitted and form.is_valid()):
         return answer_dialog(request, move, "reject", form)
     fresh = workflow.reject(actor=request.user, batch=batch, comment=form.cleaned_data["comment"], project=move.project)
-    who = batch.assignee.username if batch.assignee else _("its annotator")
-    message = _("“%(batch)s” went back to %(user)s with your comment.") % {"batch": batch.name, "user": who}
+    who = isolate(batch.assignee.username) if batch.assignee else _("its annotator")
+    message = _("“%(batch)s” went back to %(user)s with your comment.") % {"batch": isolate(batch.name), "user": who}
     return answer_moved(request, move, message, {Status.REVIEW, Status.ANNOTATING}, undo=fresh)
 
 
@@ -318,8 +321,8 @@ def batch_reopen(request, move: SeenMove):
         actor=request.user, batch=batch, assignee=user, comment=form.cleaned_data["comment"], project=move.project
     )
     message = _("“%(batch)s” is back in Annotating with %(user)s; its annotations stay.") % {
-        "batch": batch.name,
-        "user": user.username,
+        "batch": isolate(batch.name),
+        "user": isolate(user.username),
     }
     return answer_moved(request, move, message, {source, Status.ANNOTATING})
 
@@ -347,7 +350,7 @@ def batch_reset(request, move: SeenMove):
         "“%(batch)s” is back in Unassigned; %(count)s annotation removed.",
         "“%(batch)s” is back in Unassigned; %(count)s annotations removed.",
         result.annotations,
-    ) % {"batch": result.batch_name, "count": localise_digits(str(result.annotations))}
+    ) % {"batch": isolate(result.batch_name), "count": localise_digits(str(result.annotations))}
     return answer_moved(request, move, message, {source, Status.UNASSIGNED})
 
 
@@ -361,7 +364,7 @@ def batch_delete(request, move: SeenMove):
         "“%(batch)s” and its %(count)s image were deleted for good.",
         "“%(batch)s” and its %(count)s images were deleted for good.",
         result.images,
-    ) % {"batch": result.batch_name, "count": localise_digits(str(result.images))}
+    ) % {"batch": isolate(result.batch_name), "count": localise_digits(str(result.images))}
     return answer_moved(request, move, message, {Status.UNASSIGNED}, gone=True)
 
 
@@ -396,7 +399,7 @@ def batch_merge(request, move: SeenMove):
         "“%(other)s” merged into “%(batch)s”: %(count)s image.",
         "“%(other)s” merged into “%(batch)s”: %(count)s images.",
         merged.image_count,
-    ) % {"other": other.name, "batch": merged.name, "count": localise_digits(str(merged.image_count))}
+    ) % {"other": isolate(other.name), "batch": isolate(merged.name), "count": localise_digits(str(merged.image_count))}
     return answer_moved(request, move, message, {Status.UNASSIGNED})
 
 
@@ -417,7 +420,7 @@ def batch_takeback(request, move: SeenMove):
             "%(count)s image of “%(batch)s” went back to Unassigned as “%(rest)s”.",
             "%(count)s images of “%(batch)s” went back to Unassigned as “%(rest)s”.",
             rest.image_count,
-        ) % {"count": localise_digits(str(rest.image_count)), "batch": batch.name, "rest": rest.name}
+        ) % {"count": localise_digits(str(rest.image_count)), "batch": isolate(batch.name), "rest": isolate(rest.name)}
         return answer_moved(request, move, message, {Status.ANNOTATING, Status.UNASSIGNED})
     untouched = workflow.take_back_images(batch, "untouched").count()
     not_done = workflow.take_back_images(batch, "not_done").count()
@@ -462,8 +465,8 @@ def batch_relabel(request, move: SeenMove):
     source = batch.status
     workflow.relabel(actor=request.user, batch=batch, assignee=assignee, comment=comment, project=move.project)
     message = _("“%(batch)s” is back in Annotating with %(user)s; its boxes are suggestions now.") % {
-        "batch": batch.name,
-        "user": assignee.username,
+        "batch": isolate(batch.name),
+        "user": isolate(assignee.username),
     }
     return answer_moved(request, move, message, {source, Status.ANNOTATING})
 
@@ -475,15 +478,15 @@ def batch_restore(request, move: SeenMove):
     if move.submitted:
         fresh = workflow.restore(actor=request.user, batch=batch, project=move.project)
         message = _("“%(batch)s” is restored: back in %(column)s with %(user)s and every box.") % {
-            "batch": batch.name,
+            "batch": isolate(batch.name),
             "column": fresh.get_status_display(),
-            "user": fresh.assignee.username,
+            "user": isolate(fresh.assignee.username),
         }
         return answer_moved(request, move, message, {Status.UNASSIGNED, fresh.status})
     snapshot = ResetSnapshot.objects.filter(batch=batch).select_related("assignee").first()
     if snapshot is None:
         raise WorkflowError(
-            _("“%(name)s” has no reset to undo any more.") % {"name": batch.name},
+            _("“%(name)s” has no reset to undo any more.") % {"name": isolate(batch.name)},
             kind=WorkflowError.REFUSED,
             batch=batch,
         )
@@ -547,12 +550,12 @@ def routed_move(data, batch: Batch) -> str:
         hint = _("this project reviews every batch") if reviews else _("this project needs no review")
         raise WorkflowError(
             _("“%(batch)s” cannot go to %(to)s: %(hint)s, so drag it to %(goes_to)s.")
-            % {"batch": batch.name, "to": target_label, "hint": hint, "goes_to": Status(goes_to).label},
+            % {"batch": isolate(batch.name), "to": target_label, "hint": hint, "goes_to": Status(goes_to).label},
             kind=WorkflowError.REFUSED,
             batch=batch,
         )
     hint = DRAG_HINTS.get((batch.status, target))
-    values = {"batch": batch.name, "from": source_label, "to": target_label, "hint": hint}
+    values = {"batch": isolate(batch.name), "from": source_label, "to": target_label, "hint": hint}
     message = (
         _("“%(batch)s” cannot move from %(from)s to %(to)s: %(hint)s.")
         if hint
@@ -618,7 +621,7 @@ def batch_undo(request, project_pk: int, pk: int):
     except WorkflowError as error:
         return answer_refusal(request, membership, error)
     message = _("Undone: “%(batch)s” is back in %(column)s.") % {
-        "batch": fresh.name,
+        "batch": isolate(fresh.name),
         "column": fresh.get_status_display(),
     }
     move = SeenMove(membership, batch, request.POST, token_before)

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.calendars import isolate
+
 from .. import annotating, workflow
 from ..access import get_batch_for
 from ..models import Batch, Image
@@ -172,7 +174,7 @@ def review_approve(request, project_pk: int, pk: int):
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return redirect("review", batch.project_id, batch.pk)
-    messages.success(request, _("“%(name)s” was approved and is in the Dataset now.") % {"name": batch.name})
+    messages.success(request, _("“%(name)s” was approved and is in the Dataset now.") % {"name": isolate(batch.name)})
     return redirect(board_url_of(batch))
 
 
@@ -190,6 +192,6 @@ def review_reject(request, project_pk: int, pk: int):
     messages.success(
         request,
         _("“%(name)s” went back to %(assignee)s with your comment.")
-        % {"name": batch.name, "assignee": batch.assignee.username},
+        % {"name": isolate(batch.name), "assignee": isolate(batch.assignee.username)},
     )
     return redirect(board_url_of(batch))

@@ -65,7 +65,7 @@ def test_dragging_to_annotating_opens_the_assign_dialog_and_changes_nothing_yet(
     html = response.content.decode()
     assert response.status_code == 200
     assert '<div id="dialog-slot" hx-swap-oob="innerHTML">' in html and "<dialog" in html
-    assert f"Assign “<bdi>{batch.name}</bdi>”" in html and 'value="' + str(annotator.pk) + '"' in html
+    assert f"Assign “{batch.name}”" in html and 'value="' + str(annotator.pk) + '"' in html
     assert "All 500 images" in html
     assert nothing_changed(batch, events)
 
@@ -188,7 +188,7 @@ def test_without_javascript_a_move_that_needs_input_leads_to_its_form_on_the_bat
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("batch_detail", args=[project.pk, batch.pk]) + "?move=assign")
     page = client.get(response["Location"]).content.decode()
-    assert 'id="move"' in page and f"Assign “<bdi>{batch.name}</bdi>”" in page and "<dialog" not in page
+    assert 'id="move"' in page and f"Assign “{batch.name}”" in page and "<dialog" not in page
 
 
 def test_without_javascript_the_board_menu_leads_to_the_form_and_back_to_the_board(client, project, manager, annotator):
@@ -347,7 +347,7 @@ def test_dragging_back_to_annotating_opens_the_reject_dialog(project, manager, a
     response = drag(client_for(reviewer), batch, "annotating")
 
     html = response.content.decode()
-    assert "<dialog" in html and f"Reject “<bdi>{batch.name}</bdi>”" in html and 'name="comment"' in html
+    assert "<dialog" in html and f"Reject “{batch.name}”" in html and 'name="comment"' in html
     assert refreshed(batch).status == Status.REVIEW
 
 
@@ -415,7 +415,7 @@ def test_delete_in_unassigned_says_the_images_are_gone_for_good_and_then_deletes
     client = client_for(manager)
 
     dialog = client.get(dialog_url(batch, "delete"), seen(batch), **HTMX).content.decode()
-    assert f"Delete “<bdi>{batch.name}</bdi>” for good?" in dialog and "<strong>9 images</strong>" in dialog
+    assert f"Delete “{batch.name}” for good?" in dialog and "<strong>9 images</strong>" in dialog
     assert "cannot be restored" in dialog
 
     response = client.post(move_url(batch), {**seen(batch), "action": "delete", "confirmed": "yes"}, **HTMX)
@@ -778,7 +778,7 @@ def test_the_reopen_dialog_offers_the_annotators_with_the_last_one_chosen(
     response = client_for(manager).get(dialog_url(batch, "reopen"), seen(batch), **HTMX)
 
     html = response.content.decode()
-    assert "<dialog" in html and f"Reopen “<bdi>{batch.name}</bdi>” for fixes" in html and 'name="comment"' in html
+    assert "<dialog" in html and f"Reopen “{batch.name}” for fixes" in html and 'name="comment"' in html
     assert re.search(rf'<option value="{annotator.pk}" selected>', html)
     assert f'<option value="{annotator2.pk}">' in html
     assert "all annotations stay" in html

@@ -18,7 +18,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.tasks import task
 from django.utils import timezone
 
-from ..ingest.check import Checked, Refused, Task, check
+from ..ingest.check import Checked, Refused, Task, check, read_at_most
 from ..ingest.limits import Limits
 from ..ingest.pipeline import discard
 from ..models import Image, StoredFile, UploadFile, UploadPart, UploadSession
@@ -126,7 +126,7 @@ def _read_and_check(session: UploadSession, upload_file: UploadFile, limits: Lim
     storage = Image.file.field.storage
     try:
         with storage.open(upload_file.stored, "rb") as handle:
-            data = handle.read(limits.file_bytes + 1)
+            data = read_at_most(handle, limits.file_bytes + 1)
     except (OSError, ValueError):
         log.warning("stored file %s of upload %s is missing", upload_file.stored, session.pk)
         return "the stored file is missing; upload it again", b""

@@ -147,6 +147,27 @@ def what_it_is(head: bytes) -> str:
 
 # --- reading --------------------------------------------------------------------------------------
 
+READ_PIECE = 1024 * 1024
+
+
+def read_at_most(handle, cap: int) -> bytes:
+    """Up to `cap` bytes of an open file, read a piece at a time.
+
+    Not `handle.read(cap)`: a buffered file allocates the whole `cap` (the 50 MB limit) before reading, and
+    touching fresh pages of that allocation cost a photo's worker a third of a millisecond, more than the
+    read itself. Never more than `cap` bytes are held, as with read(cap).
+    """
+    pieces = []
+    left = cap
+    while left > 0:
+        piece = handle.read(min(READ_PIECE, left))
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
 _worker_archives: dict[str, zipfile.ZipFile] = {}
 
 
@@ -170,7 +191,7 @@ def read_bytes(task: Task, limits: Limits, archives: dict[str, zipfile.ZipFile] 
             raise Refusal(f"damaged entry in the archive ({exc})") from None
     else:
         with open(task.path, "rb") as handle:
-            data = handle.read(cap)
+            data = read_at_most(handle, cap)
     if not data:
         raise Refusal("empty file")
     if len(data) > limits.file_bytes:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from django.utils.translation import gettext as _
 
+from ..ingest.check import read_at_most
 from ..ingest.limits import Limits, human_bytes
 from ..ingest.pipeline import Source
 from ..models import Project, UploadFile, UploadSession
@@ -53,7 +54,7 @@ def _arrival(source: Source, limits: Limits) -> Arrival:
         return Arrival(source.name, data=source.data)
     try:
         with open(source.path, "rb") as handle:
-            data = handle.read(limits.file_bytes + 1)
+            data = read_at_most(handle, limits.file_bytes + 1)
     except OSError as exc:
         return Arrival(source.name, refused=_("could not be read (%(error)s)") % {"error": exc.strerror or exc})
     if len(data) > limits.file_bytes:

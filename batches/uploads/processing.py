@@ -18,7 +18,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.tasks import task
 from django.utils import timezone
 
-from ..ingest.check import Checked, Refused, Task, check
+from ..ingest.check import Checked, Refused, Task, check, read_at_most
 from ..ingest.limits import Limits
 from ..ingest.pipeline import discard
 from ..models import Image, StoredFile, UploadFile, UploadPart, UploadSession
@@ -126,7 +126,7 @@ def _read_and_check(session: UploadSession, upload_file: UploadFile, limits: Lim
     storage = Image.file.field.storage
     try:
         with storage.open(upload_file.stored, "rb") as handle:
-            data = handle.read(limits.file_bytes + 1)
+            data = read_at_most(handle, limits.file_bytes + 1)
     except (OSError, ValueError):
         log.warning("stored file %s of upload %s is missing", upload_file.stored, session.pk)
         return "the stored file is missing; upload it again", b""
@@ -186,7 +186,12 @@ def _commit_group(
     and the files refused (a file another worker claimed first is in neither). Raises _Lost when the session
     was cancelled."""
     with transaction.atomic():
-        if not UploadSession.objects.select_for_update().filter(pk=session.pk, status__in=OPEN).exists():
+        # The session's counts, counting every file of the group as claimed: the update locks the session row
+        # (as select_for_update would) and finds nothing when the session was cancelled. updated_at: the batch
+        # page tells a session whose workers fell silent.
+        if not UploadSession.objects.filter(pk=session.pk, status__in=OPEN).update(
+            processed=F("processed") + len(made), failed=F("failed") + len(refused), updated_at=timezone.now()
+        ):
             raise _Lost
         pks = [item.upload_file.pk for item in made] + [upload_file.pk for upload_file, _reason in refused]
         # Locked on PostgreSQL; on SQLite the transaction holds the database's write lock from its start.
@@ -197,11 +202,16 @@ def _commit_group(
         )
         ready = [item for item in made if item.upload_file.pk in mine]
         failed = [(upload_file, reason) for upload_file, reason in refused if upload_file.pk in mine]
+        if len(ready) != len(made) or len(failed) != len(refused):  # another worker claimed some first
+            UploadSession.objects.filter(pk=session.pk).update(
+                processed=F("processed") - (len(made) - len(ready)), failed=F("failed") - (len(refused) - len(failed))
+            )
         # The expected total stays: the card counts what is ready against what was sent.
         if ready:
             add_processed_images(batch_pk=session.batch_id, images=[item.image for item in ready])
             # Each file's image is the project's image of the same content (one per project: a constraint).
-            same_content = Image.objects.filter(project_id=OuterRef("project_id"), sha256=OuterRef("sha256"))
+            # (No ordering: a single row, and Image's default ordering would join the batches for nothing.)
+            same_content = Image.objects.filter(project_id=OuterRef("project_id"), sha256=OuterRef("sha256")).order_by()
             UploadFile.objects.filter(pk__in=[item.upload_file.pk for item in ready]).update(
                 state=UploadFile.State.READY, stored="", image=Subquery(same_content.values("pk")[:1])
             )
@@ -213,10 +223,6 @@ def _commit_group(
         # The ledger keeps only what nobody owns now: the files of images another worker made first.
         kept = [name for item in made if item not in ready for name in item.written]
         StoredFile.objects.filter(upload=ledger).exclude(name__in=kept).delete()
-        # updated_at: the batch page tells a session whose workers fell silent.
-        UploadSession.objects.filter(pk=session.pk).update(
-            processed=F("processed") + len(ready), failed=F("failed") + len(failed), updated_at=timezone.now()
-        )
     return ready, [upload_file for upload_file, _reason in failed]
 
 

@@ -11,7 +11,7 @@ from PIL import Image as PILImage
 
 from batches import workflow
 from batches.ingest import pipeline
-from batches.ingest.check import Task, check
+from batches.ingest.check import Task, check, read_at_most
 from batches.ingest.limits import Limits
 from batches.ingest.pipeline import Source, ingest
 from batches.models import Batch, Image
@@ -94,6 +94,21 @@ def test_a_file_over_the_size_limit_is_refused_without_being_read_whole(manager,
     report = run(manager, project, ("big.jpg", samples.jpeg(1000, 800)), ("small.jpg", samples.jpeg()))
     assert reasons(report) == {"big.jpg": "file too large: over 9.8 KB"}
     assert report.batch.image_count == 1
+
+
+def test_a_capped_read_takes_a_piece_at_a_time_and_never_more_than_the_cap(monkeypatch):
+    monkeypatch.setattr("batches.ingest.check.READ_PIECE", 3)
+    asked = []
+
+    class Handle(io.BytesIO):
+        def read(self, size=-1):
+            asked.append(size)
+            return super().read(size)
+
+    assert read_at_most(Handle(b"0123456789"), 8) == b"01234567"
+    assert asked == [3, 3, 2]
+    assert read_at_most(Handle(b"0123"), 8) == b"0123"
+    assert read_at_most(Handle(b""), 8) == b""
 
 
 @pytest.mark.parametrize(

@@ -206,6 +206,37 @@ def test_processing_twice_is_harmless(project, manager, queued):
     assert len(stored_files()) == 2
 
 
+def test_files_another_worker_claimed_while_this_one_checked_them_are_counted_once(
+    project, manager, queued, monkeypatch
+):
+    session = start(project, manager)
+    send(
+        session,
+        manager,
+        ("a.jpg", samples.jpeg(seed=1)),
+        ("b.jpg", samples.jpeg(seed=2)),
+        ("broken.jpg", samples.truncated_jpeg()),
+    )
+    pks = dict(UploadFile.objects.values_list("original_name", "pk"))
+    commit_group = processing._commit_group
+
+    def another_worker_first(*args, **kwargs):
+        # A duplicated task's worker makes a.jpg and refuses broken.jpg between this one's checks and its commit.
+        monkeypatch.setattr(processing, "_commit_group", commit_group)
+        assert processing.process_files(session.pk, [pks["a.jpg"], pks["broken.jpg"]]) == 1
+        return commit_group(*args, **kwargs)
+
+    monkeypatch.setattr(processing, "_commit_group", another_worker_first)
+    assert processing.process_files(session.pk, list(pks.values())) == 1
+    session.refresh_from_db()
+    assert (session.processed, session.failed) == (2, 1)
+    assert Batch.objects.get(pk=session.batch_id).image_count == 2
+    assert sorted(stored_files()) == sorted(
+        name for pair in Image.objects.values_list("file", "thumbnail") for name in pair
+    )
+    assert not StoredFile.objects.exists()
+
+
 def test_moves_on_a_processing_batch_are_refused_with_a_clear_message(project, manager, annotator, queued):
     session = start(project, manager)
     send(session, manager, ("a.jpg", samples.jpeg(seed=1)))

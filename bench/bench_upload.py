@@ -336,8 +336,11 @@ def large_run(site: Site, key: str, project: int) -> dict:
         if found["received"] >= LARGE // 2 or not first.is_alive():
             break
         time.sleep(0.2)
-    os.kill(first.pid, signal.SIGKILL)
+    if first.is_alive():  # it may have ended on its own between the last look and now
+        os.kill(first.pid, signal.SIGKILL)
     first.join()
+    if first.exitcode not in (0, -signal.SIGKILL):
+        raise SystemExit(f"the first client failed (exit code {first.exitcode}) after {found['received']} files")
     half = time.monotonic()
     second = Client(key, project)
     session = second.upload(files, fingerprint)

@@ -732,5 +732,9 @@ class WebhookDelivery(models.Model):
             return self.error
         if not isinstance(data, dict) or not isinstance(data.get("m"), str):
             return self.error
-        params = {name: _(value) if name == "reason" else value for name, value in (data.get("p") or {}).items()}
+        # Numbers (an HTTP status, seconds) in the reader's digits; a reason is itself a sentence to translate.
+        params = {
+            name: _(value) if name == "reason" else localise_digits(str(value)) if isinstance(value, int) else value
+            for name, value in (data.get("p") or {}).items()
+        }
         return _(data["m"]) % params if params else _(data["m"])

@@ -7,6 +7,7 @@ Jalali dates come from jdatetime; month names are translated like any other stri
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from datetime import date, datetime
 
@@ -35,6 +36,8 @@ JALALI_MONTHS = [
 ]
 
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+PERSIAN_DECIMAL = re.compile(r"(?<=[۰-۹])\.(?=[۰-۹])")
+PERSIAN_THOUSANDS = re.compile(r"(?<=[۰-۹]),(?=[۰-۹]{3}(?![۰-۹]))")
 
 
 def default_for(language: str | None) -> str:
@@ -59,8 +62,12 @@ def isolate(text: str) -> str:
 
 
 def localise_digits(text: str) -> str:
-    """Digits as the active language writes them in running text (Persian digits in Persian)."""
-    return text.translate(PERSIAN_DIGITS) if (get_language() or "").startswith("fa") else text
+    """Digits as the active language writes them in running text: Persian digits in Persian, with the Persian
+    decimal (٫) and thousands (٬) separators inside a number ("1.5 MB" → "۱٫۵ MB", "10,000" → "۱۰٬۰۰۰")."""
+    if not (get_language() or "").startswith("fa"):
+        return text
+    text = text.translate(PERSIAN_DIGITS)
+    return PERSIAN_THOUSANDS.sub("\u066c", PERSIAN_DECIMAL.sub("\u066b", text))
 
 
 def _local(value: date | datetime) -> date | datetime:

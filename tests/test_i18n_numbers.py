@@ -26,6 +26,28 @@ def test_latin_digits_leaves_everything_but_digits_alone():
     assert latin_digits("دستهٔ ۱۲ · part ٣/۴") == "دستهٔ 12 · part 3/4"
 
 
+@pytest.mark.parametrize(
+    ("text", "persian"),
+    [
+        ("1.5 MB", "۱٫۵ MB"),
+        ("10,000 images", "۱۰٬۰۰۰ images"),
+        ("1,234,567", "۱٬۲۳۴٬۵۶۷"),
+        ("10, 20", "۱۰, ۲۰"),  # a list, not a number
+        ("12,34", "۱۲,۳۴"),  # not a group of three
+        ("1405/9/16 06:33", "۱۴۰۵/۹/۱۶ ۰۶:۳۳"),
+    ],
+)
+def test_persian_numbers_take_the_persian_decimal_and_thousands_separators(text, persian):
+    from django.utils import translation
+
+    from accounts.calendars import localise_digits
+
+    with translation.override("fa"):
+        assert localise_digits(text) == persian
+    with translation.override("en"):
+        assert localise_digits(text) == text
+
+
 @pytest.mark.parametrize(("raw", "number"), [("۷۰", 70), ("70", 70), ("٠", 0)])
 def test_a_number_field_takes_persian_digits(raw, number):
     assert NumberField(min_value=0, max_value=100).clean(raw) == number

@@ -10,7 +10,11 @@
   var persianDigits = /^fa(-|$)/i.test(document.documentElement.lang || "");
   function digits(value) {
     var text = String(value);
-    return persianDigits ? text.replace(/[0-9]/g, function (d) { return PERSIAN[d]; }) : text;
+    if (!persianDigits) return text;
+    // Inside a number Persian writes its own decimal (٫) and thousands (٬) separators, as localise_digits does.
+    return text.replace(/[0-9]/g, function (d) { return PERSIAN[d]; })
+      .replace(/([۰-۹])\.(?=[۰-۹])/g, "$1\u066b")
+      .replace(/([۰-۹]),(?=[۰-۹]{3}(?![۰-۹]))/g, "$1\u066c");
   }
   // A translated sentence's %(name)s placeholders filled in: numbers in the page's digits, strings as they are
   // (a string holding digits, e.g. a size from humanBytes, goes through digits() itself where it is made).

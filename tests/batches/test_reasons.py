@@ -10,7 +10,7 @@ from batches.reasons import ACCEPTED, translated
 def test_a_refusal_written_by_a_worker_reads_in_persian():
     with translation.override("fa"):
         assert translated(what_it_is(b"<svg xmlns='x'>")).startswith("نقاشی‌های SVG پذیرفته نمی‌شوند")
-        assert translated("file too large: over 9.8 KB") == "پرونده بیش از حد بزرگ است: بیش از ۹.۸ کیلوبایت"
+        assert translated("file too large: over 9.8 KB") == "پرونده بیش از حد بزرگ است: بیش از ۹٫۸ کیلوبایت"
 
 
 def test_names_inside_a_reason_are_kept_as_they_were_typed():

@@ -177,6 +177,9 @@ def test_the_upload_writes_its_sizes_progress_and_report_in_persian_digits(
         for name in names:
             text = text.replace(name, "")
         assert not LATIN.search(text), written
+        # Sizes and speeds: the Persian decimal separator, not a dot, inside a number ("۲۳٫۴ کیلوبایت").
+        assert not re.search("[۰-۹][.][۰-۹]", text), written
+    assert any(re.search("[۰-۹]\u066b[۰-۹]", text) for text in written), written
     shot(page, "digits-upload-report")
 
 

@@ -23,7 +23,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.calendars import isolate, localise_digits
+from accounts.calendars import format_date, isolate, localise_digits
 from accounts.roles import roles_of
 
 from .errors import WorkflowError
@@ -278,8 +278,8 @@ def part_names(name: str, parts: int) -> list[str]:
 
 
 def _default_upload_name() -> str:
-    # The name is stored, so it is written once in the uploader's language.
-    return _("Upload %(when)s") % {"when": f"{timezone.localtime():%Y-%m-%d %H:%M}"}
+    # The name is stored, so it is written once in the uploader's language, calendar and digits.
+    return _("Upload %(when)s") % {"when": format_date(timezone.now(), with_time=True)}
 
 
 def split_refusal(images: int, annotators: int) -> str:

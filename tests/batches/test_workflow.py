@@ -76,6 +76,22 @@ def test_create_batch_names_an_unnamed_upload_after_its_time(project, manager):
     assert batch.name.startswith("Upload ")
 
 
+def test_an_unnamed_upload_is_named_in_the_uploaders_calendar_and_digits(project, manager):
+    import re
+
+    import jdatetime
+    from django.utils import timezone, translation
+
+    from accounts.calendars import JALALI_MONTHS
+
+    with translation.override("fa"):  # the calendar follows the language unless the person chose one
+        batch = workflow.create_batch(actor=manager, project=project, name="", images=image_rows(1))
+        month = str(JALALI_MONTHS[jdatetime.date.fromgregorian(date=timezone.localdate()).month - 1])
+
+    assert batch.name.startswith("بارگذاری ") and month in batch.name
+    assert not re.search("[0-9]", batch.name) and re.search("[۰-۹]{4}", batch.name)  # the Jalali year
+
+
 def test_create_batch_refuses_an_upload_with_no_images_kept(project, manager):
     before = database_state()
 

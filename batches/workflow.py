@@ -262,8 +262,9 @@ def _short(name: str, suffix: str) -> str:
     return f"{name[: 200 - len(suffix)]}{suffix}"
 
 
-# "part" is written in the language of whoever splits the batch; any one word is read back as it.
-PART_SUFFIX = re.compile(r"^(?P<base>.*) · [^\W\d_]+ (?P<number>[\d.]+)/\d+$")
+# "part" is written in the language (and digits) of whoever splits the batch; any one word is read back as it,
+# and so are either digits with either decimal point ("2.1" or "۲٫۱").
+PART_SUFFIX = re.compile(r"^(?P<base>.*) · [^\W\d_]+ (?P<number>[\d.\u066b]+)/\d+$")
 
 
 def part_names(name: str, parts: int) -> list[str]:
@@ -274,7 +275,7 @@ def part_names(name: str, parts: int) -> list[str]:
     found = PART_SUFFIX.match(name)
     base, prefix = (found["base"], f"{found['number']}.") if found else (name, "")
     word = _("part")
-    return [_short(base, f" · {word} {prefix}{k}/{parts}") for k in range(1, parts + 1)]
+    return [_short(base, localise_digits(f" · {word} {prefix}{k}/{parts}")) for k in range(1, parts + 1)]
 
 
 def _default_upload_name() -> str:

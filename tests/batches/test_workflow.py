@@ -1184,3 +1184,15 @@ def test_a_part_split_again_numbers_its_own_parts_instead_of_piling_up_suffixes(
     assert fresh(batch).name == "Morning · part 1/2"
     assert [fresh(b).name for b in again.assigned] == ["Morning · part 2.1/2"]
     assert fresh(again.remainder).name == "Morning · part 2.2/2"
+
+
+def test_a_split_names_its_parts_in_the_digits_of_whoever_splits_it(batch, manager, annotator):
+    from django.utils import translation
+
+    with translation.override("fa"):
+        rest = workflow.assign(actor=manager, batch=batch, assignees=[annotator], count=4).remainder
+        again = workflow.assign(actor=manager, batch=fresh(rest), assignees=[annotator], count=2)
+
+    assert fresh(batch).name == "Morning · بخش ۱/۲"
+    assert [fresh(b).name for b in again.assigned] == ["Morning · بخش ۲٫۱/۲"]  # read back, numbered below it
+    assert fresh(again.remainder).name == "Morning · بخش ۲٫۲/۲"

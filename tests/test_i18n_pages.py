@@ -29,6 +29,7 @@ SAME_IN_EVERY_LANGUAGE = {
     "Pascal",
     "VOC",
     "XML",
+    "CSV",
     "zip",
     "txt",
     "yaml",
@@ -229,6 +230,11 @@ MORE_DAY_PAGES = [
     ("manager", "notifications"),
     ("manager", "api_tokens"),
     ("manager", "flow_analytics"),
+    ("manager", "notification_settings"),
+    ("manager", "password_change"),
+    ("manager", "label_class_edit"),
+    ("manager", "label_class_delete"),
+    ("manager", "member_remove"),
 ]
 
 
@@ -248,6 +254,11 @@ def day_page(persian_day, project, role: str, url_name: str) -> str:
         "batch_gallery": [project.pk, things["done"].pk],
         "batch_viewer": [project.pk, things["done"].pk, things["image"].pk],
         "upload_report": [project.pk, things["session"].pk],
+        "notification_settings": [],
+        "password_change": [],
+        "label_class_edit": [project.pk, project.label_classes.order_by("pk").first().pk],
+        "label_class_delete": [project.pk, project.label_classes.order_by("pk").first().pk],
+        "member_remove": [project.pk, things["annotating"].assignee_id],
     }.get(url_name, [project.pk])
     response = clients[role].get(reverse(url_name, args=args))
     assert response.status_code == 200
@@ -256,7 +267,7 @@ def day_page(persian_day, project, role: str, url_name: str) -> str:
     return html
 
 
-@pytest.mark.parametrize(("role", "url_name"), DAY_PAGES)
+@pytest.mark.parametrize(("role", "url_name"), DAY_PAGES + MORE_DAY_PAGES)
 def test_a_persian_day_shows_no_english_words(persian_day, project, role, url_name):
     html = day_page(persian_day, project, role, url_name)
     assert english_words(html, DAY_WORDS) == set()

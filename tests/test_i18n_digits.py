@@ -24,7 +24,7 @@ from batches.models import Annotation, Batch, ExportJob, Image, UploadFile, Uplo
 from tests.batches.board_helpers import HTMX, client_for, seen
 from tests.batches.workflow_helpers import annotate_some, batch_in, fresh
 from tests.factories import make_batch
-from tests.test_i18n_pages import DAY_PAGES, MORE_DAY_PAGES, VisibleText, day_page, persian_day  # noqa: F401  (a fixture)
+from tests.test_i18n_pages import DAY_PAGES, MORE_DAY_PAGES, day_page, persian_day, visible_text  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 Status = Batch.Status
@@ -43,9 +43,7 @@ def speaks_persian(*users) -> None:
 
 def latin_digits(html: str, *names: str) -> list[str]:
     """The places a person would read a Latin digit in `html`, once the names in `names` are taken out."""
-    parser = VisibleText()
-    parser.feed(html)
-    text = " ".join(" ".join(parser.parts).split())
+    text = visible_text(html)
     for name in sorted(names, key=len, reverse=True):
         text = text.replace(name, " ")
     text = KEY_HINT.sub(" ", text)
@@ -547,13 +545,7 @@ def test_label_import_problems_give_their_numbers_in_persian_digits(project, man
 # --- every page of a Persian day ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("role", "url_name"),
-    [
-        *DAY_PAGES,
-        *MORE_DAY_PAGES,
-    ],
-)
+@pytest.mark.parametrize(("role", "url_name"), DAY_PAGES + MORE_DAY_PAGES)
 def test_a_persian_day_shows_no_latin_digit(persian_day, project, role, url_name):  # noqa: F811
     html = day_page(persian_day, project, role, url_name)
     names = image_names(*Batch.objects.filter(project=project))
@@ -563,16 +555,6 @@ def test_a_persian_day_shows_no_latin_digit(persian_day, project, role, url_name
     assert latin_digits(html, *names, *colours, "https://hooks.example/x") == []
 
 
-@pytest.mark.parametrize(
-    ("role", "url_name"),
-    [
-        *DAY_PAGES,
-        *MORE_DAY_PAGES,
-    ],
-)
+@pytest.mark.parametrize(("role", "url_name"), DAY_PAGES + MORE_DAY_PAGES)
 def test_a_persian_day_puts_no_middle_dot_beside_a_number(persian_day, project, role, url_name):  # noqa: F811
-    html = day_page(persian_day, project, role, url_name)
-    parser = VisibleText()
-    parser.feed(html)
-    text = " ".join(" ".join(parser.parts).split())
-    assert DOT_BY_DIGIT.findall(text) == []
+    assert DOT_BY_DIGIT.findall(visible_text(day_page(persian_day, project, role, url_name))) == []

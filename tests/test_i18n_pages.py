@@ -70,6 +70,13 @@ class VisibleText(HTMLParser):
             self.parts.append(data)
 
 
+def visible_text(html: str) -> str:
+    """What a person reads (and hears) on the page, its whitespace collapsed."""
+    parser = VisibleText()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
 def english_words(html: str, data_words: set[str]) -> set[str]:
     parser = VisibleText()
     parser.feed(html)

@@ -170,7 +170,7 @@ def member_roles(request, pk: int, user_pk: int):
                 % {"name": isolate(member.username), "roles": role_names(roles_of(project, member))},
             )
             if not (granted or revoked):
-                level, text = "info", f"{member.username}'s roles are unchanged."
+                level, text = "info", _("%(name)s's roles are unchanged.") % {"name": isolate(member.username)}
     if not request.htmx or (member == request.user and level == "success"):
         getattr(messages, level)(request, text)
         url = reverse("members", args=[project.pk])

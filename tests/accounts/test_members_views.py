@@ -241,6 +241,20 @@ def test_with_htmx_the_row_comes_back_with_a_message(client, project, manager, a
     assert roles_of(project, annotator) == ["manager", "annotator"]
 
 
+def test_roles_left_as_they_are_say_so_in_the_persons_language(client, project, manager, annotator):
+    client.force_login(manager)
+    said = {}
+    for language in ("en", "fa"):
+        manager.language = language
+        manager.save(update_fields=["language"])
+        response = client.post(roles_url(project, annotator), {"roles": ["annotator"]}, headers={"HX-Request": "true"})
+        said[language] = json.loads(response["HX-Trigger"])["showMessage"]
+    assert said["en"] == {"text": "annotator's roles are unchanged.", "level": "info"}
+    assert said["fa"]["level"] == "info"
+    assert said["fa"]["text"] == "نقش‌های \u2068annotator\u2069 تغییری نکرد."
+    assert roles_of(project, annotator) == ["annotator"]
+
+
 def test_removing_every_role_is_refused(client, project, manager, annotator):
     client.force_login(manager)
     response = client.post(roles_url(project, annotator), {}, headers={"HX-Request": "true"})

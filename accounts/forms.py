@@ -66,6 +66,7 @@ class MemberAddForm(forms.Form):
         label=_("Exact username or e-mail address"),
         max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("alice or alice@example.com")}),
+        error_messages={"required": _("Type the username or e-mail address of the person to invite.")},
     )
     roles = RolesField(label=_("Roles"), initial=["annotator"])
 

@@ -270,6 +270,13 @@ class Invitation(models.Model):
     def expired(self) -> bool:
         return self.status == self.Status.PENDING and self.expires_at <= timezone.now()
 
+    @property
+    def role_labels(self) -> list[str]:
+        """The invited roles as the reader's language names them (Manager, Reviewer, Annotator), in that order."""
+        from .roles import ROLE_LABELS
+
+        return [str(label) for role, label in ROLE_LABELS.items() if role in self.roles]
+
 
 # --- end of notifications and invitations ----------------------------------------------------------------
 

@@ -1,0 +1,40 @@
+"""A manager's pages on a phone (390 px) with long names in them: nothing widens the page past the screen."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import ApiToken
+from batches.models import ExportJob, LabelClass
+from tests.e2e.board_helpers import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+LONG = "pedestrian_" + "x" * 80  # one word, as a pasted identifier is
+
+
+def page_width(page) -> tuple[int, int]:
+    return page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_long_names_and_wide_tables_stay_inside_a_phone_screen(board_page, live_server, manager, project, language):
+    manager.language = language
+    manager.save(update_fields=["language"])
+    LabelClass.objects.create(project=project, name=LONG, colour="#d62728")
+    ApiToken.objects.create(user=manager, name=LONG, prefix="bb_abcdefgh", digest="0" * 64)
+    ExportJob.objects.create(
+        project=project, requested_by=manager, options={"format": "coco"}, status="done", size=313_000, image_count=12
+    )
+    page = board_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, manager)
+    for path, shown in (
+        (f"/projects/{project.pk}/classes/", "table.classes"),
+        ("/settings/tokens/", "table.tokens"),
+        (f"/projects/{project.pk}/export/", "#export-jobs table"),  # wider than a phone: it scrolls in its box
+    ):
+        page.goto(f"{live_server.url}{path}", timeout=30_000)
+        expect(page.locator(shown)).to_be_visible()
+        scroll, client = page_width(page)
+        assert scroll <= client, (path, scroll, client)

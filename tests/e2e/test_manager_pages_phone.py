@@ -38,3 +38,18 @@ def test_long_names_and_wide_tables_stay_inside_a_phone_screen(board_page, live_
         expect(page.locator(shown)).to_be_visible()
         scroll, client = page_width(page)
         assert scroll <= client, (path, scroll, client)
+
+
+def test_english_typed_into_a_persian_page_keeps_its_own_direction(board_page, live_server, manager, project):
+    """A description in English on a Persian page: its full stop stays at its end (each line of the box takes the
+    direction of its first letter), and an empty box still starts on the right, under its Persian placeholder."""
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    project.description = "Cars, people and bikes in city streets."
+    project.save(update_fields=["description"])
+    page = board_page
+    login(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/settings/", timeout=30_000)
+    box = page.locator("#id_description")
+    assert box.evaluate("e => getComputedStyle(e).unicodeBidi") == "plaintext"
+    assert box.evaluate("e => getComputedStyle(e).direction") == "rtl"

@@ -53,3 +53,24 @@ def test_english_typed_into_a_persian_page_keeps_its_own_direction(board_page, l
     box = page.locator("#id_description")
     assert box.evaluate("e => getComputedStyle(e).unicodeBidi") == "plaintext"
     assert box.evaluate("e => getComputedStyle(e).direction") == "rtl"
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_project_navigation_stays_on_one_row_on_a_wide_screen(board_page, live_server, manager, project, language):
+    """1280 px, a deep breadcrumb (a webhook's page) and a notification count: the breadcrumb gives way, the
+    navigation does not wrap "Settings" onto a second line."""
+    from accounts.models import Notification
+    from batches.models import Webhook
+
+    manager.language = language
+    manager.save(update_fields=["language"])
+    hook = Webhook.objects.create(project=project, url="https://hooks.example.com/x", secret="s" * 32, events=[])
+    Notification.objects.create(recipient=manager, kind=Notification.Kind.INVITED, project=project)
+    page = board_page
+    login(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/settings/webhooks/{hook.pk}/", timeout=30_000)
+    expect(page.locator(".bell-link .bell-count")).to_be_visible()
+    tops = page.locator(".topnav > a").evaluate_all(
+        "links => links.map(a => Math.round(a.getBoundingClientRect().top))"
+    )
+    assert len(set(tops)) == 1, tops

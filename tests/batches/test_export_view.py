@@ -287,3 +287,14 @@ def test_a_manager_downloads_a_yolo_split_from_the_page_in_a_browser(page, live_
     labels = [name for name in archive.namelist() if name.startswith("labels/")]
     assert len(labels) == len(dataset.images_of(dataset.batches[1]))
     assert "test: images/test" in archive.read("data.yaml").decode()
+
+
+def test_a_recent_exports_size_is_in_persian_digits(client, project, manager):
+    ExportJob.objects.create(
+        project=project, requested_by=manager, options={"format": "coco"}, status="done", size=313_000, image_count=12
+    )
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    jobs = client.get(url(project)).content.decode().split('id="export-jobs"', 1)[1].split("</table>", 1)[0]
+    assert "۳۰۵٫۷" in jobs and "305" not in jobs

@@ -37,6 +37,10 @@ class ProjectForm(forms.ModelForm):
         # A post without the choice (a script, an older page) keeps what the project has, or the default.
         self.fields["annotator_visibility"].required = False
         self.fields["stale_after_days"].required = False  # rework (#19): a post without it keeps the setting
+        # Django's own words would show the limit in Latin digits on a Persian page ("… مساوی 0 است").
+        self.fields["stale_after_days"].error_messages["min_value"] = _(
+            "The number of days cannot be below 0; 0 turns the stale mark off."
+        )
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

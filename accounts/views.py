@@ -84,6 +84,12 @@ def project_settings(request, pk: int):
 # --- members ----------------------------------------------------------------------------------------
 
 
+def _roles_id(user) -> str:
+    """Each row's role boxes have ids of their own: with the invite form's "id_roles_0" in every row, a click on
+    "Manager" beside one member ticked the invite form's box (a label finds the first element with its id)."""
+    return f"id_member{user.pk}_%s"
+
+
 def _members_page(request, membership: Membership, add_form=None, status=200):
     project = membership.project
     members = members_with_roles(project)
@@ -92,7 +98,7 @@ def _members_page(request, membership: Membership, add_form=None, status=200):
             "user": user,
             "roles": roles,
             "role_labels": [ROLE_LABELS[role] for role in roles],
-            "form": MemberRolesForm(initial={"roles": roles}),
+            "form": MemberRolesForm(initial={"roles": roles}, auto_id=_roles_id(user)),
         }
         for user, roles in members
     ]
@@ -177,7 +183,7 @@ def member_roles(request, pk: int, user_pk: int):
         # Your own roles changed: the whole page (and what it lets you do) must be drawn again.
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     roles = roles_of(project, member)
-    row = {"user": member, "roles": roles, "form": MemberRolesForm(initial={"roles": roles})}
+    row = {"user": member, "roles": roles, "form": MemberRolesForm(initial={"roles": roles}, auto_id=_roles_id(member))}
     context = {"project": project, "membership": membership, "row": row}
     response = render(request, "accounts/members.html#member_row", context)
     return trigger_client_event(response, "showMessage", {"text": text, "level": level})

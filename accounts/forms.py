@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from binaboard.params import CleanCharField
 
 from .calendars import isolate
-from .models import LabelClass, Project
+from .models import CLASS_PALETTE, LabelClass, Project
 from .roles import ROLE_LABELS
 
 ROLE_CHOICES = list(ROLE_LABELS.items())
@@ -81,6 +81,14 @@ class MemberAddForm(forms.Form):
 
 class MemberRolesForm(forms.Form):
     roles = RolesField(label=_("Roles"), required=True)
+
+
+def free_colour(used: list[str]) -> str:
+    """The colour offered for a new class: the first of the palette no class has yet (each new class used to be
+    offered #1f77b4, so classes added one after another all looked alike on the canvas)."""
+    taken = {colour.lower() for colour in used}
+    free = [colour for colour in CLASS_PALETTE if colour not in taken]
+    return free[0] if free else CLASS_PALETTE[len(used) % len(CLASS_PALETTE)]
 
 
 class LabelClassForm(forms.ModelForm):

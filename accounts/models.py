@@ -130,6 +130,19 @@ class ProjectGroupObjectPermission(GroupObjectPermissionBase):
 
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", gettext_lazy("Use a colour like #1f77b4."))
+# New classes take these in turn (the add form, a label import), so that two classes rarely share a colour.
+CLASS_PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 
 class LabelClass(models.Model):

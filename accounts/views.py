@@ -27,7 +27,7 @@ from batches.models import Batch
 
 from .access import Membership, get_project_for
 from .calendars import isolate, localise_digits
-from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm
+from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm, free_colour
 from .invitations import pending_for
 from .membership import (
     MembershipError,
@@ -223,13 +223,14 @@ def member_remove(request, pk: int, user_pk: int):
 
 def _label_classes_page(request, membership: Membership, form=None):
     project = membership.project
-    classes = LabelClass.objects.filter(project=project).annotate(annotation_count=Count("annotations"))
+    classes = list(LabelClass.objects.filter(project=project).annotate(annotation_count=Count("annotations")))
+    offered = free_colour([label_class.colour for label_class in classes])
     context = {
         "project": project,
         "membership": membership,
         "can_manage": membership.manages,
         "classes": classes,
-        "form": form or LabelClassForm(project=project),
+        "form": form or LabelClassForm(project=project, initial={"colour": offered}),
     }
     return render(request, "accounts/label_classes.html", context)
 

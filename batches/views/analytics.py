@@ -79,6 +79,9 @@ def cfd_chart(flow: Flow) -> dict:
 def _hours(value: float | None) -> str:
     if value is None:
         return "—"
+    if value < 1:  # under an hour: minutes, not a column of "0.0 h" beside bars of different lengths
+        minutes = round(value * 60)
+        return _("%(n)d min") % {"n": minutes} if minutes else _("<1 min")
     if value < 48:
         return _("%(n).1f h") % {"n": value}
     return _("%(n).1f d") % {"n": value / 24}

@@ -197,3 +197,14 @@ def test_the_charts_labels_read_in_persian_and_sit_beside_the_axis_right_to_left
     assert "هفتهٔ" in throughput  # the bar's tooltip
     # The value at the top of the axis ends left of it: in a right-to-left page that is the text's start.
     assert re.search(r'<text class="tick" x="-6" y="14" text-anchor="start">', throughput)
+
+
+def test_stays_under_an_hour_read_in_minutes():
+    """Fresh work moves within the hour: "0.0 h" on every row beside bars of different lengths said nothing."""
+    from django.utils import translation
+
+    from batches.views.analytics import _hours
+
+    assert _hours(0.25) == "15 min" and _hours(0.004) == "<1 min" and _hours(36) == "36.0 h" and _hours(72) == "3.0 d"
+    with translation.override("fa"):
+        assert _hours(0.5) == "30 دقیقه"

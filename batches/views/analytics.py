@@ -157,6 +157,9 @@ def flow_analytics(request, project_pk: int):
         "cfd": cfd_chart(flow),
         "distributions": distribution_rows(flow),
         "throughput": throughput_chart(flow),
+        "annotators": [
+            {**person, "turnaround": _hours(person["review_turnaround_hours"])} for person in flow.annotators
+        ],
         "csv_names": CSV_NAMES,
         "width": WIDTH,
         "height": HEIGHT,

@@ -113,6 +113,7 @@ def test_the_page_shows_the_figures_and_each_csv_has_its_data(project, history, 
         html = page.content.decode()
         assert page.status_code == 200 and "<polygon" in html and "annotator" in html
         assert "36.0 h" in html  # the median time in Unassigned: 24 h and 48 h
+        assert "24.0 h" in html.split("people-title", 1)[1]  # the annotator's median review turnaround
         cfd = client.get(reverse("flow_analytics_csv", args=[project.pk, "cfd"]))
     rows = list(csv.reader(io.StringIO(cfd.content.decode())))
     assert rows[0] == ["date", "unassigned", "annotating", "review", "dataset"]

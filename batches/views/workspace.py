@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.calendars import isolate
+
 from .. import annotating
 from ..models import Batch, Image
 from ..params import parse_id
@@ -105,7 +107,7 @@ def image_of(batch: Batch, image_pk: int) -> Image:
             raise Image.DoesNotExist
         image = Image.objects.get(pk=image_pk, batch=batch)
     except Image.DoesNotExist:
-        raise Http404(_("That image is not in “%(batch)s”.") % {"batch": batch.name}) from None
+        raise Http404(_("That image is not in “%(batch)s”.") % {"batch": isolate(batch.name)}) from None
     image.batch = batch
     image.project = batch.project
     return image

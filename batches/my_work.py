@@ -18,7 +18,7 @@ from .overview import project_perms, visible_projects
 from .rules import MOVES
 
 Status = Batch.Status
-SHOWN = 200  # per list
+SHOWN = 100  # per list: the rest are on the boards ("Assigned to me")
 RETURNED = Q(rejection_count__gt=0) & ~Q(review_comment="")  # sent back by a reviewer, with a comment
 
 

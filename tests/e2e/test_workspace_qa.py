@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.e2e.test_annotate import batch, open_annotate, sign_in  # noqa: F401 (the fixture)
@@ -30,3 +31,25 @@ def test_the_keyboard_help_stays_inside_its_panel(board_page, live_server, batch
     board_page.locator("details.help summary").click()
     expect(board_page.locator("details.help dl.keys")).to_be_visible()
     assert board_page.evaluate(OUTSIDE_THE_PANEL) == []
+
+
+def test_a_message_in_the_review_does_not_cover_the_next_button(board_page, live_server, batch, annotator, reviewer):  # noqa: F811
+    from batches import workflow
+
+    workflow.submit(actor=annotator, batch=batch)
+    sign_in(board_page, live_server, reviewer)
+    board_page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
+    board_page.locator("#flag-note").fill("The cyclist has no box")
+    board_page.locator("#flag-panel button[name=flagged][value='1']").click()
+    toast = board_page.locator("#toasts .toast").first
+    expect(toast).to_be_visible()
+
+    # Flag, then Next: the message of the first must not sit on the second for its six seconds.
+    toast_box, next_box = toast.bounding_box(), board_page.locator("#next-link").bounding_box()
+    apart = (
+        toast_box["y"] + toast_box["height"] <= next_box["y"]
+        or next_box["y"] + next_box["height"] <= toast_box["y"]
+        or toast_box["x"] + toast_box["width"] <= next_box["x"]
+        or next_box["x"] + next_box["width"] <= toast_box["x"]
+    )
+    assert apart, (toast_box, next_box)

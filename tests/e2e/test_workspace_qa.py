@@ -6,9 +6,21 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.e2e.test_annotate import batch, open_annotate, sign_in  # noqa: F401 (the fixture)
+from batches import workflow
+from tests.e2e.test_annotate import open_annotate, sign_in
+from tests.factories import stored_image_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def batch(project, manager, annotator):
+    """Three images with the annotator."""
+    made = workflow.create_batch(
+        actor=manager, project=project, name="Street-01", images=stored_image_rows(project, 3, 640, 480)
+    )
+    return workflow.assign(actor=manager, batch=made, assignees=[annotator]).assigned[0]
+
 
 OUTSIDE_THE_PANEL = """() => {
     const panel = document.querySelector('details.help');
@@ -22,7 +34,7 @@ OUTSIDE_THE_PANEL = """() => {
 
 @pytest.mark.parametrize("language", ["en", "fa"])
 @pytest.mark.parametrize("width", [1280, 390])
-def test_the_keyboard_help_stays_inside_its_panel(board_page, live_server, batch, annotator, language, width):  # noqa: F811
+def test_the_keyboard_help_stays_inside_its_panel(board_page, live_server, batch, annotator, language, width):
     annotator.language = language
     annotator.save(update_fields=["language"])
     board_page.set_viewport_size({"width": width, "height": 844 if width < 600 else 800})
@@ -33,9 +45,7 @@ def test_the_keyboard_help_stays_inside_its_panel(board_page, live_server, batch
     assert board_page.evaluate(OUTSIDE_THE_PANEL) == []
 
 
-def test_a_message_in_the_review_does_not_cover_the_next_button(board_page, live_server, batch, annotator, reviewer):  # noqa: F811
-    from batches import workflow
-
+def test_a_message_in_the_review_does_not_cover_the_next_button(board_page, live_server, batch, annotator, reviewer):
     workflow.submit(actor=annotator, batch=batch)
     sign_in(board_page, live_server, reviewer)
     board_page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
@@ -53,3 +63,22 @@ def test_a_message_in_the_review_does_not_cover_the_next_button(board_page, live
         or next_box["x"] + next_box["width"] <= toast_box["x"]
     )
     assert apart, (toast_box, next_box)
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_reviewers_comment_is_quoted_in_the_pages_language(
+    board_page, live_server, batch, annotator, reviewer, language
+):
+    submitted = workflow.submit(actor=annotator, batch=batch)
+    workflow.reject(actor=reviewer, batch=submitted, comment="Box the cyclists too")
+    annotator.language = language
+    annotator.save(update_fields=["language"])
+    sign_in(board_page, live_server, annotator)
+    board_page.goto(live_server.url + reverse("my_work"))
+    comment = board_page.locator("blockquote.review-comment")
+    expect(comment).to_contain_text("Box the cyclists too")
+
+    # The marks come from the element's language ("open-quote": “…” in English, «…» in Persian), never a
+    # fixed English “ ” on a Persian page.
+    drawn = comment.evaluate("e => [getComputedStyle(e, '::before').content, getComputedStyle(e, '::after').content]")
+    assert drawn == ["open-quote", "close-quote"]

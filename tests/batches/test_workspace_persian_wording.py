@@ -48,3 +48,36 @@ def test_the_keyboard_help_separates_keys_with_the_persian_comma_and_keeps_shift
     assert "</kbd>, " not in help_list
     # "Shift: ۱۰" runs left to right inside the Persian line and shows as "۱۰ :Shift".
     assert not re.search(r"Shift:\s*[۰-۹]", help_list)
+
+
+@pytest.fixture
+def returned_with_a_flag(annotating, annotator, reviewer):
+    submitted = workflow.submit(actor=annotator, batch=annotating)
+    image = submitted.images.order_by("pk").first()
+    image.review_flag, image.review_note = True, "The bus has no box."
+    image.save(update_fields=["review_flag", "review_note"])
+    return workflow.reject(actor=reviewer, batch=submitted, comment="Box every bus.")
+
+
+def test_what_the_reviewer_typed_keeps_its_own_direction_on_a_persian_page(returned_with_a_flag, annotator):
+    batch = returned_with_a_flag
+    html = persian(annotator).get(reverse("annotate", args=[batch.project_id, batch.pk])).content.decode()
+
+    # An English note in a right-to-left paragraph shows its full stop at the wrong end: ".The bus has no box".
+    assert '<p id="flag-note-text" dir="auto">The bus has no box.</p>' in html
+    assert "<bdi>The bus has no box.</bdi>" in html
+    # The separator after the quoted comment is "، " with no space before it.
+    assert '</q><span class="muted">، ' in html
+
+
+def test_the_review_page_lets_notes_and_comments_take_their_own_direction(annotating, annotator, reviewer):
+    submitted = workflow.submit(actor=annotator, batch=annotating)
+    image = submitted.images.order_by("pk").first()
+    image.review_flag, image.review_note = True, "The bus has no box."
+    image.save(update_fields=["review_flag", "review_note"])
+
+    html = persian(reviewer).get(reverse("review", args=[submitted.project_id, submitted.pk])).content.decode()
+
+    assert re.search(r'<textarea id="flag-note"[^>]* dir="auto"', html)
+    assert re.search(r'<textarea id="reject-comment"[^>]* dir="auto"', html)
+    assert ": <bdi>The bus has no box.</bdi>" in html

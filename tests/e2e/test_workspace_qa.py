@@ -82,3 +82,25 @@ def test_the_reviewers_comment_is_quoted_in_the_pages_language(
     # fixed English “ ” on a Persian page.
     drawn = comment.evaluate("e => [getComputedStyle(e, '::before').content, getComputedStyle(e, '::after').content]")
     assert drawn == ["open-quote", "close-quote"]
+
+
+def test_drawing_from_the_keyboard_says_when_no_box_came_of_it_and_esc_clears_its_instructions(
+    board_page, live_server, batch, annotator
+):
+    sign_in(board_page, live_server, annotator)
+    open_annotate(board_page, live_server, batch)
+    status = board_page.locator("#save-status")
+    board_page.locator("#viewport").focus()
+
+    board_page.keyboard.press("b")
+    board_page.keyboard.press("Enter")
+    board_page.keyboard.press("Shift+ArrowRight")  # the second corner on the first one's line: no area
+    board_page.keyboard.press("Enter")
+    expect(status).to_have_text("No box: both corners are on one line. Press B to start again.")
+    expect(board_page.locator("#box-list li")).to_have_count(0)
+
+    board_page.keyboard.press("b")
+    board_page.keyboard.press("Enter")
+    expect(status).to_contain_text("First corner set")
+    board_page.keyboard.press("Escape")
+    expect(status).to_have_text("")

@@ -104,3 +104,16 @@ def test_drawing_from_the_keyboard_says_when_no_box_came_of_it_and_esc_clears_it
     expect(status).to_contain_text("First corner set")
     board_page.keyboard.press("Escape")
     expect(status).to_have_text("")
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_reject_box_shows_its_whole_hint(board_page, live_server, batch, annotator, reviewer, language):
+    workflow.submit(actor=annotator, batch=batch)
+    reviewer.language = language
+    reviewer.save(update_fields=["language"])
+    sign_in(board_page, live_server, reviewer)
+    board_page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
+
+    # The placeholder counts in the box's scroll height: a taller content is a hint cut in half.
+    heights = board_page.locator("#reject-comment").evaluate("t => [t.scrollHeight, t.clientHeight]")
+    assert heights[0] <= heights[1], heights

@@ -117,3 +117,15 @@ def test_the_reject_box_shows_its_whole_hint(board_page, live_server, batch, ann
     # The placeholder counts in the box's scroll height: a taller content is a hint cut in half.
     heights = board_page.locator("#reject-comment").evaluate("t => [t.scrollHeight, t.clientHeight]")
     assert heights[0] <= heights[1], heights
+
+
+def test_on_a_phone_each_gallery_filter_keeps_its_label_beside_it(board_page, live_server, batch, annotator):
+    board_page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(board_page, live_server, annotator)
+    board_page.goto(live_server.url + reverse("batch_gallery", args=[batch.project_id, batch.pk]))
+
+    for field in ("filter-class", "filter-show"):
+        label = board_page.locator(f"label[for={field}]").bounding_box()
+        chooser = board_page.locator(f"#{field}").bounding_box()
+        # On one line: the label's middle within the list's height (not at the end of the line above).
+        assert chooser["y"] <= label["y"] + label["height"] / 2 <= chooser["y"] + chooser["height"], field

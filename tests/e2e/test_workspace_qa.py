@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from batches import workflow
-from tests.e2e.test_annotate import open_annotate, sign_in
+from tests.e2e.test_annotate import drag, open_annotate, sign_in
 from tests.factories import stored_image_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -129,3 +131,19 @@ def test_on_a_phone_each_gallery_filter_keeps_its_label_beside_it(board_page, li
         chooser = board_page.locator(f"#{field}").bounding_box()
         # On one line: the label's middle within the list's height (not at the end of the line above).
         assert chooser["y"] <= label["y"] + label["height"] / 2 <= chooser["y"] + chooser["height"], field
+
+
+def test_a_save_failing_again_shows_one_message_not_a_stack_of_copies(board_page, live_server, batch, annotator):
+    sign_in(board_page, live_server, annotator)
+    open_annotate(board_page, live_server, batch)
+    board_page.context.set_offline(True)
+    drag(board_page, (100, 100), (220, 180))
+    expect(board_page.locator("#save-status")).to_contain_text("Not saved")
+    not_saved = board_page.locator("#toasts .toast", has_text=re.compile("^Not saved: "))
+    expect(not_saved).to_have_count(1)
+
+    # Next tries the save once more before leaving, still offline: the same failure, and why it stays.
+    board_page.locator("#next-link").click()
+    expect(board_page.locator("#toasts .toast", has_text=re.compile("not saved yet"))).to_have_count(1)
+    expect(not_saved).to_have_count(1)
+    board_page.context.set_offline(False)

@@ -119,6 +119,9 @@ def test_the_reject_box_shows_its_whole_hint(board_page, live_server, batch, ann
     # The placeholder counts in the box's scroll height: a taller content is a hint cut in half.
     heights = board_page.locator("#reject-comment").evaluate("t => [t.scrollHeight, t.clientHeight]")
     assert heights[0] <= heights[1], heights
+    # And the hint reads in the page's direction (an empty box with dir="auto" would turn it left to right).
+    direction = board_page.locator("#reject-comment").evaluate("t => getComputedStyle(t).direction")
+    assert direction == ("rtl" if language == "fa" else "ltr")
 
 
 def test_on_a_phone_each_gallery_filter_keeps_its_label_beside_it(board_page, live_server, batch, annotator):

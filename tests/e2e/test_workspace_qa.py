@@ -150,3 +150,20 @@ def test_a_save_failing_again_shows_one_message_not_a_stack_of_copies(board_page
     expect(board_page.locator("#toasts .toast", has_text=re.compile("not saved yet"))).to_have_count(1)
     expect(not_saved).to_have_count(1)
     board_page.context.set_offline(False)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_move_opened_on_the_batch_page_shows_its_heading_below_the_top_bar(
+    board_page, live_server, batch, annotator, reviewer, width
+):
+    workflow.submit(actor=annotator, batch=batch)
+    board_page.set_viewport_size({"width": width, "height": 844 if width < 600 else 800})
+    sign_in(board_page, live_server, reviewer)
+    board_page.goto(live_server.url + reverse("batch_detail", args=[batch.project_id, batch.pk]))
+    board_page.locator(".move-list a.btn", has_text="Reject").click()
+    heading = board_page.locator("#move h2, #move h3").first
+    expect(heading).to_be_visible()
+
+    board_page.wait_for_timeout(200)  # the jump to #move
+    bar_bottom = board_page.locator(".topbar").bounding_box()
+    assert heading.bounding_box()["y"] >= bar_bottom["y"] + bar_bottom["height"]

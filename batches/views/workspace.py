@@ -26,6 +26,7 @@ def editor_text() -> dict[str, str]:
         "copied": _("Boxes copied: %(count)s. Ctrl+V pastes them here or on another image."),
         "crosshairOn": _("Drawing from the keyboard: arrow keys move the crosshair, Enter sets the first corner."),
         "cornerSet": _("First corner set: move to the opposite corner and press Enter; Esc cancels."),
+        "noArea": _("No box: both corners are on one line. Press B to start again."),
         "noClasses": _("This project has no label classes yet; a manager adds them on the Classes page."),
         "backToBoard": _("Back to the board"),
         "notStored": _("What you see on this image is not stored."),

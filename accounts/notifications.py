@@ -163,11 +163,15 @@ def describe(notification: Notification) -> Said:
             )
         )
         flagged = int(data.get("flagged") or 0)
-        detail = ngettext("%(flagged)s image flagged.", "%(flagged)s images flagged.", flagged) % {
-            "flagged": localise_digits(str(flagged))
-        }
-        if data.get("comment"):
+        # No flags, nothing said about them ("0 images flagged" reads like a fault).
+        if flagged:
+            detail = ngettext("%(flagged)s image flagged.", "%(flagged)s images flagged.", flagged) % {
+                "flagged": localise_digits(str(flagged))
+            }
+        if data.get("comment") and detail:
             detail = _("%(flags)s Comment: %(comment)s") % {"flags": detail, "comment": isolate(data["comment"])}
+        elif data.get("comment"):
+            detail = _("Comment: %(comment)s") % {"comment": isolate(data["comment"])}
     elif kind == Kind.REVIEW:
         title = (
             _("“%(batch)s” waits for your review in %(project)s")

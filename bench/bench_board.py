@@ -329,6 +329,14 @@ def measure(database_url: str, kind: str = "runserver") -> dict:
             return ("GET", version_url, {"token": seen_token, **shown_board(page)}, None, htmx)
 
         results.append(timed("live poll after one change", "manager", poll_after_change))
+        # Pages whose lists could grow with the project: each reads a bounded page of it.
+        for label, role, name in [
+            ("export page", "manager", "export"),
+            ("my work (annotator of every batch)", "annotator", "my_work"),
+            ("my work count (top bar, every page)", "annotator", "my_work_count"),
+        ]:
+            url = reverse(name, args=[project.pk] if name == "export" else [])
+            results.append(timed(label, role, lambda i, url=url: ("GET", url, None, None, None)))
 
         def move(action: str, status: str, extra: dict):
             batches = list(Batch.objects.filter(project=project, status=status).order_by("pk")[: RUNS + 1])

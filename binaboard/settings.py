@@ -102,6 +102,9 @@ MIDDLEWARE = [
     # Before the host check and the HTTPS redirect: load balancers probe by IP over plain HTTP.
     "binaboard.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Text answers gzipped for browsers that accept it (binaboard/compression.py); only header-only
+    # middleware above it, so it compresses the finished body.
+    "binaboard.compression.TextGZipMiddleware",
     # Header-only middleware before WhiteNoise, so static files get the same frame and CSP headers.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -30,3 +30,9 @@ def test_htmx_keeps_the_csp_nonce_for_its_styles(project, manager):
     config = htmx_config(response.content.decode())
     assert config["inlineStyleNonce"]
     assert f"'nonce-{config['inlineStyleNonce']}'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_phone_menu_button_is_there_only_when_it_has_something_to_show(client, db, manager):
+    # Signed out, the top bar holds nothing to fold away: a "Menu" button would open an empty panel.
+    assert "data-nav-toggle" not in client.get(reverse("login")).content.decode()
+    assert "data-nav-toggle" in client_for(manager).get(reverse("my_work")).content.decode()

@@ -14,11 +14,13 @@ from .formats import FORMATS
 
 class ExportForm(forms.Form):
     format = forms.ChoiceField(choices=list(FORMATS.items()), initial="coco", widget=forms.RadioSelect)
+    # Every batch of the Dataset column unless the person opened the list of batches (its rows, or its
+    # hidden scope=chosen, are then sent): a column of thousands is listed only for whoever wants to choose.
     batches = forms.TypedMultipleChoiceField(
         coerce=int,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "required": _("Choose at least one batch."),
             "invalid_choice": _("A chosen batch is no longer in the Dataset column; reload the page and choose again."),
         },
     )
@@ -35,7 +37,8 @@ class ExportForm(forms.Form):
         help_text=_("The same seed gives the same split."),
     )
 
-    def __init__(self, *args, batches, **kwargs):
+    def __init__(self, *args, batches=(), **kwargs):
+        """`batches`: the Dataset column's batches to choose from; needed only when `choosing`."""
         super().__init__(*args, **kwargs)
         self.fields["batches"].choices = [(batch.pk, batch.name) for batch in batches]
         self.fields["batches"].initial = [batch.pk for batch in batches]
@@ -43,6 +46,15 @@ class ExportForm(forms.Form):
             # Without a split the percentages do not matter, so blank ones are no error.
             for name in ("train", "val", "test", "seed"):
                 self.fields[name].required = False
+
+    @staticmethod
+    def chooses(data) -> bool:
+        """The person chose batches (the list was open when they sent the form), rather than the whole column."""
+        return data is not None and (data.get("scope") == "chosen" or bool(data.getlist("batches")))
+
+    @property
+    def choosing(self) -> bool:
+        return self.is_bound and self.chooses(self.data)
 
     def chosen_batch_ids(self) -> set[int]:
         """The ticked batches as sent (all of them before the first submit), to tick them again."""
@@ -52,6 +64,8 @@ class ExportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if self.choosing and not data.get("batches") and "batches" not in self.errors:
+            self.add_error("batches", _("Choose at least one batch."))
         if data.get("split"):
             values = [data.get(name) for name in ("train", "val", "test")]
             if None not in values and sum(values) != 100:
@@ -71,5 +85,5 @@ class ExportForm(forms.Form):
             include_images=data.get("include_images", False),
             split=split,
             seed=DEFAULT_SEED if seed is None else seed,
-            batch_ids=tuple(data["batches"]),
+            batch_ids=tuple(data["batches"]) if self.choosing else None,
         )

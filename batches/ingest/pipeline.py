@@ -268,7 +268,11 @@ def _plan(plan: _Plan, sources: Iterable[Source], limits: Limits) -> None:
 
 
 def _spool(data: bytes, plan: _Plan) -> str:
-    handle = tempfile.NamedTemporaryFile(prefix=SPOOL_PREFIX, suffix=".zip", delete=False)  # noqa: SIM115 - removed by ingest
+    # In the upload folder, as the web upload's own temporary files: cleanup_media looks there for what a killed
+    # process left behind.
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - removed by ingest
+        prefix=SPOOL_PREFIX, suffix=".zip", dir=settings.FILE_UPLOAD_TEMP_DIR, delete=False
+    )
     # Listed before writing: a full temporary disk fails the write, and the file must go all the same.
     plan.spooled.append(handle.name)
     with handle:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
+from django.db.models import Count, Sum
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -35,6 +36,11 @@ HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 def export(request, project_pk: int):
     membership = get_project_for(request.user, project_pk, "manage_project")
     project = membership.project
+    if request.htmx and request.method == "GET" and request.GET.get("choose") == "1":
+        # The list of batches, asked for when the person opens it (the page itself never lists them).
+        batches = list(dataset_batches(project))
+        context = {"project": project, "batches": batches, "form": ExportForm(batches=batches), "choosing": True}
+        return render(request, "batches/export.html#batch_table", {**context, "chosen": {b.pk for b in batches}})
     jobs = list(ExportJob.objects.filter(project=project).select_related("requested_by")[:RECENT_EXPORTS])
     polling = any(job.in_progress for job in jobs)
     if request.htmx and request.method == "GET":
@@ -42,11 +48,19 @@ def export(request, project_pk: int):
         ready_now = not polling and any(job.status == ExportJob.Status.DONE for job in jobs[:1])
         context = {"project": project, "jobs": jobs, "polling": polling, "ready_now": ready_now}
         return render(request, "batches/export.html#jobs", context)
-    batches = list(dataset_batches(project))
-    form = ExportForm(request.POST if request.method == "POST" else None, batches=batches)
-    if batches and form.is_bound and form.is_valid():
+    column = dataset_batches(project).order_by().aggregate(batches=Count("pk"), images=Sum("image_count"))
+    data = request.POST if request.method == "POST" else None
+    choosing = ExportForm.chooses(data) or request.GET.get("choose") == "1"
+    # Only someone choosing batches needs them listed (the page) or known (the form's choices).
+    batches = list(dataset_batches(project)) if choosing else []
+    form = ExportForm(data, batches=batches)
+    if column["batches"] and form.is_bound and form.is_valid():
         options = form.options()
-        chosen = sum(batch.image_count for batch in batches if batch.pk in set(options.batch_ids or ()))
+        if options.batch_ids is None:
+            chosen = column["images"] or 0
+        else:
+            wanted = set(options.batch_ids)
+            chosen = sum(batch.image_count for batch in batches if batch.pk in wanted)
         try:
             if exports_as_job(options, chosen):
                 start_export_job(actor=request.user, project=project, options=options)
@@ -60,9 +74,10 @@ def export(request, project_pk: int):
         "project": project,
         "membership": membership,
         "form": form,
+        "column": column,
+        "choosing": choosing,
         "batches": batches,
         "chosen": form.chosen_batch_ids(),
-        "image_total": sum(batch.image_count for batch in batches),
         "classes": classes,
         # Colours go into a <style> block: only well-formed ones.
         "swatches": [(c.pk, c.colour) for c in classes if HEX_COLOUR.fullmatch(c.colour)],

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from ..my_work import MyWork, my_work_totals
 from ..my_work import my_work as read_my_work
 
 
@@ -19,4 +20,4 @@ def my_work(request):
 @login_required
 def my_work_count(request):
     """The top bar's count, fetched after the page (so no page pays for it up front)."""
-    return render(request, "batches/my_work.html#count", {"work": read_my_work(request.user)})
+    return render(request, "batches/my_work.html#count", {"work": MyWork(totals=my_work_totals(request.user))})

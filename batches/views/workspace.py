@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.calendars import isolate
+
 from .. import annotating
 from ..models import Batch, Image
 from ..params import parse_id
@@ -24,6 +26,7 @@ def editor_text() -> dict[str, str]:
         "copied": _("Boxes copied: %(count)s. Ctrl+V pastes them here or on another image."),
         "crosshairOn": _("Drawing from the keyboard: arrow keys move the crosshair, Enter sets the first corner."),
         "cornerSet": _("First corner set: move to the opposite corner and press Enter; Esc cancels."),
+        "noArea": _("No box: both corners are on one line. Press B to start again."),
         "noClasses": _("This project has no label classes yet; a manager adds them on the Classes page."),
         "backToBoard": _("Back to the board"),
         "notStored": _("What you see on this image is not stored."),
@@ -105,7 +108,7 @@ def image_of(batch: Batch, image_pk: int) -> Image:
             raise Image.DoesNotExist
         image = Image.objects.get(pk=image_pk, batch=batch)
     except Image.DoesNotExist:
-        raise Http404(_("That image is not in “%(batch)s”.") % {"batch": batch.name}) from None
+        raise Http404(_("That image is not in “%(batch)s”.") % {"batch": isolate(batch.name)}) from None
     image.batch = batch
     image.project = batch.project
     return image

@@ -767,10 +767,15 @@
     var c = crosshair.corner;
     var r = { x: Math.min(c.x, crosshair.x), y: Math.min(c.y, crosshair.y), w: Math.abs(crosshair.x - c.x), h: Math.abs(crosshair.y - c.y) };
     crosshair = null;
-    if (r.w < 1 || r.h < 1) { renderAll(); return; }
+    if (r.w < 1 || r.h < 1) { renderAll(); announce(text.noArea); return; }
     addBox(r);
   }
   function announce(message) { if (message) setSaveStatus("idle", message); }
+  // Esc ends keyboard drawing: its instructions go too (a save's status, an error with Retry, stays).
+  function endAnnouncement() {
+    var shown = els.saveStatus.textContent;
+    if (shown === text.crosshairOn || shown === text.cornerSet || shown === text.noArea) setSaveStatus("idle", "");
+  }
 
   function addBox(r) {
     var box = { uid: ++uidSeq, label_class: state.activeClass, x: r.x, y: r.y, w: Math.max(r.w, 1), h: Math.max(r.h, 1) };
@@ -933,7 +938,7 @@
         return;
       }
       if (code === "Enter" || code === "NumpadEnter") { setCorner(); evt.preventDefault(); return; }
-      if (code === "Escape") { crosshair = null; renderAll(); announce(""); evt.preventDefault(); return; }
+      if (code === "Escape") { crosshair = null; renderAll(); endAnnouncement(); evt.preventDefault(); return; }
     }
     var digit = CLASS_CODE.exec(code);
     if (digit) {

@@ -35,6 +35,10 @@
   function showToast(text, level, undo) {
     var region = document.getElementById("toasts");
     if (!region || !text) return;
+    // The same words again (a save failing once more): one message, shown afresh, not a stack of copies.
+    Array.prototype.forEach.call(region.querySelectorAll(".toast"), function (old) {
+      if (!old.querySelector("[data-undo]") && old.textContent.trim() === text) old.remove();
+    });
     var toast = document.createElement("div");
     toast.className = "toast toast-" + (level || "info");
     toast.setAttribute("role", level === "error" ? "alert" : "status");

@@ -129,3 +129,20 @@ def test_the_password_page_refuses_the_username_plus_digits(client, annotator):
     assert "too similar to the username" in response.content.decode()
     annotator.refresh_from_db()
     assert annotator.check_password("correct-horse-battery")
+
+
+def test_the_persian_password_page_says_password_one_way_and_asks_for_the_new_one_twice(client, annotator):
+    annotator.language = "fa"
+    annotator.save(update_fields=["language"])
+    client.force_login(annotator)
+
+    page = client.get(reverse("password_change")).content.decode()
+    refused = client.post(
+        reverse("password_change"),
+        {"old_password": "correct-horse-battery", "new_password1": "12345", "new_password2": "123456"},
+    ).content.decode()
+
+    # Django's own Persian says "رمز عبور" beside "گذرواژه", and under the confirmation asks for the old password.
+    assert "رمز" not in page and "رمز" not in refused
+    assert "گذرواژهٔ جدید را دوباره وارد کنید" in page
+    assert "دو گذرواژه با هم یکی نیستند" in refused

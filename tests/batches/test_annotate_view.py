@@ -189,6 +189,10 @@ def test_the_image_json_of_another_batch_s_image_is_not_found(client, batch, ann
 
     assert response.status_code == 404
     assert "not in “Street-01”" in response.json()["error"]
+    annotator.language = "fa"  # a Latin name inside a Persian sentence keeps its place: isolated
+    annotator.save(update_fields=["language"])
+    response = client.get(reverse("annotate_image", args=[batch.project_id, batch.pk, stranger.pk]))
+    assert "\u2068Street-01\u2069" in response.json()["error"]
 
 
 # --- saving ----------------------------------------------------------------------------------------------
@@ -277,6 +281,10 @@ def test_an_image_of_another_batch_is_refused(client, batch, annotator, project,
 
     assert response.status_code == 404
     assert "not in “Street-01”" in response.json()["error"]
+    annotator.language = "fa"  # a Latin name inside a Persian sentence keeps its place: isolated
+    annotator.save(update_fields=["language"])
+    response = client.get(reverse("annotate_image", args=[batch.project_id, batch.pk, stranger.pk]))
+    assert "\u2068Street-01\u2069" in response.json()["error"]
     assert snapshot(batch) == before
     assert not Annotation.objects.filter(image=stranger).exists()
 

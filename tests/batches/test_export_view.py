@@ -10,11 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.db import connection
 from django.test import AsyncClient, Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from batches.export.core import archive_stem
-from batches.models import ExportJob
+from batches.models import Batch, ExportJob
 from tests.batches.export_helpers import build_dataset
 from tests.factories import make_batch
 
@@ -50,17 +52,55 @@ def form_data(dataset, **extra) -> dict:
 # --- who may ----------------------------------------------------------------------------------
 
 
-def test_a_manager_sees_the_dataset_batches_ticked_and_the_formats(dataset, manager):
+def test_a_manager_sees_the_formats_and_the_dataset_column_in_numbers(dataset, manager):
     response = client_for(manager).get(url(dataset.project))
 
     assert response.status_code == 200
     page = response.content.decode()
-    for batch in dataset.batches:
-        assert f'name="batches" value="{batch.pk}" id="batch-{batch.pk}" checked' in page
-    assert dataset.review_batch.name not in page
     for label in ("COCO JSON", "YOLO", "Pascal VOC XML", "Include the image files", "Train %"):
         assert label in page
     assert "2 batches · 8 images in the Dataset column" in page
+    # The batches are listed only for someone who opens the list to choose (a column may hold thousands).
+    assert 'name="batches"' not in page and dataset.batches[0].name not in page
+    assert "Every batch of the Dataset column is exported." in page
+    assert "Labels of up to 5,000 images download at once." in page  # numbers with their thousands separator
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_opened_list_shows_the_dataset_batches_ticked(dataset, manager, htmx):
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client_for(manager).get(url(dataset.project), {"choose": "1"}, headers=headers)
+
+    page = response.content.decode()
+    for batch in dataset.batches:
+        assert f'name="batches" value="{batch.pk}" id="batch-{batch.pk}" checked' in page
+    assert '<input type="hidden" name="scope" value="chosen">' in page
+    assert dataset.review_batch.name not in page
+    assert ("<html" in page) is not htmx  # htmx swaps in the list alone
+
+
+def test_the_page_costs_the_same_queries_whatever_the_number_of_dataset_batches(
+    dataset, manager, annotator, django_assert_num_queries
+):
+    client = client_for(manager)
+    client.get(url(dataset.project))
+    with CaptureQueriesContext(connection) as before:
+        small = client.get(url(dataset.project)).content
+    for i in range(5):
+        batch = make_batch(dataset.project, manager, name=f"More {i}", images=1)
+        Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.DATASET, assignee=annotator)
+    with django_assert_num_queries(len(before.captured_queries)):
+        big = client.get(url(dataset.project)).content
+    assert len(big) - len(small) < 20  # only the counts in the summary change
+
+
+def test_a_form_sent_without_the_list_exports_the_whole_column(dataset, manager):
+    data = {"format": "coco", "seed": "42"}
+
+    archive = download(client_for(manager).post(url(dataset.project), data))
+
+    coco = json.loads(archive.read("annotations/instances_default.json"))
+    assert sorted(entry["id"] for entry in coco["images"]) == sorted(image.pk for image in dataset.images)
 
 
 def test_the_page_shows_each_class_with_its_yolo_index_and_coco_id(dataset, manager):
@@ -171,7 +211,7 @@ def test_without_a_split_blank_percentages_are_no_error(dataset, manager):
 
 
 def test_choosing_no_batch_is_refused_clearly(dataset, manager):
-    response = client_for(manager).post(url(dataset.project), form_data(dataset, batches=[]))
+    response = client_for(manager).post(url(dataset.project), form_data(dataset, batches=[], scope="chosen"))
 
     assert "Choose at least one batch." in response.content.decode()
 
@@ -276,6 +316,7 @@ def test_a_manager_downloads_a_yolo_split_from_the_page_in_a_browser(page, live_
     page.screenshot(path=str(tmp_path / "export.png"), full_page=True)
     page.get_by_label("YOLO").check()
     page.get_by_label("Split into train, validation and test subsets").check()
+    page.get_by_text("Open the list to choose some.").click()  # the list loads when it is opened
     page.get_by_label(dataset.batches[0].name).uncheck()
     with page.expect_download() as info:
         page.get_by_role("button", name="Export", exact=True).click()

@@ -207,6 +207,27 @@ def test_the_same_image_may_live_in_two_projects(manager, project):
     assert run(manager, other, ("a.jpg", photo)).batch
 
 
+def test_an_archive_given_as_bytes_is_spooled_in_the_upload_folder_and_removed(
+    manager, project, settings, tmp_path, monkeypatch
+):
+    # The upload folder (FILE_UPLOAD_TEMP_DIR) is where cleanup_media looks for what a killed process left.
+    folder = tmp_path / "upload-tmp"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    seen = []
+    real = pipeline.list_archive
+
+    def listing(path, *args, **kwargs):
+        seen.append(sorted(p.name for p in folder.iterdir()))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "list_archive", listing)
+    report = run(manager, project, ("set.zip", samples.zip_archive([("a.jpg", samples.jpeg())])))
+    assert len(report.kept) == 1
+    assert len(seen) == 1 and len(seen[0]) == 1 and seen[0][0].startswith(pipeline.SPOOL_PREFIX)
+    assert list(folder.iterdir()) == []
+
+
 def test_a_zip_archive_is_unpacked_and_hostile_entries_are_skipped_and_reported(manager, project):
     archive = samples.zip_archive(
         [

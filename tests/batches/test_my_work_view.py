@@ -4,6 +4,8 @@ review (Approve shown disabled with its reason on their own batch) — and the t
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import grant_role
@@ -53,6 +55,42 @@ def test_the_top_bar_count_is_the_number_of_batches_waiting(project, manager, an
     html = client_for(annotator).get(reverse("my_work_count")).content.decode()
 
     assert "data-my-work-count" in html and " 2<" in html
+
+
+def test_past_the_listed_batches_the_counts_and_the_badge_still_tell_the_whole_number(
+    project, manager, annotator, reviewer, monkeypatch
+):
+    monkeypatch.setattr("batches.my_work.SHOWN", 2)
+    for i in range(3):
+        batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, name=f"Plain {i}")
+    returned = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator, name="Back")
+    workflow.reject(actor=reviewer, batch=returned, comment="Boxes too loose")
+    client = client_for(annotator)
+
+    html = client.get(reverse("my_work")).content.decode()
+
+    # The batch that came back from review is listed although three others come before it on the board.
+    assert "Back" in html.split('data-my-work="returned"')[1].split("</ul>")[0]
+    assert html.split('data-my-work="annotate"')[1].split("</ul>")[0].count("<li>") == 1
+    assert 'To annotate <span class="muted">(3)</span>' in html
+    assert "The first 1 of 3 are listed here" in html
+    assert html.count("data-my-work-more") == 1  # not under the returned list, which is whole
+    badge = client.get(reverse("my_work_count")).content.decode()
+    assert " 4<" in badge
+
+
+def test_the_badge_costs_the_same_queries_whatever_the_number_of_batches(
+    project, manager, annotator, django_assert_num_queries
+):
+    client = client_for(annotator)
+    batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("my_work_count"))
+    for _ in range(5):
+        batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
+    with django_assert_num_queries(len(one.captured_queries)):
+        html = client.get(reverse("my_work_count")).content.decode()
+    assert " 6<" in html
 
 
 def test_my_work_costs_the_same_queries_for_one_project_or_five(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -373,3 +374,31 @@ def test_the_list_costs_the_same_queries_whatever_its_length(
     with django_assert_num_queries(3):
         response = client.get(reverse("notifications"))
     assert len(response.context["rows"]) == 12
+
+
+def test_a_rejection_without_flags_says_only_the_comment(told, project, manager, annotator, reviewer):
+    batch = in_review(told, project, manager, annotator)
+    told(workflow.reject, actor=reviewer, batch=batch, comment="Two buses are missing")
+
+    assert describe(of(annotator, Kind.RETURNED)[0]).detail == "Comment: Two buses are missing"
+
+
+@pytest.mark.parametrize(
+    ("language", "fresh", "older"),
+    [("en", "now", "3\xa0hours ago"), ("fa", "اکنون", "۳ ساعت پیش")],
+)
+def test_the_list_says_how_long_ago_in_the_readers_words_and_digits(
+    told, client, project, manager, annotator, language, fresh, older
+):
+    for _ in range(2):
+        assigned(told, manager, make_batch(project, manager), annotator)
+    first = of(annotator)[0]
+    Notification.objects.filter(pk=first.pk).update(created_at=timezone.now() - dt.timedelta(hours=3, minutes=1))
+    annotator.language = language
+    annotator.save(update_fields=["language"])
+    client.force_login(annotator)
+
+    page = client.get(reverse("notifications")).content.decode()
+    times = re.findall(r'<time class="when"[^>]*>([^<]*)</time>', page)
+
+    assert times == [fresh, older]

@@ -74,3 +74,24 @@ def test_the_project_navigation_stays_on_one_row_on_a_wide_screen(board_page, li
         "links => links.map(a => Math.round(a.getBoundingClientRect().top))"
     )
     assert len(set(tops)) == 1, tops
+
+
+def test_a_tokens_date_and_access_stay_on_one_line(board_page, live_server, manager, project):
+    """The token list sits in the page's narrow column: its dates broke as '2027-03-' over '07'."""
+    from django.utils import timezone
+
+    ApiToken.objects.create(
+        user=manager,
+        name=LONG,
+        prefix="bb_abcdefgh",
+        digest="1" * 64,
+        expires_at=timezone.now() + timezone.timedelta(days=90),
+    )
+    page = board_page
+    login(page, live_server, manager)
+    page.goto(f"{live_server.url}/settings/tokens/", timeout=30_000)
+    lines = page.locator("table.tokens td.token-fact").evaluate_all(
+        """cells => cells.map(cell => { const range = document.createRange(); range.selectNodeContents(cell);
+            return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; })"""
+    )
+    assert lines and all(count == 1 for count in lines), lines

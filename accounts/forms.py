@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from binaboard.params import CleanCharField
 
 from .calendars import isolate
-from .models import LabelClass, Project
+from .models import CLASS_PALETTE, LabelClass, Project
 from .roles import ROLE_LABELS
 
 ROLE_CHOICES = list(ROLE_LABELS.items())
@@ -37,6 +37,10 @@ class ProjectForm(forms.ModelForm):
         # A post without the choice (a script, an older page) keeps what the project has, or the default.
         self.fields["annotator_visibility"].required = False
         self.fields["stale_after_days"].required = False  # rework (#19): a post without it keeps the setting
+        # Django's own words would show the limit in Latin digits on a Persian page ("… مساوی 0 است").
+        self.fields["stale_after_days"].error_messages["min_value"] = _(
+            "The number of days cannot be below 0; 0 turns the stale mark off."
+        )
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -66,6 +70,7 @@ class MemberAddForm(forms.Form):
         label=_("Exact username or e-mail address"),
         max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("alice or alice@example.com")}),
+        error_messages={"required": _("Type the username or e-mail address of the person to invite.")},
     )
     roles = RolesField(label=_("Roles"), initial=["annotator"])
 
@@ -76,6 +81,14 @@ class MemberAddForm(forms.Form):
 
 class MemberRolesForm(forms.Form):
     roles = RolesField(label=_("Roles"), required=True)
+
+
+def free_colour(used: list[str]) -> str:
+    """The colour offered for a new class: the first of the palette no class has yet (each new class used to be
+    offered #1f77b4, so classes added one after another all looked alike on the canvas)."""
+    taken = {colour.lower() for colour in used}
+    free = [colour for colour in CLASS_PALETTE if colour not in taken]
+    return free[0] if free else CLASS_PALETTE[len(used) % len(CLASS_PALETTE)]
 
 
 class LabelClassForm(forms.ModelForm):

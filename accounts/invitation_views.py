@@ -51,7 +51,7 @@ def invite(request, pk: int):
         "once they accept.",
         len(roles),
     )
-    messages.success(request, text % {"who": who, "roles": roles_in_words(roles)})
+    messages.success(request, text % {"who": isolate(who), "roles": roles_in_words(roles)})
     return redirect("members", project.pk)
 
 
@@ -61,7 +61,7 @@ def invitation_revoke(request, pk: int, invitation_pk: int):
     membership = get_project_for(request.user, pk, MANAGE)
     invitation = get_object_or_404(Invitation, pk=invitation_pk, project=membership.project)
     if revoke(invitation=invitation):
-        messages.success(request, _("Invitation to “%(who)s” revoked.") % {"who": invitation.invitee})
+        messages.success(request, _("Invitation to “%(who)s” revoked.") % {"who": isolate(invitation.invitee)})
     return redirect("members", membership.project.pk)
 
 

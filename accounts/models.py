@@ -130,6 +130,19 @@ class ProjectGroupObjectPermission(GroupObjectPermissionBase):
 
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", gettext_lazy("Use a colour like #1f77b4."))
+# New classes take these in turn (the add form, a label import), so that two classes rarely share a colour.
+CLASS_PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 
 class LabelClass(models.Model):
@@ -269,6 +282,13 @@ class Invitation(models.Model):
     @property
     def expired(self) -> bool:
         return self.status == self.Status.PENDING and self.expires_at <= timezone.now()
+
+    @property
+    def role_labels(self) -> list[str]:
+        """The invited roles as the reader's language names them (Manager, Reviewer, Annotator), in that order."""
+        from .roles import ROLE_LABELS
+
+        return [str(label) for role, label in ROLE_LABELS.items() if role in self.roles]
 
 
 # --- end of notifications and invitations ----------------------------------------------------------------

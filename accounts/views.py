@@ -27,7 +27,7 @@ from batches.models import Batch
 
 from .access import Membership, get_project_for
 from .calendars import isolate, localise_digits
-from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm
+from .forms import LabelClassForm, MemberAddForm, MemberRolesForm, ProjectForm, free_colour
 from .invitations import pending_for
 from .membership import (
     MembershipError,
@@ -84,6 +84,12 @@ def project_settings(request, pk: int):
 # --- members ----------------------------------------------------------------------------------------
 
 
+def _roles_id(user) -> str:
+    """Each row's role boxes have ids of their own: with the invite form's "id_roles_0" in every row, a click on
+    "Manager" beside one member ticked the invite form's box (a label finds the first element with its id)."""
+    return f"id_member{user.pk}_%s"
+
+
 def _members_page(request, membership: Membership, add_form=None, status=200):
     project = membership.project
     members = members_with_roles(project)
@@ -92,7 +98,7 @@ def _members_page(request, membership: Membership, add_form=None, status=200):
             "user": user,
             "roles": roles,
             "role_labels": [ROLE_LABELS[role] for role in roles],
-            "form": MemberRolesForm(initial={"roles": roles}),
+            "form": MemberRolesForm(initial={"roles": roles}, auto_id=_roles_id(user)),
         }
         for user, roles in members
     ]
@@ -177,7 +183,7 @@ def member_roles(request, pk: int, user_pk: int):
         # Your own roles changed: the whole page (and what it lets you do) must be drawn again.
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     roles = roles_of(project, member)
-    row = {"user": member, "roles": roles, "form": MemberRolesForm(initial={"roles": roles})}
+    row = {"user": member, "roles": roles, "form": MemberRolesForm(initial={"roles": roles}, auto_id=_roles_id(member))}
     context = {"project": project, "membership": membership, "row": row}
     response = render(request, "accounts/members.html#member_row", context)
     return trigger_client_event(response, "showMessage", {"text": text, "level": level})
@@ -217,13 +223,14 @@ def member_remove(request, pk: int, user_pk: int):
 
 def _label_classes_page(request, membership: Membership, form=None):
     project = membership.project
-    classes = LabelClass.objects.filter(project=project).annotate(annotation_count=Count("annotations"))
+    classes = list(LabelClass.objects.filter(project=project).annotate(annotation_count=Count("annotations")))
+    offered = free_colour([label_class.colour for label_class in classes])
     context = {
         "project": project,
         "membership": membership,
         "can_manage": membership.manages,
         "classes": classes,
-        "form": form or LabelClassForm(project=project),
+        "form": form or LabelClassForm(project=project, initial={"colour": offered}),
     }
     return render(request, "accounts/label_classes.html", context)
 

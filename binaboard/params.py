@@ -123,6 +123,18 @@ class NumberField(forms.IntegerField):
         # min/max stay as data for the page; the text box itself takes any digits.
         return {}
 
+    def run_validators(self, value):
+        # Django's "greater than or equal to 0" writes its limit in Latin digits: the reader's digits instead.
+        try:
+            super().run_validators(value)
+        except forms.ValidationError as error:
+            from accounts.calendars import localise_digits
+
+            for each in error.error_list:
+                if each.params:
+                    each.params = {key: localise_digits(str(v)) for key, v in each.params.items()}
+            raise
+
 
 class JsonBodyError(ValueError):
     """A request body that is not JSON this app takes; the message says why, for a 400 answer."""

@@ -59,6 +59,17 @@ def test_a_number_field_refuses_what_is_not_a_whole_number_in_range(raw):
         NumberField(min_value=0, max_value=100).clean(raw)
 
 
+@pytest.mark.parametrize(("raw", "limit"), [("-۲۰", "۰"), ("۱۰۱", "۱۰۰")])
+def test_a_number_fields_range_error_names_its_limit_in_persian_digits(raw, limit):
+    """Django's own message ("… greater than or equal to 0") would keep the limit in Latin digits."""
+    from django.utils import translation
+
+    with translation.override("fa"), pytest.raises(forms.ValidationError) as refused:
+        NumberField(min_value=0, max_value=100).clean(raw)
+    [message] = refused.value.messages
+    assert limit in message and not any(digit in message for digit in "0123456789"), message
+
+
 @pytest.mark.django_db
 def test_assigning_part_with_persian_digits_assigns_that_many(project, manager, annotator):
     manager.language = "fa"

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.calendars import isolate, localise_digits
+from accounts.models import CLASS_PALETTE
 
 from ..models import Annotation, Batch, Image, LabelClass, Project
 from ..rules import Membership
@@ -55,7 +56,7 @@ MAX_CLASS_NAME = 100
 # All the label files of one import together: they are read into memory before anything else, and a small
 # archive can declare many large ones (a zip bomb).
 MAX_LABEL_BYTES = MAX_LABEL_FILE
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+PALETTE = CLASS_PALETTE
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import logging
 
 from django.contrib.auth.decorators import login_required
@@ -46,12 +47,15 @@ def _flow(membership) -> tuple[Flow, bool]:
 
 def cfd_chart(flow: Flow) -> dict:
     """The stacked areas of the cumulative flow diagram, as SVG polygons (coordinates computed here)."""
-    days = flow.cfd
+    days, dates = flow.cfd, flow.days
     if not days:
         return {}
+    if len(days) == 1:
+        # One day of history (a new project): the day across the whole width, not a polygon of no width.
+        days, dates = days * 2, dates * 2
     top = max(sum(day.values()) for day in days) or 1
     n = len(days)
-    xs = [WIDTH * (i / (n - 1) if n > 1 else 0.5) for i in range(n)]
+    xs = [WIDTH * i / (n - 1) for i in range(n)]
     below = [0] * n
     layers = []
     for column in STACK:
@@ -67,19 +71,17 @@ def cfd_chart(flow: Flow) -> dict:
             }
         )
         below = above
-    ticks = sorted({0, n // 2, n - 1})
-    return {
-        "layers": layers,
-        "top": top,
-        "first": flow.days[0],
-        "last": flow.days[-1],
-        "ticks": [{"x": xs[i], "day": flow.days[i]} for i in ticks],
-    }
+    ticks = [{"x": WIDTH / 2, "day": dates[0]}] if dates[0] == dates[-1] else []
+    ticks = ticks or [{"x": xs[i], "day": dates[i]} for i in sorted({0, n // 2, n - 1})]
+    return {"layers": layers, "top": top, "first": dates[0], "last": dates[-1], "ticks": ticks}
 
 
 def _hours(value: float | None) -> str:
     if value is None:
         return "—"
+    if value < 1:  # under an hour: minutes, not a column of "0.0 h" beside bars of different lengths
+        minutes = round(value * 60)
+        return _("%(n)d min") % {"n": minutes} if minutes else _("<1 min")
     if value < 48:
         return _("%(n).1f h") % {"n": value}
     return _("%(n).1f d") % {"n": value / 24}
@@ -119,10 +121,12 @@ def throughput_chart(flow: Flow) -> dict:
     if not weeks:
         return {}
     top = max(images for _, images in weeks) or 1
-    step = WIDTH / len(weeks)
+    # A bar is at most a 26th of the width: a project's first week is one bar, not a green wall.
+    step = WIDTH / max(len(weeks), WEEKS_SHOWN)
     bars = [
         {
             "week": week,
+            "monday": _monday(week),
             "images": images,
             "x": round(i * step + 2, 1),
             "width": round(max(step - 4, 1), 1),
@@ -131,7 +135,13 @@ def throughput_chart(flow: Flow) -> dict:
         }
         for i, (week, images) in enumerate(weeks)
     ]
-    return {"bars": bars, "top": top}
+    return {"bars": bars, "top": top, "end": round(bars[-1]["x"] + bars[-1]["width"], 1)}
+
+
+def _monday(week: str) -> dt.date:
+    """The first day of an ISO week ("2026-W50"), which the chart names in the reader's calendar."""
+    year, number = week.split("-W")
+    return dt.date.fromisocalendar(int(year), int(number), 1)
 
 
 @login_required
@@ -147,6 +157,9 @@ def flow_analytics(request, project_pk: int):
         "cfd": cfd_chart(flow),
         "distributions": distribution_rows(flow),
         "throughput": throughput_chart(flow),
+        "annotators": [
+            {**person, "turnaround": _hours(person["review_turnaround_hours"])} for person in flow.annotators
+        ],
         "csv_names": CSV_NAMES,
         "width": WIDTH,
         "height": HEIGHT,

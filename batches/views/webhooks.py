@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -72,14 +75,20 @@ def webhook_detail(request, project_pk: int, pk: int):
         else:
             messages.success(request, _("Webhook saved."))
             return redirect("webhook_detail", webhook.project_id, webhook.pk)
+    deliveries = list(setup.recent_deliveries(webhook))
     context = {
         "project": webhook.project,
         "membership": membership,
         "webhook": webhook,
         "form": form,
-        "deliveries": setup.recent_deliveries(webhook),
+        "deliveries": deliveries,
         "log_length": setup.LOG_LENGTH,
+        # The log polls itself while a delivery waits (a test event's outcome shows without a reload).
+        "polling": any(delivery.status == "pending" for delivery in deliveries),
+        "soon": timezone.now() + dt.timedelta(minutes=1),
     }
+    if request.htmx and request.method == "GET":
+        return render(request, "batches/webhook_detail.html#log", context)
     return render(request, "batches/webhook_detail.html", context, status=400 if form.errors else 200)
 
 

@@ -587,6 +587,9 @@
       setBusy(form, false);
       cancelButton.hidden = true;
       bar.value = 100;
+      // The report above the form says it all: no "Processing: …" line and no second list of refusals below it.
+      box.hidden = true;
+      list.textContent = "";
       var report = document.createElement("section");
       report.className = "panel upload-report";
       report.setAttribute("data-upload-report", "");

@@ -193,3 +193,38 @@ def test_the_members_page_offers_adding_directly_only_when_allowed(project, mana
     settings.MEMBERS_DIRECT_ADD = True
     assert b"Add directly" in browser.get(reverse("members", args=[project.pk])).content
     grant_role(project, make_user("x"), "annotator")
+
+
+def test_a_pending_invitation_shows_its_roles_and_expiry_in_the_readers_language(invite, project, manager):
+    """The list names the roles as the form does (not the stored keys) and dates in the reader's calendar."""
+    invite("new@example.com", roles=["reviewer", "annotator"])
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+
+    page = signed_in(manager).get(reverse("members", args=[project.pk])).content.decode()
+
+    listed = page.split('class="list invitation-list"', 1)[1].split("</table>", 1)[0]
+    assert "بازبین" in listed and "برچسب‌گذار" in listed
+    assert "Annotator" not in listed and "Reviewer" not in listed
+    expires = re.search(r'<td class="expires"><time[^>]*>([^<]+)</time>', listed).group(1)
+    assert not re.search(r"[0-9]", expires), expires  # Jalali, in Persian digits
+
+
+def test_inviting_nobody_says_what_is_missing(client, manager, project):
+    client.force_login(manager)
+    client.post(reverse("invite", args=[project.pk]), {"who": "", "roles": ["annotator"]})
+
+    said = [str(m) for m in client.get(reverse("members", args=[project.pk])).context["messages"]]
+    assert said == ["Type the username or e-mail address of the person to invite."]
+
+
+def test_the_invitee_is_isolated_in_a_persian_message(client, manager, project):
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    client.post(reverse("invite", args=[project.pk]), {"who": "new@example.com", "roles": ["annotator"]})
+    invitation = Invitation.objects.get(project=project)
+    client.post(reverse("invitation_revoke", args=[project.pk, invitation.pk]))
+
+    said = [str(m) for m in client.get(reverse("members", args=[project.pk])).context["messages"]]
+    assert len(said) == 2 and all("\u2068new@example.com\u2069" in text for text in said), said

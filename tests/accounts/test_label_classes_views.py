@@ -219,3 +219,15 @@ def test_an_outsider_deleting_gets_404(client, outsider, car):
     client.force_login(outsider)
     assert client.post(delete_url(car)).status_code == 404
     assert LabelClass.objects.filter(pk=car.pk).exists()
+
+
+def test_the_add_form_offers_a_colour_no_class_has_yet(client, project, url, add_url, manager):
+    """Adding classes one after another without touching the colour gave them all #1f77b4: boxes of different
+    classes looked the same on the canvas."""
+    client.force_login(manager)
+    for name in ("truck", "bus", "tram"):
+        offered = client.get(url).context["form"]["colour"].value()
+        assert offered not in {colour for _name, colour, _key in classes_of(project)}
+        client.post(add_url, {"name": name, "colour": offered, "key": ""})
+    colours = [colour for _name, colour, _key in classes_of(project)]
+    assert len(set(colours)) == len(colours) == 5

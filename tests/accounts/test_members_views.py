@@ -1,6 +1,7 @@
 """The Members page: every member sees who is in; managers add, change roles and remove."""
 
 import json
+import re
 import time
 
 import pytest
@@ -391,3 +392,14 @@ def test_in_a_browser_a_role_change_swaps_the_row_and_shows_a_toast(page, live_s
     page.locator(".toast-error", has_text="the only manager").wait_for()
     assert page.locator(f"#member-{manager.pk} input[value=manager]").is_checked()
     assert roles_of(project, manager) == ["manager"]
+
+
+def test_every_role_box_on_the_page_has_an_id_of_its_own(client, url, manager, annotator, reviewer):
+    """A label finds the first element with its id: with "id_roles_0" in the invite form and in every row, a click
+    on "Manager" beside a member ticked the invite form's box instead."""
+    client.force_login(manager)
+    html = client.get(url).content.decode()
+    ids = re.findall(r'<input type="checkbox" name="roles"[^>]* id="([^"]+)"', html)
+    assert len(ids) == 3 * 4 and len(set(ids)) == len(ids), ids
+    for label_for in re.findall(r'<label class="inline" for="([^"]+)"', html):
+        assert label_for in ids

@@ -99,3 +99,15 @@ def test_with_everyone_any_signed_in_user_may(client, settings, outsider):
     client.force_login(outsider)
     client.post(URL, {"name": "Anyone's", "review_required": "on"})
     assert roles_of(Project.objects.get(name="Anyone's"), outsider) == ["manager"]
+
+
+def test_the_form_is_checked_by_the_server_in_the_readers_language(client, creator):
+    """No browser bubble in the browser's language (novalidate): the server's messages, in Persian digits."""
+    creator.language = "fa"
+    creator.save(update_fields=["language"])
+    client.force_login(creator)
+    assert b"novalidate" in client.get(URL).content
+    response = client.post(URL, {"name": "Night drives", "stale_after_days": "-3"})
+    [error] = response.context["form"].errors["stale_after_days"]
+    assert "۰" in error and "0" not in error
+    assert not Project.objects.exists()

@@ -328,3 +328,26 @@ def test_a_manager_downloads_a_yolo_split_from_the_page_in_a_browser(page, live_
     labels = [name for name in archive.namelist() if name.startswith("labels/")]
     assert len(labels) == len(dataset.images_of(dataset.batches[1]))
     assert "test: images/test" in archive.read("data.yaml").decode()
+
+
+def test_a_recent_exports_size_is_in_persian_digits(client, project, manager):
+    ExportJob.objects.create(
+        project=project, requested_by=manager, options={"format": "coco"}, status="done", size=313_000, image_count=12
+    )
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    jobs = client.get(url(project)).content.decode().split('id="export-jobs"', 1)[1].split("</table>", 1)[0]
+    assert "۳۰۵٫۷" in jobs and "305" not in jobs
+
+
+def test_a_split_fields_error_stays_in_its_fields_box(project, dataset, manager):
+    """The error list under a percentage is inside the field's box: in a <p> the browser would close the p before
+    the list, and the list would take a cell of the grid of its own, pushing the next field out of place."""
+    batch_ids = [batch.pk for batch in dataset.batches]
+    form = {"format": "coco", "batches": batch_ids, "split": "on", "train": "90", "val": "30", "test": "-20"}
+    html = client_for(manager).post(url(project), {**form, "seed": "42"}).content.decode()
+    fields = html.split('class="split-fields"', 1)[1].split("</fieldset>", 1)[0]
+    test_box = fields.split('id="id_test"', 1)[1].split("</div>", 1)[0]
+    assert '<ul class="errorlist"' in test_box and "greater than or equal to 0" in test_box
+    assert "<p>" not in fields

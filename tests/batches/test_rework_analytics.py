@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core.cache import cache
@@ -112,6 +113,7 @@ def test_the_page_shows_the_figures_and_each_csv_has_its_data(project, history, 
         html = page.content.decode()
         assert page.status_code == 200 and "<polygon" in html and "annotator" in html
         assert "36.0 h" in html  # the median time in Unassigned: 24 h and 48 h
+        assert "24.0 h" in html.split("people-title", 1)[1]  # the annotator's median review turnaround
         cfd = client.get(reverse("flow_analytics_csv", args=[project.pk, "cfd"]))
     rows = list(csv.reader(io.StringIO(cfd.content.decode())))
     assert rows[0] == ["date", "unassigned", "annotating", "review", "dataset"]
@@ -163,3 +165,47 @@ def test_a_new_move_makes_the_cached_figures_stale(project, manager, annotator):
 
     assert BatchEvent.objects.count() == 2 and "From 2 moves" in html
     assert Image.objects.count() == 3 and timezone.now()
+
+
+def test_a_first_day_fills_the_chart_and_a_first_week_is_one_narrow_bar_named_by_its_monday():
+    """A new project's history is one day and one week: the day is drawn across the chart (a polygon of no
+    width is an empty chart) and the week is one bar of ordinary width, labelled once, by its first day."""
+    from batches.analytics import Flow
+    from batches.views.analytics import WIDTH, cfd_chart, throughput_chart
+
+    day = dt.date(2026, 12, 7)
+    counts = {"unassigned": 18, "annotating": 12, "review": 6, "dataset": 12}
+    flow = Flow(days=[day], cfd=[counts], throughput=[("2026-W50", 12)])
+
+    cfd = cfd_chart(flow)
+    for layer in cfd["layers"]:
+        xs = {float(point.split(",")[0]) for point in layer["points"].split()}
+        assert xs == {0.0, float(WIDTH)}, layer
+    assert cfd["ticks"] == [{"x": WIDTH / 2, "day": day}]
+
+    [bar] = throughput_chart(flow)["bars"]
+    assert bar["width"] < WIDTH / 10
+    assert bar["monday"] == dt.date(2026, 12, 7)
+
+
+def test_the_charts_labels_read_in_persian_and_sit_beside_the_axis_right_to_left(project, history, manager):
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    with at(7):
+        html = client_for(manager).get(reverse("flow_analytics", args=[project.pk])).content.decode()
+    throughput = html.split('class="chart throughput"', 1)[1].split("</svg>", 1)[0]
+    assert "W" not in throughput.replace("Week", "")  # no ISO week names ("2026-W10")
+    assert "هفتهٔ" in throughput  # the bar's tooltip
+    # The value at the top of the axis ends left of it: in a right-to-left page that is the text's start.
+    assert re.search(r'<text class="tick" x="-6" y="14" text-anchor="start">', throughput)
+
+
+def test_stays_under_an_hour_read_in_minutes():
+    """Fresh work moves within the hour: "0.0 h" on every row beside bars of different lengths said nothing."""
+    from django.utils import translation
+
+    from batches.views.analytics import _hours
+
+    assert _hours(0.25) == "15 min" and _hours(0.004) == "<1 min" and _hours(36) == "36.0 h" and _hours(72) == "3.0 d"
+    with translation.override("fa"):
+        assert _hours(0.5) == "30 دقیقه"

@@ -641,3 +641,19 @@ def test_old_finished_deliveries_leave_the_log_but_pending_ones_stay(hook, held,
     WebhookDelivery.objects.filter(pk=deliveries[1].pk).update(created_at=old, status="pending")
     assert prune_log() == 1
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {deliveries[1].pk, deliveries[2].pk}
+
+
+def test_a_waiting_delivery_says_it_is_being_sent_and_the_log_polls_until_it_is_done(hook, manager, held):
+    """A test event's row read "pending · next try in 0 minutes" and stayed so until the page was reloaded."""
+    client = client_for(manager)
+    url = reverse("webhook_detail", args=[hook.project_id, hook.pk])
+    client.post(reverse("webhook_test", args=[hook.project_id, hook.pk]))
+    [delivery] = WebhookDelivery.objects.filter(webhook=hook)
+    assert delivery.status == "pending"
+    page = client.get(url).content.decode()
+    assert "being sent…" in page and "next try in 0" not in page
+    assert 'hx-trigger="every 3s"' in page
+    # The poll gets the log alone, and stops polling once nothing waits.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status="delivered", response_code=200)
+    log = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert log.lstrip().startswith('<section id="hook-log"') and "every 3s" not in log and ">200<" in log

@@ -77,6 +77,9 @@ def expect_progress_then_report(page, name: str) -> Batch:
         "corrupt or truncated image"
     )
     expect(report).to_be_focused()
+    # Finished: the report replaces the progress (no "Processing: …" left under it, no second list of refusals).
+    expect(progress).to_be_hidden()
+    expect(page.locator("[data-upload-files] li")).to_have_count(0)
     return Batch.objects.get(name=name)
 
 

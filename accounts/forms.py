@@ -7,8 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from binaboard.params import CleanCharField
 
 from .calendars import isolate
-from .models import CLASS_PALETTE, LabelClass, Project
-from .roles import ROLE_LABELS
+from .models import CLASS_PALETTE, ROLE_LABELS, LabelClass, Project
 
 ROLE_CHOICES = list(ROLE_LABELS.items())
 

@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from .calendars import isolate
-from .models import Project
-from .roles import ROLE_LABELS, ROLE_PERMISSIONS, grant_role, remove_member, revoke_role, roles_of, users_with_role
+from .models import ROLE_LABELS, Project
+from .roles import ROLE_PERMISSIONS, grant_role, remove_member, revoke_role, roles_of, users_with_role
 
 
 class MembershipError(ValueError):

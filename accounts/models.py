@@ -129,6 +129,12 @@ class ProjectGroupObjectPermission(GroupObjectPermissionBase):
         db_table = "batches_projectgroupobjectpermission"
 
 
+# A project's roles as people read them (accounts/roles.py grants them), in the order they are listed.
+ROLE_LABELS = {
+    "manager": gettext_lazy("Manager"),
+    "reviewer": gettext_lazy("Reviewer"),
+    "annotator": gettext_lazy("Annotator"),
+}
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", gettext_lazy("Use a colour like #1f77b4."))
 # New classes take these in turn (the add form, a label import), so that two classes rarely share a colour.
 CLASS_PALETTE = [
@@ -286,8 +292,6 @@ class Invitation(models.Model):
     @property
     def role_labels(self) -> list[str]:
         """The invited roles as the reader's language names them (Manager, Reviewer, Annotator), in that order."""
-        from .roles import ROLE_LABELS
-
         return [str(label) for role, label in ROLE_LABELS.items() if role in self.roles]
 
 

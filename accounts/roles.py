@@ -10,7 +10,6 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, get_perms, get_users_with_perms, remove_perm
 
 from .calendars import isolate
@@ -20,11 +19,6 @@ ROLE_PERMISSIONS = {
     "manager": "manage_project",
     "reviewer": "review_project",
     "annotator": "annotate_project",
-}
-ROLE_LABELS = {
-    "manager": gettext_lazy("Manager"),
-    "reviewer": gettext_lazy("Reviewer"),
-    "annotator": gettext_lazy("Annotator"),
 }
 VIEW = "view_project"
 

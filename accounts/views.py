@@ -38,8 +38,8 @@ from .membership import (
     role_names,
     set_roles,
 )
-from .models import LabelClass
-from .roles import ROLE_LABELS, members_with_roles, roles_of
+from .models import ROLE_LABELS, LabelClass
+from .roles import members_with_roles, roles_of
 
 MANAGE = "manage_project"
 # Adding a member answers after at least this long whatever happened, so the delay does not tell

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Sum
 from guardian.shortcuts import get_objects_for_user
 
-from accounts.models import Project, ProjectUserObjectPermission
-from accounts.roles import ROLE_LABELS, ROLE_PERMISSIONS
+from accounts.models import ROLE_LABELS, Project, ProjectUserObjectPermission
+from accounts.roles import ROLE_PERMISSIONS
 
 from .models import Batch
 

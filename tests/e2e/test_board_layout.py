@@ -175,3 +175,23 @@ def test_the_phone_header_is_one_row_and_opens_as_a_menu(board_page, live_server
     page.keyboard.press("Escape")
     expect(page.locator(".topnav")).to_be_hidden()
     expect(toggle).to_be_focused()
+
+
+@pytest.mark.parametrize("width", [1100, 1280])
+def test_each_column_heads_tools_stay_inside_their_column(
+    board_page, live_server, project, manager, annotator, reviewer, width
+):
+    # At 1,100 px the Unassigned column's order list ran into the Annotating column, beside "Upload images".
+    page = board_page
+    demo_batches(project, manager, annotator, reviewer, images=2)
+    page.set_viewport_size({"width": width, "height": 800})
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+
+    for status in Status.values:
+        box = column(page, status).bounding_box()
+        for tool in column(page, status).locator(".column-tools select, .column-tools a, .column-tools button").all():
+            if not tool.is_visible():
+                continue
+            inner = tool.bounding_box()
+            assert box["x"] - 1 <= inner["x"] and inner["x"] + inner["width"] <= box["x"] + box["width"] + 1, status

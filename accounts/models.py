@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -84,9 +84,14 @@ class Project(models.Model):
         ),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=gettext_lazy("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
     # rework (#19): a batch waiting longer than this in Annotating or Review is marked on its card (0: never).
     stale_after_days = models.PositiveSmallIntegerField(
         gettext_lazy("stale after (days)"),
@@ -98,6 +103,8 @@ class Project(models.Model):
 
     class Meta:
         db_table = "batches_project"  # the table it had when it lived in batches (accounts migration 0003 moved it)
+        verbose_name = gettext_lazy("project")
+        verbose_name_plural = gettext_lazy("projects")
         ordering = ["name", "id"]
         # view_project comes with Django's default permissions.
         permissions = [
@@ -116,17 +123,26 @@ class Project(models.Model):
 class ProjectUserObjectPermission(UserObjectPermissionBase):
     """Direct-FK object permissions: a real foreign key, joinable and indexed (guardian's fast path)."""
 
-    content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
+    content_object = models.ForeignKey(Project, on_delete=models.CASCADE, verbose_name=gettext_lazy("project"))
+    # guardian's fields, as guardian declares them, with names the admin shows in the operator's language.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=gettext_lazy("user"))
+    permission = models.ForeignKey(Permission, on_delete=models.CASCADE, verbose_name=gettext_lazy("permission"))
 
     class Meta(UserObjectPermissionBase.Meta):
         db_table = "batches_projectuserobjectpermission"
+        verbose_name = gettext_lazy("project permission of a user")
+        verbose_name_plural = gettext_lazy("project permissions of users")
 
 
 class ProjectGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
+    content_object = models.ForeignKey(Project, on_delete=models.CASCADE, verbose_name=gettext_lazy("project"))
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, verbose_name=gettext_lazy("group"))
+    permission = models.ForeignKey(Permission, on_delete=models.CASCADE, verbose_name=gettext_lazy("permission"))
 
     class Meta(GroupObjectPermissionBase.Meta):
         db_table = "batches_projectgroupobjectpermission"
+        verbose_name = gettext_lazy("project permission of a group")
+        verbose_name_plural = gettext_lazy("project permissions of groups")
 
 
 # A project's roles as people read them (accounts/roles.py grants them), in the order they are listed.
@@ -152,7 +168,9 @@ CLASS_PALETTE = [
 
 
 class LabelClass(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="label_classes")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="label_classes", verbose_name=gettext_lazy("project")
+    )
     name = models.CharField(gettext_lazy("name"), max_length=100)
     colour = models.CharField(gettext_lazy("colour"), max_length=7, default="#1f77b4", validators=[colour_validator])
     key = models.PositiveSmallIntegerField(

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from guardian.admin import GuardedModelAdmin
 
 from accounts.calendars import isolate
-from accounts.models import ProjectGroupObjectPermission, ProjectUserObjectPermission
+from accounts.models import ROLE_LABELS, ProjectGroupObjectPermission, ProjectUserObjectPermission
 from accounts.roles import ROLE_PERMISSIONS
 
 from . import workflow
@@ -239,6 +239,10 @@ class BatchEventInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @admin.display(description=gettext_lazy("summary"))
+    def summary(self, event: BatchEvent) -> str:
+        return event.summary
+
 
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
@@ -264,9 +268,9 @@ class BatchAdmin(admin.ModelAdmin):
     # Only the name is edited here; everything else belongs to the workflow.
     fieldsets = [
         (None, {"fields": ["name", "project", "status", "assignee", "images_link"]}),
-        ("Progress", {"fields": ["image_count", "done_count", "review_comment", "rejection_count"]}),
+        (gettext_lazy("Progress"), {"fields": ["image_count", "done_count", "review_comment", "rejection_count"]}),
         (
-            "Bookkeeping",
+            gettext_lazy("Bookkeeping"),
             {
                 "classes": ["collapse"],
                 "fields": ["split_from", "version", "position", "created_at", "status_changed_at", "updated_at"],
@@ -495,7 +499,7 @@ class ImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("stored as"))
     def stored_as(self, image: Image) -> str:
         # The names only: media has no public URL (the default FileField display would need one).
-        return format_html("{}<br>{}", image.file.name, image.thumbnail.name or "(no thumbnail)")
+        return format_html("{}<br>{}", image.file.name, image.thumbnail.name or _("(no thumbnail)"))
 
     @admin.display(description=gettext_lazy("size"))
     def size(self, image: Image) -> str:
@@ -504,10 +508,14 @@ class ImageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Annotation)
 class AnnotationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["pk", "label_class", "image", "batch", "box", "author", "updated_at"]
+    list_display = ["number", "label_class", "image", "batch", "box", "author", "updated_at"]
     list_filter = [("image__project", admin.RelatedFieldListFilter)]
     search_fields = ["label_class__name", "image__original_name", "image__batch__name", "author__username"]
     list_select_related = ["label_class", "image__batch", "author"]
+
+    @admin.display(description=gettext_lazy("number"), ordering="pk")
+    def number(self, annotation: Annotation) -> int:
+        return annotation.pk
 
     @admin.display(description=gettext_lazy("batch"), ordering="image__batch__name")
     def batch(self, annotation: Annotation) -> Batch:
@@ -536,6 +544,10 @@ class BatchEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["project", "actor"]
     date_hierarchy = "created_at"
 
+    @admin.display(description=gettext_lazy("summary"))
+    def summary(self, event: BatchEvent) -> str:
+        return event.summary
+
 
 @admin.register(ExportJob)
 class ExportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -552,11 +564,11 @@ class ExportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class RoleFilter(admin.SimpleListFilter):
-    title = "role"
+    title = gettext_lazy("role")
     parameter_name = "role"
 
     def lookups(self, request, model_admin):
-        return [(perm, capfirst(role)) for role, perm in ROLE_PERMISSIONS.items()] + [
+        return [(perm, capfirst(ROLE_LABELS[role])) for role, perm in ROLE_PERMISSIONS.items()] + [
             ("view_project", _("Member (view)"))
         ]
 

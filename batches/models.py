@@ -100,22 +100,34 @@ class BatchQuerySet(models.QuerySet):
 class Batch(models.Model):
     Status = BatchStatus
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="batches")
-    name = models.CharField(max_length=200)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNASSIGNED)
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="batches", verbose_name=gettext_lazy("project")
+    )
+    name = models.CharField(gettext_lazy("name"), max_length=200)
+    status = models.CharField(gettext_lazy("status"), max_length=20, choices=Status.choices, default=Status.UNASSIGNED)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_batches"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_batches",
+        verbose_name=gettext_lazy("assignee"),
     )
     # Order within its column: smaller comes first.
-    position = models.FloatField(default=0)
+    position = models.FloatField(gettext_lazy("position"), default=0)
     split_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="split_batches"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="split_batches",
+        verbose_name=gettext_lazy("split from"),
     )
-    review_comment = models.TextField(blank=True)
-    rejection_count = models.PositiveIntegerField(default=0)
+    review_comment = models.TextField(gettext_lazy("review comment"), blank=True)
+    rejection_count = models.PositiveIntegerField(gettext_lazy("rejections"), default=0)
     # Kept by the workflow (split, merge, create) and the annotation save, so the board never counts images.
-    image_count = models.PositiveIntegerField(default=0)
-    done_count = models.PositiveIntegerField(default=0)
+    image_count = models.PositiveIntegerField(gettext_lazy("images"), default=0)
+    done_count = models.PositiveIntegerField(gettext_lazy("images done"), default=0)
     # Files an upload session still brings (0: none). While it is above 0 the batch is processing:
     # its card shows "processing image_count / processing_total" and no move is allowed.
     processing_total = models.PositiveIntegerField(default=0)
@@ -131,10 +143,10 @@ class Batch(models.Model):
     stale_notified_at = models.DateTimeField(null=True, blank=True)
     # --- end rework
     # Bumped by every move: the compare-and-set guard and the board's cheap "has anything changed" check.
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(default=timezone.now)
-    status_changed_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(gettext_lazy("version"), default=1)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
+    status_changed_at = models.DateTimeField(gettext_lazy("status changed at"), default=timezone.now)
+    updated_at = models.DateTimeField(gettext_lazy("updated at"), auto_now=True)
 
     objects = BatchQuerySet.as_manager()
 
@@ -196,20 +208,24 @@ class Image(models.Model):
         ANNOTATED = "annotated", gettext_lazy("Annotated")
         NO_OBJECTS = "no_objects", gettext_lazy("No objects")
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="images")
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="images")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="images", verbose_name=gettext_lazy("project")
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="images", verbose_name=gettext_lazy("batch")
+    )
     file = models.FileField(upload_to=image_upload_to, max_length=255)
     thumbnail = models.FileField(upload_to=thumbnail_upload_to, max_length=255, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    original_name = models.CharField(max_length=255)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
-    review_flag = models.BooleanField(default=False)
-    review_note = models.TextField(blank=True)
+    sha256 = models.CharField(gettext_lazy("SHA-256"), max_length=64)
+    original_name = models.CharField(gettext_lazy("original name"), max_length=255)
+    state = models.CharField(gettext_lazy("state"), max_length=20, choices=State.choices, default=State.NEW)
+    review_flag = models.BooleanField(gettext_lazy("flagged in review"), default=False)
+    review_note = models.TextField(gettext_lazy("review note"), blank=True)
     # A flagged image saved again after the rejection: the card counts the flagged images still to fix.
     review_fixed = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = gettext_lazy("image")
@@ -278,20 +294,31 @@ class ExportJob(models.Model):
         FAILED = "failed", gettext_lazy("failed")
         EXPIRED = "expired", gettext_lazy("expired")
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_jobs")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="export_jobs"
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="export_jobs", verbose_name=gettext_lazy("project")
     )
-    options = models.JSONField(help_text="format, include_images, split, seed, batch_ids")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    error = models.TextField(blank=True)
-    file = models.CharField(max_length=255, blank=True, help_text="The zip's name in storage.")
-    download_name = models.CharField(max_length=255, blank=True)
-    size = models.BigIntegerField(null=True, blank=True)
-    image_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="export_jobs",
+        verbose_name=gettext_lazy("requested by"),
+    )
+    options = models.JSONField(
+        gettext_lazy("options"), help_text=gettext_lazy("format, include_images, split, seed, batch_ids")
+    )
+    status = models.CharField(gettext_lazy("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(gettext_lazy("error"), blank=True)
+    file = models.CharField(
+        gettext_lazy("file"), max_length=255, blank=True, help_text=gettext_lazy("The zip's name in storage.")
+    )
+    download_name = models.CharField(gettext_lazy("download name"), max_length=255, blank=True)
+    size = models.BigIntegerField(gettext_lazy("size (bytes)"), null=True, blank=True)
+    image_count = models.PositiveIntegerField(gettext_lazy("images"), default=0)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
+    started_at = models.DateTimeField(gettext_lazy("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(gettext_lazy("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = gettext_lazy("export")
@@ -300,7 +327,11 @@ class ExportJob(models.Model):
         indexes = [models.Index(fields=["project", "-created_at"], name="exportjob_project_recent")]
 
     def __str__(self) -> str:
-        return f"export {self.pk} of project {self.project_id} ({self.status})"
+        return _("export %(id)s of project %(project)s (%(status)s)") % {
+            "id": self.pk,
+            "project": self.project_id,
+            "status": self.get_status_display(),
+        }
 
     @property
     def in_progress(self) -> bool:
@@ -310,20 +341,29 @@ class ExportJob(models.Model):
 class Annotation(models.Model):
     """A bounding box in pixels of the upright image (EXIF orientation applied)."""
 
-    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="annotations")
-    label_class = models.ForeignKey(LabelClass, on_delete=models.PROTECT, related_name="annotations")
+    image = models.ForeignKey(
+        Image, on_delete=models.CASCADE, related_name="annotations", verbose_name=gettext_lazy("image")
+    )
+    label_class = models.ForeignKey(
+        LabelClass, on_delete=models.PROTECT, related_name="annotations", verbose_name=gettext_lazy("label class")
+    )
     x = models.FloatField()
     y = models.FloatField()
     w = models.FloatField()
     h = models.FloatField()
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="annotations",
+        verbose_name=gettext_lazy("author"),
     )
     # Imported with the images (COCO, YOLO, VOC): the annotator confirms or fixes it; saving the image
     # replaces its boxes with the person's own (prelabel False).
-    prelabel = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    prelabel = models.BooleanField(gettext_lazy("imported, not yet checked"), default=False)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(gettext_lazy("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = gettext_lazy("annotation")
@@ -357,28 +397,47 @@ class BatchEvent(models.Model):
         TAKEN_BACK = "taken_back", gettext_lazy("took back images")
         RELABELLED = "relabelled", gettext_lazy("sent back to relabel")
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
-    # Survives a permanent delete (the row keeps the name and the id), so the project's history stays whole.
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
-    batch_ref = models.PositiveBigIntegerField(
-        null=True, blank=True, db_index=True, help_text="The batch's id, kept when it is gone."
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="events", verbose_name=gettext_lazy("project")
     )
-    batch_name = models.CharField(max_length=200)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    action = models.CharField(max_length=20, choices=Action.choices)
-    from_status = models.CharField(max_length=20, choices=Batch.Status.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=Batch.Status.choices, blank=True)
-    image_count = models.PositiveIntegerField(default=0)
+    # Survives a permanent delete (the row keeps the name and the id), so the project's history stays whole.
+    batch = models.ForeignKey(
+        Batch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        verbose_name=gettext_lazy("batch"),
+    )
+    batch_ref = models.PositiveBigIntegerField(
+        gettext_lazy("batch id"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=gettext_lazy("The batch's id, kept when it is gone."),
+    )
+    batch_name = models.CharField(gettext_lazy("batch name"), max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=gettext_lazy("done by"),
+    )
+    action = models.CharField(gettext_lazy("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(gettext_lazy("from column"), max_length=20, choices=Batch.Status.choices, blank=True)
+    to_status = models.CharField(gettext_lazy("to column"), max_length=20, choices=Batch.Status.choices, blank=True)
+    image_count = models.PositiveIntegerField(gettext_lazy("images"), default=0)
     # The other batches a move involved, as [{"id", "name", "images", "assignee"?, "rest"?}]: merged in
     # (merge), split off (assign: one per other annotator, and the rest left in Unassigned).
-    related = models.JSONField(default=list, blank=True)
+    related = models.JSONField(gettext_lazy("related batches"), default=list, blank=True)
     # The move's figures and people: {"shares": [{"assignee", "images"}], "from_assignee", "to_assignee",
     # "annotations" (removed by a reset), "undone" (images not annotated at submit)}.
-    details = models.JSONField(default=dict, blank=True)
+    details = models.JSONField(gettext_lazy("details"), default=dict, blank=True)
     # A person's words: the reviewer's comment on a rejection. (Events from before `details` keep their
     # whole sentence here.)
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(gettext_lazy("note"), blank=True)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = gettext_lazy("batch event")

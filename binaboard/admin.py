@@ -23,6 +23,10 @@ class TaskAdmin(DBTaskResultAdmin):
     search_fields = ("task_path", "exception_class_path")
     actions = ["retry"]
 
+    @admin.display(description=_("task"))
+    def task_name(self, task: DBTaskResult) -> str:
+        return task.task_name
+
     @admin.display(description=_("error"))
     def error(self, task: DBTaskResult) -> str:
         if task.status != TaskResultStatus.FAILED:

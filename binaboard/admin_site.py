@@ -14,9 +14,14 @@ from django.contrib import admin
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class BinaBoardAdminSite(admin.AdminSite):
+    # In the operator's language: lazy, so each request's language decides.
+    site_header = gettext_lazy("BinaBoard operations")
+    site_title = gettext_lazy("BinaBoard admin")
+
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)
 

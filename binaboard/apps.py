@@ -1,5 +1,8 @@
+from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy
+from django_tasks_db import apps as tasks_db_apps
 
 
 class BinaBoardConfig(AppConfig):
@@ -18,3 +21,23 @@ class BinaBoardAdminConfig(admin_apps.AdminConfig):
     default = False
 
     default_site = "binaboard.admin_site.BinaBoardAdminSite"
+
+
+# Two third-party apps whose names the admin's index shows, named in the operator's language (their own
+# AppConfigs name them in English only, or not at all).
+
+
+class AxesConfig(axes_apps.AppConfig):
+    """django-axes (sign-in throttling) as the admin names it."""
+
+    default = False
+
+    verbose_name = gettext_lazy("Sign-in attempts")
+
+
+class TasksDbConfig(tasks_db_apps.TasksAppConfig):
+    """django-tasks-db (the tasks' table) as the admin names it."""
+
+    default = False
+
+    verbose_name = gettext_lazy("Task queue")

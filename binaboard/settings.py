@@ -86,13 +86,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # the API (batches/api): its bundled Swagger UI files are served as static files
     "guardian",
-    "axes",  # sign-in throttling (see "Accounts and sign-in" below)
+    "binaboard.apps.AxesConfig",  # django-axes, sign-in throttling (see "Accounts and sign-in" below)
     "binaboard",
     "accounts",
     "batches",
     # Both task backends' apps are always installed (see "background tasks" below), so switching
     # TASKS_BACKEND never changes the migrations or the admin.
-    "django_tasks_db",
+    "binaboard.apps.TasksDbConfig",  # django_tasks_db, named in the admin's language (binaboard/apps.py)
     "django_rq",
 ]
 

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from .calendars import isolate
-from .models import ROLE_LABELS, Project
+from .models import Project, role_labels
 from .roles import ROLE_PERMISSIONS, grant_role, remove_member, revoke_role, roles_of, users_with_role
 
 
@@ -26,7 +26,7 @@ class MembershipError(ValueError):
 
 
 def role_names(roles: Iterable[str]) -> str:
-    labels = [str(ROLE_LABELS[role]) for role in ROLE_PERMISSIONS if role in set(roles)]
+    labels = role_labels(roles)
     if len(labels) <= 1:
         return "".join(labels)
     return _("%(first)s and %(last)s") % {"first": _(", ").join(labels[:-1]), "last": labels[-1]}

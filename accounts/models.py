@@ -151,6 +151,14 @@ ROLE_LABELS = {
     "reviewer": gettext_lazy("Reviewer"),
     "annotator": gettext_lazy("Annotator"),
 }
+
+
+def role_labels(roles) -> list[str]:
+    """These roles as the reader's language names them, in the order above."""
+    roles = set(roles)
+    return [str(label) for role, label in ROLE_LABELS.items() if role in roles]
+
+
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", gettext_lazy("Use a colour like #1f77b4."))
 # New classes take these in turn (the add form, a label import), so that two classes rarely share a colour.
 CLASS_PALETTE = [
@@ -310,7 +318,7 @@ class Invitation(models.Model):
     @property
     def role_labels(self) -> list[str]:
         """The invited roles as the reader's language names them (Manager, Reviewer, Annotator), in that order."""
-        return [str(label) for role, label in ROLE_LABELS.items() if role in self.roles]
+        return role_labels(self.roles)
 
 
 # --- end of notifications and invitations ----------------------------------------------------------------

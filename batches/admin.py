@@ -219,7 +219,15 @@ class LabelClassAdmin(admin.ModelAdmin):
 # --- batches ---------------------------------------------------------------------------------------
 
 
-class BatchEventInline(admin.TabularInline):
+class EventSummary:
+    """An event's one-line summary as a column, headed in the admin's language."""
+
+    @admin.display(description=gettext_lazy("summary"))
+    def summary(self, event: BatchEvent) -> str:
+        return event.summary
+
+
+class BatchEventInline(EventSummary, admin.TabularInline):
     model = BatchEvent
     fk_name = "batch"
     verbose_name_plural = gettext_lazy("history")
@@ -238,10 +246,6 @@ class BatchEventInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-    @admin.display(description=gettext_lazy("summary"))
-    def summary(self, event: BatchEvent) -> str:
-        return event.summary
 
 
 @admin.register(Batch)
@@ -527,7 +531,7 @@ class AnnotationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(BatchEvent)
-class BatchEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class BatchEventAdmin(EventSummary, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "project",
@@ -543,10 +547,6 @@ class BatchEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["batch_name", "note", "actor__username", "project__name"]
     list_select_related = ["project", "actor"]
     date_hierarchy = "created_at"
-
-    @admin.display(description=gettext_lazy("summary"))
-    def summary(self, event: BatchEvent) -> str:
-        return event.summary
 
 
 @admin.register(ExportJob)

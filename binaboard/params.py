@@ -27,6 +27,8 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.calendars import localise_digits
+
 MAX_ID = 2**63 - 1
 # Longer than any text a person types into one field here; a domain limit below it still refuses
 # (with its own message) what is too long for that field.
@@ -128,8 +130,6 @@ class NumberField(forms.IntegerField):
         try:
             super().run_validators(value)
         except forms.ValidationError as error:
-            from accounts.calendars import localise_digits
-
             for each in error.error_list:
                 if each.params:
                     each.params = {key: localise_digits(str(v)) for key, v in each.params.items()}

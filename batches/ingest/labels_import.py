@@ -56,7 +56,6 @@ MAX_CLASS_NAME = 100
 # All the label files of one import together: they are read into memory before anything else, and a small
 # archive can declare many large ones (a zip bomb).
 MAX_LABEL_BYTES = MAX_LABEL_FILE
-PALETTE = CLASS_PALETTE
 
 
 @dataclass
@@ -409,7 +408,7 @@ def _create_classes(project: Project, names: list[str]) -> dict[str, LabelClass]
         created[name.lower()] = LabelClass.objects.create(
             project=project,
             name=name,
-            colour=PALETTE[(count + index) % len(PALETTE)],
+            colour=CLASS_PALETTE[(count + index) % len(CLASS_PALETTE)],
             key=free_keys[index] if index < len(free_keys) else None,
         )
     return created

@@ -39,8 +39,8 @@ def export(request, project_pk: int):
     if request.htmx and request.method == "GET" and request.GET.get("choose") == "1":
         # The list of batches, asked for when the person opens it (the page itself never lists them).
         batches = list(dataset_batches(project))
-        context = {"project": project, "batches": batches, "form": ExportForm(batches=batches), "choosing": True}
-        return render(request, "batches/export.html#batch_table", {**context, "chosen": {b.pk for b in batches}})
+        context = {"project": project, "batches": batches, "chosen": {batch.pk for batch in batches}}
+        return render(request, "batches/export.html#batch_table", context)
     jobs = list(ExportJob.objects.filter(project=project).select_related("requested_by")[:RECENT_EXPORTS])
     polling = any(job.in_progress for job in jobs)
     if request.htmx and request.method == "GET":

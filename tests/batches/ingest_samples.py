@@ -15,9 +15,30 @@ from PIL import Image as PILImage
 _seq = itertools.count(1)
 
 
-def _colour(seed: int | None) -> tuple[int, int, int]:
-    n = next(_seq) if seed is None else seed
+def _seeded_colour(n: int) -> tuple[int, int, int]:
     return (n * 37 % 256, n * 91 % 256, n * 53 % 256)
+
+
+_SEEDED_COLOURS = frozenset(_seeded_colour(n) for n in range(256))
+
+
+def _fresh_colour() -> tuple[int, int, int]:
+    """A colour no earlier call has had and no explicit seed can give.
+
+    The seeded colours repeat every 256 seeds, so a counter run through the same formula gave the 259th
+    unseeded picture of a test process the colour of seed 3: which test met it depended on how many ran
+    before it in the same worker. Here the counter walks all 2**24 colours (an odd multiplier is a
+    bijection modulo 2**24) and skips the 256 seeded ones.
+    """
+    while True:
+        m = next(_seq) * 2_654_435_761 % 2**24
+        colour = (m >> 16, (m >> 8) & 255, m & 255)
+        if colour not in _SEEDED_COLOURS:
+            return colour
+
+
+def _colour(seed: int | None) -> tuple[int, int, int]:
+    return _fresh_colour() if seed is None else _seeded_colour(seed)
 
 
 def picture(width: int = 64, height: int = 48, seed: int | None = None) -> PILImage.Image:

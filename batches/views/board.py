@@ -606,8 +606,8 @@ def board(request, project_pk: int):
     layout = BoardLayout.of(request.user, project.pk)
     context = board_context(membership, board_filter, columns, token=state.token, layout=layout)
     if request.htmx and not request.htmx.history_restore_request:
-        # The filter form: swap the columns in place.
-        return render(request, "batches/board.html#columns_oob", {**context, "oob": True})
+        # The filter form: swap the columns in place, and the "Clear" link that depends on the filter.
+        return render(request, "batches/board.html#filter_oob", {**context, "oob": True})
     context["annotators"] = users_with_role(project, "annotator").order_by("username")
     context["bulk_actions"] = [(action, BULK_LABELS[action]) for action in BULK_ACTIONS]
     return render(request, "batches/board.html", context)

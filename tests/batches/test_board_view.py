@@ -159,8 +159,34 @@ def test_the_filter_over_htmx_answers_with_the_columns_out_of_band(project, mana
 
     html = response.content.decode()
     assert "<html" not in html
-    assert html.count('hx-swap-oob="true"') == 5  # four columns and the board's token
+    assert html.count('hx-swap-oob="true"') == 6  # four columns, the board's token and the "Clear" link
     assert card_ids(html) == [street.pk]
+
+
+def test_the_clear_link_comes_and_goes_with_a_filter_typed_over_htmx(project, manager):
+    client = client_for(manager)
+
+    filtered = client.get(board_url(project), {"q": "street", "assignee": ""}, **HTMX).content.decode()
+    cleared = client.get(board_url(project), {"q": "", "assignee": ""}, **HTMX).content.decode()
+
+    # The toolbar is not swapped by a filter answer: the link was missing after typing, and stayed after clearing.
+    assert re.search(r'<span id="filter-clear"[^>]*hx-swap-oob="true"><a class="filter-clear"', filtered)
+    assert re.search(r'<span id="filter-clear"[^>]*hx-swap-oob="true"></span>', cleared)
+
+
+def test_clear_forgets_the_remembered_assignee_too(project, manager, annotator, annotator2):
+    theirs = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator2)
+    mine = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
+    client = client_for(manager)
+    client.get(board_url(project), {"assignee": annotator.pk})  # remembered in the session
+
+    filtered = client.get(board_url(project)).content.decode()
+    clear = re.search(r'<a class="filter-clear" href="([^"]+)"', filtered).group(1).replace("&amp;", "&")
+    cleared = client.get(clear).content.decode()
+
+    assert card_ids(filtered) == [mine.pk]
+    assert sorted(card_ids(cleared)) == sorted([mine.pk, theirs.pk])
+    assert 'class="filter-clear"' not in cleared
 
 
 def test_a_garbage_filter_is_ignored_rather_than_an_error(project, manager):

@@ -90,6 +90,45 @@ def test_an_empty_unassigned_column_invites_a_manager_to_upload(project, manager
     assert "Upload images</a>" in html
 
 
+def column_html(html: str, status: str) -> str:
+    return re.search(rf'<section id="column-{status}".*?</section>', html, re.S).group(0)
+
+
+def test_a_reviewer_is_not_told_that_columns_they_only_partly_see_are_empty(project, manager, annotator, reviewer):
+    project.annotator_visibility = project.AnnotatorVisibility.ASSIGNED  # what a project made in the app has
+    project.save()
+    batch_in(Status.UNASSIGNED, project, manager=manager)
+    batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
+
+    html = client_for(reviewer).get(board_url(project), {"assignee": ""}).content.decode()
+
+    # Two batches are there; a reviewer sees none of them, and was told to upload and to assign.
+    for status in ("unassigned", "annotating"):
+        assert "You see only the batches assigned to you in this column, and none is." in column_html(html, status)
+    assert "Upload images to start" not in html
+    assert "Assign a batch from Unassigned" not in html
+    assert "Submitted batches wait here for a reviewer." in column_html(html, "review")
+
+
+def test_an_annotator_who_sees_the_whole_board_is_not_asked_to_upload_or_assign(project, manager, annotator):
+    html = client_for(annotator).get(board_url(project), {"assignee": ""}).content.decode()
+
+    assert "No batch is waiting to be assigned." in column_html(html, "unassigned")
+    assert "No batch is being annotated." in column_html(html, "annotating")
+    assert "Upload images to start" not in html
+
+
+def test_an_empty_column_offers_no_select_all_box(project, manager):
+    batch_in(Status.UNASSIGNED, project, manager=manager)
+
+    html = client_for(manager).get(board_url(project)).content.decode()
+
+    # A box that selects nothing: ticking it did nothing at all.
+    assert 'data-select-column="unassigned"' in html
+    for status in ("annotating", "review", "dataset"):
+        assert "data-select-column" not in column_html(html, status)
+
+
 def test_annotators_see_no_upload_button_and_no_move_they_may_not_make(
     project, manager, annotator, annotator2, reviewer
 ):

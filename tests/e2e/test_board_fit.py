@@ -1,0 +1,122 @@
+"""What a demanding user noticed on the board in real Chromium: long names stay inside their card and dialog,
+a phone reaches any column with one tap, and the bulk bar sits at the start of a right-to-left page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.roles import grant_role
+from batches import workflow
+from batches.models import Batch
+from tests.e2e.board_helpers import card, column, login, open_board
+from tests.factories import make_batch, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+Status = Batch.Status
+LONG_NAME = "annotator_with_a_really_long_username_for_testing"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def long_named(project):
+    user = make_user(LONG_NAME)
+    grant_role(project, user, "annotator")
+    return user
+
+
+def box(locator) -> dict:
+    return locator.bounding_box()
+
+
+def test_a_long_username_stays_inside_its_card_and_the_image_count_on_one_line(
+    board_page, live_server, project, manager, long_named
+):
+    page = board_page
+    batch = workflow.assign(actor=manager, batch=make_batch(project, manager, images=4), assignees=[long_named])
+    batch = batch.assigned[0]
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+
+    the_card = card(page, batch)
+    assignee = the_card.locator(".card-meta .assignee")
+    count = the_card.locator(".card-meta .image-count")
+    expect(assignee).to_be_visible()
+    # It ran past the card's edge and under the next column, and squeezed "4 images" onto two lines.
+    assert box(assignee)["x"] + box(assignee)["width"] <= box(the_card)["x"] + box(the_card)["width"]
+    line = page.evaluate("(e) => parseFloat(getComputedStyle(e).lineHeight)", count.element_handle())
+    assert box(count)["height"] < 1.5 * line
+    expect(assignee).to_have_attribute("title", f"Assigned to {LONG_NAME}")  # the whole name, on hover
+
+
+def test_a_long_username_does_not_push_the_assign_dialog_wider_than_a_phone(
+    board_page, live_server, project, manager, long_named
+):
+    page = board_page
+    page.set_viewport_size(PHONE)
+    batch = make_batch(project, manager, images=3)
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+
+    card(page, batch).locator("summary").click()
+    card(page, batch).locator("[data-move=assign]").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_be_visible()
+
+    # The fieldset was as wide as the name: its help text ran out of the dialog, cut off.
+    right = box(dialog)["x"] + box(dialog)["width"]
+    for part in (dialog.locator(".choices").first, dialog.locator(".choices .form-help").first):
+        assert box(part)["x"] + box(part)["width"] <= right
+    assert dialog.evaluate("(d) => d.querySelector('.dialog-body').scrollWidth <= d.clientWidth")
+
+
+def test_on_a_phone_the_column_tabs_reach_review_past_a_long_unassigned_column(
+    board_page, live_server, project, manager, annotator
+):
+    page = board_page
+    page.set_viewport_size(PHONE)
+    for i in range(25):
+        make_batch(project, manager, images=1, name=f"Loose {i:02d}")
+    waiting = workflow.assign(actor=manager, batch=make_batch(project, manager, images=1), assignees=[annotator])
+    waiting = workflow.submit(actor=manager, batch=waiting.assigned[0])
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+
+    tabs = page.locator(".column-skips")
+    # The jump links showed only to a keyboard; a phone had to scroll past every Unassigned card.
+    expect(tabs).to_be_visible()
+    expect(tabs.locator("[data-skip-column=review] .skip-short")).to_be_visible()
+    expect(tabs.locator("[data-skip-column=review] .skip-short")).to_have_text("Review")
+    expect(tabs.locator("[data-skip-column=review]")).to_have_accessible_name("Jump to Review")
+    tabs.locator("[data-skip-column=review]").click()
+
+    expect(card(page, waiting)).to_be_focused()
+    heading = column(page, "review").locator("h2")
+    expect(heading).to_be_in_viewport()
+    # Not hidden under the top bar and the tabs, which stay in view.
+    assert box(heading)["y"] >= box(tabs)["y"] + box(tabs)["height"] - 1
+    expect(tabs).to_be_in_viewport()
+
+
+def test_the_column_tabs_stay_out_of_sight_on_a_wide_screen(board_page, live_server, project, manager):
+    page = board_page
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+
+    expect(page.locator(".column-skips")).not_to_be_in_viewport()
+
+
+def test_the_bulk_bar_sits_at_the_start_of_a_persian_page(board_page, live_server, project, manager):
+    page = board_page
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    batch = make_batch(project, manager, images=2)
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+
+    card(page, batch).locator("[data-select-card]").check()
+    bar = page.locator("#bulk-bar")
+    expect(bar).to_be_visible()
+    # It was pinned to the left, the end of a right-to-left page, over the Dataset column.
+    width = page.viewport_size["width"]
+    assert box(bar)["x"] + box(bar)["width"] > width - 40

@@ -120,3 +120,42 @@ def test_the_bulk_bar_sits_at_the_start_of_a_persian_page(board_page, live_serve
     # It was pinned to the left, the end of a right-to-left page, over the Dataset column.
     width = page.viewport_size["width"]
     assert box(bar)["x"] + box(bar)["width"] > width - 40
+
+
+def swipe_up(page, cdp, target, hold_ms: int = 0) -> None:
+    """A finger on `target`, held for `hold_ms`, then moved 280 px up and lifted (Chromium's touch events)."""
+    area = box(target)
+    x, y = area["x"] + area["width"] / 2, area["y"] + area["height"] / 2
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    page.wait_for_timeout(hold_ms)
+    for step in range(1, 15):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y - step * 20}]})
+        page.wait_for_timeout(30)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_on_a_touch_screen_a_swipe_over_a_card_scrolls_and_a_long_press_drags(browser, live_server, project, manager):
+    for i in range(8):
+        make_batch(project, manager, images=1, name=f"Loose {i:02d}")
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+    cdp = context.new_cdp_session(page)
+    moves = []
+    page.on("request", lambda r: moves.append(r.url) if r.method == "POST" and r.url.endswith("/move") else None)
+    page.evaluate("window.scrollTo(0, 200)")
+
+    swipe_up(page, cdp, column(page, "unassigned").locator(".card").nth(2))
+    page.wait_for_timeout(500)
+
+    # The swipe picked the card up and letting go posted a move; now it scrolls the page.
+    assert moves == []
+    assert page.evaluate("scrollY") > 300
+
+    swipe_up(page, cdp, column(page, "unassigned").locator(".card").nth(4), hold_ms=500)
+    expect(page.locator(".card-dragging")).to_have_count(0)
+    page.wait_for_load_state("networkidle")
+    assert len(moves) == 1  # a long press still drags
+    context.close()

@@ -268,6 +268,8 @@ def test_load_more_without_javascript_is_a_page_of_its_own(project, manager):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Back to the board" in html and len(card_ids(html)) == 3
+    # The page reads no column counts: it said "0 · 0" above 3 cards.
+    assert 'data-count="batches"' not in html
 
 
 def test_a_broken_load_more_cursor_is_a_404_not_a_500(project, manager):

@@ -120,6 +120,11 @@ def test_the_bulk_bar_sits_at_the_start_of_a_persian_page(board_page, live_serve
     # It was pinned to the left, the end of a right-to-left page, over the Dataset column.
     width = page.viewport_size["width"]
     assert box(bar)["x"] + box(bar)["width"] > width - 40
+    # The messages of the moves mirror too, to the other corner: never over the bar's buttons.
+    page.evaluate("window.BinaBoard.showToast('x', 'success')")
+    toast = page.locator("#toasts .toast").last
+    expect(toast).to_be_visible()
+    assert box(toast)["x"] + box(toast)["width"] <= box(bar)["x"]
 
 
 def swipe_up(page, cdp, target, hold_ms: int = 0) -> None:

@@ -164,3 +164,24 @@ def test_on_a_touch_screen_a_swipe_over_a_card_scrolls_and_a_long_press_drags(br
     page.wait_for_load_state("networkidle")
     assert len(moves) == 1  # a long press still drags
     context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_a_batch_name_without_spaces_wraps_inside_the_move_dialog(board_page, live_server, project, manager, language):
+    page = board_page
+    manager.language = language
+    manager.save(update_fields=["language"])
+    batch = make_batch(project, manager, images=2, name="night_shift_" + "camera07_2026_12_07_" * 5)
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+
+    card(page, batch).locator("summary").click()
+    card(page, batch).locator("[data-move=delete]").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_be_visible()
+
+    # The name ran out of the dialog's title, cut off at its edge.
+    assert dialog.evaluate("(d) => d.scrollWidth <= d.clientWidth")
+    title = dialog.locator("h2")
+    assert box(title)["x"] >= box(dialog)["x"]
+    assert box(title)["x"] + box(title)["width"] <= box(dialog)["x"] + box(dialog)["width"]

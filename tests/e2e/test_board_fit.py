@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from accounts.roles import grant_role
 from batches import workflow
 from batches.models import Batch
-from tests.e2e.board_helpers import card, column, login, open_board, settle
+from tests.e2e.board_helpers import card, column, login, open_board, run_axe, settle
 from tests.factories import make_batch, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -97,6 +97,7 @@ def test_on_a_phone_the_column_tabs_reach_review_past_a_long_unassigned_column(
     # Not hidden under the top bar and the tabs, which stay in view.
     assert box(heading)["y"] >= box(tabs)["y"] + box(tabs)["height"] - 1
     expect(tabs).to_be_in_viewport()
+    assert run_axe(page) == []  # the board on a phone, tabs included
 
 
 def test_the_column_tabs_stay_out_of_sight_on_a_wide_screen(board_page, live_server, project, manager):

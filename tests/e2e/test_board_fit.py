@@ -187,3 +187,18 @@ def test_a_batch_name_without_spaces_wraps_inside_the_move_dialog(board_page, li
     title = dialog.locator("h2")
     assert box(title)["x"] >= box(dialog)["x"]
     assert box(title)["x"] + box(title)["width"] <= box(dialog)["x"] + box(dialog)["width"]
+
+
+def test_on_a_phone_the_card_menu_is_a_finger_sized_target(board_page, live_server, project, manager):
+    page = board_page
+    page.set_viewport_size(PHONE)
+    batch = make_batch(project, manager, images=2)
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+
+    # Without drag the menu is how a phone moves a card; it was a 24 px row of dots.
+    button = card(page, batch).locator("summary")
+    assert box(button)["width"] >= 40 and box(button)["height"] >= 40
+    button.click()
+    expect(card(page, batch).locator("[data-move=assign]")).to_be_visible()
+    assert box(card(page, batch).locator("[data-move=assign]"))["height"] >= 36

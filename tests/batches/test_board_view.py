@@ -118,6 +118,13 @@ def test_an_annotator_who_sees_the_whole_board_is_not_asked_to_upload_or_assign(
     assert "Upload images to start" not in html
 
 
+def test_a_column_count_says_what_its_two_numbers_count(project, manager):
+    html = client_for(manager).get(board_url(project)).content.decode()
+
+    # "48 · 105" said nothing about which number was what, except to a screen reader.
+    assert html.count('<span class="column-count" title="batches · images">') == 4
+
+
 def test_an_empty_column_offers_no_select_all_box(project, manager):
     batch_in(Status.UNASSIGNED, project, manager=manager)
 

@@ -259,12 +259,10 @@
 
   var STATE_LABELS = { "new": text.stateNew, annotated: text.stateAnnotated, no_objects: text.stateNoObjects };
 
-  function currentState() {
-    return state.noObjects ? "no_objects" : state.boxes.length ? "annotated" : "new";
-  }
-
   function renderStatus() {
-    var st = currentState();
+    // The badge says what the server stored, as the image list does: a box that failed to save does not
+    // make the image "Annotated" (the save status beside it says what is waiting).
+    var st = state.image.state;
     els.state.textContent = STATE_LABELS[st];
     els.state.className = "state-badge state-" + st;
     els.noObjects.setAttribute("aria-pressed", state.noObjects ? "true" : "false");
@@ -430,6 +428,7 @@
         markStrip();
         if (state.image.id !== image.id) return true;
         image.state = data.image.state;
+        renderStatus();
         if (state.editVersion === sent) {
           // Nothing changed meanwhile: show exactly what the server stored.
           var uids = state.boxes.map(function (b) { return b.uid; });

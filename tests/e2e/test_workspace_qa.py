@@ -152,6 +152,28 @@ def test_a_save_failing_again_shows_one_message_not_a_stack_of_copies(board_page
     board_page.context.set_offline(False)
 
 
+def test_the_image_badge_says_what_is_stored_like_the_image_list(board_page, live_server, batch, annotator):
+    sign_in(board_page, live_server, annotator)
+    open_annotate(board_page, live_server, batch)
+    badge = board_page.locator("#image-state")
+    current = board_page.locator(".strip-item a[aria-current=true] .strip-state")
+    board_page.context.set_offline(True)
+    drag(board_page, (100, 100), (220, 180))
+    expect(board_page.locator("#save-status")).to_contain_text("Not saved")
+
+    # The box is on screen but not stored: the badge agrees with the list, not with the drawing.
+    expect(current).to_have_text("not done")
+    expect(badge).to_have_text("Not annotated")
+    expect(badge).to_have_class(re.compile(r"\bstate-new\b"))
+
+    board_page.context.set_offline(False)
+    board_page.get_by_role("button", name="Retry saving").click()
+    expect(board_page.locator("#save-status")).to_have_text("Saved")
+    expect(current).to_have_text("✓ annotated")
+    expect(badge).to_have_text("Annotated")
+    expect(badge).to_have_class(re.compile(r"\bstate-annotated\b"))
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_a_move_opened_on_the_batch_page_shows_its_heading_below_the_top_bar(
     board_page, live_server, batch, annotator, reviewer, width

@@ -92,7 +92,14 @@
   // --- small helpers -------------------------------------------------------------------------------
 
   function toast(text, level) {
-    if (window.BinaBoard && window.BinaBoard.showToast) window.BinaBoard.showToast(text, level);
+    if (window.BinaBoard && window.BinaBoard.showToast) return window.BinaBoard.showToast(text, level);
+    return null;
+  }
+  // The last "Not saved" message: once a save lands it goes, rather than sit beside "Saved" for its seconds.
+  var failedSaveToast = null;
+  function dropFailedSaveToast() {
+    if (failedSaveToast) failedSaveToast.remove();
+    failedSaveToast = null;
   }
   function svg(tag, attrs) {
     var node = document.createElementNS(SVG_NS, tag);
@@ -299,6 +306,7 @@
     els.saveStatus.textContent = text;
     els.retry.hidden = kind !== "error" || state.readOnly;
     els.discard.hidden = kind !== "error";
+    if (kind !== "error") dropFailedSaveToast();
   }
 
   // --- the image strip -----------------------------------------------------------------------------
@@ -457,7 +465,7 @@
           return false;
         }
         setSaveStatus("error", format(text.notSaved, { reason: message }));
-        toast(format(text.notSaved, { reason: message }), "error");
+        failedSaveToast = toast(format(text.notSaved, { reason: message }), "error");
         return false;
       });
     return state.inFlight;

@@ -68,6 +68,7 @@
     region.appendChild(toast);
     setTimeout(function () { toast.classList.add("toast-leaving"); }, stay);
     setTimeout(function () { toast.remove(); }, stay + 600);
+    return toast;
   }
   window.BinaBoard.showToast = showToast;
 

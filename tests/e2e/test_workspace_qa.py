@@ -189,3 +189,36 @@ def test_a_move_opened_on_the_batch_page_shows_its_heading_below_the_top_bar(
     board_page.wait_for_timeout(200)  # the jump to #move
     bar_bottom = board_page.locator(".topbar").bounding_box()
     assert heading.bounding_box()["y"] >= bar_bottom["y"] + bar_bottom["height"]
+
+
+def _apart(a, b) -> bool:
+    return (
+        a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+        or a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_failed_save_message_covers_neither_next_nor_the_save_status_and_goes_once_saved(
+    board_page, live_server, batch, annotator, width
+):
+    board_page.set_viewport_size({"width": width, "height": 844 if width < 600 else 800})
+    sign_in(board_page, live_server, annotator)
+    open_annotate(board_page, live_server, batch)
+    board_page.context.set_offline(True)
+    drag(board_page, (60, 60), (160, 140))
+    toast = board_page.locator("#toasts .toast-error")
+    expect(toast).to_contain_text("Not saved")
+
+    # Where a person looks for what to do next (Retry beside the status, then Next) stays uncovered.
+    board_page.locator("#next-link").scroll_into_view_if_needed()
+    for target in ("#next-link", "#save-status"):
+        assert _apart(toast.bounding_box(), board_page.locator(target).bounding_box()), target
+
+    board_page.context.set_offline(False)
+    board_page.get_by_role("button", name="Retry saving").click()
+    expect(board_page.locator("#save-status")).to_have_text("Saved")
+    # Saved now: the failure's message does not linger beside "Saved" for its nine seconds.
+    expect(toast).to_have_count(0, timeout=1500)

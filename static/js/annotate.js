@@ -960,14 +960,14 @@
       state.selected = null;
       renderAll();
     } else if (arrows[code] && state.selected) {
-      // With a box selected, the arrows nudge it (Shift: 10 px); otherwise left and right change the image.
+      // With a box selected, the arrows nudge it (Shift: 10 px) the way they point on the image, whatever
+      // the page's direction; otherwise left and right change the image (BinaBoard.imageStep).
       if (nudge(arrows[code][0] * step, arrows[code][1] * step)) evt.preventDefault();
-    } else if (code === "ArrowRight" || code === "KeyD") {
-      navigate(state.image.next); evt.preventDefault();
     } else if (code === "KeyA" && evt.shiftKey) {
       if (acceptSuggestions(null)) evt.preventDefault(); // rework (#19): accept every suggestion
-    } else if (code === "ArrowLeft" || code === "KeyA") {
-      navigate(state.image.prev); evt.preventDefault();
+    } else if (window.BinaBoard.imageStep(code)) {
+      navigate(window.BinaBoard.imageStep(code) === "next" ? state.image.next : state.image.prev);
+      evt.preventDefault();
     } else if (code === "KeyN") {
       toggleNoObjects();
     } else if (code === "KeyB") {

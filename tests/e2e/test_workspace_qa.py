@@ -200,25 +200,64 @@ def _apart(a, b) -> bool:
     )
 
 
+@pytest.mark.parametrize("language", ["en", "fa"])
 @pytest.mark.parametrize("width", [1280, 390])
 def test_a_failed_save_message_covers_neither_next_nor_the_save_status_and_goes_once_saved(
-    board_page, live_server, batch, annotator, width
+    board_page, live_server, batch, annotator, width, language
 ):
+    annotator.language = language
+    annotator.save(update_fields=["language"])
     board_page.set_viewport_size({"width": width, "height": 844 if width < 600 else 800})
     sign_in(board_page, live_server, annotator)
     open_annotate(board_page, live_server, batch)
     board_page.context.set_offline(True)
     drag(board_page, (60, 60), (160, 140))
     toast = board_page.locator("#toasts .toast-error")
-    expect(toast).to_contain_text("Not saved")
+    expect(toast).to_be_visible()
 
     # Where a person looks for what to do next (Retry beside the status, then Next) stays uncovered.
     board_page.locator("#next-link").scroll_into_view_if_needed()
-    for target in ("#next-link", "#save-status"):
+    for target in ("#next-link", "#prev-link", "#save-status"):
         assert _apart(toast.bounding_box(), board_page.locator(target).bounding_box()), target
 
     board_page.context.set_offline(False)
-    board_page.get_by_role("button", name="Retry saving").click()
-    expect(board_page.locator("#save-status")).to_have_text("Saved")
+    board_page.locator("#retry-save").click()
+    expect(board_page.locator("#save-status")).to_have_class(re.compile(r"\bsave-saved\b"))
     # Saved now: the failure's message does not linger beside "Saved" for its nine seconds.
     expect(toast).to_have_count(0, timeout=1500)
+
+
+@pytest.mark.parametrize(
+    "language, forward, back", [("en", "ArrowRight", "ArrowLeft"), ("fa", "ArrowLeft", "ArrowRight")]
+)
+def test_the_arrow_pointing_at_next_goes_on_in_either_direction(
+    board_page, live_server, batch, annotator, reviewer, language, forward, back
+):
+    # A right-to-left page puts Next on the left ("بعدی ←"): there ← goes on, as on the board, and the
+    # buttons' titles and the keys' help say so. A and D stay next to each other as they are on the keyboard.
+    annotator.language = reviewer.language = language
+    annotator.save(update_fields=["language"])
+    reviewer.save(update_fields=["language"])
+    sign_in(board_page, live_server, annotator)
+    open_annotate(board_page, live_server, batch)
+    position = board_page.locator("#image-position")
+    first = position.text_content()
+    board_page.keyboard.press(forward)
+    expect(position).not_to_have_text(first)
+    second = position.text_content()
+    board_page.keyboard.press(back)
+    expect(position).to_have_text(first)
+    board_page.keyboard.press("d")
+    expect(position).to_have_text(second)
+    arrow = "←" if language == "fa" else "→"
+    assert f"({arrow} " in board_page.locator("#next-link").get_attribute("title")
+
+    workflow.submit(actor=annotator, batch=batch)
+    sign_in(board_page, live_server, reviewer)
+    board_page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
+    where = board_page.locator(".ws-nav-info")
+    first = where.text_content()
+    board_page.keyboard.press(forward)
+    expect(where).not_to_have_text(first)
+    board_page.keyboard.press(back)
+    expect(where).to_have_text(first)

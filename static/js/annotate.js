@@ -92,7 +92,14 @@
   // --- small helpers -------------------------------------------------------------------------------
 
   function toast(text, level) {
-    if (window.BinaBoard && window.BinaBoard.showToast) window.BinaBoard.showToast(text, level);
+    if (window.BinaBoard && window.BinaBoard.showToast) return window.BinaBoard.showToast(text, level);
+    return null;
+  }
+  // The last "Not saved" message: once a save lands it goes, rather than sit beside "Saved" for its seconds.
+  var failedSaveToast = null;
+  function dropFailedSaveToast() {
+    if (failedSaveToast) failedSaveToast.remove();
+    failedSaveToast = null;
   }
   function svg(tag, attrs) {
     var node = document.createElementNS(SVG_NS, tag);
@@ -259,12 +266,10 @@
 
   var STATE_LABELS = { "new": text.stateNew, annotated: text.stateAnnotated, no_objects: text.stateNoObjects };
 
-  function currentState() {
-    return state.noObjects ? "no_objects" : state.boxes.length ? "annotated" : "new";
-  }
-
   function renderStatus() {
-    var st = currentState();
+    // The badge says what the server stored, as the image list does: a box that failed to save does not
+    // make the image "Annotated" (the save status beside it says what is waiting).
+    var st = state.image.state;
     els.state.textContent = STATE_LABELS[st];
     els.state.className = "state-badge state-" + st;
     els.noObjects.setAttribute("aria-pressed", state.noObjects ? "true" : "false");
@@ -301,6 +306,7 @@
     els.saveStatus.textContent = text;
     els.retry.hidden = kind !== "error" || state.readOnly;
     els.discard.hidden = kind !== "error";
+    if (kind !== "error") dropFailedSaveToast();
   }
 
   // --- the image strip -----------------------------------------------------------------------------
@@ -430,6 +436,7 @@
         markStrip();
         if (state.image.id !== image.id) return true;
         image.state = data.image.state;
+        renderStatus();
         if (state.editVersion === sent) {
           // Nothing changed meanwhile: show exactly what the server stored.
           var uids = state.boxes.map(function (b) { return b.uid; });
@@ -458,7 +465,7 @@
           return false;
         }
         setSaveStatus("error", format(text.notSaved, { reason: message }));
-        toast(format(text.notSaved, { reason: message }), "error");
+        failedSaveToast = toast(format(text.notSaved, { reason: message }), "error");
         return false;
       });
     return state.inFlight;
@@ -953,14 +960,14 @@
       state.selected = null;
       renderAll();
     } else if (arrows[code] && state.selected) {
-      // With a box selected, the arrows nudge it (Shift: 10 px); otherwise left and right change the image.
+      // With a box selected, the arrows nudge it (Shift: 10 px) the way they point on the image, whatever
+      // the page's direction; otherwise left and right change the image (BinaBoard.imageStep).
       if (nudge(arrows[code][0] * step, arrows[code][1] * step)) evt.preventDefault();
-    } else if (code === "ArrowRight" || code === "KeyD") {
-      navigate(state.image.next); evt.preventDefault();
     } else if (code === "KeyA" && evt.shiftKey) {
       if (acceptSuggestions(null)) evt.preventDefault(); // rework (#19): accept every suggestion
-    } else if (code === "ArrowLeft" || code === "KeyA") {
-      navigate(state.image.prev); evt.preventDefault();
+    } else if (window.BinaBoard.imageStep(code)) {
+      navigate(window.BinaBoard.imageStep(code) === "next" ? state.image.next : state.image.prev);
+      evt.preventDefault();
     } else if (code === "KeyN") {
       toggleNoObjects();
     } else if (code === "KeyB") {

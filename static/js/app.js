@@ -30,6 +30,17 @@
   window.BinaBoard.digits = digits;
   window.BinaBoard.format = format;
 
+  // Previous and next image from the keyboard: A and D, and the arrow that points at the button. On a
+  // right-to-left page Next sits on the left ("بعدی ←"), so there ← goes on and → goes back, as the
+  // board's arrows go the way they point. Answers "next", "prev" or null.
+  window.BinaBoard.imageStep = function (code) {
+    if (code === "KeyD") return "next";
+    if (code === "KeyA") return "prev";
+    if (code !== "ArrowRight" && code !== "ArrowLeft") return null;
+    var rtl = document.documentElement.dir === "rtl";
+    return (code === "ArrowRight") !== rtl ? "next" : "prev";
+  };
+
   // `undo` (from a move's answer): {url, version, from, label, seconds}: the toast offers Undo that long,
   // posting the batch as it was after the move; the server takes the move back or says why not.
   function showToast(text, level, undo) {
@@ -68,6 +79,7 @@
     region.appendChild(toast);
     setTimeout(function () { toast.classList.add("toast-leaving"); }, stay);
     setTimeout(function () { toast.remove(); }, stay + 600);
+    return toast;
   }
   window.BinaBoard.showToast = showToast;
 

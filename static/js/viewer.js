@@ -60,8 +60,8 @@
     if (evt.ctrlKey || evt.metaKey || evt.altKey || lib.typing(evt)) return;
     var code = evt.code;
     var handled = false;
-    if (code === "ArrowRight" || code === "KeyD") handled = go("next");
-    else if (code === "ArrowLeft" || code === "KeyA") handled = go("prev");
+    var step = window.BinaBoard.imageStep(code);
+    if (step) handled = go(step);
     if (handled) evt.preventDefault();
   });
   markStrip();

@@ -26,6 +26,19 @@ def test_a_member_sees_their_projects_with_roles_and_column_totals(client, proje
     assert b"Street scenes" in response.content
 
 
+def test_a_description_keeps_its_line_breaks_and_shows_markup_as_text(client, project, manager):
+    project.description = "Street scenes of Tehran.\nBoxes around every <script>alert(1)</script> car."
+    project.save(update_fields=["description"])
+    client.force_login(manager)
+
+    html = client.get(URL, {"all": "1"}).content.decode()
+
+    assert (
+        '<p class="project-description" dir="auto">Street scenes of Tehran.<br>'
+        "Boxes around every &lt;script&gt;alert(1)&lt;/script&gt; car.</p>"
+    ) in html
+
+
 def test_it_lists_only_the_projects_the_user_belongs_to(client, project, annotator):
     make_project("Secret project")
     client.force_login(annotator)

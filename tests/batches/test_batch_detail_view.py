@@ -83,6 +83,19 @@ def test_its_moves_are_plain_forms_that_come_back_to_this_page(client, project, 
     assert "submitted: it is in Review now" in response.content.decode()
 
 
+def test_its_reject_button_is_red_like_the_one_on_the_review_page(project, manager, annotator, reviewer):
+    batch = batch_in(Status.REVIEW, project, manager=manager, annotator=annotator)
+    client = client_for(reviewer)
+
+    html = client.get(page_url(batch)).content.decode()
+    review = client.get(reverse("review", args=[project.pk, batch.pk])).content.decode()
+
+    on_review = re.search(r'<button type="submit" class="([^"]*)">Reject → Annotating</button>', review).group(1)
+    on_batch_page = re.search(r'<a class="([^"]*)" href="\?move=reject&', html).group(1)
+    assert "btn-danger" in on_review.split()
+    assert "btn-danger" in on_batch_page.split()
+
+
 def test_an_annotator_sees_no_moves_on_a_batch_that_is_not_theirs(project, manager, annotator, annotator2):
     batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator2)
 

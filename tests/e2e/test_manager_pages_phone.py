@@ -95,3 +95,31 @@ def test_a_tokens_date_and_access_stay_on_one_line(board_page, live_server, mana
             return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; })"""
     )
     assert lines and all(count == 1 for count in lines), lines
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_each_line_of_a_project_description_reads_from_its_own_side(
+    board_page, live_server, manager, project, language
+):
+    manager.language = language
+    manager.save(update_fields=["language"])
+    project.description = "Street scenes of Tehran.\nخودروها و عابران خیابان‌های تهران"
+    project.save(update_fields=["description"])
+    page = board_page
+    login(page, live_server, manager)
+    page.goto(f"{live_server.url}/?all=1", timeout=30_000)
+    edges = page.evaluate(
+        """() => {
+            const p = document.querySelector('.project-description');
+            const box = p.getBoundingClientRect();
+            const lines = [...p.childNodes].filter(n => n.nodeType === Node.TEXT_NODE).map(n => {
+                const range = document.createRange(); range.selectNodeContents(n);
+                const r = range.getBoundingClientRect();
+                return {left: r.left - box.left, right: box.right - r.right};
+            });
+            return lines;
+        }"""
+    )
+    english, persian = edges
+    assert english["left"] < 2, edges  # English starts at the left edge
+    assert persian["right"] < 2, edges  # Persian starts at the right edge, whatever the page's language

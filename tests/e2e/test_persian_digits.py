@@ -80,7 +80,7 @@ def test_annotate_review_and_viewer_write_counts_and_zoom_in_persian_digits(
     page.goto(live_server.url + reverse("batch_viewer", args=[project.pk, dataset.pk, first.pk]))
     page.locator("#zoom-in").click()
     expect(page.locator("#zoom-level")).to_have_text(re.compile(r"^[۰-۹]+٪$"))
-    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")  # on a right-to-left page ← goes on, towards Next
     expect(page.locator("#viewer-nav .image-name")).to_have_text(second.original_name)
     persian_only(page.locator("#viewer-nav").text_content().replace(second.original_name, ""))
     persian_only(page.locator("#viewer-box-list").text_content())

@@ -152,6 +152,28 @@ def test_a_save_failing_again_shows_one_message_not_a_stack_of_copies(board_page
     board_page.context.set_offline(False)
 
 
+def test_the_image_badge_says_what_is_stored_like_the_image_list(board_page, live_server, batch, annotator):
+    sign_in(board_page, live_server, annotator)
+    open_annotate(board_page, live_server, batch)
+    badge = board_page.locator("#image-state")
+    current = board_page.locator(".strip-item a[aria-current=true] .strip-state")
+    board_page.context.set_offline(True)
+    drag(board_page, (100, 100), (220, 180))
+    expect(board_page.locator("#save-status")).to_contain_text("Not saved")
+
+    # The box is on screen but not stored: the badge agrees with the list, not with the drawing.
+    expect(current).to_have_text("not done")
+    expect(badge).to_have_text("Not annotated")
+    expect(badge).to_have_class(re.compile(r"\bstate-new\b"))
+
+    board_page.context.set_offline(False)
+    board_page.get_by_role("button", name="Retry saving").click()
+    expect(board_page.locator("#save-status")).to_have_text("Saved")
+    expect(current).to_have_text("✓ annotated")
+    expect(badge).to_have_text("Annotated")
+    expect(badge).to_have_class(re.compile(r"\bstate-annotated\b"))
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_a_move_opened_on_the_batch_page_shows_its_heading_below_the_top_bar(
     board_page, live_server, batch, annotator, reviewer, width
@@ -167,3 +189,75 @@ def test_a_move_opened_on_the_batch_page_shows_its_heading_below_the_top_bar(
     board_page.wait_for_timeout(200)  # the jump to #move
     bar_bottom = board_page.locator(".topbar").bounding_box()
     assert heading.bounding_box()["y"] >= bar_bottom["y"] + bar_bottom["height"]
+
+
+def _apart(a, b) -> bool:
+    return (
+        a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+        or a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_failed_save_message_covers_neither_next_nor_the_save_status_and_goes_once_saved(
+    board_page, live_server, batch, annotator, width, language
+):
+    annotator.language = language
+    annotator.save(update_fields=["language"])
+    board_page.set_viewport_size({"width": width, "height": 844 if width < 600 else 800})
+    sign_in(board_page, live_server, annotator)
+    open_annotate(board_page, live_server, batch)
+    board_page.context.set_offline(True)
+    drag(board_page, (60, 60), (160, 140))
+    toast = board_page.locator("#toasts .toast-error")
+    expect(toast).to_be_visible()
+
+    # Where a person looks for what to do next (Retry beside the status, then Next) stays uncovered.
+    board_page.locator("#next-link").scroll_into_view_if_needed()
+    for target in ("#next-link", "#prev-link", "#save-status"):
+        assert _apart(toast.bounding_box(), board_page.locator(target).bounding_box()), target
+
+    board_page.context.set_offline(False)
+    board_page.locator("#retry-save").click()
+    expect(board_page.locator("#save-status")).to_have_class(re.compile(r"\bsave-saved\b"))
+    # Saved now: the failure's message does not linger beside "Saved" for its nine seconds.
+    expect(toast).to_have_count(0, timeout=1500)
+
+
+@pytest.mark.parametrize(
+    "language, forward, back", [("en", "ArrowRight", "ArrowLeft"), ("fa", "ArrowLeft", "ArrowRight")]
+)
+def test_the_arrow_pointing_at_next_goes_on_in_either_direction(
+    board_page, live_server, batch, annotator, reviewer, language, forward, back
+):
+    # A right-to-left page puts Next on the left ("بعدی ←"): there ← goes on, as on the board, and the
+    # buttons' titles and the keys' help say so. A and D stay next to each other as they are on the keyboard.
+    annotator.language = reviewer.language = language
+    annotator.save(update_fields=["language"])
+    reviewer.save(update_fields=["language"])
+    sign_in(board_page, live_server, annotator)
+    open_annotate(board_page, live_server, batch)
+    position = board_page.locator("#image-position")
+    first = position.text_content()
+    board_page.keyboard.press(forward)
+    expect(position).not_to_have_text(first)
+    second = position.text_content()
+    board_page.keyboard.press(back)
+    expect(position).to_have_text(first)
+    board_page.keyboard.press("d")
+    expect(position).to_have_text(second)
+    arrow = "←" if language == "fa" else "→"
+    assert f"({arrow} " in board_page.locator("#next-link").get_attribute("title")
+
+    workflow.submit(actor=annotator, batch=batch)
+    sign_in(board_page, live_server, reviewer)
+    board_page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
+    where = board_page.locator(".ws-nav-info")
+    first = where.text_content()
+    board_page.keyboard.press(forward)
+    expect(where).not_to_have_text(first)
+    board_page.keyboard.press(back)
+    expect(where).to_have_text(first)

@@ -32,7 +32,7 @@ from accounts.roles import users_with_role
 
 from ..access import get_project_for
 from ..bulk import BULK_ACTIONS, BULK_LABELS
-from ..models import Batch, Image
+from ..models import Batch, BatchScope, Image
 from ..params import clean_text, parse_id
 from ..rules import Membership, Move, drag_move, may_annotate, may_review, moves_for, visible_batches
 from ..stale import stale_days
@@ -50,6 +50,14 @@ EMPTY_TEXT = {
     Status.REVIEW: gettext_lazy("Submitted batches wait here for a reviewer."),
     Status.DATASET: gettext_lazy("Approved batches land here, ready to export."),
 }
+# The same columns for someone who sees them whole but brings no batch into them (they upload and assign nothing).
+EMPTY_TEXT_NOT_MANAGING = {
+    Status.UNASSIGNED: gettext_lazy("No batch is waiting to be assigned."),
+    Status.ANNOTATING: gettext_lazy("No batch is being annotated."),
+}
+# A column of which this person sees only the batches assigned to them (BatchScope): an empty one is not
+# an empty column, and must not read like one.
+EMPTY_TEXT_OWN_ONLY = gettext_lazy("You see only the batches assigned to you in this column, and none is.")
 AGE_LABEL = {
     Status.UNASSIGNED: gettext_lazy("in column %(age)s"),
     Status.ANNOTATING: gettext_lazy("in column %(age)s"),
@@ -267,6 +275,8 @@ class Column:
     sort: Sort = SORTS[DEFAULT_SORT]
     compact: bool = False
     collapsed: bool = False
+    manages: bool = True  # the viewer manages the project (the empty column's hint is an instruction)
+    whole: bool = True  # the viewer sees every batch of this column, not only their own
 
     @property
     def label(self) -> str:
@@ -274,7 +284,13 @@ class Column:
 
     @property
     def empty_text(self) -> str:
-        return _("No batch here matches the filter.") if self.filtered else EMPTY_TEXT[self.status]
+        if not self.whole:
+            return str(EMPTY_TEXT_OWN_ONLY)
+        if self.filtered:
+            return _("No batch here matches the filter.")
+        if not self.manages:
+            return str(EMPTY_TEXT_NOT_MANAGING.get(self.status, EMPTY_TEXT[self.status]))
+        return str(EMPTY_TEXT[self.status])
 
     @property
     def sorts(self) -> list[Sort]:
@@ -463,6 +479,7 @@ def build_columns(
         shown_batches[status] = rows[: limits[status]]
         cursors[status] = layout.sort_of(status).encode(shown_batches[status][-1]) if more else ""
     cards = iter(prepare_cards([batch for status in statuses for batch in shown_batches[status]], membership))
+    scope = BatchScope.of(membership.user, membership.perms, membership.project)
     return [
         Column(
             status=status,
@@ -474,6 +491,8 @@ def build_columns(
             sort=layout.sort_of(status),
             compact=layout.compact,
             collapsed=status in layout.collapsed,
+            manages=membership.manages,
+            whole=scope.everything or status in scope.statuses,
         )
         for status in statuses
     ]
@@ -606,8 +625,8 @@ def board(request, project_pk: int):
     layout = BoardLayout.of(request.user, project.pk)
     context = board_context(membership, board_filter, columns, token=state.token, layout=layout)
     if request.htmx and not request.htmx.history_restore_request:
-        # The filter form: swap the columns in place.
-        return render(request, "batches/board.html#columns_oob", {**context, "oob": True})
+        # The filter form: swap the columns in place, and the "Clear" link that depends on the filter.
+        return render(request, "batches/board.html#filter_oob", {**context, "oob": True})
     context["annotators"] = users_with_role(project, "annotator").order_by("username")
     context["bulk_actions"] = [(action, BULK_LABELS[action]) for action in BULK_ACTIONS]
     return render(request, "batches/board.html", context)

@@ -136,6 +136,8 @@
     if (!column) return;
     event.preventDefault();
     focusColumn(column, 0);
+    // On a phone the columns are stacked: show the column from its heading, not only its first card.
+    if (window.matchMedia("(max-width: 640px)").matches) column.scrollIntoView({ block: "start" });
   });
 
   htmx.onLoad(function () { apply(); });

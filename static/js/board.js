@@ -152,6 +152,11 @@
         sort: !column || !column.dataset.sort || column.dataset.sort === "board",
         draggable: ".card",
         forceFallback: true, // one code path for mouse, touch and Playwright
+        // On a touch screen a swipe over a card scrolls the page; only a long press picks the card up (a swipe
+        // used to drag it, and letting go posted a move the person never meant).
+        delay: 300,
+        delayOnTouchOnly: true,
+        touchStartThreshold: 6,
         fallbackOnBody: true,
         animation: 120,
         emptyInsertThreshold: 40,

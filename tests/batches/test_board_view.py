@@ -90,6 +90,52 @@ def test_an_empty_unassigned_column_invites_a_manager_to_upload(project, manager
     assert "Upload images</a>" in html
 
 
+def column_html(html: str, status: str) -> str:
+    return re.search(rf'<section id="column-{status}".*?</section>', html, re.S).group(0)
+
+
+def test_a_reviewer_is_not_told_that_columns_they_only_partly_see_are_empty(project, manager, annotator, reviewer):
+    project.annotator_visibility = project.AnnotatorVisibility.ASSIGNED  # what a project made in the app has
+    project.save()
+    batch_in(Status.UNASSIGNED, project, manager=manager)
+    batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
+
+    html = client_for(reviewer).get(board_url(project), {"assignee": ""}).content.decode()
+
+    # Two batches are there; a reviewer sees none of them, and was told to upload and to assign.
+    for status in ("unassigned", "annotating"):
+        assert "You see only the batches assigned to you in this column, and none is." in column_html(html, status)
+    assert "Upload images to start" not in html
+    assert "Assign a batch from Unassigned" not in html
+    assert "Submitted batches wait here for a reviewer." in column_html(html, "review")
+
+
+def test_an_annotator_who_sees_the_whole_board_is_not_asked_to_upload_or_assign(project, manager, annotator):
+    html = client_for(annotator).get(board_url(project), {"assignee": ""}).content.decode()
+
+    assert "No batch is waiting to be assigned." in column_html(html, "unassigned")
+    assert "No batch is being annotated." in column_html(html, "annotating")
+    assert "Upload images to start" not in html
+
+
+def test_a_column_count_says_what_its_two_numbers_count(project, manager):
+    html = client_for(manager).get(board_url(project)).content.decode()
+
+    # "48 · 105" said nothing about which number was what, except to a screen reader.
+    assert html.count('<span class="column-count" title="batches · images">') == 4
+
+
+def test_an_empty_column_offers_no_select_all_box(project, manager):
+    batch_in(Status.UNASSIGNED, project, manager=manager)
+
+    html = client_for(manager).get(board_url(project)).content.decode()
+
+    # A box that selects nothing: ticking it did nothing at all.
+    assert 'data-select-column="unassigned"' in html
+    for status in ("annotating", "review", "dataset"):
+        assert "data-select-column" not in column_html(html, status)
+
+
 def test_annotators_see_no_upload_button_and_no_move_they_may_not_make(
     project, manager, annotator, annotator2, reviewer
 ):
@@ -159,8 +205,34 @@ def test_the_filter_over_htmx_answers_with_the_columns_out_of_band(project, mana
 
     html = response.content.decode()
     assert "<html" not in html
-    assert html.count('hx-swap-oob="true"') == 5  # four columns and the board's token
+    assert html.count('hx-swap-oob="true"') == 6  # four columns, the board's token and the "Clear" link
     assert card_ids(html) == [street.pk]
+
+
+def test_the_clear_link_comes_and_goes_with_a_filter_typed_over_htmx(project, manager):
+    client = client_for(manager)
+
+    filtered = client.get(board_url(project), {"q": "street", "assignee": ""}, **HTMX).content.decode()
+    cleared = client.get(board_url(project), {"q": "", "assignee": ""}, **HTMX).content.decode()
+
+    # The toolbar is not swapped by a filter answer: the link was missing after typing, and stayed after clearing.
+    assert re.search(r'<span id="filter-clear"[^>]*hx-swap-oob="true"><a class="filter-clear"', filtered)
+    assert re.search(r'<span id="filter-clear"[^>]*hx-swap-oob="true"></span>', cleared)
+
+
+def test_clear_forgets_the_remembered_assignee_too(project, manager, annotator, annotator2):
+    theirs = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator2)
+    mine = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
+    client = client_for(manager)
+    client.get(board_url(project), {"assignee": annotator.pk})  # remembered in the session
+
+    filtered = client.get(board_url(project)).content.decode()
+    clear = re.search(r'<a class="filter-clear" href="([^"]+)"', filtered).group(1).replace("&amp;", "&")
+    cleared = client.get(clear).content.decode()
+
+    assert card_ids(filtered) == [mine.pk]
+    assert sorted(card_ids(cleared)) == sorted([mine.pk, theirs.pk])
+    assert 'class="filter-clear"' not in cleared
 
 
 def test_a_garbage_filter_is_ignored_rather_than_an_error(project, manager):
@@ -203,6 +275,8 @@ def test_load_more_without_javascript_is_a_page_of_its_own(project, manager):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Back to the board" in html and len(card_ids(html)) == 3
+    # The page reads no column counts: it said "0 · 0" above 3 cards.
+    assert 'data-count="batches"' not in html
 
 
 def test_a_broken_load_more_cursor_is_a_404_not_a_500(project, manager):

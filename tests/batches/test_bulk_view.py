@@ -185,3 +185,25 @@ def test_a_bulk_move_costs_constant_reads_plus_each_batchs_own_guarded_move(proj
     one_move = _workflow_queries(action, project, manager, annotator)
 
     assert costs[8] - costs[2] == 6 * one_move
+
+
+def test_the_report_quotes_batch_names_the_persian_way_on_a_persian_page(project, manager, annotator):
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    batches = [make_batch(project, manager, images=2, name=f"Street-{i}") for i in (1, 2)]
+
+    html = apply(manager, project, "assign", batches, assignees=[annotator.pk]).content.decode()
+
+    # English quotation marks were glued around each name in the template, untranslatable.
+    assert "«Street-1»: " in html and "«Street-2»: " in html
+    assert "“Street-1”" not in html
+
+
+def test_the_bulk_reset_of_batches_without_annotations_says_nothing_is_lost(project, manager, annotator):
+    batches = [batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=2) for _ in range(2)]
+
+    html = client_for(manager).get(url(project, "reset"), {"batch": picks(*batches)}, **HTMX).content.decode()
+
+    # It read "0 annotations on 4 images are removed for good", in red.
+    assert "They have no annotations yet, so nothing is lost: their 4 images go back to Unassigned" in html
+    assert "0 annotations" not in html and "consequence danger" not in html

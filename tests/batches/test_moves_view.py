@@ -395,6 +395,20 @@ def test_dragging_to_unassigned_asks_first_and_says_what_will_be_lost(project, m
     assert nothing_changed(batch, events)
 
 
+def test_resetting_a_batch_with_no_annotations_says_nothing_is_lost(project, manager, annotator):
+    batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=4)
+    events = BatchEvent.objects.count()
+
+    response = drag(client_for(manager), batch, "unassigned")
+
+    html = response.content.decode()
+    # It warned, in red, that "all 0 annotations" would be removed for good, behind "Reset and remove 0 annotations".
+    assert "It has no annotations yet, so nothing is lost: its 4 images go back to Unassigned" in html
+    assert "0 annotation" not in html and "consequence danger" not in html
+    assert re.search(r'<button type="submit" class="btn btn-danger">Reset to Unassigned</button>', html)
+    assert nothing_changed(batch, events)
+
+
 def test_confirming_the_reset_removes_the_annotations_and_moves_the_card(project, manager, annotator):
     batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=4)
     annotate(Image.objects.filter(batch=batch).first(), project.label_classes.first(), author=annotator)

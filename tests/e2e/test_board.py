@@ -290,7 +290,7 @@ def test_the_whole_workflow_with_the_keyboard_alone(board_page, live_server, pro
 
     # The manager deletes twice: reset to Unassigned, then for good; both confirmed from the keyboard.
     use_menu(manager, "reset")
-    expect(dialog(page)).to_contain_text("removed for good")
+    expect(dialog(page)).to_contain_text("nothing is lost")  # its images were never annotated
     tab_to(page, "dialog[open] button[type=submit]")
     page.keyboard.press("Enter")
     expect(column(page, "unassigned").locator(f'[data-batch-id="{batch.pk}"]')).to_be_visible()

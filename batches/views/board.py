@@ -58,6 +58,8 @@ EMPTY_TEXT_NOT_MANAGING = {
 # A column of which this person sees only the batches assigned to them (BatchScope): an empty one is not
 # an empty column, and must not read like one.
 EMPTY_TEXT_OWN_ONLY = gettext_lazy("You see only the batches assigned to you in this column, and none is.")
+# Unassigned holds nobody's batches: a person who sees only their own never sees one there.
+EMPTY_UNASSIGNED_NOT_SHOWN = gettext_lazy("Batches waiting to be assigned are shown to managers only.")
 AGE_LABEL = {
     Status.UNASSIGNED: gettext_lazy("in column %(age)s"),
     Status.ANNOTATING: gettext_lazy("in column %(age)s"),
@@ -285,7 +287,7 @@ class Column:
     @property
     def empty_text(self) -> str:
         if not self.whole:
-            return str(EMPTY_TEXT_OWN_ONLY)
+            return str(EMPTY_UNASSIGNED_NOT_SHOWN if self.status == Status.UNASSIGNED else EMPTY_TEXT_OWN_ONLY)
         if self.filtered:
             return _("No batch here matches the filter.")
         if not self.manages:

@@ -94,6 +94,10 @@ def test_its_reject_button_is_red_like_the_one_on_the_review_page(project, manag
     on_batch_page = re.search(r'<a class="([^"]*)" href="\?move=reject&', html).group(1)
     assert "btn-danger" in on_review.split()
     assert "btn-danger" in on_batch_page.split()
+    # ... and so is the button that sends the rejection, on the batch page as in the board's dialog.
+    move = client.get(page_url(batch), {"move": "reject", "version": batch.version, "from": batch.status})
+    sends = re.search(r'<button type="submit" class="([^"]*)">Reject with comment</button>', move.content.decode())
+    assert "btn-danger" in sends.group(1).split()
 
 
 def test_an_annotator_sees_no_moves_on_a_batch_that_is_not_theirs(project, manager, annotator, annotator2):

@@ -103,8 +103,8 @@ def test_a_reviewer_is_not_told_that_columns_they_only_partly_see_are_empty(proj
     html = client_for(reviewer).get(board_url(project), {"assignee": ""}).content.decode()
 
     # Two batches are there; a reviewer sees none of them, and was told to upload and to assign.
-    for status in ("unassigned", "annotating"):
-        assert "You see only the batches assigned to you in this column, and none is." in column_html(html, status)
+    assert "Batches waiting to be assigned are shown to managers only." in column_html(html, "unassigned")
+    assert "You see only the batches assigned to you in this column, and none is." in column_html(html, "annotating")
     assert "Upload images to start" not in html
     assert "Assign a batch from Unassigned" not in html
     assert "Submitted batches wait here for a reviewer." in column_html(html, "review")

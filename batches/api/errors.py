@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -197,6 +197,10 @@ def install(api) -> None:
         response["Retry-After"] = str(wait)
         return response
 
+    def on_too_big(request, exc):
+        # django-ninja reads the body before the parser does: beyond DATA_UPLOAD_MAX_MEMORY_SIZE it raised here.
+        return _answer(api, request, 413, "invalid", _("The request is too large."))
+
     def on_invalid_input(request, exc):
         return _answer(api, request, 400, "invalid", str(exc.message if hasattr(exc, "message") else exc))
 
@@ -206,6 +210,7 @@ def install(api) -> None:
     api.add_exception_handler(PermissionDenied, on_forbidden)
     api.add_exception_handler(ValidationError, on_validation)
     api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(RequestDataTooBig, on_too_big)
     api.add_exception_handler(MembershipError, on_invalid_input)
     api.add_exception_handler(RoleError, on_invalid_input)
     api.add_exception_handler(ExportError, on_invalid_input)

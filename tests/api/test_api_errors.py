@@ -90,3 +90,14 @@ def test_a_throttled_caller_is_told_the_wait_in_persian_digits(project, manager,
     assert refused.status_code == 429
     wait = refused.json()["retry_after"]
     assert str(wait).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in refused.json()["message"]
+
+
+def test_a_json_body_beyond_the_memory_limit_is_a_413_not_a_server_error(project, manager, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    batch = make_batch(project, manager, name="Street 1")
+    body = {"version": batch.version, "assignees": [manager.pk], "image_ids": list(range(1, 5000))}
+    answer = ApiClient(manager).post(f"/projects/{project.pk}/batches/{batch.pk}/assign", body)
+    assert answer.status_code == 413
+    assert answer.json() == {"code": "invalid", "message": "The request is too large."}
+    batch.refresh_from_db()
+    assert batch.status == "unassigned"

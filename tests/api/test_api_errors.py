@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import LabelClass
 from batches.api import batches as batches_api
+from batches.models import Annotation
 from tests.api.helpers import ApiClient
 from tests.factories import make_batch
 
@@ -101,3 +103,32 @@ def test_a_json_body_beyond_the_memory_limit_is_a_413_not_a_server_error(project
     assert answer.json() == {"code": "invalid", "message": "The request is too large."}
     batch.refresh_from_db()
     assert batch.status == "unassigned"
+
+
+def test_refusals_with_a_number_write_it_in_persian_digits(project, manager):
+    batch = make_batch(project, manager, name="Street 1")
+    api = ApiClient(manager)
+    too_many = api.post(
+        f"/projects/{project.pk}/batches/{batch.pk}/assign",
+        {"version": batch.version, "assignees": list(range(1, 102))},
+        HTTP_ACCEPT_LANGUAGE="fa",
+    )
+    assert too_many.status_code == 400
+    assert too_many.json()["message"] == "حداکثر ۱۰۰ برچسب‌گذار انتخاب کنید."
+    seed = api.post(f"/projects/{project.pk}/exports", {"format": "coco", "seed": 2**40}, HTTP_ACCEPT_LANGUAGE="fa")
+    assert seed.status_code == 400
+    assert "۲۱۴۷۴۸۳۶۴۷" in seed.json()["message"]
+
+
+def test_a_class_in_use_says_how_many_boxes_use_it_in_words_that_agree(project, manager, annotator):
+    car = LabelClass.objects.create(project=project, name="tram", colour="#123456")
+    batch = make_batch(project, manager, images=1, name="Street 1")
+    image = batch.images.get()
+    Annotation.objects.create(image=image, label_class=car, x=1, y=1, w=5, h=5, author=manager)
+    api = ApiClient(manager)
+    one = api.delete(f"/projects/{project.pk}/classes/{car.pk}")
+    assert one.status_code == 409
+    assert one.json()["message"] == "“tram” cannot be deleted: 1 annotation uses it."
+    Annotation.objects.create(image=image, label_class=car, x=9, y=9, w=5, h=5, author=manager)
+    persian = api.delete(f"/projects/{project.pk}/classes/{car.pk}", HTTP_ACCEPT_LANGUAGE="fa")
+    assert persian.json()["message"] == "«\u2068tram\u2069» را نمی‌توان حذف کرد: ۲ برچسب از آن استفاده می‌کنند."

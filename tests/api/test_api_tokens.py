@@ -211,3 +211,11 @@ def test_an_unknown_token_beside_a_signed_in_session_is_refused_not_ignored(proj
         assert change.status_code == 401
     assert not project.label_classes.filter(name="truck").exists()
     assert browser.get(f"{API}/projects/{project.pk}").status_code == 200  # the session alone still works
+
+
+def test_a_project_read_gives_the_roles_the_project_list_gives(project, manager, superuser):
+    for person in (manager, superuser):  # an operator sees every project, as a member of none
+        api = ApiClient(person)
+        [listed] = [p for p in api.get("/projects").json()["items"] if p["id"] == project.pk]
+        assert api.get(f"/projects/{project.pk}").json()["roles"] == listed["roles"]
+    assert ApiClient(superuser).get(f"/projects/{project.pk}").json()["roles"] == []

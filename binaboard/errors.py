@@ -81,7 +81,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     else:
         status, kind = 500, "server_error"
         message = _("Something went wrong on our side. It has been logged; please try again.")
-    if wants_json(request):
+    if request.path.startswith("/api/"):  # the API's error shape (batches/api/errors.py), and the id to quote
+        response = JsonResponse({"code": kind, "message": message, "request_id": current_request_id()}, status=status)
+    elif wants_json(request):
         response = _json_error(status, kind, message)
     else:
         context = {"message": message, "request_id": current_request_id(), "csp_nonce": get_nonce(request)}

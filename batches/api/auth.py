@@ -13,6 +13,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 from ninja.throttling import BaseThrottle
 
@@ -45,7 +46,9 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request, token: str):
         found = find_token(token)
         if found is None:
-            return None
+            # A request that names a token is judged by it: an unknown, expired or revoked one is a 401, even
+            # beside a signed-in session (which would otherwise act instead, or fail its CSRF check).
+            raise AuthenticationError()
         if not found.writes and request.method not in SAFE_METHODS:
             raise ApiError(403, "forbidden", _("This token is read-only: it cannot change anything."))
         request.user = found.user

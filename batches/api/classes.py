@@ -6,9 +6,11 @@ from django.db import IntegrityError
 from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import Router, Schema, Status
 
 from accounts.access import MANAGE
+from accounts.calendars import isolate, localise_digits
 from accounts.forms import LabelClassForm
 from accounts.models import LabelClass
 
@@ -81,8 +83,12 @@ def delete_class(request, project_pk: int, class_pk: int):
         raise ApiError(
             409,
             "refused",
-            _("“%(name)s” cannot be deleted: %(count)d annotations use it.")
-            % {"name": label_class.name, "count": used[0]},
+            ngettext(
+                "“%(name)s” cannot be deleted: %(count)s annotation uses it.",
+                "“%(name)s” cannot be deleted: %(count)s annotations use it.",
+                used[0],
+            )
+            % {"name": isolate(label_class.name), "count": localise_digits(str(used[0]))},
         )
     label_class.delete()
     return Status(204, None)

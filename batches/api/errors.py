@@ -14,11 +14,14 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+import math
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from accounts.calendars import localise_digits
 from accounts.membership import MembershipError
 from accounts.roles import RoleError
 
@@ -77,10 +80,52 @@ def batch_state(pk: int | None) -> dict:
     return {"batch": state, "changed_by": event_json(last)}
 
 
+def _limit(error: dict, key: str) -> str:
+    return localise_digits(str((error.get("ctx") or {}).get(key, "")))
+
+
+# pydantic's messages are English only: the usual ones in the person's language, the rare rest as pydantic says.
+FIELD_MESSAGES = {
+    "missing": lambda error: _("This field is required."),
+    "int_type": lambda error: _("Give a whole number."),
+    "int_parsing": lambda error: _("Give a whole number."),
+    "int_from_float": lambda error: _("Give a whole number."),
+    "bool_type": lambda error: _("Give true or false."),
+    "bool_parsing": lambda error: _("Give true or false."),
+    "string_type": lambda error: _("Give text, in quotes."),
+    "list_type": lambda error: _("Give a list, in square brackets."),
+    "dict_type": lambda error: _("Give an object, in curly brackets."),
+    "model_type": lambda error: _("Give an object, in curly brackets."),
+    "model_attributes_type": lambda error: _("Give an object, in curly brackets."),
+    "greater_than_equal": lambda error: _("Give %(limit)s or more.") % {"limit": _limit(error, "ge")},
+    "less_than_equal": lambda error: _("Give %(limit)s or less.") % {"limit": _limit(error, "le")},
+    "string_too_long": lambda error: _("Give at most %(limit)s characters.") % {"limit": _limit(error, "max_length")},
+    "too_long": lambda error: _("Give at most %(limit)s items.") % {"limit": _limit(error, "max_length")},
+}
+
+
+def field_message(error: dict) -> str:
+    translate = FIELD_MESSAGES.get(error.get("type", ""))
+    return str(translate(error)) if translate else str(error.get("msg", ""))
+
+
 def _answer(api, request, status: int, code: str, message: str, **extra):
     response = api.create_response(request, {"code": code, "message": str(message), **extra}, status=status)
     if code == "stale" and extra.get("batch"):
         response["ETag"] = f'"{extra["batch"]["version"]}"'
+    return response
+
+
+def method_not_allowed(api, request, allowed: str):
+    """A method the path does not take: the API's JSON answer (django-ninja's own is a line of English text),
+    with the Allow header of the methods it does take."""
+    allowed = ", ".join(sorted(method.strip() for method in allowed.split(",") if method.strip()))
+    message = _("This address does not take %(method)s; it takes %(allowed)s.") % {
+        "method": request.method,
+        "allowed": allowed,
+    }
+    response = _answer(api, request, 405, "invalid", message)
+    response["Allow"] = allowed
     return response
 
 
@@ -116,7 +161,7 @@ def install(api) -> None:
                     for part in error.get("loc", ())
                     if part not in ("body", "payload", "query", "path", "filters", "paging")
                 ),
-                "message": str(error.get("msg", "")),
+                "message": field_message(error),
             }
             for error in exc.errors
         ]
@@ -138,17 +183,23 @@ def install(api) -> None:
         return _answer(api, request, exc.status_code, HTTP_CODES.get(exc.status_code, "invalid"), message)
 
     def on_throttled(request, exc: Throttled):
-        wait = max(1, int(exc.wait or 1))
+        # Rounded up, as django-ninja rounds the Retry-After header: a caller who waits the body's number
+        # must not be refused again.
+        wait = max(1, math.ceil(exc.wait or 1))
         response = _answer(
             api,
             request,
             429,
             "throttled",
-            _("Too many requests: try again in %(seconds)d seconds.") % {"seconds": wait},
+            _("Too many requests: try again in %(seconds)s seconds.") % {"seconds": localise_digits(str(wait))},
             retry_after=wait,
         )
         response["Retry-After"] = str(wait)
         return response
+
+    def on_too_big(request, exc):
+        # django-ninja reads the body before the parser does: beyond DATA_UPLOAD_MAX_MEMORY_SIZE it raised here.
+        return _answer(api, request, 413, "invalid", _("The request is too large."))
 
     def on_invalid_input(request, exc):
         return _answer(api, request, 400, "invalid", str(exc.message if hasattr(exc, "message") else exc))
@@ -159,6 +210,7 @@ def install(api) -> None:
     api.add_exception_handler(PermissionDenied, on_forbidden)
     api.add_exception_handler(ValidationError, on_validation)
     api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(RequestDataTooBig, on_too_big)
     api.add_exception_handler(MembershipError, on_invalid_input)
     api.add_exception_handler(RoleError, on_invalid_input)
     api.add_exception_handler(ExportError, on_invalid_input)

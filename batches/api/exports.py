@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from accounts.access import MANAGE
+from accounts.calendars import localise_digits
 
 from ..export import DEFAULT_SEED, FORMATS, ExportOptions, check_split, dataset_batches
 from ..export.jobs import start_export_job
@@ -72,7 +73,7 @@ def start(request, project_pk: int, payload: ExportIn):
             raise ApiError(400, "invalid", _("“split” is three percentages (train, val, test) adding up to 100."))
         split = check_split(*payload.split)
     if payload.seed > 2**31 - 1:
-        raise ApiError(400, "invalid", _("“seed” is at most %(max)d.") % {"max": 2**31 - 1})
+        raise ApiError(400, "invalid", _("“seed” is at most %(max)s.") % {"max": localise_digits(str(2**31 - 1))})
     batch_ids = None
     if payload.batch_ids is not None:
         in_dataset = set(dataset_batches(project).values_list("pk", flat=True))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from accounts.access import MANAGE
+from accounts.calendars import localise_digits
 
 from ..errors import WorkflowError
 from ..ingest.labels import FORMATS
@@ -57,7 +58,9 @@ def _field(request, name: str, max_length: int) -> str:
             422,
             "invalid",
             _("Some fields are not valid."),
-            errors=[{"field": name, "message": _("At most %(n)d characters.") % {"n": max_length}}],
+            errors=[
+                {"field": name, "message": _("At most %(n)s characters.") % {"n": localise_digits(str(max_length))}}
+            ],
         )
     return clean_text(value, max_length=max_length)
 

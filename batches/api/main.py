@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
+from django.http import HttpResponseNotAllowed
+from django.urls import URLPattern
 from ninja import NinjaAPI
 
 from . import annotations, batches, classes, exports, images, labels, members, moves, projects, uploads, webhooks
 from .auth import BrowserSession, RateLimit, TokenAuth
 from .docs import LocalSwagger
-from .errors import install
+from .errors import install, method_not_allowed
 from .parser import SafeParser
 
 # (prefix, router): each area's endpoints live in its own module.
@@ -40,6 +44,8 @@ ERROR_SCHEMA = {
                 "throttled",
                 "unauthenticated",
                 "precondition",
+                "server_error",
+                "unavailable",
             ],
         },
         "message": {"type": "string", "description": "for a person, in their language"},
@@ -51,6 +57,7 @@ ERROR_SCHEMA = {
         "batch": {"type": "object", "nullable": True, "description": "409: the batch as it is now"},
         "changed_by": {"type": "object", "nullable": True, "description": "409: who changed it last, how and when"},
         "retry_after": {"type": "integer", "description": "429: seconds to wait (also the Retry-After header)"},
+        "request_id": {"type": "string", "description": "500: the id to quote when reporting it"},
     },
 }
 ERROR_ANSWERS = {
@@ -95,6 +102,19 @@ for prefix, router in ROUTERS:
     api.add_router(prefix, router)
 
 
+def answers_405_in_json(view):
+    """The path's view, answering a method it does not take as every other API error (JSON, `code`, `message`)."""
+
+    @functools.wraps(view)  # keeps django-ninja's csrf_exempt: the API checks CSRF itself, for sessions only
+    def answer(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            return method_not_allowed(api, request, response["Allow"])
+        return response
+
+    return answer
+
+
 def urls():
     """The API's URL patterns, one per path: django-ninja adds a pattern per operation (GET and POST of one path
     are two patterns of which Django only ever reaches the first, which then serves every method)."""
@@ -105,5 +125,6 @@ def urls():
         route = str(pattern.pattern)
         if route not in seen:
             seen.add(route)
-            unique.append(pattern)
+            view = answers_405_in_json(pattern.callback)
+            unique.append(URLPattern(pattern.pattern, view, pattern.default_args, pattern.name))
     return unique, app_name, namespace

@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from accounts.calendars import localise_digits
+
 from .. import workflow
 from ..models import Batch
 from ..params import clean_text
@@ -61,7 +63,9 @@ class ReorderIn(VersionIn):
 
 def _users(ids: list[int]) -> list:
     if len(ids) > MAX_ASSIGNEES:
-        raise ApiError(400, "invalid", _("Choose at most %(n)d annotators.") % {"n": MAX_ASSIGNEES})
+        raise ApiError(
+            400, "invalid", _("Choose at most %(n)s annotators.") % {"n": localise_digits(str(MAX_ASSIGNEES))}
+        )
     found = {user.pk: user for user in get_user_model().objects.filter(pk__in=ids)}
     missing = [pk for pk in ids if pk not in found]
     if missing:
@@ -84,7 +88,7 @@ def _answer(request, batch: Batch, project_pk: int):
 def assign(request, project_pk: int, pk: int, payload: AssignIn):
     batch, member = _start(request, project_pk, pk, payload.version, "assign")
     if payload.image_ids is not None and len(payload.image_ids) > MAX_CHOSEN:
-        raise ApiError(400, "invalid", _("Choose at most %(n)d images.") % {"n": MAX_CHOSEN})
+        raise ApiError(400, "invalid", _("Choose at most %(n)s images.") % {"n": localise_digits(str(MAX_CHOSEN))})
     users = _users(payload.assignees)
     result = workflow.assign(
         actor=request.user,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from accounts.roles import ROLE_PERMISSIONS
+from accounts.roles import roles_of
 from accounts.tokens import reaches
 
 from ..models import Batch
@@ -47,6 +47,8 @@ def list_projects(request):
 @router.get("/{int:project_pk}", summary="Read a project")
 def read_project(request, project_pk: int):
     member = membership(request, project_pk)
-    roles = [role for role, perm in ROLE_PERMISSIONS.items() if perm in member.perms]
+    # The roles held, as the list says them: not member.perms, which gives an operator (superuser) who is not a
+    # member every permission.
+    roles = roles_of(member.project, request.user)
     totals = visible_batches(member).column_totals(member.project)
     return project_json(member.project, roles, {status: totals[status] for status in Batch.Status.values})

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from accounts.access import MANAGE
+from accounts.calendars import localise_digits
 
 from ..ingest.limits import Limits, human_bytes
 from ..models import UploadFile, UploadSession
@@ -105,7 +106,11 @@ def known(request, project_pk: int, pk: int, payload: KnownIn):
     session, _member = upload_for(request, project_pk, pk)
     hashes = payload.hashes
     if len(hashes) > KNOWN_PAGE or not all(_is_sha(h) for h in hashes):
-        raise ApiError(400, "invalid", _("Send at most %(n)s SHA-256 hashes (hex) as a JSON list.") % {"n": KNOWN_PAGE})
+        raise ApiError(
+            400,
+            "invalid",
+            _("Send at most %(n)s SHA-256 hashes (hex) as a JSON list.") % {"n": localise_digits(str(KNOWN_PAGE))},
+        )
     return {"known": sessions.known_hashes(session, hashes)}
 
 
@@ -171,7 +176,11 @@ def files(request, project_pk: int, pk: int):
             400, "invalid", _("The request could not be read (it was interrupted or malformed); send it again.")
         ) from None
     if len(handler.arrivals) > settings.UPLOAD_CHUNK_FILES or len(received_files) > settings.UPLOAD_CHUNK_FILES:
-        raise ApiError(413, "invalid", _("One request takes at most %(n)s files.") % {"n": settings.UPLOAD_CHUNK_FILES})
+        raise ApiError(
+            413,
+            "invalid",
+            _("One request takes at most %(n)s files.") % {"n": localise_digits(str(settings.UPLOAD_CHUNK_FILES))},
+        )
     arrivals = sessions.arrivals_of(handler.arrivals, received_files)
     for arrival, path in zip(arrivals, paths, strict=False):
         if path:

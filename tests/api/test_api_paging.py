@@ -105,3 +105,19 @@ def test_list_endpoints_cost_the_same_queries_whatever_the_size(project, manager
     assert small == large
     assert large["batches"] <= 6, large
     assert large["images"] <= 7, large
+
+
+@pytest.mark.parametrize("assignee", ["sam", "-1", "1.5", "99999999999999999999999", "۳"])
+def test_an_assignee_filter_it_cannot_read_is_refused_not_dropped(project, manager, assignee):
+    make_batch(project, manager, name="Street 1")
+    answer = ApiClient(manager).get(f"/projects/{project.pk}/batches", {"assignee": assignee})
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"
+
+
+def test_the_assignee_filter_takes_me_and_ids(project, manager, annotator):
+    make_batch(project, manager, name="Street 1")
+    api = ApiClient(manager)
+    assert api.get(f"/projects/{project.pk}/batches", {"assignee": "me"}).json()["items"] == []
+    assert api.get(f"/projects/{project.pk}/batches", {"assignee": str(annotator.pk)}).status_code == 200
+    assert len(api.get(f"/projects/{project.pk}/batches", {"assignee": ""}).json()["items"]) == 1

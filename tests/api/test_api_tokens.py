@@ -191,3 +191,31 @@ def test_the_settings_page_takes_hostile_project_ids(manager, project):
         )
         assert response.status_code == 200
     assert not ApiToken.objects.exists()
+
+
+def test_an_unknown_token_beside_a_signed_in_session_is_refused_not_ignored(project, manager):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(manager)
+    browser.get(reverse("api_tokens"))  # a page sets the CSRF cookie
+    csrf = browser.cookies["csrftoken"].value
+    for secret in ["bb_unknown", "bb_" + "x" * 43]:
+        read = browser.get(f"{API}/projects/{project.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        assert read.status_code == 401 and read.json()["code"] == "unauthenticated"
+        change = browser.post(
+            f"{API}/projects/{project.pk}/classes",
+            {"name": "truck", "colour": "#123456"},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+            HTTP_X_CSRFTOKEN=csrf,
+        )
+        assert change.status_code == 401
+    assert not project.label_classes.filter(name="truck").exists()
+    assert browser.get(f"{API}/projects/{project.pk}").status_code == 200  # the session alone still works
+
+
+def test_a_project_read_gives_the_roles_the_project_list_gives(project, manager, superuser):
+    for person in (manager, superuser):  # an operator sees every project, as a member of none
+        api = ApiClient(person)
+        [listed] = [p for p in api.get("/projects").json()["items"] if p["id"] == project.pk]
+        assert api.get(f"/projects/{project.pk}").json()["roles"] == listed["roles"]
+    assert ApiClient(superuser).get(f"/projects/{project.pk}").json()["roles"] == []

@@ -26,8 +26,15 @@
       return typeof value === "number" ? digits(value) : String(value);
     });
   }
+  // What a person typed with a Persian or Arabic keyboard, read as a number: its digits made Latin (the
+  // server's latin_digits does the same for forms).
+  function latinDigits(text) {
+    return String(text).replace(/[۰-۹]/g, function (d) { return String(PERSIAN.indexOf(d)); })
+      .replace(/[٠-٩]/g, function (d) { return String(d.charCodeAt(0) - 0x0660); });
+  }
   window.BinaBoard = window.BinaBoard || {};
   window.BinaBoard.digits = digits;
+  window.BinaBoard.latinDigits = latinDigits;
   window.BinaBoard.format = format;
 
   // Previous and next image from the keyboard: A and D, and the arrow that points at the button. On a

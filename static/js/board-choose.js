@@ -40,7 +40,9 @@
     if (!button) return;
     var group = grid(button);
     var all = boxes(group);
-    var n = Math.max(0, Math.min(all.length, parseInt(group.querySelector("[data-choose-n]").value, 10) || 0));
+    // A text box, not type=number, which drops the Persian digits a Persian keyboard types.
+    var typed = window.BinaBoard.latinDigits(group.querySelector("[data-choose-n]").value.trim());
+    var n = Math.max(0, Math.min(all.length, /^[0-9]+$/.test(typed) ? parseInt(typed, 10) : 0));
     all.forEach(function (other, index) {
       switch (button.dataset.choose) {
         case "first": other.checked = index < n; break;

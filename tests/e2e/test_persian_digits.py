@@ -125,7 +125,9 @@ def test_the_board_counts_chosen_images_selected_batches_and_seconds_in_persian_
     card(page, batch).locator("[data-move=assign]").click()
     grid = page.locator("#move-dialog [data-image-choice]")
     page.locator("#move-dialog [data-scope-chosen]").check()
-    grid.locator("[data-choose-n]").fill("3")
+    persian_only(grid.locator("[data-choose-n]").input_value())
+    grid.locator("[data-choose-n]").fill("")
+    grid.locator("[data-choose-n]").press_sequentially("۳")  # as a Persian keyboard types it
     grid.locator("[data-choose=first]").click()
     expect(grid.locator("[data-choose-count]")).to_have_text(re.compile("^۳ "))
     persian_only(grid.locator("[data-choose-count]").text_content())

@@ -406,6 +406,8 @@ def test_resetting_a_batch_with_no_annotations_says_nothing_is_lost(project, man
     assert "It has no annotations yet, so nothing is lost: its 4 images go back to Unassigned" in html
     assert "0 annotation" not in html and "consequence danger" not in html
     assert re.search(r'<button type="submit" class="btn btn-danger">Reset to Unassigned</button>', html)
+    # A restore brings back the assignment; there is no box to bring back.
+    assert "You can restore it until" in html and "with every box" not in html
     assert nothing_changed(batch, events)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Query, Router, Schema
 
 from ..models import Image
-from ..views.media import _serve
+from ..views.media import serve_file
 from .common import batch_for, decode_cursor, encode_cursor, image_for, image_json, page_size
 from .types import Limit
 
@@ -43,10 +43,10 @@ def read_image(request, project_pk: int, image_pk: int):
 @router.get("/{int:project_pk}/images/{int:image_pk}/file", url_name="image_file", summary="The image file")
 def image_file(request, project_pk: int, image_pk: int):
     image, _member = image_for(request, project_pk, image_pk)
-    return _serve(image.file)
+    return serve_file(image.file)
 
 
 @router.get("/{int:project_pk}/images/{int:image_pk}/thumbnail", url_name="image_thumbnail", summary="Its thumbnail")
 def image_thumbnail(request, project_pk: int, image_pk: int):
     image, _member = image_for(request, project_pk, image_pk)
-    return _serve(image.thumbnail)
+    return serve_file(image.thumbnail)

@@ -55,7 +55,9 @@ def _presigned_redirect(storage, name: str, content_type: str, disposition: str 
     return response
 
 
-def _serve(field_file):
+def serve_file(field_file):
+    """The stored file as the answer (a presigned redirect on S3, X-Accel-Redirect behind nginx), for the
+    pages and the API alike; 404 when there is none."""
     if not field_file:
         raise Http404("No such file.")
     content_type = content_type_for(field_file.name)
@@ -83,14 +85,14 @@ def _serve(field_file):
 @login_required
 def image_file(request, pk: int):
     image, _ = get_image_for(request.user, pk)
-    return _serve(image.file)
+    return serve_file(image.file)
 
 
 @require_GET
 @login_required
 def image_thumbnail(request, pk: int):
     image, _ = get_image_for(request.user, pk)
-    return _serve(image.thumbnail)
+    return serve_file(image.thumbnail)
 
 
 def serve_download(name: str, filename: str, content_type: str = "application/zip") -> HttpResponse:

@@ -183,8 +183,8 @@ def install(api) -> None:
         return _answer(api, request, exc.status_code, HTTP_CODES.get(exc.status_code, "invalid"), message)
 
     def on_throttled(request, exc: Throttled):
-        # Rounded up, as django-ninja rounds the Retry-After header: a caller who waits the body's number
-        # must not be refused again.
+        # Rounded up, in the body and the Retry-After header alike: a caller who waits the number it was
+        # given must not be refused again.
         wait = max(1, math.ceil(exc.wait or 1))
         response = _answer(
             api,

@@ -277,8 +277,9 @@ class Column:
     sort: Sort = SORTS[DEFAULT_SORT]
     compact: bool = False
     collapsed: bool = False
-    manages: bool = True  # the viewer manages the project (the empty column's hint is an instruction)
-    whole: bool = True  # the viewer sees every batch of this column, not only their own
+    # Said only when known: a column made without them reads as the least-privileged viewer's.
+    manages: bool = False  # the viewer manages the project (the empty column's hint is an instruction)
+    whole: bool = False  # the viewer sees every batch of this column, not only their own
 
     @property
     def label(self) -> str:
@@ -286,10 +287,12 @@ class Column:
 
     @property
     def empty_text(self) -> str:
-        if not self.whole:
-            return str(EMPTY_UNASSIGNED_NOT_SHOWN if self.status == Status.UNASSIGNED else EMPTY_TEXT_OWN_ONLY)
+        if not self.whole and self.status == Status.UNASSIGNED:
+            return str(EMPTY_UNASSIGNED_NOT_SHOWN)
         if self.filtered:
             return _("No batch here matches the filter.")
+        if not self.whole:
+            return str(EMPTY_TEXT_OWN_ONLY)
         if not self.manages:
             return str(EMPTY_TEXT_NOT_MANAGING.get(self.status, EMPTY_TEXT[self.status]))
         return str(EMPTY_TEXT[self.status])
@@ -481,7 +484,6 @@ def build_columns(
         shown_batches[status] = rows[: limits[status]]
         cursors[status] = layout.sort_of(status).encode(shown_batches[status][-1]) if more else ""
     cards = iter(prepare_cards([batch for status in statuses for batch in shown_batches[status]], membership))
-    scope = BatchScope.of(membership.user, membership.perms, membership.project)
     return [
         Column(
             status=status,
@@ -493,11 +495,17 @@ def build_columns(
             sort=layout.sort_of(status),
             compact=layout.compact,
             collapsed=status in layout.collapsed,
-            manages=membership.manages,
-            whole=scope.everything or status in scope.statuses,
+            **_viewer(membership, status),
         )
         for status in statuses
     ]
+
+
+def _viewer(membership: Membership, status: str) -> dict:
+    """What a column's empty text depends on: whether this person manages the project, and whether they see
+    the whole column or only their own batches in it (BatchScope; no query)."""
+    scope = BatchScope.of(membership.user, membership.perms, membership.project)
+    return {"manages": membership.manages, "whole": scope.everything or status in scope.statuses}
 
 
 def column_page(membership: Membership, board_filter: BoardFilter, status: str, sort: Sort, after: tuple) -> Column:
@@ -517,8 +525,10 @@ def column_page(membership: Membership, board_filter: BoardFilter, status: str, 
         status=status,
         cards=prepare_cards(rows, membership),
         cursor=sort.encode(rows[-1]) if more else "",
+        filtered=board_filter.active,
         sort=sort,
         compact=layout.compact,
+        **_viewer(membership, status),
     )
 
 

@@ -17,7 +17,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.calendars import localise_digits
 
-from .. import bulk
+from .. import bulk, workflow
 from ..access import get_project_for
 from ..errors import WorkflowError
 from ..params import parse_id
@@ -41,6 +41,7 @@ def _dialog(request, membership, action: str, selection: bulk.Selection, error: 
         "applies": batches,
         "images": sum(batch.image_count for batch in batches),
         "annotations": bulk.annotation_count(batches) if action in ("reset", "delete") else 0,
+        "loses": action == "reset" and workflow.reset_loses_work(batches),
         "annotators": list(annotators_of(membership.project)) if action == "assign" else [],
         "chosen": [str(pk) for pk in chosen],
         "error": error,

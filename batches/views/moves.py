@@ -336,7 +336,10 @@ def _confirm_removal(request, move: SeenMove, action: str):
     active = activity_label(move.batch, timezone.now())
     # rework (#19): the reset dialog says until when it can be restored.
     until = timezone.now() + timedelta(days=settings.RESET_SNAPSHOT_DAYS) if action == "reset" else None
-    return answer_dialog(request, move, action, annotations=annotations, active=active, restore_until=until)
+    loses = action == "reset" and (annotations > 0 or workflow.reset_loses_work([move.batch]))
+    return answer_dialog(
+        request, move, action, annotations=annotations, loses=loses, active=active, restore_until=until
+    )
 
 
 @move_view("reset")

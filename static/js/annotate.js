@@ -306,7 +306,7 @@
     els.saveStatus.textContent = text;
     els.retry.hidden = kind !== "error" || state.readOnly;
     els.discard.hidden = kind !== "error";
-    if (kind !== "error") dropFailedSaveToast();
+    if (kind === "saved") dropFailedSaveToast();
   }
 
   // --- the image strip -----------------------------------------------------------------------------
@@ -948,6 +948,7 @@
       if (code === "Escape") { crosshair = null; renderAll(); endAnnouncement(); evt.preventDefault(); return; }
     }
     var digit = CLASS_CODE.exec(code);
+    var towards = window.BinaBoard.imageStep(code); // "next", "prev" or null
     if (digit) {
       var cls = classes.filter(function (c) { return c.key === Number(digit[1]); })[0];
       if (!cls) return;
@@ -965,8 +966,8 @@
       if (nudge(arrows[code][0] * step, arrows[code][1] * step)) evt.preventDefault();
     } else if (code === "KeyA" && evt.shiftKey) {
       if (acceptSuggestions(null)) evt.preventDefault(); // rework (#19): accept every suggestion
-    } else if (window.BinaBoard.imageStep(code)) {
-      navigate(window.BinaBoard.imageStep(code) === "next" ? state.image.next : state.image.prev);
+    } else if (towards) {
+      navigate(towards === "next" ? state.image.next : state.image.prev);
       evt.preventDefault();
     } else if (code === "KeyN") {
       toggleNoObjects();

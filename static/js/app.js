@@ -5,7 +5,8 @@
 
   // Numbers the scripts write into the page take its language's digits (Persian digits on a Persian page),
   // as the server's localise_digits and |digits do. Only numbers the code formats: names people typed stay
-  // as typed, and values sent to the server, ids, data attributes and input values stay Latin.
+  // as typed, and values sent to the server, ids and data attributes stay Latin (a number a person types may
+  // come in Persian digits: latinDigits below reads it).
   var PERSIAN = "۰۱۲۳۴۵۶۷۸۹";
   var persianDigits = /^fa(-|$)/i.test(document.documentElement.lang || "");
   function digits(value) {

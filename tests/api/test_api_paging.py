@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from batches import workflow
 from batches.models import Batch
 from tests.api.helpers import ApiClient
-from tests.factories import make_batch
+from tests.factories import batch_in, make_batch
 
 pytestmark = pytest.mark.django_db
 Status = Batch.Status
@@ -115,9 +115,16 @@ def test_an_assignee_filter_it_cannot_read_is_refused_not_dropped(project, manag
     assert answer.json()["code"] == "invalid"
 
 
-def test_the_assignee_filter_takes_me_and_ids(project, manager, annotator):
+def test_the_assignee_filter_takes_me_and_ids(project, manager, annotator, annotator2):
     make_batch(project, manager, name="Street 1")
-    api = ApiClient(manager)
-    assert api.get(f"/projects/{project.pk}/batches", {"assignee": "me"}).json()["items"] == []
-    assert api.get(f"/projects/{project.pk}/batches", {"assignee": str(annotator.pk)}).status_code == 200
-    assert len(api.get(f"/projects/{project.pk}/batches", {"assignee": ""}).json()["items"]) == 1
+    theirs = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, name="Street 2")
+    others = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator2, name="Street 3")
+
+    def names(api, assignee):
+        items = api.get(f"/projects/{project.pk}/batches", {"assignee": assignee}).json()["items"]
+        return sorted(item["name"] for item in items)
+
+    assert names(ApiClient(annotator), "me") == [theirs.name]
+    assert names(ApiClient(manager), "me") == []
+    assert names(ApiClient(manager), str(annotator2.pk)) == [others.name]
+    assert names(ApiClient(manager), "") == ["Street 1", "Street 2", "Street 3"]

@@ -110,6 +110,17 @@ def test_a_reviewer_is_not_told_that_columns_they_only_partly_see_are_empty(proj
     assert "Submitted batches wait here for a reviewer." in column_html(html, "review")
 
 
+def test_a_filter_that_hides_someones_own_batch_says_so_not_that_they_have_none(project, manager, annotator):
+    project.annotator_visibility = project.AnnotatorVisibility.ASSIGNED
+    project.save()
+    batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, name="Street-01")
+
+    html = client_for(annotator).get(board_url(project), {"assignee": "", "q": "harbour"}).content.decode()
+
+    assert "No batch here matches the filter." in column_html(html, "annotating")
+    assert "You see only the batches assigned to you" not in html
+
+
 def test_an_annotator_who_sees_the_whole_board_is_not_asked_to_upload_or_assign(project, manager, annotator):
     html = client_for(annotator).get(board_url(project), {"assignee": ""}).content.decode()
 
@@ -277,6 +288,19 @@ def test_load_more_without_javascript_is_a_page_of_its_own(project, manager):
     assert "Back to the board" in html and len(card_ids(html)) == 3
     # The page reads no column counts: it said "0 · 0" above 3 cards.
     assert 'data-count="batches"' not in html
+
+
+def test_an_empty_page_of_more_batches_says_what_the_board_would(project, manager, reviewer):
+    many_batches(project, COLUMN_PAGE + 3)
+    first = client_for(manager).get(board_url(project)).content.decode()
+    href = re.search(r'<a class="load-more" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+
+    filtered = client_for(manager).get(href + "&q=no-such-batch").content.decode()
+    # A reviewer is not told to upload: the page's column knew nothing of the viewer and read as a manager's.
+    as_reviewer = client_for(reviewer).get(href).content.decode()
+
+    assert "No batch here matches the filter." in filtered
+    assert "Upload images" not in as_reviewer.split('id="main"')[1]
 
 
 def test_a_broken_load_more_cursor_is_a_404_not_a_500(project, manager):

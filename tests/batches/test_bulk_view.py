@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from batches import workflow
-from batches.models import Batch, BatchEvent
+from batches.annotating import save_annotations
+from batches.models import Batch, BatchEvent, Image
 from tests.batches.board_helpers import HTMX, batch_in, client_for, shown_message
 from tests.factories import make_batch
 
@@ -195,7 +196,8 @@ def test_the_report_quotes_batch_names_the_persian_way_on_a_persian_page(project
     html = apply(manager, project, "assign", batches, assignees=[annotator.pk]).content.decode()
 
     # English quotation marks were glued around each name in the template, untranslatable.
-    assert "«Street-1»: " in html and "«Street-2»: " in html
+    # Each name is isolated (FSI … PDI), so a Latin name does not reorder the Persian sentence around it.
+    assert "«\u2068Street-1\u2069»: " in html and "«\u2068Street-2\u2069»: " in html
     assert "“Street-1”" not in html
 
 
@@ -205,5 +207,17 @@ def test_the_bulk_reset_of_batches_without_annotations_says_nothing_is_lost(proj
     html = client_for(manager).get(url(project, "reset"), {"batch": picks(*batches)}, **HTMX).content.decode()
 
     # It read "0 annotations on 4 images are removed for good", in red.
-    assert "They have no annotations yet, so nothing is lost: their 4 images go back to Unassigned" in html
+    assert "Nothing was annotated yet, so nothing is lost: 4 images go back to Unassigned" in html
     assert "0 annotations" not in html and "consequence danger" not in html
+
+
+def test_the_bulk_reset_of_batches_done_without_boxes_warns_that_their_progress_goes(project, manager, annotator):
+    batches = [batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=2) for _ in range(2)]
+    for image in Image.objects.filter(batch=batches[1]):
+        save_annotations(actor=annotator, image=image, boxes=[], no_objects=True)
+
+    html = client_for(manager).get(url(project, "reset"), {"batch": picks(*batches)}, **HTMX).content.decode()
+
+    # Two images marked "no objects" have no box, and the reset makes them not done again: work is lost.
+    assert "nothing is lost" not in html
+    assert "Their progress is removed for good" in html and "consequence danger" in html

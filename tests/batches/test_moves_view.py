@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from batches import workflow
-from batches.models import Annotation, Batch, BatchEvent, Image
+from batches.annotating import save_annotations
+from batches.models import Annotation, Batch, BatchEvent, Image, Suggestion
 from tests.batches.board_helpers import HTMX, batch_in, client_for, seen, shown_message
 from tests.factories import annotate, make_batch
 
@@ -409,6 +410,24 @@ def test_resetting_a_batch_with_no_annotations_says_nothing_is_lost(project, man
     # A restore brings back the assignment; there is no box to bring back.
     assert "You can restore it until" in html and "with every box" not in html
     assert nothing_changed(batch, events)
+
+
+@pytest.mark.parametrize("work", ["no objects", "suggestions", "review flag"])
+def test_resetting_a_batch_with_work_but_no_boxes_warns_that_its_progress_goes(project, manager, annotator, work):
+    batch = batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator, images=3)
+    image = Image.objects.filter(batch=batch).first()
+    if work == "no objects":
+        save_annotations(actor=annotator, image=image, boxes=[], no_objects=True)
+    elif work == "suggestions":
+        Suggestion.objects.create(image=image, label_class=project.label_classes.first(), x=1, y=1, w=5, h=5)
+    else:
+        Image.objects.filter(pk=image.pk).update(review_flag=True, review_note="The cyclist has no box")
+
+    html = drag(client_for(manager), batch, "unassigned").content.decode()
+
+    # The reset makes done images not done and drops suggestions and flags: that is not "nothing is lost".
+    assert "nothing is lost" not in html
+    assert "Its progress is removed for good" in html and "consequence danger" in html
 
 
 def test_confirming_the_reset_removes_the_annotations_and_moves_the_card(project, manager, annotator):

@@ -220,8 +220,19 @@ def test_a_failed_save_message_covers_neither_next_nor_the_save_status_and_goes_
     for target in ("#next-link", "#prev-link", "#save-status"):
         assert _apart(toast.bounding_box(), board_page.locator(target).bounding_box()), target
 
+    # Retrying is not saving: while the retried save is on its way the message stays.
+    held = []
+
+    def hold(route):
+        held.append(route)
+
+    board_page.route("**/save*", hold)
     board_page.context.set_offline(False)
     board_page.locator("#retry-save").click()
+    expect(board_page.locator("#save-status")).to_have_class(re.compile(r"\bsave-saving\b"))
+    expect(toast).to_be_visible()
+    held[0].continue_()
+    board_page.unroute("**/save*", hold)
     expect(board_page.locator("#save-status")).to_have_class(re.compile(r"\bsave-saved\b"))
     # Saved now: the failure's message does not linger beside "Saved" for its nine seconds.
     expect(toast).to_have_count(0, timeout=1500)

@@ -29,6 +29,15 @@ def box(locator) -> dict:
     return locator.bounding_box()
 
 
+def open_move_dialog(page, batch, move: str):
+    """The card's menu, then the move: its dialog, once shown."""
+    card(page, batch).locator("summary").click()
+    card(page, batch).locator(f"[data-move={move}]").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
 def test_a_long_username_stays_inside_its_card_and_the_image_count_on_one_line(
     board_page, live_server, project, manager, long_named
 ):
@@ -58,10 +67,7 @@ def test_a_long_username_does_not_push_the_assign_dialog_wider_than_a_phone(
     login(page, live_server, manager)
     open_board(page, live_server, project)
 
-    card(page, batch).locator("summary").click()
-    card(page, batch).locator("[data-move=assign]").click()
-    dialog = page.locator("dialog[open]")
-    expect(dialog).to_be_visible()
+    dialog = open_move_dialog(page, batch, "assign")
 
     # The fieldset was as wide as the name: its help text ran out of the dialog, cut off.
     right = box(dialog)["x"] + box(dialog)["width"]
@@ -177,10 +183,7 @@ def test_a_batch_name_without_spaces_wraps_inside_the_move_dialog(board_page, li
     login(page, live_server, manager)
     open_board(page, live_server, project)
 
-    card(page, batch).locator("summary").click()
-    card(page, batch).locator("[data-move=delete]").click()
-    dialog = page.locator("dialog[open]")
-    expect(dialog).to_be_visible()
+    dialog = open_move_dialog(page, batch, "delete")
 
     # The name ran out of the dialog's title, cut off at its edge.
     assert dialog.evaluate("(d) => d.scrollWidth <= d.clientWidth")

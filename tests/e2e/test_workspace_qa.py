@@ -230,6 +230,10 @@ def test_a_failed_save_message_covers_neither_next_nor_the_save_status_and_goes_
     board_page.context.set_offline(False)
     board_page.locator("#retry-save").click()
     expect(board_page.locator("#save-status")).to_have_class(re.compile(r"\bsave-saving\b"))
+    for _ in range(200):  # the held request reaches the handler a moment after "Saving…" shows
+        if held:
+            break
+        board_page.wait_for_timeout(25)
     expect(toast).to_be_visible()
     held[0].continue_()
     board_page.unroute("**/save*", hold)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -882,7 +883,7 @@ def undo(*, actor, batch: Batch, project: Project | None = None) -> Batch:
 
 
 def _snapshot(fresh: Batch) -> ResetSnapshot:
-    """Keep what a reset is about to remove: three queries whatever the batch size (two reads, one write)."""
+    """Keep what a reset is about to remove: four queries whatever the batch size (three reads, one write)."""
     images = list(
         Image.objects.filter(batch=fresh)
         .filter(~Q(state=Image.State.NEW) | Q(review_flag=True) | Q(review_fixed=True))
@@ -893,6 +894,12 @@ def _snapshot(fresh: Batch) -> ResetSnapshot:
         .order_by("pk")
         .values_list("image_id", "label_class_id", "x", "y", "w", "h", "author_id")
     )
+    # A relabelled batch's suggestions (open ones to accept, and the previous version the review compares with).
+    suggestions = list(
+        Suggestion.objects.filter(image__batch=fresh)
+        .order_by("pk")
+        .values_list("image_id", "label_class_id", "x", "y", "w", "h", "author_id", "previous")
+    )
     ResetSnapshot.objects.filter(batch=fresh).delete()
     now = timezone.now()
     return ResetSnapshot.objects.create(
@@ -902,16 +909,21 @@ def _snapshot(fresh: Batch) -> ResetSnapshot:
         assignee_id=fresh.assignee_id,
         review_comment=fresh.review_comment,
         rejection_count=fresh.rejection_count,
-        data={"images": [list(row) for row in images], "boxes": [list(row) for row in boxes], "done": fresh.done_count},
+        data={
+            "images": [list(row) for row in images],
+            "boxes": [list(row) for row in boxes],
+            "suggestions": [list(row) for row in suggestions],
+            "done": fresh.done_count,
+        },
         expires_at=now + dt.timedelta(days=settings.RESET_SNAPSHOT_DAYS),
     )
 
 
 def restore(*, actor, batch: Batch, project: Project | None = None) -> Batch:
-    """Unassigned → the column a reset took it from, with every box, flag, comment and its assignee.
+    """Unassigned → the column a reset took it from, with every box, suggestion, flag, comment and its assignee.
 
     Only while the batch is exactly as the reset left it (its version) and the snapshot has not expired;
-    boxes whose label class is gone since are left out (counted in the event).
+    boxes and suggestions whose label class is gone since are left out (boxes counted in the event).
     """
     _ensure_same_project(batch, project)
     with transaction.atomic():
@@ -934,9 +946,19 @@ def restore(*, actor, batch: Batch, project: Project | None = None) -> Batch:
         data = snapshot.data
         image_ids = set(Image.objects.filter(batch=fresh).values_list("pk", flat=True))
         classes = set(fresh.project.label_classes.values_list("pk", flat=True))
+        # An author removed from the site since keeps the box, unattributed (as deleting a user leaves it).
+        authors = {row[6] for key in ("boxes", "suggestions") for row in data.get(key, []) if row[6] is not None}
+        known = set(get_user_model().objects.filter(pk__in=authors).values_list("pk", flat=True)) if authors else set()
         boxes = [
-            Annotation(image_id=i, label_class_id=c, x=x, y=y, w=w, h=h, author_id=a)
+            Annotation(image_id=i, label_class_id=c, x=x, y=y, w=w, h=h, author_id=a if a in known else None)
             for i, c, x, y, w, h, a in data.get("boxes", [])
+            if i in image_ids and c in classes
+        ]
+        suggestions = [
+            Suggestion(
+                image_id=i, label_class_id=c, x=x, y=y, w=w, h=h, author_id=a if a in known else None, previous=previous
+            )
+            for i, c, x, y, w, h, a, previous in data.get("suggestions", [])
             if i in image_ids and c in classes
         ]
         states: dict[tuple, list[int]] = {}
@@ -957,6 +979,7 @@ def restore(*, actor, batch: Batch, project: Project | None = None) -> Batch:
         )
         fresh.assignee = assignee
         Annotation.objects.bulk_create(boxes, batch_size=1000)
+        Suggestion.objects.bulk_create(suggestions, batch_size=1000)
         for (state, flag, note, fixed), pks in states.items():
             Image.objects.filter(pk__in=pks).update(state=state, review_flag=flag, review_note=note, review_fixed=fixed)
         snapshot.delete()

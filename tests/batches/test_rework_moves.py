@@ -79,6 +79,43 @@ def test_restore_returns_a_dataset_batch_to_the_dataset(project, manager, annota
     assert (restored.status, restored.assignee) == (Status.DATASET, annotator)
 
 
+def test_restore_brings_back_a_relabelled_batchs_suggestions_and_boxes_of_an_author_removed_since(
+    project, manager, annotator, annotator2, reviewer
+):
+    """A reset of a relabelled batch removed its suggestions (to accept, and the previous version the review
+    compares with) and Restore did not bring them back; one whose author was deleted since must not fail it."""
+    from batches.models import Suggestion
+
+    batch = batch_in(Status.DATASET, project, manager=manager, annotator=annotator, reviewer=reviewer, images=4)
+    annotate_some(batch, annotator, 3)
+    batch = workflow.relabel(actor=manager, batch=fresh(batch), assignee=annotator2, comment="New class rules")
+    image = Image.objects.filter(batch=batch).order_by("pk").first()
+    label = project.label_classes.first()
+    save_annotations(actor=annotator2, image=image, boxes=[{"label_class": label.pk, "x": 2, "y": 2, "w": 8, "h": 8}])
+    suggestions = sorted(
+        Suggestion.objects.filter(image__batch=batch).values_list(
+            "image_id", "x", "y", "w", "h", "author_id", "previous"
+        )
+    )
+    assert suggestions and any(not row[-1] for row in suggestions) and any(row[-1] for row in suggestions)
+    workflow.delete_batch(actor=manager, batch=fresh(batch))
+    assert not Suggestion.objects.filter(image__batch=batch).exists()
+    gone = annotator.pk
+    annotator.delete()  # the author of the boxes the suggestions come from
+
+    restored = workflow.restore(actor=manager, batch=fresh(batch))
+
+    assert restored.status == Status.ANNOTATING
+    assert sorted(
+        Suggestion.objects.filter(image__batch=batch).values_list(
+            "image_id", "x", "y", "w", "h", "author_id", "previous"
+        )
+    ) == sorted((*row[:5], None if row[5] == gone else row[5], row[6]) for row in suggestions)
+    assert list(Annotation.objects.filter(image__batch=batch).values_list("image_id", "author_id")) == [
+        (image.pk, annotator2.pk)
+    ]
+
+
 @pytest.mark.parametrize("change", ["reorder", "assign", "merge", "upload_into"])
 def test_restore_is_refused_after_any_change_and_changes_nothing(project, manager, annotator, reviewer, change):
     batch, _ = _reset_after_review(project, manager, annotator, reviewer)

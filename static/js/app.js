@@ -203,6 +203,42 @@
     });
   });
 
+  // The browser's own form checks ("Please fill out this field") speak the browser's language, not the page's:
+  // a Persian page on an English browser said them in English. The page gives its own words (#form-words);
+  // typing or choosing clears them, so the browser checks the field afresh.
+  function formWord(field) {
+    var words = document.getElementById("form-words");
+    var validity = field.validity;
+    if (!words || !validity) return "";
+    var say = words.dataset;
+    if (validity.valueMissing) {
+      if (field.type === "checkbox") return say.tick;
+      if (field.type === "radio" || field.tagName === "SELECT") return say.choose;
+      if (field.type === "file") return say.file;
+      return say.required;
+    }
+    if (validity.typeMismatch) return field.type === "email" ? say.email : say.url;
+    if (validity.tooShort) return format(say.tooShort, { n: Number(field.minLength) });
+    if (validity.badInput || validity.stepMismatch) return say.whole;
+    if (validity.rangeUnderflow) return format(say.min, { n: Number(field.min) });
+    if (validity.rangeOverflow) return format(say.max, { n: Number(field.max) });
+    if (validity.patternMismatch) return field.title || say.pattern;
+    return "";
+  }
+  document.addEventListener("invalid", function (event) {
+    var field = event.target;
+    if (!field.setCustomValidity) return;
+    field.setCustomValidity("");
+    var text = formWord(field);
+    if (text) field.setCustomValidity(text);
+  }, true);
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var field = event.target;
+      if (field.setCustomValidity) field.setCustomValidity("");
+    }, true);
+  });
+
   // Server-rendered messages fade like the others.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(function (toast) {

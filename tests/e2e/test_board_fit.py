@@ -208,3 +208,25 @@ def test_on_a_phone_the_card_menu_is_a_finger_sized_target(board_page, live_serv
     button.click()
     expect(card(page, batch).locator("[data-move=assign]")).to_be_visible()
     assert box(card(page, batch).locator("[data-move=assign]"))["height"] >= 36
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_every_columns_cards_start_at_the_same_height_beside_unassigneds_upload_button(
+    board_page, live_server, project, manager, annotator, language, width
+):
+    """Unassigned's "Upload images" pushed its Sort to a second row: its cards started 25 px below the others'."""
+    page = board_page
+    manager.language = language
+    manager.save(update_fields=["language"])
+    make_batch(project, manager, images=2, name="Waiting")
+    workflow.assign(actor=manager, batch=make_batch(project, manager, images=2, name="Started"), assignees=[annotator])
+    login(page, live_server, manager)
+    page.set_viewport_size({"width": width, "height": 800})
+    open_board(page, live_server, project, "assignee=")
+
+    expect(column(page, Status.UNASSIGNED).locator(".column-action")).to_be_visible()
+    tops = page.evaluate(
+        "() => [...document.querySelectorAll('.column-cards')].map(c => Math.round(c.getBoundingClientRect().top))"
+    )
+    assert len(set(tops)) == 1, tops

@@ -11,6 +11,17 @@
   // styles). Classes and sizes still settle.
   htmx.config.attributesToSettle = ["class", "width", "height"];
 
+  // On a phone the columns are stacked and scroll with the page: a column that loaded more cards whenever its
+  // end came into view never let a person scroll past it to the next column. There "Load more" waits for a tap.
+  var stacked = window.matchMedia("(max-width: 640px)");
+  document.addEventListener("htmx:beforeProcessNode", function (event) {
+    var root = event.detail && event.detail.elt;
+    if (!stacked.matches || !root || !root.querySelectorAll) return;
+    var links = Array.prototype.slice.call(root.querySelectorAll(".load-more[hx-trigger]"));
+    if (root.matches && root.matches(".load-more[hx-trigger]")) links.push(root);
+    links.forEach(function (link) { link.setAttribute("hx-trigger", "click"); });
+  });
+
   var state = {
     dragging: false,
     polling: false,

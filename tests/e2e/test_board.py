@@ -320,6 +320,30 @@ def test_a_long_column_loads_more_cards_as_it_scrolls(board_page, live_server, p
     expect(column(page, "unassigned").locator(".load-more")).to_have_count(0)
 
 
+def test_on_a_phone_a_long_column_loads_more_on_a_tap_so_a_scroll_passes_on_to_the_next_column(
+    board_page, live_server, project, manager
+):
+    """Stacked on a phone, Unassigned loaded 20 more cards each time its end came into view: scrolling never
+    reached Annotating."""
+    page = board_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    for i in range(COLUMN_PAGE + 5):
+        make_batch(project, manager, images=1, name=f"Scroll {i:02d}")
+    login(page, live_server, manager)
+    open_board(page, live_server, project)
+    cards = column(page, "unassigned").locator(".card")
+    more = column(page, "unassigned").locator(".load-more")
+
+    more.scroll_into_view_if_needed()
+    column(page, "annotating").scroll_into_view_if_needed()
+    settle(page)
+
+    expect(cards).to_have_count(COLUMN_PAGE)
+    more.click()
+    expect(cards).to_have_count(COLUMN_PAGE + 5)
+    expect(more).to_have_count(0)
+
+
 def test_the_filter_narrows_the_board_as_one_types(board_page, live_server, project, manager, demo):
     page = board_page
     login(page, live_server, manager)

@@ -37,6 +37,9 @@
   window.BinaBoard.digits = digits;
   window.BinaBoard.latinDigits = latinDigits;
   window.BinaBoard.format = format;
+  // A phone-sized screen, where the CSS stacks the board's columns and folds the top bar (the same 640px as
+  // the stylesheets' @media (max-width: 640px) rules).
+  window.BinaBoard.phone = window.matchMedia("(max-width: 640px)");
 
   // Previous and next image from the keyboard: A and D, and the arrow that points at the button. On a
   // right-to-left page Next sits on the left ("بعدی ←"), so there ← goes on and → goes back, as the

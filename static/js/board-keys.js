@@ -137,7 +137,7 @@
     event.preventDefault();
     focusColumn(column, 0);
     // On a phone the columns are stacked: show the column from its heading, not only its first card.
-    if (window.matchMedia("(max-width: 640px)").matches) column.scrollIntoView({ block: "start" });
+    if (window.BinaBoard.phone.matches) column.scrollIntoView({ block: "start" });
   });
 
   htmx.onLoad(function () { apply(); });

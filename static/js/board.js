@@ -13,7 +13,7 @@
 
   // On a phone the columns are stacked and scroll with the page: a column that loaded more cards whenever its
   // end came into view never let a person scroll past it to the next column. There "Load more" waits for a tap.
-  var stacked = window.matchMedia("(max-width: 640px)");
+  var stacked = window.BinaBoard.phone;
   document.addEventListener("htmx:beforeProcessNode", function (event) {
     var root = event.detail && event.detail.elt;
     if (!stacked.matches || !root || !root.querySelectorAll) return;

@@ -1088,10 +1088,11 @@ def test_a_reset_costs_the_same_queries_whatever_the_batch_size(
     Batch.objects.filter(pk=batch.pk).update(done_count=images)
     # SAVEPOINT; SELECT the batch FOR UPDATE with its project; the actor's permissions (own and groups',
     # one UNION); UPDATE the batch (compare-and-set); DELETE its annotations; UPDATE its images back
-    # to new; INSERT the event; RELEASE SAVEPOINT. The reset's snapshot (rework #19): read the images
-    # and the boxes, DELETE an older snapshot, INSERT the new one; and the relabel suggestions of its images.
+    # to new; INSERT the event; RELEASE SAVEPOINT. The reset's snapshot (rework #19): read the images,
+    # the boxes and the suggestions, DELETE an older snapshot, INSERT the new one; and DELETE the relabel
+    # suggestions of its images.
     batch = fresh(batch)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         result = workflow.delete_batch(actor=manager, batch=batch)
     assert result.annotations == images
     assert not Annotation.objects.exists()

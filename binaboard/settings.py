@@ -474,7 +474,8 @@ RQ_SHOW_ADMIN_LINK = TASKS_BACKEND == "rq"
 # use, otherwise each process keeps its own cards in memory.
 CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL if TASKS_BACKEND == "rq" else "").strip()
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # A Redis that cannot be reached is an empty cache (binaboard/cache.py), never a 500.
+    CACHES = {"default": {"BACKEND": "binaboard.cache.ForgivingRedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {
         "default": {

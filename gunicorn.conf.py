@@ -8,11 +8,7 @@ is truly stuck, never a slow transfer. Every value can be changed from the envir
 import multiprocessing
 import os
 import sys
-
-import django
-from django.core.exceptions import ImproperlyConfigured
-
-from binaboard.secret_key import refuse_insecure_secret_key
+import traceback
 
 
 def _int(name: str, default: int) -> int:
@@ -60,13 +56,48 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-i
 
 
 def on_starting(server) -> None:
-    """Refuse to start, in one line and before any worker forks, when the secret key is unfit."""
+    """Refuse to start, in one line and before any worker forks, when the secret key is unfit.
+
+    The check runs in a child process that exits afterwards. Django set up in the master itself would
+    stay there: every worker forked after a reload (`systemctl reload`, HUP) would inherit the old
+    code's settings, models and admin and mix them with newly imported views.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        code, problem = _startup_problem()
+        os.write(write_end, problem.encode())
+        sys.stderr.flush()
+        os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, encoding="utf-8") as pipe:
+        problem = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if problem:
+        sys.exit(problem)
+    if status:
+        sys.exit("BinaBoard could not start: see the error above.")
+
+
+def _startup_problem() -> tuple[int, str]:
+    """In the child: (0, "") when the app can start, else an exit code and the one-line reason."""
+    # Imported here, in the child only, so the master never holds a copy of the app's modules.
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "binaboard.settings")
     try:
         django.setup()
+        from binaboard.secret_key import refuse_insecure_secret_key
+
         refuse_insecure_secret_key()
     except ImproperlyConfigured as exc:
-        sys.exit(str(exc))
+        return 1, str(exc)
+    except Exception:
+        traceback.print_exc()
+        return 1, ""
+    return 0, ""
 
 
 def post_fork(server, worker) -> None:

@@ -11,9 +11,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
-from django.utils.translation import gettext_lazy, ngettext
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from .models import ApiToken, User
+from .models import ApiToken, User, role_labels
+from .roles import projects_with_roles
 from .tokens import revoke
 
 SITE_POWERS = ("is_staff", "is_superuser", "groups", "user_permissions")
@@ -25,6 +28,35 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_active", "is_staff", "is_superuser"]
     search_fields = ["username", "email", "first_name", "last_name"]
     ordering = ["username"]
+    readonly_fields = ["project_roles"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, (gettext_lazy("Projects"), {"fields": ["project_roles"]})]
+
+    @admin.display(description=gettext_lazy("projects and roles"))
+    def project_roles(self, user) -> str:
+        """Where this person works and as what, each project linked: what to look at before deactivating."""
+        rows = projects_with_roles(user)
+        if not rows:
+            return gettext("Not a member of any project.")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a> · {}</li>',
+                (
+                    (
+                        reverse("admin:accounts_project_change", args=[project.pk]),
+                        project.name,
+                        ", ".join(role_labels(roles)) or gettext("Member (view)"),
+                    )
+                    for project, roles in rows
+                ),
+            ),
+        )
 
     def get_queryset(self, request):
         users = super().get_queryset(request)

@@ -35,6 +35,9 @@ from .models import (
     Image,
     LabelClass,
     Project,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
 )
 from .params import parse_id
 from .rules import MOVES
@@ -558,6 +561,94 @@ class ExportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["project__name", "requested_by__username", "error"]
     list_select_related = ["project", "requested_by"]
     date_hierarchy = "created_at"
+
+
+# --- webhooks: what was sent where, and how it went (managers edit them on the project's settings) ---
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only, and never the secret: a project's managers add, change and test webhooks on its settings."""
+
+    list_display = ["url", "project", "active", "event_list", "created_by", "created_at", "delivery_log"]
+    list_filter = ["active", "project"]
+    search_fields = ["url", "project__name"]
+    list_select_related = ["project", "created_by"]
+    fields = ["project", "url", "event_list", "active", "created_by", "created_at", "delivery_log"]
+    readonly_fields = ["event_list", "delivery_log"]
+
+    @admin.display(description=gettext_lazy("events"))
+    def event_list(self, webhook: Webhook) -> str:
+        return ", ".join(webhook.event_labels())
+
+    @admin.display(description=gettext_lazy("delivery log"))
+    def delivery_log(self, webhook: Webhook) -> str:
+        url = reverse("admin:batches_webhookdelivery_changelist") + f"?webhook__id__exact={webhook.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Deliveries"))
+
+
+def _webhook_events() -> list[tuple[str, str]]:
+    return [*WebhookEvent.choices, (Webhook.TEST_EVENT, _("Test event"))]
+
+
+class WebhookEventFilter(admin.SimpleListFilter):
+    """The events a webhook can be told about, from their list: no scan of the delivery table for choices."""
+
+    title = gettext_lazy("event")
+    parameter_name = "event"
+
+    def lookups(self, request, model_admin):
+        return _webhook_events()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event=self.value()) if self.value() else queryset
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: the workers post and retry deliveries (docs/DEPLOY.md, "Webhooks")."""
+
+    list_display = [
+        "created_at",
+        "event_label",
+        "project",
+        "webhook",
+        "status",
+        "attempts",
+        "response_code",
+        "error_text",
+    ]
+    list_filter = ["status", WebhookEventFilter, "webhook__project"]
+    search_fields = ["webhook__url", "webhook__project__name"]
+    list_select_related = ["webhook__project"]
+    fields = [
+        "webhook",
+        "project",
+        "event_label",
+        "event_id",
+        "status",
+        "attempts",
+        "response_code",
+        "duration_ms",
+        "error_text",
+        "created_at",
+        "last_attempt_at",
+        "next_attempt_at",
+        "body",
+    ]
+    readonly_fields = ["project", "event_label", "error_text"]
+
+    @admin.display(description=gettext_lazy("event"), ordering="event")
+    def event_label(self, delivery: WebhookDelivery) -> str:
+        return dict(_webhook_events()).get(delivery.event, delivery.event)
+
+    @admin.display(description=gettext_lazy("project"), ordering="webhook__project__name")
+    def project(self, delivery: WebhookDelivery) -> Project:
+        return delivery.webhook.project
+
+    @admin.display(description=gettext_lazy("error"))
+    def error_text(self, delivery: WebhookDelivery) -> str:
+        return delivery.error_text
 
 
 # --- who holds which role (django-guardian's object permission rows) -------------------------------

@@ -720,19 +720,29 @@ class Webhook(models.Model):
     Event = WebhookEvent
     TEST_EVENT = "ping"  # "send a test event": delivered whatever the webhook subscribes to
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="webhooks")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="webhooks", verbose_name=gettext_lazy("project")
+    )
     url = models.URLField(gettext_lazy("URL"), max_length=2000)
     # Kept readable (it signs every delivery); shown to the project's managers only.
     secret = models.CharField(max_length=64)
-    events = models.JSONField(default=list, help_text="The WebhookEvent values this webhook receives.")
+    # The WebhookEvent values this webhook receives.
+    events = models.JSONField(gettext_lazy("events"), default=list)
     active = models.BooleanField(gettext_lazy("active"), default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=gettext_lazy("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = gettext_lazy("webhook")
+        verbose_name_plural = gettext_lazy("webhooks")
         indexes = [models.Index(fields=["project", "active"], name="webhook_project_active_idx")]
 
     def __str__(self) -> str:
@@ -751,24 +761,27 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", gettext_lazy("delivered")
         FAILED = "failed", gettext_lazy("failed")
 
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, related_name="deliveries", verbose_name=gettext_lazy("webhook")
+    )
     # The receiver's replay guard: the same id on every attempt of this delivery.
-    event_id = models.UUIDField(default=uuid.uuid4, unique=True)
-    event = models.CharField(max_length=40)
+    event_id = models.UUIDField(gettext_lazy("event id"), default=uuid.uuid4, unique=True)
+    event = models.CharField(gettext_lazy("event"), max_length=40)
     # The exact bytes posted (and signed) on every attempt.
-    body = models.TextField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    body = models.TextField(gettext_lazy("body"))
+    status = models.CharField(gettext_lazy("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(gettext_lazy("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(gettext_lazy("next attempt at"), null=True, blank=True)
+    response_code = models.PositiveSmallIntegerField(gettext_lazy("HTTP status"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(gettext_lazy("duration (ms)"), null=True, blank=True)
+    error = models.CharField(gettext_lazy("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(gettext_lazy("last attempt at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = gettext_lazy("webhook delivery")
+        verbose_name_plural = gettext_lazy("webhook deliveries")
         indexes = [
             models.Index(fields=["webhook", "-created_at"], name="delivery_webhook_recent_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx"),
@@ -780,7 +793,8 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event} → {self.webhook_id} ({self.status})"
+        # The admin's title for a delivery: in the reader's language, as the delivery log shows it.
+        return f"{dict(WebhookEvent.choices).get(self.event, self.event)} ({self.get_status_display()})"
 
     @property
     def error_text(self) -> str:

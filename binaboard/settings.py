@@ -473,8 +473,12 @@ RQ_SHOW_ADMIN_LINK = TASKS_BACKEND == "rq"
 # (redis://…) that every app process shares; without it, the Redis of TASKS_BACKEND=rq when that is in
 # use, otherwise each process keeps its own cards in memory.
 CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL if TASKS_BACKEND == "rq" else "").strip()
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    # Otherwise every page that caches would fail at its first request, not here.
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r} is not a Redis URL (use redis://, rediss:// or unix://).")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # A Redis that cannot be reached is an empty cache (binaboard/cache.py), never a 500.
+    CACHES = {"default": {"BACKEND": "binaboard.cache.ForgivingRedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {
         "default": {

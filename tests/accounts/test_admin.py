@@ -6,7 +6,8 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from accounts.models import User
-from tests.factories import make_user
+from accounts.roles import grant_role, projects_with_roles
+from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a-new-long-passphrase"
@@ -167,3 +168,48 @@ def test_a_superuser_still_grants_site_powers(client, superuser, alice):
     assert response.status_code == 302
     staff, is_superuser, _, perms = powers(alice)
     assert staff and is_superuser and [p.codename for p in perms] == ["delete_project"]
+
+
+def test_a_users_page_lists_their_projects_with_their_roles_and_links(client, superuser, alice):
+    roads, rivers = make_project("Roads"), make_project("Rivers")
+    make_project("Quiet")
+    grant_role(roads, alice, "annotator")
+    grant_role(roads, alice, "reviewer")
+    grant_role(rivers, alice, "manager")
+    client.force_login(superuser)
+
+    page = client.get(change_url(alice)).content.decode()
+
+    assert "Projects and roles" in page
+    assert f'<a href="{reverse("admin:accounts_project_change", args=[rivers.pk])}">Rivers</a> · Manager' in page
+    assert (
+        f'<a href="{reverse("admin:accounts_project_change", args=[roads.pk])}">Roads</a> · Reviewer, Annotator' in page
+    )
+    assert "Quiet" not in page
+    # Saving the page still works: the list is read-only and does not get in the way of deactivating.
+    response = client.post(change_url(alice), account_form(alice, is_active="", is_staff="", is_superuser=""))
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.is_active is False
+
+
+def test_the_project_list_costs_one_query_however_many_projects(client, superuser, alice, django_assert_num_queries):
+    for n in range(5):
+        grant_role(make_project(f"P{n}"), alice, "annotator")
+    with django_assert_num_queries(1):
+        rows = projects_with_roles(alice)
+    assert [(project.name, roles) for project, roles in rows] == [(f"P{n}", ["annotator"]) for n in range(5)]
+
+
+def test_someone_in_no_project_is_said_to_be_so(client, superuser, alice):
+    client.force_login(superuser)
+    assert "Not a member of any project." in client.get(change_url(alice)).content.decode()
+
+
+def test_a_persian_operator_reads_the_projects_and_roles_in_persian(client, alice):
+    grant_role(make_project("Roads"), alice, "manager")
+    client.force_login(make_user("operator-fa", is_superuser=True, is_staff=True, language="fa"))
+    page = client.get(change_url(alice)).content.decode()
+    assert "پروژه‌ها و نقش‌ها" in page
+    assert "Roads</a> · مدیر" in page
+    assert "Projects and roles" not in page

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.roles import grant_role
 from batches import workflow
-from batches.models import Annotation, Batch, BatchEvent, Image, LabelClass, Project
+from batches.models import Annotation, Batch, BatchEvent, Image, LabelClass, Project, Webhook, WebhookDelivery
 from tests.factories import annotate, make_batch, make_project, make_user, stored_image_rows
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +53,10 @@ def busy(project, manager, annotator, reviewer):
     car = project.label_classes.get(name="car")
     for image in Image.objects.filter(project__name="Other 0")[:3]:
         annotate(image, LabelClass.objects.get(project=image.project, name="car"), annotator)
+    for other in Project.objects.all():
+        hook = Webhook.objects.create(project=other, url=f"https://hooks.example/{other.pk}", secret="s" * 32)
+        for status in ["delivered", "failed", "pending"]:
+            WebhookDelivery.objects.create(webhook=hook, event="batch.created", body="{}", status=status)
     return batch, car
 
 
@@ -71,6 +75,8 @@ def busy(project, manager, annotator, reviewer):
         ("accounts_projectuserobjectpermission", 8),
         ("accounts_projectgroupobjectpermission", 8),
         ("accounts_user", 8),
+        ("batches_webhook", 8),
+        ("batches_webhookdelivery", 8),
     ],
 )
 def test_every_changelist_loads_in_a_fixed_number_of_queries(
@@ -99,9 +105,75 @@ def test_the_batch_changelist_costs_the_same_with_more_rows(admin_client, projec
     assert len(many.captured_queries) == len(few.captured_queries) <= 9
 
 
+def test_the_delivery_changelist_costs_the_same_with_more_rows(admin_client, project):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("admin:batches_webhookdelivery_changelist")
+    hook = Webhook.objects.create(project=project, url="https://hooks.example/a", secret="s" * 32)
+    WebhookDelivery.objects.create(webhook=hook, event="batch.created", body="{}")
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(url)
+    for n in range(20):
+        other = Webhook.objects.create(project=make_project(f"P{n}"), url=f"https://hooks.example/{n}", secret="s")
+        WebhookDelivery.objects.create(webhook=other, event="ping", body="{}", status="failed")
+    with CaptureQueriesContext(connection) as many:
+        admin_client.get(url)
+    # session, user, filtered count, total count, rows with webhook and project, the project filter's choices.
+    assert len(many.captured_queries) == len(few.captured_queries) <= 8
+
+
+def test_an_operator_sees_a_webhooks_failed_deliveries_with_their_error_but_never_its_secret(admin_client, project):
+    hook = Webhook.objects.create(
+        project=project, url="https://hooks.example/ci", secret="the-signing-secret", events=["batch.approved"]
+    )
+    WebhookDelivery.objects.create(
+        webhook=hook, event="batch.approved", body="{}", status="failed", attempts=6, response_code=502,
+        error='{"m": "The receiver answered %(code)s.", "p": {"code": 502}}',
+    )  # fmt: skip
+    other = Webhook.objects.create(project=make_project("Elsewhere"), url="https://hooks.example/other", secret="x")
+    WebhookDelivery.objects.create(webhook=other, event="ping", body="{}", status="delivered")
+
+    page = admin_client.get(reverse("admin:batches_webhook_change", args=[hook.pk])).content.decode()
+    assert "https://hooks.example/ci" in page and "Batch approved" in page
+    assert "the-signing-secret" not in page
+    log = reverse("admin:batches_webhookdelivery_changelist") + f"?webhook__id__exact={hook.pk}"
+    assert f'href="{log}"'.replace("&", "&amp;") in page or f'href="{log}"' in page
+
+    response = admin_client.get(log + "&status__exact=failed")
+    assert response.status_code == 200
+    rows = list(response.context["cl"].result_list)
+    assert [(r.webhook_id, r.status) for r in rows] == [(hook.pk, "failed")]
+    content = response.content.decode()
+    assert "Batch approved" in content and "502" in content
+
+
+def test_webhooks_and_deliveries_cannot_be_changed_in_the_admin(admin_client, project):
+    hook = Webhook.objects.create(project=project, url="https://hooks.example/ci", secret="s")
+    delivery = WebhookDelivery.objects.create(webhook=hook, event="ping", body="{}")
+    assert (
+        admin_client.post(
+            reverse("admin:batches_webhook_change", args=[hook.pk]), {"url": "https://x.example"}
+        ).status_code
+        == 403
+    )
+    assert admin_client.post(reverse("admin:batches_webhookdelivery_delete", args=[delivery.pk])).status_code == 403
+    hook.refresh_from_db()
+    assert hook.url == "https://hooks.example/ci"
+
+
 def test_the_index_lists_every_model(admin_client):
     content = admin_client.get(reverse("admin:index")).content.decode()
-    for name in ["Projects", "Label classes", "Batches", "Images", "Annotations", "Batch events", "Users"]:
+    for name in [
+        "Projects",
+        "Label classes",
+        "Batches",
+        "Images",
+        "Annotations",
+        "Batch events",
+        "Users",
+        "Webhook deliveries",
+    ]:
         assert name in content
 
 

@@ -73,3 +73,20 @@ def test_export_jobs_are_listed_read_only(admin_client, project, manager):
     assert response.status_code == 200
     assert "manager" in response.content.decode()
     assert admin_client.get(reverse("admin:batches_exportjob_add")).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["batches.tasks.renamed_long_ago", "builtins.len", "gone.module.task"])
+def test_a_task_whose_path_names_no_task_any_more_is_listed_by_its_path(admin_client, tasks_on_the_database, path):
+    # A task renamed by an upgrade, or rows left from the other TASKS_BACKEND: the page still answers.
+    task_row(TaskResultStatus.FAILED, exception_class_path="builtins.OSError", traceback="OSError: x\n")
+    old = task_row(TaskResultStatus.FAILED)
+    DBTaskResult.objects.filter(pk=old.pk).update(task_path=path)
+
+    response = admin_client.get(reverse("admin:django_tasks_database_dbtaskresult_changelist"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f">{path.rsplit('.', 1)[-1]}<" in page and "cleanup_media" in page
+    assert (
+        admin_client.get(reverse("admin:django_tasks_database_dbtaskresult_change", args=[old.pk])).status_code == 200
+    )

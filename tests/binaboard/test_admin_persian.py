@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from batches.models import ExportJob, Image, LabelClass
+from batches.models import ExportJob, Image, LabelClass, Webhook, WebhookDelivery
 from tests.factories import annotate, make_batch, make_user
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,19 @@ def admin_data(project, manager):
     image = Image.objects.filter(batch=batch).order_by("pk").first()
     annotate(image, LabelClass.objects.filter(project=project).first(), author=manager)
     ExportJob.objects.create(project=project, requested_by=manager, options={"format": "coco"}, status="failed")
-    data = [project.name, batch.name, *LabelClass.objects.values_list("name", flat=True)]
+    hook = Webhook.objects.create(
+        project=project, url="https://hooks.example/ci", secret="s" * 32, events=["batch.created"], created_by=manager
+    )
+    delivery = WebhookDelivery.objects.create(
+        webhook=hook, event="batch.created", body="{}", status="failed", response_code=502
+    )
+    data = [
+        project.name,
+        batch.name,
+        hook.url,
+        str(delivery.event_id),
+        *LabelClass.objects.values_list("name", flat=True),
+    ]
     data += [name for pair in Image.objects.values_list("original_name", "file") for name in pair]
     return batch, data
 
@@ -87,6 +99,10 @@ def pages(batch) -> list[str]:
         reverse("admin:batches_batchevent_changelist"),
         reverse("admin:batches_exportjob_changelist"),
         reverse("admin:accounts_projectuserobjectpermission_changelist"),
+        reverse("admin:batches_webhook_changelist"),
+        reverse("admin:batches_webhook_change", args=[Webhook.objects.get().pk]),
+        reverse("admin:batches_webhookdelivery_changelist"),
+        reverse("admin:batches_webhookdelivery_change", args=[WebhookDelivery.objects.get().pk]),
     ]
 
 

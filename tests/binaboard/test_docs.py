@@ -49,3 +49,10 @@ def test_links_stay_inside_the_repository_and_lead_somewhere(document):
         resolved = (path.parent / target).resolve()
         assert resolved.is_relative_to(ROOT), f"{document} links outside the repository: {target}"
         assert resolved.exists(), f"{document} links to a missing file: {target}"
+
+
+def test_the_environment_file_to_copy_leaves_the_secret_key_to_the_systemd_credential():
+    # EnvironmentFile= overrides the unit's Environment=SECRET_KEY_FILE=%d/secret_key: a key path set
+    # there points the service (and every command run as its user) at a file only root may read.
+    active = [line.split("=", 1)[0].strip() for line in (ROOT / ".env.example").read_text().splitlines()]
+    assert "SECRET_KEY_FILE" not in active and "SECRET_KEY" not in active

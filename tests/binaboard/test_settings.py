@@ -170,3 +170,9 @@ def test_the_runtime_requirements_hold_no_test_tools():
     for tool in ("pytest", "moto", "playwright", "hypothesis", "ruff", "pycocotools", "pyyaml"):
         assert tool not in runtime, tool
     assert "-r requirements.txt" in (root / "requirements-dev.txt").read_text()
+
+
+def test_a_cache_url_that_is_not_redis_fails_loudly_at_start():
+    done = run_python("manage.py\0check", DEBUG="1", CACHE_URL="memcached://127.0.0.1:11211")
+    assert done.returncode != 0
+    assert "CACHE_URL='memcached://127.0.0.1:11211' is not a Redis URL" in done.stderr

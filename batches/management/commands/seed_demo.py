@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from PIL import Image as PILImage
 from PIL import ImageDraw
@@ -25,6 +25,8 @@ from batches.ingest.pipeline import Source, ingest
 from batches.models import Batch, LabelClass, Project
 
 CLASSES = [("car", "#2454d6", 1), ("person", "#d62728", 2), ("bicycle", "#2ca02c", 3), ("traffic light", "#ff7f0e", 4)]
+# The demo cast; "operator" is the site operator (staff and superuser).
+DEMO_USERNAMES = ("operator", "manager", "annotator", "reviewer")
 
 
 def street_scene(rng: random.Random, width: int = 960, height: int = 640) -> tuple[bytes, list[tuple[str, tuple]]]:
@@ -81,22 +83,31 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when any project or user exists.")
         parser.add_argument("--images", type=int, default=6, help="Images per batch (default 6).")
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--reset-demo-accounts",
+            action="store_true",
+            help="Give existing accounts named operator, manager, annotator or reviewer new passwords and demo roles.",
+        )
 
-    def handle(self, *args, if_empty: bool, images: int, seed: int, **options):
+    def handle(self, *args, if_empty: bool, images: int, seed: int, reset_demo_accounts: bool, **options):
         User = get_user_model()
         if if_empty and (Project.objects.exists() or User.objects.exists()):
             self.stdout.write("Demo data skipped: the database already has users or projects.")
             return
+        # "operator" and "manager" are natural names for real accounts: never take one over unasked.
+        taken = list(User.objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True))
+        if taken and not reset_demo_accounts:
+            raise CommandError(
+                f"Accounts named {', '.join(sorted(taken))} already exist; seed_demo would give them new passwords "
+                "and demo roles. Run it on an empty database (or with --if-empty), or pass --reset-demo-accounts "
+                "if these are demo accounts."
+            )
         rng = random.Random(seed)
         passwords = {}
         with transaction.atomic():
             users = {}
-            for username, is_operator in [
-                ("operator", True),
-                ("manager", False),
-                ("annotator", False),
-                ("reviewer", False),
-            ]:
+            for username in DEMO_USERNAMES:
+                is_operator = username == "operator"
                 password = demo_password(User(username=username, email=f"{username}@example.com"))
                 user = User.objects.filter(username=username).first()
                 if user is None:

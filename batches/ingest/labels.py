@@ -218,39 +218,159 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
 # --- YOLO -----------------------------------------------------------------------------------------------
 
 NOT_LABELS = {"readme", "license", "licence", "train", "val", "test", "classes"}
-YAML_NAME = re.compile(r"^\s+([0-9]{1,9})\s*:\s*(.+?)\s*$")
+YAML_NAME = re.compile(r"^\s+([0-9]{1,9})\s*:\s*(.*?)\s*$")
+YAML_ITEM = re.compile(r"^\s*-(?:\s+(.*?))?\s*$")
+YAML_COMMENT = re.compile(r"(^|\s)#.*$")
 
 
 def _yaml_names(text: str) -> list[str] | None:
-    """The class names of an Ultralytics data.yaml: `names:` as an indexed block or an inline list."""
+    """The class names of a data.yaml (Ultralytics, YOLOv5, Roboflow, CVAT, Label Studio): `names:` as an
+    indexed block (`  0: car`), a block list (`  - car`), or a flow list or mapping (`[car, 'bus']`,
+    `{0: car}`, over several lines too), names plain, 'single' or "double" quoted. Not a YAML parser:
+    only this one key, so no library and no alias or tag is ever expanded. None when it cannot be read."""
     lines = text.splitlines()
     for index, line in enumerate(lines):
         if not line.startswith("names:"):
             continue
         rest = line[len("names:") :].strip()
-        if rest.startswith("["):
-            try:
-                return [str(name) for name in json.loads(rest.replace("'", '"'))]
-            except (ValueError, TypeError, RecursionError):
-                return None
-        names: dict[int, str] = {}
-        for following in lines[index + 1 :]:
-            match = YAML_NAME.match(following)
-            if not match:
-                break
-            value = match.group(2).split(" #", 1)[0].strip()
-            if value.startswith('"'):
-                try:
-                    value = json.loads(value)
-                except (ValueError, RecursionError):
-                    return None
-            names[int(match.group(1))] = value.strip("'")
-        return [names[i] for i in sorted(names)] if names else None
+        if rest.startswith(("[", "{")):
+            return _flow_names("\n".join([rest, *lines[index + 1 :]]))
+        if YAML_COMMENT.sub("", rest).strip():
+            return None
+        return _block_names(lines[index + 1 :])
     return None
+
+
+def _block_names(lines: list[str]) -> list[str] | None:
+    listed: list[str] = []
+    indexed: dict[int, str] = {}
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        item, number = YAML_ITEM.match(line), YAML_NAME.match(line)
+        if item and not indexed:
+            value = _yaml_scalar(item.group(1) or "")
+            if value is None:
+                return None
+            listed.append(value)
+        elif number and not listed:
+            value = _yaml_scalar(number.group(2))
+            if value is None:
+                return None
+            indexed[int(number.group(1))] = value
+        else:
+            break
+    return listed or _in_order(indexed)
+
+
+def _in_order(indexed: dict[int, str]) -> list[str] | None:
+    """0: a, 1: b, ... as a list; None when an index is missing (every later class would shift by one)."""
+    return [indexed[i] for i in range(len(indexed))] if indexed and set(indexed) == set(range(len(indexed))) else None
+
+
+def _yaml_scalar(text: str) -> str | None:
+    """One block value: "double" (JSON escapes), 'single' ('' is '), or plain up to a comment."""
+    text = text.strip()
+    if text.startswith('"'):
+        end = _closing_quote(text, 0)
+        if end is None:
+            return None
+        try:
+            return json.loads(text[: end + 1])
+        except (ValueError, RecursionError):
+            return None
+    if text.startswith("'"):
+        end = _closing_quote(text, 0)
+        return None if end is None else text[1:end].replace("''", "'")
+    return YAML_COMMENT.sub("", text).strip()
+
+
+def _closing_quote(text: str, start: int) -> int | None:
+    """Where the quoted scalar opening at text[start] closes."""
+    quote = text[start]
+    pos = start + 1
+    while pos < len(text):
+        char = text[pos]
+        if quote == '"' and char == "\\":
+            pos += 2
+            continue
+        if char == quote:
+            if quote == "'" and text[pos + 1 : pos + 2] == "'":
+                pos += 2
+                continue
+            return pos
+        pos += 1
+    return None
+
+
+def _flow_names(text: str) -> list[str] | None:
+    """The names of a flow list `[a, 'b', "c"]` or mapping `{0: a, 1: b}` that text starts with; nothing nested."""
+    close = "]" if text[0] == "[" else "}"
+    values: list[str] = []
+    pos, end = 1, len(text)
+    while True:
+        pos = _skip_blanks(text, pos)
+        if pos >= end:
+            return None
+        if text[pos] == close:
+            break
+        value, pos = _flow_scalar(text, pos, close)
+        if value is None:
+            return None
+        if close == "}":  # `number: name`
+            pos = _skip_blanks(text, pos)
+            if pos >= end or text[pos] != ":" or not (value.isascii() and value.isdigit() and len(value) <= 9):
+                return None
+            key = int(value)
+            value, pos = _flow_scalar(text, _skip_blanks(text, pos + 1), close)
+            if value is None:
+                return None
+            values.append((key, value))
+        else:
+            values.append(value)
+        pos = _skip_blanks(text, pos)
+        if pos < end and text[pos] == ",":
+            pos += 1
+        elif pos >= end or text[pos] != close:
+            return None
+    if close == "}":
+        return _in_order(dict(values))
+    return values or None
+
+
+def _skip_blanks(text: str, pos: int) -> int:
+    """Past spaces, line ends and comments (a # after a blank runs to the end of its line)."""
+    while pos < len(text):
+        if text[pos] in " \t\r\n":
+            pos += 1
+        elif text[pos] == "#" and (pos == 0 or text[pos - 1] in " \t\r\n"):
+            line_end = text.find("\n", pos)
+            pos = len(text) if line_end < 0 else line_end
+        else:
+            break
+    return pos
+
+
+def _flow_scalar(text: str, pos: int, close: str) -> tuple[str | None, int]:
+    """One item of a flow collection at pos, and where it ends; (None, pos) for a nested or broken one."""
+    if pos >= len(text) or text[pos] in "[{,":
+        return None, pos
+    if text[pos] in "\"'":
+        end = _closing_quote(text, pos)
+        if end is None:
+            return None, pos
+        return _yaml_scalar(text[pos : end + 1]), end + 1
+    stops = ",:\n" + close if close == "}" else ",\n" + close
+    end = pos
+    while end < len(text) and text[end] not in stops and not (text[end] == "#" and text[end - 1] in " \t"):
+        end += 1
+    value = text[pos:end].strip()
+    return (value or None), end
 
 
 def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
     classes: list[str] | None = None
+    unreadable = ""  # a data.yaml whose names: could not be read
     for name, data in files.items():
         if PurePosixPath(name).name.lower() in {"classes.txt", "obj.names"}:
             labels.label_files.add(name)
@@ -259,7 +379,18 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
         if name.lower().endswith((".yaml", ".yml")):
             labels.label_files.add(name)
             if classes is None:
-                classes = _yaml_names(data.decode("utf-8", "replace"))
+                text = data.decode("utf-8", "replace")
+                classes = _yaml_names(text)
+                if classes is None and any(line.startswith("names:") for line in text.splitlines()):
+                    unreadable = name
+    if not classes and unreadable:
+        labels.problems.append(
+            Problem(
+                unreadable,
+                _("its class names cannot be read: write them as a list (names: [car, bus]) or one “0: car” a line"),
+            )
+        )
+        return
     if not classes:
         labels.problems.append(
             Problem("", _("No class names were found: add classes.txt (one name a line) or data.yaml."))

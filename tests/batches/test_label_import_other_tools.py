@@ -1,0 +1,77 @@
+"""Labels exported by other tools (Roboflow, Ultralytics, YOLOv5, CVAT, Label Studio) import as they mean."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from batches.models import Annotation, Batch, LabelClass
+from tests.batches.test_label_import import run_import, zip_bytes
+from tests.factories import jpeg_bytes
+
+
+def yolo_archive(data_yaml: str) -> bytes:
+    """Roboflow's YOLO layout: data.yaml at the top, train/ and valid/ each with images/ and labels/."""
+    return zip_bytes(
+        {
+            "data.yaml": data_yaml,
+            "README.roboflow.txt": "Exported with Roboflow",
+            "train/images/x.jpg": jpeg_bytes(200, 100),
+            "train/labels/x.txt": "0 0.5 0.5 0.2 0.2\n1 0.1 0.1 0.1 0.1\n",
+            "valid/images/y.jpg": jpeg_bytes(100, 200),
+            "valid/labels/y.txt": "1 0.5 0.5 1 1\n",
+        }
+    )
+
+
+def boxes_by_class(project) -> list[tuple[str, str, float, float, float, float]]:
+    return sorted(
+        (a.image.original_name, a.label_class.name, a.x, a.y, a.w, a.h)
+        for a in Annotation.objects.filter(image__project=project).select_related("image", "label_class")
+    )
+
+
+@pytest.mark.parametrize(
+    ("data_yaml", "first", "second"),
+    [
+        ("nc: 2\nnames: ['car', 'person']\n", "car", "person"),  # Roboflow, YOLOv5
+        ("names: [car, person]\n", "car", "person"),  # plain flow list
+        ("names: [\"driver's seat\", 'the ''other'' one']\n", "driver's seat", "the 'other' one"),
+        ("names: [ 'car',  # a comment\n         'person' ]\nnc: 2\n", "car", "person"),  # YOLOv5 coco.yaml
+        ("path: ../x\ntrain: images/train\nnames:\n  - car\n  - person\n", "car", "person"),  # block list
+        ("names:\n- car\n- 'person'  # the second\nnc: 2\n", "car", "person"),  # block list at the key's indent
+        ("names:\n  0: car\n  1: 'person'  # x\n", "car", "person"),  # Ultralytics
+        ("names: {0: car, 1: person}\n", "car", "person"),  # flow mapping
+        ("names:\n  - خودرو\n  - 'عابر پیاده'\n", "خودرو", "عابر پیاده"),  # Persian names
+        ('names:\n  0: "\\u062e\\u0648\\u062f\\u0631\\u0648"\n  1: "a: b"\n', "خودرو", "a: b"),  # our own export
+    ],
+)
+def test_every_common_data_yaml_form_gives_the_class_names_in_their_order(project, manager, data_yaml, first, second):
+    report = run_import(project, manager, yolo_archive(data_yaml), "yolo")
+    assert report.problems == []
+    assert boxes_by_class(project) == sorted(
+        [
+            ("train/images/x.jpg", first, 80.0, 40.0, 40.0, 20.0),
+            ("train/images/x.jpg", second, 10.0, 5.0, 20.0, 10.0),
+            ("valid/images/y.jpg", second, 0.0, 0.0, 100.0, 200.0),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "data_yaml",
+    [
+        "names:\n  0: car\n  2: person\n",  # index 1 missing: every class after it would shift
+        "names: 'car'\n",
+        "names: [car, [bus]]\n",
+        "names: ['car', 'bus'\n",
+    ],
+)
+def test_a_data_yaml_whose_names_cannot_be_read_says_so_in_the_persons_language(project, manager, data_yaml):
+    classes = set(LabelClass.objects.filter(project=project))
+    with translation.override("fa"):
+        report = run_import(project, manager, yolo_archive(data_yaml), "yolo")
+    assert [problem.file for problem in report.problems] == ["data.yaml"]
+    assert "نام کلاس‌هایش" in report.problems[0].message
+    assert not Batch.objects.filter(project=project).exists()
+    assert set(LabelClass.objects.filter(project=project)) == classes

@@ -118,8 +118,20 @@ class LabelSet:
         return list(names)
 
 
+# Files that travel with labels and are no picture: an export's README (BinaBoard's, Roboflow's
+# README.dataset.txt), CVAT's obj.names and obj.data, Label Studio's notes.json. Taken as label files, so
+# ingest never lists them as "not an image"; each reader uses what it understands (YOLO: obj.names).
+COMPANION_SUFFIXES = (".txt", ".md")
+COMPANION_NAMES = {"obj.names", "obj.data", "notes.json"}
+
+
 def is_label_file(fmt: str, name: str) -> bool:
-    return name.lower().endswith(LABEL_SUFFIXES[fmt])
+    lower = name.lower()
+    return lower.endswith(LABEL_SUFFIXES[fmt] + COMPANION_SUFFIXES) or lower.rpartition("/")[2] in COMPANION_NAMES
+
+
+def is_companion(name: str) -> bool:
+    return name.lower().rpartition("/")[2] in COMPANION_NAMES
 
 
 def _number(value) -> float | None:
@@ -144,7 +156,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
     found = False
     seen_files: dict[str, str] = {}
     for name, data in files.items():
-        if not name.lower().endswith(".json"):
+        if not name.lower().endswith(".json") or is_companion(name):
             continue
         labels.label_files.add(name)
         try:
@@ -218,6 +230,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
 # --- YOLO -----------------------------------------------------------------------------------------------
 
 NOT_LABELS = {"readme", "license", "licence", "train", "val", "test", "classes"}
+NOT_LABELS_DOTTED = ("readme.", "license.", "licence.")  # README.roboflow.txt, README.dataset.txt
 YAML_NAME = re.compile(r"^\s+([0-9]{1,9})\s*:\s*(.*?)\s*$")
 YAML_ITEM = re.compile(r"^\s*-(?:\s+(.*?))?\s*$")
 YAML_COMMENT = re.compile(r"(^|\s)#.*$")
@@ -403,7 +416,8 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
         if not name.lower().endswith(".txt") or name in labels.label_files:
             continue
         labels.label_files.add(name)
-        if (in_folder and "labels" not in path.parts[:-1]) or path.stem.lower() in NOT_LABELS:
+        stem = path.stem.lower()
+        if (in_folder and "labels" not in path.parts[:-1]) or stem in NOT_LABELS or stem.startswith(NOT_LABELS_DOTTED):
             continue  # README.txt, train.txt lists, ...
         parts = list(path.with_suffix("").parts)
         # labels/<subset>/x.txt labels images/<subset>/x.<ext>: the same path, folder renamed.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.utils import translation
 
@@ -75,3 +77,42 @@ def test_a_data_yaml_whose_names_cannot_be_read_says_so_in_the_persons_language(
     assert "نام کلاس‌هایش" in report.problems[0].message
     assert not Batch.objects.filter(project=project).exists()
     assert set(LabelClass.objects.filter(project=project)) == classes
+
+
+def test_a_coco_export_s_readme_files_are_not_refused_as_pictures(project, manager):
+    """Roboflow's COCO zip (and BinaBoard's own) carries README text files beside the JSON and the images."""
+    document = {
+        "images": [{"id": 0, "file_name": "a.jpg", "width": 64, "height": 48}],
+        "categories": [{"id": 0, "name": "vehicles"}, {"id": 1, "name": "car"}],
+        "annotations": [{"id": 1, "image_id": 0, "category_id": 1, "bbox": [1, 2, 10, 20]}],
+    }
+    data = zip_bytes(
+        {
+            "README.dataset.txt": "A dataset",
+            "README.roboflow.txt": "Exported with Roboflow",
+            "README.txt": "BinaBoard export",
+            "train/_annotations.coco.json": json.dumps(document),
+            "train/a.jpg": jpeg_bytes(64, 48),
+        }
+    )
+    report = run_import(project, manager, data, "coco")
+    assert report.problems == []
+    assert [(o.name, o.kept) for o in report.ingest.outcomes] == [("labels.zip/train/a.jpg", True)]
+
+
+def test_cvat_yolo_files_and_readmes_beside_the_labels_are_neither_labels_nor_pictures(project, manager):
+    """CVAT's YOLO 1.1: obj.names, obj.data, train.txt and the label files beside their images; plus a README."""
+    data = zip_bytes(
+        {
+            "obj.names": "car\n",
+            "obj.data": "classes = 1\ntrain = data/train.txt\nnames = data/obj.names\nbackup = backup/\n",
+            "train.txt": "data/obj_train_data/a.jpg\n",
+            "README.roboflow.txt": "Exported with Roboflow",
+            "obj_train_data/a.jpg": jpeg_bytes(64, 48),
+            "obj_train_data/a.txt": "0 0.5 0.5 0.25 0.5\n",
+        }
+    )
+    report = run_import(project, manager, data, "yolo")
+    assert report.problems == []
+    assert [(o.name, o.kept) for o in report.ingest.outcomes] == [("labels.zip/obj_train_data/a.jpg", True)]
+    assert boxes_by_class(project) == [("obj_train_data/a.jpg", "car", 24.0, 12.0, 16.0, 24.0)]

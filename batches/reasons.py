@@ -39,6 +39,7 @@ SENTENCES = [
     gettext_noop("could not be read"),
     gettext_noop("duplicate of %(file)s in batch %(batch)s"),
     gettext_noop("duplicate of %(file)s, being uploaded by another upload"),
+    gettext_noop("duplicate of %(file)s in this upload"),
     gettext_noop("too large to process"),
     gettext_noop("corrupt or truncated image: it cannot be decoded"),
     gettext_noop("zero-sized image (%(size)s)"),

@@ -49,6 +49,7 @@ SENTENCES = [
     gettext_noop("corrupt image: its %(format)s structure cannot be read (%(error)s)"),
     gettext_noop("image too large: %(size)s (limit %(limit)s)"),
     gettext_noop("skipped: archive inside an archive"),
+    gettext_noop("skipped: a .zip inside a folder is not unpacked; import the archive on its own"),
     gettext_noop("skipped: absolute path in the archive"),
     gettext_noop("skipped: path leads outside the archive (..)"),
     gettext_noop("skipped: symbolic link"),

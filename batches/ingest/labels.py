@@ -112,6 +112,7 @@ class LabelSet:
     images: list[ImageLabels] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=ProblemList)
     label_files: set[str] = field(default_factory=set)  # consumed: not images
+    crowd: int = 0  # COCO crowd regions (iscrowd 1) passed over
 
     def class_names(self) -> list[str]:
         names = dict.fromkeys(box.class_name for labels in self.images for box in labels.boxes)
@@ -197,6 +198,11 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
             where = _("%(file)s, annotation %(n)s") % {"file": name, "n": localise_digits(str(index))}
             if not isinstance(annotation, dict):
                 labels.problems.append(Problem(where, _("not an object")))
+                continue
+            if annotation.get("iscrowd") in (1, True):
+                # A crowd region marks many objects at once (evaluation ignores it); as a box it would come back
+                # out of the export as one object of its class. Passed over, and counted in the report.
+                labels.crowd += 1
                 continue
             image = images.get(_id(annotation.get("image_id")))
             if image is None:

@@ -69,6 +69,7 @@ class LabelImportReport:
     boxes: int = 0
     labelled_images: int = 0
     unlabelled_images: int = 0
+    crowd_skipped: int = 0  # COCO crowd regions (iscrowd 1), not imported
     message: str = ""
 
     @property
@@ -153,6 +154,7 @@ def import_labelled(
     report = LabelImportReport(format=fmt)
     inputs = _gather(fmt, sources, limits)
     labels = read_labels(fmt, inputs.label_files)
+    report.crowd_skipped = labels.crowd
     report.problems.add(inputs.problems)
     report.problems.add(labels.problems)
     matches = _match(labels, inputs.image_paths, report)

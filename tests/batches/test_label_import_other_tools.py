@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import translation
 
+from batches.api.labels import report_json
 from batches.models import Annotation, Batch, LabelClass
 from tests.batches.test_label_import import run_import, zip_bytes
 from tests.factories import jpeg_bytes
@@ -116,3 +120,48 @@ def test_cvat_yolo_files_and_readmes_beside_the_labels_are_neither_labels_nor_pi
     assert report.problems == []
     assert [(o.name, o.kept) for o in report.ingest.outcomes] == [("labels.zip/obj_train_data/a.jpg", True)]
     assert boxes_by_class(project) == [("obj_train_data/a.jpg", "car", 24.0, 12.0, 16.0, 24.0)]
+
+
+def coco_from_another_tool() -> bytes:
+    """Category ids from 0 (Roboflow's super-category), a polygon, a crowd region with its RLE mask."""
+    document = {
+        "images": [{"id": 0, "file_name": "frames/a.jpg", "width": 200, "height": 100}],
+        "categories": [
+            {"id": 0, "name": "vehicles", "supercategory": "none"},
+            {"id": 1, "name": "car", "supercategory": "vehicles"},
+            {"id": 5, "name": "person", "supercategory": "vehicles"},
+        ],
+        "annotations": [
+            {"id": 1, "image_id": 0, "category_id": 1, "bbox": [10, 10, 50, 40], "area": 2000, "iscrowd": 0,
+             "segmentation": [[10, 10, 60, 10, 60, 50, 10, 50]]},
+            {"id": 2, "image_id": 0, "category_id": 5, "bbox": [100, 20, 40, 60], "area": 2400, "iscrowd": 1,
+             "segmentation": {"counts": [0, 10, 20], "size": [100, 200]}},
+            {"id": 3, "image_id": 0, "category_id": 0, "bbox": [0, 0, 200, 100], "area": 20000},
+        ],
+    }  # fmt: skip
+    return zip_bytes({"train/_annotations.coco.json": json.dumps(document), "train/frames/a.jpg": jpeg_bytes(200, 100)})
+
+
+def test_a_coco_crowd_region_is_not_imported_as_one_object_and_the_page_says_so_in_persian(project, manager):
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    client = Client()
+    client.force_login(manager)
+    archive = io.BytesIO(coco_from_another_tool())
+    archive.name = "roboflow.zip"
+    response = client.post(
+        reverse("label_import", args=[project.pk]), {"archive": archive, "format": "coco", "unknown": "create"}
+    )
+    assert response.status_code == 200
+    assert boxes_by_class(project) == [
+        ("train/frames/a.jpg", "car", 10.0, 10.0, 50.0, 40.0),
+        ("train/frames/a.jpg", "vehicles", 0.0, 0.0, 200.0, 100.0),
+    ]
+    text = " ".join(response.content.decode().split())
+    assert "۱ ناحیهٔ جمعیِ COCO ‏(iscrowd 1) وارد نشد: هر کادر اینجا یک شیء است." in text
+
+
+def test_the_command_and_the_api_count_the_crowd_regions_too(project, manager):
+    report = run_import(project, manager, coco_from_another_tool(), "coco")
+    assert (report.boxes, report.crowd_skipped) == (2, 1)
+    assert report_json(report)["crowd_skipped"] == 1

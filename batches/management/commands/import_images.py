@@ -147,6 +147,11 @@ class Command(BaseCommand):
                 f"{report.unlabelled_images} images without labels."
             )
         )
+        if report.crowd_skipped:
+            self.stdout.write(
+                f"{report.crowd_skipped} COCO crowd region{'s were' if report.crowd_skipped != 1 else ' was'} "
+                "(iscrowd 1) not imported: a box here is one object."
+            )
         if report.created_classes:
             self.stdout.write(f"Classes created: {', '.join(report.created_classes)}")
         for theirs, ours in report.mapped_classes.items():

@@ -8,7 +8,8 @@ the images ingest keeps, checks them against each image's real size and writes t
 Coordinates become BinaBoard's: pixels of the upright image, top-left origin, float x, y, w, h.
 - COCO `bbox` is that already.
 - YOLO `class cx cy w h` is normalised: it is scaled by the image's size once the image is known.
-- VOC `bndbox` is 1-based inclusive: x = xmin - 1, w = xmax - xmin + 1 (the inverse of the export).
+- VOC `bndbox` is 1-based inclusive: x = xmin - 1, w = xmax - xmin + 1 (the inverse of the export); a 0 (from
+  tools that write 0-based values) is the image's edge.
 """
 
 from __future__ import annotations
@@ -517,7 +518,10 @@ def read_voc(files: dict[str, bytes], labels: LabelSet) -> None:
             if xmax < xmin or ymax < ymin:
                 labels.problems.append(Problem(where, _("bad coordinates: xmax or ymax is below xmin or ymin")))
                 continue
-            image.boxes.append(RawBox(class_name, xmin - 1, ymin - 1, xmax - xmin + 1, ymax - ymin + 1, where=where))
+            # 1-based: xmin 1 is the first column. CVAT, LabelImg and Label Studio write 0-based values, so a box
+            # at the image's edge has xmin 0 there: the edge, not a column outside the image (which refused the import).
+            x0, y0 = max(xmin - 1, 0.0), max(ymin - 1, 0.0)
+            image.boxes.append(RawBox(class_name, x0, y0, xmax - x0, ymax - y0, where=where))
     if not found and not labels.problems:
         labels.problems.append(Problem("", _("No Pascal VOC annotation file (.xml) was found.")))
 

@@ -165,3 +165,28 @@ def test_the_command_and_the_api_count_the_crowd_regions_too(project, manager):
     report = run_import(project, manager, coco_from_another_tool(), "coco")
     assert (report.boxes, report.crowd_skipped) == (2, 1)
     assert report_json(report)["crowd_skipped"] == 1
+
+
+def test_a_cvat_voc_box_at_the_top_left_edge_imports_instead_of_refusing_the_import(project, manager):
+    """CVAT (and LabelImg, Label Studio) write 0-based VOC values: xmin 0 was read as a box starting outside."""
+    xml = (
+        "<annotation><filename>cv.jpg</filename><size><width>200</width><height>100</height><depth>3</depth></size>"
+        "<object><name>car</name><truncated>1</truncated><difficult>0</difficult><occluded>0</occluded>"
+        "<bndbox><xmin>0.0</xmin><ymin>0.0</ymin><xmax>50.5</xmax><ymax>40.25</ymax></bndbox></object>"
+        "<object><name>person</name><difficult>1</difficult>"
+        "<bndbox><xmin>151</xmin><ymin>51</ymin><xmax>200</xmax><ymax>100</ymax></bndbox></object></annotation>"
+    )
+    data = zip_bytes(
+        {
+            "Annotations/cv.xml": xml,
+            "JPEGImages/cv.jpg": jpeg_bytes(200, 100),
+            "ImageSets/Main/default.txt": "cv\n",
+            "labelmap.txt": "# label:color_rgb:parts:actions\ncar:250,50,83::\nperson:0,0,255::\n",
+        }
+    )
+    report = run_import(project, manager, data, "voc")
+    assert report.problems == []
+    assert boxes_by_class(project) == [
+        ("JPEGImages/cv.jpg", "car", 0.0, 0.0, 50.5, 40.25),
+        ("JPEGImages/cv.jpg", "person", 150.0, 50.0, 50.0, 50.0),
+    ]

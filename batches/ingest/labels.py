@@ -236,6 +236,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
 
 # --- YOLO -----------------------------------------------------------------------------------------------
 
+YOLO_SLACK = 1e-3
 NOT_LABELS = {"readme", "license", "licence", "train", "val", "test", "classes"}
 NOT_LABELS_DOTTED = ("readme.", "license.", "licence.")  # README.roboflow.txt, README.dataset.txt
 YAML_NAME = re.compile(r"^\s+([0-9]{1,9})\s*:\s*(.*?)\s*$")
@@ -455,7 +456,9 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
                     )
                 )
                 continue
-            if any(v < 0 or v > 1 for v in values):
+            # A hair past 0..1 is another tool's float rounding (a full-width box written as 1.0000000000000002):
+            # the pixel check cuts it at the edge, within half a pixel. Far past it, these are no YOLO values.
+            if any(v < -YOLO_SLACK or v > 1 + YOLO_SLACK for v in values):
                 labels.problems.append(Problem(where, _("bad coordinates: YOLO values are between 0 and 1")))
                 continue
             cx, cy, w, h = values

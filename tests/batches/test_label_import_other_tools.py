@@ -190,3 +190,26 @@ def test_a_cvat_voc_box_at_the_top_left_edge_imports_instead_of_refusing_the_imp
         ("JPEGImages/cv.jpg", "car", 0.0, 0.0, 50.5, 40.25),
         ("JPEGImages/cv.jpg", "person", 150.0, 50.0, 50.0, 50.0),
     ]
+
+
+def test_yolo_values_a_rounding_error_past_one_import_as_a_box_at_the_edge(project, manager):
+    """Label Studio and others compute (x + w) / 100 in floats: a full-width box can be 1.0000000000000002 wide."""
+    data = zip_bytes(
+        {
+            "classes.txt": "car\n",
+            "images/a.jpg": jpeg_bytes(200, 100),
+            "labels/a.txt": "0 0.5 0.5 1.0000000000000002 0.2\n0 0.95 0.5 0.1 1.000001\n",
+        }
+    )
+    report = run_import(project, manager, data, "yolo")
+    assert report.problems == []
+    boxes = boxes_by_class(project)
+    assert [b[1] for b in boxes] == ["car", "car"]
+    assert boxes[0][2:] == pytest.approx((0.0, 40.0, 200.0, 20.0))
+    assert all(x >= 0 and x + w <= 200 and y >= 0 and y + h <= 100 for _, _, x, y, w, h in boxes)
+
+
+def test_pixel_values_in_a_yolo_file_are_still_refused_as_no_yolo_values(project, manager):
+    data = zip_bytes({"classes.txt": "car\n", "images/a.jpg": jpeg_bytes(200, 100), "labels/a.txt": "0 100 50 20 10\n"})
+    report = run_import(project, manager, data, "yolo")
+    assert [p.message for p in report.problems] == ["bad coordinates: YOLO values are between 0 and 1"]

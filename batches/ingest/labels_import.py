@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 from accounts.calendars import isolate, localise_digits
 from accounts.models import CLASS_PALETTE
 
+from ..annotating import MIN_SIZE
 from ..models import Annotation, Batch, Image, LabelClass, Project
 from ..rules import Membership
 from ..workflow import WorkflowError
@@ -418,6 +419,16 @@ def _create_classes(project: Project, names: list[str]) -> dict[str, LabelClass]
 
 # --- the boxes, inside the batch's transaction -----------------------------------------------------------
 
+ROUNDING = 0.01  # of a pixel: what other tools' coordinates may miss a whole pixel by
+
+
+def _one_pixel_at_least(start: float, end: float, limit: int) -> tuple[float, float]:
+    """[start, end] widened to MIN_SIZE when it is a rounding error short of it, inside [0, limit]."""
+    if end - start >= MIN_SIZE:
+        return start, end
+    end = min(start + MIN_SIZE, float(limit))
+    return max(end - MIN_SIZE, 0.0), end
+
 
 def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, report: LabelImportReport) -> None:
     problems = ProblemList()
@@ -480,6 +491,21 @@ def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, r
                 continue
             x0, y0 = max(x, 0.0), max(y, 0.0)
             x1, y1 = min(x + w, float(row.width)), min(y + h, float(row.height))
+            if x1 - x0 < MIN_SIZE - ROUNDING or y1 - y0 < MIN_SIZE - ROUNDING:
+                # The workspace refuses to save a box under a pixel, with every other box of its image: imported,
+                # such a box (hard to see, let alone to delete) would make the image impossible to save.
+                problems.append(
+                    Problem(
+                        box.where,
+                        localise_digits(
+                            _("the box is smaller than a pixel (%(w).2f × %(h).2f); boxes are at least 1 × 1 pixel")
+                            % {"w": x1 - x0, "h": y1 - y0}
+                        ),
+                    )
+                )
+                continue
+            # A 1-pixel box a rounding error short (YOLO's 6 decimals): one pixel, or the workspace could not save it.
+            (x0, x1), (y0, y1) = _one_pixel_at_least(x0, x1, row.width), _one_pixel_at_least(y0, y1, row.height)
             # Mapped or existing: our name; to create: the cleaned name it was created under.
             target = classes.get(box.class_name.lower()) or printable_name(box.class_name).strip()
             label_class = ours.get(target.lower())

@@ -213,3 +213,34 @@ def test_pixel_values_in_a_yolo_file_are_still_refused_as_no_yolo_values(project
     data = zip_bytes({"classes.txt": "car\n", "images/a.jpg": jpeg_bytes(200, 100), "labels/a.txt": "0 100 50 20 10\n"})
     report = run_import(project, manager, data, "yolo")
     assert [p.message for p in report.problems] == ["bad coordinates: YOLO values are between 0 and 1"]
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "0 0.5 0.5 0.002 0.2\n",  # 0.4 pixel wide on a 200 pixel wide image
+        "0 0.9995 0.5 0.0025 0.2\n",  # 0.5 pixel wide once cut at the right edge
+    ],
+)
+def test_a_box_under_a_pixel_is_reported_because_its_image_could_never_be_saved(project, manager, label):
+    """The workspace sends every box of an image on save and refuses one under a pixel: the annotator was stuck."""
+    data = zip_bytes({"classes.txt": "car\n", "images/a.jpg": jpeg_bytes(200, 100), "labels/a.txt": label})
+    with translation.override("fa"):
+        report = run_import(project, manager, data, "yolo")
+    assert [p.file for p in report.problems] == ["labels/a.txt، خط ۱"]
+    assert report.problems[0].message.startswith("کادر از یک پیکسل کوچک‌تر است")
+    assert not Batch.objects.filter(project=project).exists()
+
+
+def test_a_one_pixel_box_a_rounding_error_short_imports_as_one_pixel(project, manager):
+    data = zip_bytes(
+        {
+            "classes.txt": "car\n",
+            "images/a.jpg": jpeg_bytes(640, 480),
+            "labels/a.txt": "0 0.999219 0.5 0.001562 0.002083\n",
+        }
+    )
+    report = run_import(project, manager, data, "yolo")
+    assert report.problems == []
+    (box,) = Annotation.objects.filter(image__project=project)
+    assert (box.w, box.h) == (1.0, 1.0) and box.x + box.w <= 640

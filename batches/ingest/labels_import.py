@@ -454,7 +454,15 @@ def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, r
             problems.append(
                 Problem(
                     image_labels.source,
-                    _("the labels give %(image)s the size %(w)s×%(h)s, but the image is %(iw)s×%(ih)s")
+                    (
+                        _(
+                            "the labels give %(image)s the size %(w)s×%(h)s, but the image is %(iw)s×%(ih)s upright: "
+                            "were they drawn on the photo on its side, before its EXIF orientation was applied? "
+                            "Export them from a tool that shows it upright"
+                        )
+                        if image_labels.size == (row.height, row.width)
+                        else _("the labels give %(image)s the size %(w)s×%(h)s, but the image is %(iw)s×%(ih)s")
+                    )
                     % {
                         "image": path,
                         "w": localise_digits(str(image_labels.size[0])),

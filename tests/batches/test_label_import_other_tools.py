@@ -12,6 +12,7 @@ from django.utils import translation
 
 from batches.api.labels import report_json
 from batches.models import Annotation, Batch, LabelClass
+from tests.batches import ingest_samples as samples
 from tests.batches.test_label_import import run_import, zip_bytes
 from tests.factories import jpeg_bytes
 
@@ -244,3 +245,18 @@ def test_a_one_pixel_box_a_rounding_error_short_imports_as_one_pixel(project, ma
     assert report.problems == []
     (box,) = Annotation.objects.filter(image__project=project)
     assert (box.w, box.h) == (1.0, 1.0) and box.x + box.w <= 640
+
+
+def test_coco_labels_drawn_on_a_phone_photo_before_its_exif_orientation_say_so(project, manager):
+    """The photo is stored upright (40×60); a tool that ignored its EXIF orientation labelled it 60×40."""
+    document = {
+        "images": [{"id": 1, "file_name": "phone.jpg", "width": 60, "height": 40}],
+        "categories": [{"id": 1, "name": "car"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [30, 10, 20, 20]}],
+    }
+    data = zip_bytes({"instances.json": json.dumps(document), "phone.jpg": samples.rotated_jpeg(6)})
+    with translation.override("fa"):
+        report = run_import(project, manager, data, "coco")
+    (problem,) = report.problems
+    assert "پیش از اعمال جهت EXIF" in problem.message and "۴۰×۶۰" in problem.message
+    assert not Batch.objects.filter(project=project).exists()

@@ -120,10 +120,10 @@ class LabelSet:
         return list(names)
 
 
-# Files that travel with labels and are no picture: an export's README (BinaBoard's, Roboflow's
+# Files that travel with labels and are no picture: an export's README and image list (BinaBoard's, Roboflow's
 # README.dataset.txt), CVAT's obj.names and obj.data, Label Studio's notes.json. Taken as label files, so
 # ingest never lists them as "not an image"; each reader uses what it understands (YOLO: obj.names).
-COMPANION_SUFFIXES = (".txt", ".md")
+COMPANION_SUFFIXES = (".txt", ".md", ".csv")  # .csv: the image list of BinaBoard's export, Roboflow's
 COMPANION_NAMES = {"obj.names", "obj.data", "notes.json"}
 
 

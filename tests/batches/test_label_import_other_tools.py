@@ -96,6 +96,7 @@ def test_a_coco_export_s_readme_files_are_not_refused_as_pictures(project, manag
             "README.dataset.txt": "A dataset",
             "README.roboflow.txt": "Exported with Roboflow",
             "README.txt": "BinaBoard export",
+            "images.csv": "subset,file_name,width,height,original_name\r\ndefault,1_a.jpg,64,48,a.jpg\r\n",
             "train/_annotations.coco.json": json.dumps(document),
             "train/a.jpg": jpeg_bytes(64, 48),
         }

@@ -34,7 +34,7 @@ from ..annotating import MIN_SIZE
 from ..models import Annotation, Batch, Image, LabelClass, Project
 from ..rules import Membership
 from ..workflow import WorkflowError
-from .archives import entry_problem, is_system_file, printable_name
+from .archives import entry_problem, is_system_file, printable_name, zip_name
 from .labels import (
     FORMATS,
     MAX_LABEL_FILE,
@@ -256,7 +256,7 @@ def _gather_zip(fmt: str, source: Source, shown: str, inputs: _Inputs, limits: L
         for info in handle.infolist():
             if info.is_dir():
                 continue
-            member = printable_name(info.filename).lstrip("/")
+            member = printable_name(zip_name(info)).lstrip("/")
             if entry_problem(info, limits) or is_system_file(member):
                 continue  # ingest lists it as skipped
             if is_label_file(fmt, member):

@@ -395,12 +395,12 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
     for name, data in files.items():
         if PurePosixPath(name).name.lower() in {"classes.txt", "obj.names"}:
             labels.label_files.add(name)
-            classes = [line.strip() for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
+            classes = [line.strip() for line in data.decode("utf-8-sig", "replace").splitlines() if line.strip()]
     for name, data in files.items():
         if name.lower().endswith((".yaml", ".yml")):
             labels.label_files.add(name)
             if classes is None:
-                text = data.decode("utf-8", "replace")
+                text = data.decode("utf-8-sig", "replace")
                 classes = _yaml_names(text)
                 if classes is None and any(line.startswith("names:") for line in text.splitlines()):
                     unreadable = name
@@ -433,7 +433,7 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
             parts[len(parts) - 1 - parts[::-1].index("labels")] = "images"
         image = ImageLabels(key="/".join(parts), source=name, by_stem=True)
         labels.images.append(image)
-        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        for number, line in enumerate(data.decode("utf-8-sig", "replace").splitlines(), start=1):
             if not line.strip():
                 continue
             where = _("%(file)s, line %(n)s") % {"file": name, "n": localise_digits(str(number))}

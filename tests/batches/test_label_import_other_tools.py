@@ -261,3 +261,20 @@ def test_coco_labels_drawn_on_a_phone_photo_before_its_exif_orientation_say_so(p
     (problem,) = report.problems
     assert "پیش از اعمال جهت EXIF" in problem.message and "۴۰×۶۰" in problem.message
     assert not Batch.objects.filter(project=project).exists()
+
+
+@pytest.mark.parametrize("names_file", ["classes.txt", "data.yaml"])
+def test_yolo_files_saved_by_windows_notepad_with_a_byte_order_mark_import(project, manager, names_file):
+    """The mark made the first line "\\ufeff0 0.5 ..." ("bad coordinates") and the data.yaml's names unreadable."""
+    bom = "\ufeff"
+    names = "car\nbus\n" if names_file == "classes.txt" else "names:\n  0: car\n  1: bus\n"
+    data = zip_bytes(
+        {
+            names_file: (bom + names).encode(),
+            "images/a.jpg": jpeg_bytes(200, 100),
+            "labels/a.txt": (bom + "1 0.5 0.5 0.2 0.2\r\n0 0.1 0.1 0.1 0.1\r\n").encode(),
+        }
+    )
+    report = run_import(project, manager, data, "yolo")
+    assert report.problems == []
+    assert [b[1] for b in boxes_by_class(project)] == ["bus", "car"]

@@ -44,6 +44,7 @@ def report_json(report: LabelImportReport) -> dict:
         "labelled_images": report.labelled_images if batch else 0,
         "unlabelled_images": report.unlabelled_images if batch else 0,
         "boxes": report.boxes if batch else 0,
+        "crowd_skipped": report.crowd_skipped if batch else 0,
         "created_classes": report.created_classes if batch else [],
         "mapped_classes": report.mapped_classes,
         "unknown_classes": report.unknown_classes,

@@ -27,7 +27,9 @@ Conventions, the same in every format (also written into the archive's README.tx
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import unicodedata
@@ -362,6 +364,13 @@ def _coalesce(pieces: Iterable[bytes]) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
+# In the layout of every format (English, like the layouts: file names and formats).
+IMAGE_LIST_LINE = (
+    "  images.csv                             every image: subset, file name here, upright width and height, "
+    "the name it was uploaded under"
+)
+
+
 class ArchiveWriter:
     """Shared plumbing of the three formats: a zip stream drained after every few entries."""
 
@@ -388,8 +397,22 @@ class ArchiveWriter:
 
     def archive(self) -> Iterator[bytes]:
         yield from self.entries()
+        self.add("images.csv", self.image_list())
         self.add("README.txt", self.readme())
         yield from self.zip.finalize()
+
+    def image_list(self) -> Iterator[bytes]:
+        """Which uploaded file each image of the archive is: the names here are the id and the name reduced to
+        ASCII ("تصویر خیابان.jpg" is "62.jpg", "a/img.jpg" and "c/img.jpg" both "N_img.jpg"), and a labels-only
+        export is no use to a team that cannot find its own files under them."""
+        yield "\ufeffsubset,file_name,width,height,original_name\r\n".encode()  # BOM: spreadsheets read UTF-8
+        for chunk in self.export.image_chunks():
+            out = io.StringIO()
+            writer = csv.writer(out)
+            for image in chunk:
+                subset = self.export.subset(image.pk)
+                writer.writerow([subset, image.file_name, image.width, image.height, image.original_name])
+            yield out.getvalue().encode()
 
     def entries(self) -> Iterator[bytes]:
         raise NotImplementedError
@@ -426,7 +449,7 @@ class ArchiveWriter:
         lines += [
             f"  {index}  {label_class.pk}  {label_class.name}" for index, label_class in enumerate(export.classes)
         ]
-        lines += ["", _("Layout:"), self.layout.strip("\n"), "", _("Conventions:")]
+        lines += ["", _("Layout:"), self.layout.strip("\n"), IMAGE_LIST_LINE, "", _("Conventions:")]
         lines += [
             "  "
             + _(
@@ -448,7 +471,11 @@ class ArchiveWriter:
                 lines += [f"  {name}" for name in tally.missing]
         else:
             lines.append(
-                "\n" + _("Image files are not included: put them in the folders named above, under the same names.")
+                "\n"
+                + _(
+                    "Image files are not included: put them in the folders named above, under the same names "
+                    "(images.csv says which uploaded file each name is)."
+                )
             )
         return "\n".join(lines) + "\n"
 

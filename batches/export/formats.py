@@ -115,7 +115,6 @@ class YoloWriter(ArchiveWriter):
     def entries(self) -> Iterator[bytes]:
         export = self.export
         self.add("classes.txt", "".join(f"{_one_line(c.name)}\n" for c in export.classes))
-        self.add("data.yaml", self.data_yaml())
         for pairs in export.images_with_boxes():
             for image, boxes in pairs:
                 kept = boxes_inside(image, boxes)
@@ -130,11 +129,15 @@ class YoloWriter(ArchiveWriter):
             if export.options.include_images:
                 for image, _ in pairs:
                     yield from self.add_image(f"images/{self.folder(image)}", image)
+        # Last, once the images are counted: a subset no image fell into (a few images, 80/10/10) has no folder,
+        # and Ultralytics stops at a val: folder that is not there ("Dataset images not found").
+        self.add("data.yaml", self.data_yaml())
+        yield from self.drain()
 
     def data_yaml(self) -> str:
         export = self.export
         if export.options.split:
-            present = export.subsets
+            present = [name for name in export.subsets if export.tally.images.get(name)] or export.subsets
             folders = {name: f"images/{name}" for name in present}
             train = folders.get("train", f"images/{present[0]}")
             val = folders.get("val", train)
@@ -145,7 +148,9 @@ class YoloWriter(ArchiveWriter):
         # JSON strings are valid YAML double-quoted scalars: any class name is safe.
         lines = [
             f"# {_one_line(export.project.name)}: exported by BinaBoard {export.created:%Y-%m-%d %H:%M}",
-            "path: .  # the folder this file is in",
+            # No `path:`: Ultralytics then reads train/val/test from this file's folder. `path: .` is the
+            # folder training is started in (it resolves "." against the working directory), not this one.
+            "# train, val and test are folders beside this file",
             f"train: {train}",
             f"val: {val}",
         ]

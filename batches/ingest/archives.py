@@ -23,9 +23,10 @@ SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    member: str  # the name inside the archive
+    member: str  # the name inside the archive, as zipfile opens it
     display: str  # "archive.zip/folder/img.jpg"
     problem: str = ""  # why it is skipped; "" when it is to be checked
+    name: str = ""  # the name to keep and show: "folder/img.jpg" (zip_name, printable)
 
 
 @dataclass
@@ -42,6 +43,22 @@ def printable_name(name: str) -> str:
     entries of archives and files imported from the server's disk.
     """
     return "".join(char for char in name if char.isprintable()) or "unnamed"
+
+
+def zip_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name as its archiver meant it.
+
+    Without the UTF-8 flag, zipfile reads a name as CP437 (the format's old default), but Info-ZIP's `zip` (Linux,
+    macOS) and many other tools write UTF-8 without setting it: "پوشه/عکس.png" came out "┘╛┘ê╪┤┘ç/╪╣┌⌐╪│.png",
+    kept so on the image and unknown to the labels that name it. Bytes that are valid UTF-8 are read as UTF-8
+    (real CP437 names with accents almost never are); the others stay CP437.
+    """
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
 
 
 def is_system_file(name: str) -> bool:
@@ -94,8 +111,10 @@ def list_archive(path: str, archive_name: str, limits: Limits) -> ArchiveListing
     if not infos:
         listing.error = "the archive is empty"
         return listing
-    listing.entries = [
-        Entry(info.filename, f"{archive_name}/{printable_name(info.filename).lstrip('/')}", entry_problem(info, limits))
-        for info in infos
-    ]
+    listing.entries = []
+    for info in infos:
+        name = printable_name(zip_name(info))
+        listing.entries.append(
+            Entry(info.filename, f"{archive_name}/{name.lstrip('/')}", entry_problem(info, limits), name)
+        )
     return listing

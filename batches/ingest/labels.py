@@ -8,7 +8,8 @@ the images ingest keeps, checks them against each image's real size and writes t
 Coordinates become BinaBoard's: pixels of the upright image, top-left origin, float x, y, w, h.
 - COCO `bbox` is that already.
 - YOLO `class cx cy w h` is normalised: it is scaled by the image's size once the image is known.
-- VOC `bndbox` is 1-based inclusive: x = xmin - 1, w = xmax - xmin + 1 (the inverse of the export).
+- VOC `bndbox` is 1-based inclusive: x = xmin - 1, w = xmax - xmin + 1 (the inverse of the export); a 0 (from
+  tools that write 0-based values) is the image's edge.
 """
 
 from __future__ import annotations
@@ -112,14 +113,27 @@ class LabelSet:
     images: list[ImageLabels] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=ProblemList)
     label_files: set[str] = field(default_factory=set)  # consumed: not images
+    crowd: int = 0  # COCO crowd regions (iscrowd 1) passed over
 
     def class_names(self) -> list[str]:
         names = dict.fromkeys(box.class_name for labels in self.images for box in labels.boxes)
         return list(names)
 
 
+# Files that travel with labels and are no picture: an export's README and image list (BinaBoard's, Roboflow's
+# README.dataset.txt), CVAT's obj.names and obj.data, Label Studio's notes.json. Taken as label files, so
+# ingest never lists them as "not an image"; each reader uses what it understands (YOLO: obj.names).
+COMPANION_SUFFIXES = (".txt", ".md", ".csv")  # .csv: the image list of BinaBoard's export, Roboflow's
+COMPANION_NAMES = {"obj.names", "obj.data", "notes.json"}
+
+
 def is_label_file(fmt: str, name: str) -> bool:
-    return name.lower().endswith(LABEL_SUFFIXES[fmt])
+    lower = name.lower()
+    return lower.endswith(LABEL_SUFFIXES[fmt] + COMPANION_SUFFIXES) or lower.rpartition("/")[2] in COMPANION_NAMES
+
+
+def is_companion(name: str) -> bool:
+    return name.lower().rpartition("/")[2] in COMPANION_NAMES
 
 
 def _number(value) -> float | None:
@@ -144,7 +158,7 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
     found = False
     seen_files: dict[str, str] = {}
     for name, data in files.items():
-        if not name.lower().endswith(".json"):
+        if not name.lower().endswith(".json") or is_companion(name):
             continue
         labels.label_files.add(name)
         try:
@@ -186,6 +200,11 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
             if not isinstance(annotation, dict):
                 labels.problems.append(Problem(where, _("not an object")))
                 continue
+            if annotation.get("iscrowd") in (1, True):
+                # A crowd region marks many objects at once (evaluation ignores it); as a box it would come back
+                # out of the export as one object of its class. Passed over, and counted in the report.
+                labels.crowd += 1
+                continue
             image = images.get(_id(annotation.get("image_id")))
             if image is None:
                 labels.problems.append(
@@ -217,49 +236,182 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
 
 # --- YOLO -----------------------------------------------------------------------------------------------
 
+YOLO_SLACK = 1e-3
 NOT_LABELS = {"readme", "license", "licence", "train", "val", "test", "classes"}
-YAML_NAME = re.compile(r"^\s+([0-9]{1,9})\s*:\s*(.+?)\s*$")
+NOT_LABELS_DOTTED = ("readme.", "license.", "licence.")  # README.roboflow.txt, README.dataset.txt
+YAML_NAME = re.compile(r"^\s+([0-9]{1,9})\s*:\s*(.*?)\s*$")
+YAML_ITEM = re.compile(r"^\s*-(?:\s+(.*?))?\s*$")
+YAML_COMMENT = re.compile(r"(^|\s)#.*$")
 
 
 def _yaml_names(text: str) -> list[str] | None:
-    """The class names of an Ultralytics data.yaml: `names:` as an indexed block or an inline list."""
+    """The class names of a data.yaml (Ultralytics, YOLOv5, Roboflow, CVAT, Label Studio): `names:` as an
+    indexed block (`  0: car`), a block list (`  - car`), or a flow list or mapping (`[car, 'bus']`,
+    `{0: car}`, over several lines too), names plain, 'single' or "double" quoted. Not a YAML parser:
+    only this one key, so no library and no alias or tag is ever expanded. None when it cannot be read."""
     lines = text.splitlines()
     for index, line in enumerate(lines):
         if not line.startswith("names:"):
             continue
         rest = line[len("names:") :].strip()
-        if rest.startswith("["):
-            try:
-                return [str(name) for name in json.loads(rest.replace("'", '"'))]
-            except (ValueError, TypeError, RecursionError):
-                return None
-        names: dict[int, str] = {}
-        for following in lines[index + 1 :]:
-            match = YAML_NAME.match(following)
-            if not match:
-                break
-            value = match.group(2).split(" #", 1)[0].strip()
-            if value.startswith('"'):
-                try:
-                    value = json.loads(value)
-                except (ValueError, RecursionError):
-                    return None
-            names[int(match.group(1))] = value.strip("'")
-        return [names[i] for i in sorted(names)] if names else None
+        if rest.startswith(("[", "{")):
+            return _flow_names("\n".join([rest, *lines[index + 1 :]]))
+        if YAML_COMMENT.sub("", rest).strip():
+            return None
+        return _block_names(lines[index + 1 :])
     return None
+
+
+def _block_names(lines: list[str]) -> list[str] | None:
+    listed: list[str] = []
+    indexed: dict[int, str] = {}
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        item, number = YAML_ITEM.match(line), YAML_NAME.match(line)
+        if item and not indexed:
+            value = _yaml_scalar(item.group(1) or "")
+            if value is None:
+                return None
+            listed.append(value)
+        elif number and not listed:
+            value = _yaml_scalar(number.group(2))
+            if value is None:
+                return None
+            indexed[int(number.group(1))] = value
+        else:
+            break
+    return listed or _in_order(indexed)
+
+
+def _in_order(indexed: dict[int, str]) -> list[str] | None:
+    """0: a, 1: b, ... as a list; None when an index is missing (every later class would shift by one)."""
+    return [indexed[i] for i in range(len(indexed))] if indexed and set(indexed) == set(range(len(indexed))) else None
+
+
+def _yaml_scalar(text: str) -> str | None:
+    """One block value: "double" (JSON escapes), 'single' ('' is '), or plain up to a comment."""
+    text = text.strip()
+    if text.startswith('"'):
+        end = _closing_quote(text, 0)
+        if end is None:
+            return None
+        try:
+            return json.loads(text[: end + 1])
+        except (ValueError, RecursionError):
+            return None
+    if text.startswith("'"):
+        end = _closing_quote(text, 0)
+        return None if end is None else text[1:end].replace("''", "'")
+    return YAML_COMMENT.sub("", text).strip()
+
+
+def _closing_quote(text: str, start: int) -> int | None:
+    """Where the quoted scalar opening at text[start] closes."""
+    quote = text[start]
+    pos = start + 1
+    while pos < len(text):
+        char = text[pos]
+        if quote == '"' and char == "\\":
+            pos += 2
+            continue
+        if char == quote:
+            if quote == "'" and text[pos + 1 : pos + 2] == "'":
+                pos += 2
+                continue
+            return pos
+        pos += 1
+    return None
+
+
+def _flow_names(text: str) -> list[str] | None:
+    """The names of a flow list `[a, 'b', "c"]` or mapping `{0: a, 1: b}` that text starts with; nothing nested."""
+    close = "]" if text[0] == "[" else "}"
+    values: list[str] = []
+    pos, end = 1, len(text)
+    while True:
+        pos = _skip_blanks(text, pos)
+        if pos >= end:
+            return None
+        if text[pos] == close:
+            break
+        value, pos = _flow_scalar(text, pos, close)
+        if value is None:
+            return None
+        if close == "}":  # `number: name`
+            pos = _skip_blanks(text, pos)
+            if pos >= end or text[pos] != ":" or not (value.isascii() and value.isdigit() and len(value) <= 9):
+                return None
+            key = int(value)
+            value, pos = _flow_scalar(text, _skip_blanks(text, pos + 1), close)
+            if value is None:
+                return None
+            values.append((key, value))
+        else:
+            values.append(value)
+        pos = _skip_blanks(text, pos)
+        if pos < end and text[pos] == ",":
+            pos += 1
+        elif pos >= end or text[pos] != close:
+            return None
+    if close == "}":
+        return _in_order(dict(values))
+    return values or None
+
+
+def _skip_blanks(text: str, pos: int) -> int:
+    """Past spaces, line ends and comments (a # after a blank runs to the end of its line)."""
+    while pos < len(text):
+        if text[pos] in " \t\r\n":
+            pos += 1
+        elif text[pos] == "#" and (pos == 0 or text[pos - 1] in " \t\r\n"):
+            line_end = text.find("\n", pos)
+            pos = len(text) if line_end < 0 else line_end
+        else:
+            break
+    return pos
+
+
+def _flow_scalar(text: str, pos: int, close: str) -> tuple[str | None, int]:
+    """One item of a flow collection at pos, and where it ends; (None, pos) for a nested or broken one."""
+    if pos >= len(text) or text[pos] in "[{,":
+        return None, pos
+    if text[pos] in "\"'":
+        end = _closing_quote(text, pos)
+        if end is None:
+            return None, pos
+        return _yaml_scalar(text[pos : end + 1]), end + 1
+    stops = ",:\n" + close if close == "}" else ",\n" + close
+    end = pos
+    while end < len(text) and text[end] not in stops and not (text[end] == "#" and text[end - 1] in " \t"):
+        end += 1
+    value = text[pos:end].strip()
+    return (value or None), end
 
 
 def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
     classes: list[str] | None = None
+    unreadable = ""  # a data.yaml whose names: could not be read
     for name, data in files.items():
         if PurePosixPath(name).name.lower() in {"classes.txt", "obj.names"}:
             labels.label_files.add(name)
-            classes = [line.strip() for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
+            classes = [line.strip() for line in data.decode("utf-8-sig", "replace").splitlines() if line.strip()]
     for name, data in files.items():
         if name.lower().endswith((".yaml", ".yml")):
             labels.label_files.add(name)
             if classes is None:
-                classes = _yaml_names(data.decode("utf-8", "replace"))
+                text = data.decode("utf-8-sig", "replace")
+                classes = _yaml_names(text)
+                if classes is None and any(line.startswith("names:") for line in text.splitlines()):
+                    unreadable = name
+    if not classes and unreadable:
+        labels.problems.append(
+            Problem(
+                unreadable,
+                _("its class names cannot be read: write them as a list (names: [car, bus]) or one “0: car” a line"),
+            )
+        )
+        return
     if not classes:
         labels.problems.append(
             Problem("", _("No class names were found: add classes.txt (one name a line) or data.yaml."))
@@ -272,7 +424,8 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
         if not name.lower().endswith(".txt") or name in labels.label_files:
             continue
         labels.label_files.add(name)
-        if (in_folder and "labels" not in path.parts[:-1]) or path.stem.lower() in NOT_LABELS:
+        stem = path.stem.lower()
+        if (in_folder and "labels" not in path.parts[:-1]) or stem in NOT_LABELS or stem.startswith(NOT_LABELS_DOTTED):
             continue  # README.txt, train.txt lists, ...
         parts = list(path.with_suffix("").parts)
         # labels/<subset>/x.txt labels images/<subset>/x.<ext>: the same path, folder renamed.
@@ -280,7 +433,7 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
             parts[len(parts) - 1 - parts[::-1].index("labels")] = "images"
         image = ImageLabels(key="/".join(parts), source=name, by_stem=True)
         labels.images.append(image)
-        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        for number, line in enumerate(data.decode("utf-8-sig", "replace").splitlines(), start=1):
             if not line.strip():
                 continue
             where = _("%(file)s, line %(n)s") % {"file": name, "n": localise_digits(str(number))}
@@ -303,7 +456,9 @@ def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:
                     )
                 )
                 continue
-            if any(v < 0 or v > 1 for v in values):
+            # A hair past 0..1 is another tool's float rounding (a full-width box written as 1.0000000000000002):
+            # the pixel check cuts it at the edge, within half a pixel. Far past it, these are no YOLO values.
+            if any(v < -YOLO_SLACK or v > 1 + YOLO_SLACK for v in values):
                 labels.problems.append(Problem(where, _("bad coordinates: YOLO values are between 0 and 1")))
                 continue
             cx, cy, w, h = values
@@ -366,7 +521,10 @@ def read_voc(files: dict[str, bytes], labels: LabelSet) -> None:
             if xmax < xmin or ymax < ymin:
                 labels.problems.append(Problem(where, _("bad coordinates: xmax or ymax is below xmin or ymin")))
                 continue
-            image.boxes.append(RawBox(class_name, xmin - 1, ymin - 1, xmax - xmin + 1, ymax - ymin + 1, where=where))
+            # 1-based: xmin 1 is the first column. CVAT, LabelImg and Label Studio write 0-based values, so a box
+            # at the image's edge has xmin 0 there: the edge, not a column outside the image (which refused the import).
+            x0, y0 = max(xmin - 1, 0.0), max(ymin - 1, 0.0)
+            image.boxes.append(RawBox(class_name, x0, y0, xmax - x0, ymax - y0, where=where))
     if not found and not labels.problems:
         labels.problems.append(Problem("", _("No Pascal VOC annotation file (.xml) was found.")))
 

@@ -30,10 +30,11 @@ from django.utils.translation import ngettext
 from accounts.calendars import isolate, localise_digits
 from accounts.models import CLASS_PALETTE
 
+from ..annotating import MIN_SIZE
 from ..models import Annotation, Batch, Image, LabelClass, Project
 from ..rules import Membership
 from ..workflow import WorkflowError
-from .archives import entry_problem, is_system_file, printable_name
+from .archives import entry_problem, is_system_file, printable_name, zip_name
 from .labels import (
     FORMATS,
     MAX_LABEL_FILE,
@@ -69,6 +70,7 @@ class LabelImportReport:
     boxes: int = 0
     labelled_images: int = 0
     unlabelled_images: int = 0
+    crowd_skipped: int = 0  # COCO crowd regions (iscrowd 1), not imported
     message: str = ""
 
     @property
@@ -153,6 +155,7 @@ def import_labelled(
     report = LabelImportReport(format=fmt)
     inputs = _gather(fmt, sources, limits)
     labels = read_labels(fmt, inputs.label_files)
+    report.crowd_skipped = labels.crowd
     report.problems.add(inputs.problems)
     report.problems.add(labels.problems)
     matches = _match(labels, inputs.image_paths, report)
@@ -253,7 +256,7 @@ def _gather_zip(fmt: str, source: Source, shown: str, inputs: _Inputs, limits: L
         for info in handle.infolist():
             if info.is_dir():
                 continue
-            member = printable_name(info.filename).lstrip("/")
+            member = printable_name(zip_name(info)).lstrip("/")
             if entry_problem(info, limits) or is_system_file(member):
                 continue  # ingest lists it as skipped
             if is_label_file(fmt, member):
@@ -416,6 +419,16 @@ def _create_classes(project: Project, names: list[str]) -> dict[str, LabelClass]
 
 # --- the boxes, inside the batch's transaction -----------------------------------------------------------
 
+ROUNDING = 0.01  # of a pixel: what other tools' coordinates may miss a whole pixel by
+
+
+def _one_pixel_at_least(start: float, end: float, limit: int) -> tuple[float, float]:
+    """[start, end] widened to MIN_SIZE when it is a rounding error short of it, inside [0, limit]."""
+    if end - start >= MIN_SIZE:
+        return start, end
+    end = min(start + MIN_SIZE, float(limit))
+    return max(end - MIN_SIZE, 0.0), end
+
 
 def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, report: LabelImportReport) -> None:
     problems = ProblemList()
@@ -441,7 +454,15 @@ def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, r
             problems.append(
                 Problem(
                     image_labels.source,
-                    _("the labels give %(image)s the size %(w)s×%(h)s, but the image is %(iw)s×%(ih)s")
+                    (
+                        _(
+                            "the labels give %(image)s the size %(w)s×%(h)s, but the image is %(iw)s×%(ih)s upright: "
+                            "were they drawn on the photo on its side, before its EXIF orientation was applied? "
+                            "Export them from a tool that shows it upright"
+                        )
+                        if image_labels.size == (row.height, row.width)
+                        else _("the labels give %(image)s the size %(w)s×%(h)s, but the image is %(iw)s×%(ih)s")
+                    )
                     % {
                         "image": path,
                         "w": localise_digits(str(image_labels.size[0])),
@@ -478,6 +499,21 @@ def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, r
                 continue
             x0, y0 = max(x, 0.0), max(y, 0.0)
             x1, y1 = min(x + w, float(row.width)), min(y + h, float(row.height))
+            if x1 - x0 < MIN_SIZE - ROUNDING or y1 - y0 < MIN_SIZE - ROUNDING:
+                # The workspace refuses to save a box under a pixel, with every other box of its image: imported,
+                # such a box (hard to see, let alone to delete) would make the image impossible to save.
+                problems.append(
+                    Problem(
+                        box.where,
+                        localise_digits(
+                            _("the box is smaller than a pixel (%(w).2f × %(h).2f); boxes are at least 1 × 1 pixel")
+                            % {"w": x1 - x0, "h": y1 - y0}
+                        ),
+                    )
+                )
+                continue
+            # A 1-pixel box a rounding error short (YOLO's 6 decimals): one pixel, or the workspace could not save it.
+            (x0, x1), (y0, y1) = _one_pixel_at_least(x0, x1, row.width), _one_pixel_at_least(y0, y1, row.height)
             # Mapped or existing: our name; to create: the cleaned name it was created under.
             target = classes.get(box.class_name.lower()) or printable_name(box.class_name).strip()
             label_class = ours.get(target.lower())

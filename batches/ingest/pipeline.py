@@ -257,7 +257,7 @@ def _plan(plan: _Plan, sources: Iterable[Source], limits: Limits) -> None:
                     refuse(entry.display, entry.problem)
                     continue
                 plan.tasks.append(Task(index, entry.display, path=path, member=entry.member))
-                plan.originals[index] = printable_name(entry.member)
+                plan.originals[index] = entry.name
                 plan.members[index] = (path, entry.member)
                 index += 1
             continue

@@ -152,14 +152,28 @@ def receive_chunk(
         exts[len(checked)] = STORED_EXT.get(header.fmt, header.fmt.lower())
         checked.append((Arrival(name), sha, arrival.data, ""))
     taken = _taken(session, [entry[1] for entry in checked if entry[1]])
-    seen: set[str] = set()
+    first_names = dict(taken["session"])  # content → the name it first came under in this session
+    copies = _copies_recorded(session, checked, first_names)
     to_store: list[tuple[UploadFile, bytes, str]] = []
     for position, (arrival, sha, data, refusal) in enumerate(checked):
-        if sha and (sha in seen or sha in taken.get("session", {})):
-            outcomes.append(Outcome(arrival.name, sha, "known"))
+        if sha and sha in first_names:
+            if arrival.name == first_names[sha] or arrival.name in copies:  # sent again (a resume): kept once
+                outcomes.append(Outcome(arrival.name, sha, "known"))
+                continue
+            # Another file of this upload with the same content (two entries of a zip): listed, not lost.
+            # Its row keeps no hash: the session's one row per content is the first file's.
+            refusal = f"duplicate of {first_names[sha]} in this upload"
+            copies.add(arrival.name)
+            rows.append(
+                UploadFile(
+                    session=session, project_id=session.project_id, original_name=arrival.name,
+                    state=UploadFile.State.FAILED, reason=refusal,
+                )
+            )  # fmt: skip
+            outcomes.append(Outcome(arrival.name, sha, "failed", refusal))
             continue
         if sha:
-            seen.add(sha)
+            first_names[sha] = arrival.name
         if data is not None and sha in taken["project"]:
             refusal = taken["project"][sha]
         if refusal:
@@ -199,14 +213,37 @@ def _require_manager(actor, project: Project) -> None:
 require_manager = _require_manager
 
 
+def _copies_recorded(session: UploadSession, checked: list, first_names: dict[str, str]) -> set[str]:
+    """Of the files that repeat a content under another name, those this session has listed already (a task
+    run again after its worker was killed): one query, and none when no file repeats a content."""
+    seen: dict[str, str] = {}
+    names = []
+    for arrival, sha, _data, _refusal in checked:
+        if not sha:
+            continue
+        first = first_names.get(sha) or seen.setdefault(sha, arrival.name)
+        if first != arrival.name:
+            names.append(arrival.name)
+    if not names:
+        return set()
+    return set(
+        UploadFile.objects.filter(session=session, sha256="", original_name__in=names).values_list(
+            "original_name", flat=True
+        )
+    )
+
+
 def _taken(session: UploadSession, hashes: list[str]) -> dict[str, dict[str, str]]:
-    """Contents this session has already, and contents the project has elsewhere (with why they are refused)."""
+    """Contents this session has already (with the name each came under first), and contents the project has
+    elsewhere (with why they are refused)."""
     mine: dict[str, str] = {}
     elsewhere: dict[str, str] = {}
     for start in range(0, len(hashes), 500):
         part = hashes[start : start + 500]
-        for sha in UploadFile.objects.filter(session=session, sha256__in=part).values_list("sha256", flat=True):
-            mine[sha] = ""
+        for sha, original in UploadFile.objects.filter(session=session, sha256__in=part).values_list(
+            "sha256", "original_name"
+        ):
+            mine[sha] = original
         for sha, original, batch_name in Image.objects.filter(
             project_id=session.project_id, sha256__in=part
         ).values_list("sha256", "original_name", "batch__name"):

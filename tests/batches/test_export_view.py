@@ -327,7 +327,11 @@ def test_a_manager_downloads_a_yolo_split_from_the_page_in_a_browser(page, live_
     archive = zipfile.ZipFile(tmp_path / "export.zip")
     labels = [name for name in archive.namelist() if name.startswith("labels/")]
     assert len(labels) == len(dataset.images_of(dataset.batches[1]))
-    assert "test: images/test" in archive.read("data.yaml").decode()
+    lines = archive.read("data.yaml").decode().splitlines()
+    data = dict(line.split(": ", 1) for line in lines if line[:1].isalpha() and ": " in line)
+    subsets = {name.split("/")[1] for name in labels}  # split: labels/<subset>/...
+    assert data["train"] == "images/train"
+    assert {data[key] for key in ("train", "val", "test") if key in data} <= {f"images/{name}" for name in subsets}
 
 
 def test_a_recent_exports_size_is_in_persian_digits(client, project, manager):

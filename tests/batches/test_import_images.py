@@ -8,8 +8,10 @@ import os
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
-from batches.models import Batch, BatchEvent, UploadSession
+from batches.models import Batch, BatchEvent, UploadFile, UploadSession
+from batches.reasons import translated
 from batches.uploads.processing import process_waiting
 from tests.batches import ingest_samples as samples
 from tests.batches.ingest_samples import stored_files
@@ -49,6 +51,16 @@ def test_a_folder_becomes_one_batch_named_after_it_with_the_same_report_as_the_p
     assert f"Batch id {batch.pk}, 2 images" in out
     assert "Checking 6 files" in err
     assert "checked 3/3 (100%)" in err  # the 3 files past the cheap checks, decoded in full (a line per tenth)
+
+
+def test_a_zip_inside_a_folder_is_refused_saying_so_in_the_readers_language(project, manager, folder):
+    """It read "not an image: a zip-based file (only archives named .zip are unpacked)" of a file named .zip."""
+    (folder / "north" / "more.zip").write_bytes(samples.zip_archive([("c.jpg", samples.jpeg(seed=9))]))
+    out, _ = import_images(str(project.pk), str(folder), "--as", "manager")
+    assert "north/more.zip: skipped: a .zip inside a folder is not unpacked; import the archive on its own" in out
+    row = UploadFile.objects.get(original_name="north/more.zip")
+    with translation.override("fa"):
+        assert translated(row.reason) == "رد شد: بایگانی zip درون یک پوشه باز نمی‌شود؛ آن را جداگانه وارد کنید"
 
 
 def test_an_archive_is_imported_with_its_entries_checked(project, manager, tmp_path):

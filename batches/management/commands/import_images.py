@@ -147,6 +147,11 @@ class Command(BaseCommand):
                 f"{report.unlabelled_images} images without labels."
             )
         )
+        if report.crowd_skipped:
+            self.stdout.write(
+                f"{report.crowd_skipped} COCO crowd region{'s were' if report.crowd_skipped != 1 else ' was'} "
+                "(iscrowd 1) not imported: a box here is one object."
+            )
         if report.created_classes:
             self.stdout.write(f"Classes created: {', '.join(report.created_classes)}")
         for theirs, ours in report.mapped_classes.items():
@@ -240,6 +245,9 @@ def find_project(key: str) -> Project:
     raise CommandError(f"No project has the id or name {key!r}.")
 
 
+ZIP_IN_FOLDER = "skipped: a .zip inside a folder is not unpacked; import the archive on its own"
+
+
 def sources_from_path(path: Path):
     """A folder's files (sorted, sub-folders too; links are not followed), or the one file given."""
     if not path.is_dir():
@@ -252,6 +260,10 @@ def sources_from_path(path: Path):
             relative = full.relative_to(path).as_posix()
             if full.is_symlink():
                 yield Source(relative, refused="skipped: symbolic link")
+            elif name.lower().endswith(".zip"):
+                # The folder's images go through an upload session, which takes archives only as the
+                # browser sends them (in parts); said plainly rather than "not an image: a zip-based file".
+                yield Source(relative, refused=ZIP_IN_FOLDER)
             else:
                 yield Source.from_path(full, name=relative)
         for name in dirs:

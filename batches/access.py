@@ -22,11 +22,21 @@ from .rules import sees
 __all__ = ["get_batch_for", "get_image_for", "get_project_for", "get_upload_session_for"]
 
 
-def _authorise(user, batch: Batch, perm: str | None) -> Membership:
+def _member(user, project, missing: str, perm: str | None = None) -> Membership:
+    """authorise(), its 404 saying what a missing object's says: "No such project." for an object that
+    exists would tell an outsider it does (the annotation workspace's JSON shows the message)."""
+    try:
+        return authorise(user, project, perm)
+    except Http404:
+        raise Http404(missing) from None
+
+
+def _authorise(user, batch: Batch, perm: str | None, missing: str | None = None) -> Membership:
     """A member who may see this batch (else 404), holding `perm` if one is asked for (else 403)."""
-    membership = authorise(user, batch.project)
+    missing = missing or _("No such batch.")
+    membership = _member(user, batch.project, missing)
     if not sees(membership, batch):
-        raise Http404(_("No such batch."))
+        raise Http404(missing)
     if perm and perm not in membership.perms:
         raise PermissionDenied(_("You do not have permission to do that in this project."))
     return membership
@@ -55,7 +65,7 @@ def get_image_for(user, pk, perm: str | None = None) -> tuple[Image, Membership]
     except (Image.DoesNotExist, ValueError, TypeError):
         raise Http404(_("No such image.")) from None
     image.batch.project = image.project
-    return image, _authorise(user, image.batch, perm)
+    return image, _authorise(user, image.batch, perm, _("No such image."))
 
 
 def get_upload_session_for(user, project_pk, pk, perm: str | None = MANAGE) -> tuple[UploadSession, Membership]:
@@ -66,4 +76,4 @@ def get_upload_session_for(user, project_pk, pk, perm: str | None = MANAGE) -> t
         session = UploadSession.objects.select_related("project", "batch").get(pk=pk, project_id=project_pk)
     except (UploadSession.DoesNotExist, ValueError, TypeError):
         raise Http404(_("No such upload.")) from None
-    return session, authorise(user, session.project, perm)
+    return session, _member(user, session.project, _("No such upload."), perm)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, helpers
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
@@ -39,7 +39,7 @@ from .models import (
     WebhookDelivery,
     WebhookEvent,
 )
-from .params import parse_id
+from .params import CleanCharField, parse_id
 from .rules import MOVES
 from .tasks import remove_files_later
 from .workflow import WorkflowError
@@ -105,10 +105,14 @@ def _swatch(colour: str) -> str:
 
 
 COLOUR_WIDGET = {"colour": forms.TextInput(attrs={"type": "color"})}
+# Names an operator types are cleaned as the app's forms clean them (no control, bidi-override or zero-width
+# characters, trimmed): a batch named "\u202etxt.exe" in the admin showed as "exe.txt" on every member's board.
+TYPED_TEXT = {models.CharField: {"form_class": CleanCharField}, models.TextField: {"form_class": CleanCharField}}
 
 
 class LabelClassInline(admin.TabularInline):
     model = LabelClass
+    formfield_overrides = TYPED_TEXT
     fields = ["name", "colour", "key"]
     extra = 0
 
@@ -146,6 +150,7 @@ class ProjectAdmin(GuardedModelAdmin):
     readonly_fields = ["created_at"]
     date_hierarchy = "created_at"
     inlines = [LabelClassInline]
+    formfield_overrides = TYPED_TEXT
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(batch_total=_count_of(Batch), image_total=_count_of(Image))
@@ -203,6 +208,7 @@ class LabelClassAdmin(admin.ModelAdmin):
     ordering = ["project__name", "key", "name"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]
+    formfield_overrides = TYPED_TEXT
 
     def get_form(self, request, obj=None, **kwargs):
         return super().get_form(request, obj, widgets=COLOUR_WIDGET, **kwargs)
@@ -268,6 +274,7 @@ class BatchAdmin(admin.ModelAdmin):
         "project",
         ("assignee", admin.RelatedOnlyFieldListFilter),
     ]
+    formfield_overrides = TYPED_TEXT
     search_fields = ["name", "project__name", "assignee__username"]
     list_select_related = ["project", "assignee"]
     date_hierarchy = "status_changed_at"

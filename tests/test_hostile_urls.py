@@ -17,6 +17,10 @@ workers (one test per visitor kept one worker busy minutes after the other had f
 shards of a visitor cover every route, which test_the_shards_deal_out_every_route_once checks. The admin
 knows three kinds of visitor, staff, a signed-in account that is not staff, and nobody: the superuser, the
 outsider and the anonymous visitor walk it (a project's members are the outsider there).
+
+What this walk does not check has walks of its own: that another project's ids answer exactly what an id that
+exists nowhere answers (test_cross_project_ids.py), that a POST without the CSRF token is refused everywhere
+(test_csrf_everywhere.py), and that typed names with markup reach every page escaped (test_hostile_names.py).
 """
 
 from __future__ import annotations

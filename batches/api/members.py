@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -55,8 +56,11 @@ def list_members(request, project_pk: int):
 
 @router.post("/{int:project_pk}/members", response={202: dict}, summary="Add a member (managers)")
 def add_member(request, project_pk: int, payload: MemberIn):
-    """Answers the same whether or not the account exists (as the Members page: nothing about accounts leaks)."""
+    """Answers the same whether or not the account exists (as the Members page: nothing about accounts leaks).
+    Only where operators allow direct adds (MEMBERS_DIRECT_ADD), as on the page: else people join by invitation."""
     project = membership(request, project_pk, MANAGE).project
+    if not settings.MEMBERS_DIRECT_ADD:
+        raise ApiError(403, "forbidden", _("Members join by invitation here: invite them instead."))
     add_member_by_name(project=project, who=clean_text(payload.who, max_length=254), roles=_roles(payload.roles))
     return Status(202, {"message": _("If that account exists and may join, it is a member now.")})
 

@@ -476,3 +476,24 @@ def test_a_staff_operator_cannot_delete_a_project_with_its_batches(client, proje
     response = client.post(reverse("admin:accounts_project_delete", args=[project.pk]), {"post": "yes"})
     assert response.status_code == 403 or "doesn't have permission" in response.content.decode()
     assert Project.objects.filter(pk=project.pk).exists()
+
+
+def test_names_typed_in_the_admin_lose_their_invisible_characters(admin_client, project, manager):
+    """A bidi override in a name typed in the admin spoofed it on every member's page ("\u202etxt.exe" read
+    "exe.txt"); the admin cleans names as the app's own forms do."""
+    batch = make_batch(project, manager, images=1, name="Old name")
+    url = reverse("admin:batches_batch_change", args=[batch.pk])
+    data = {
+        "name": " \u202etxt.exe\x00\u202c ",
+        "events-TOTAL_FORMS": "1",
+        "events-INITIAL_FORMS": "1",
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "0",
+    }
+    assert admin_client.post(url, data).status_code == 302
+    assert Batch.objects.get(pk=batch.pk).name == "txt.exe"
+    admin = admin_client.get(reverse("admin:accounts_project_change", args=[project.pk])).context["adminform"].form
+    assert admin.fields["name"].clean("\u202eR&D\u2066") == "R&D"
+    assert admin.fields["description"].clean("line one\u202e\nline two") == "line one\nline two"
+    inline = admin_client.get(reverse("admin:accounts_labelclass_add")).context["adminform"].form
+    assert inline.fields["name"].clean("car\u2067") == "car"

@@ -193,3 +193,10 @@ def task_backend(request, settings):
         client.close()
     else:
         yield kind
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    """The test client, signed in as the project's manager."""
+    client.force_login(manager)
+    return client

@@ -16,27 +16,14 @@ from batches.models import Batch, Image, StoredFile, UploadFile, UploadPart, Upl
 from batches.tasks import remove_files
 from batches.uploads import archives
 from tests.batches import ingest_samples as samples
+from tests.batches.conftest import UPLOAD_PART_BYTES
 from tests.batches.ingest_samples import stored_files
 from tests.batches.test_storage_s3 import backend, s3_endpoint  # noqa: F401 - the storage fixtures
 from tests.batches.test_upload_session_views import start
 
-PART = 4096
+PART = UPLOAD_PART_BYTES
 KEY = "c" * 64
-
-
-@pytest.fixture(autouse=True)
-def _small_parts(settings, transactional_db, tmp_path):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.UPLOAD_PART_BYTES = PART
-    settings.UPLOAD_CHUNK_FILES = 2
-    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "spool")
-    os.makedirs(settings.FILE_UPLOAD_TEMP_DIR)
-
-
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
+pytestmark = pytest.mark.usefixtures("small_upload_parts")
 
 
 def spooled(settings) -> list[str]:

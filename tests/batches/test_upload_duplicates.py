@@ -3,8 +3,6 @@ whichever way the upload came (an archive sent in parts, the form without JavaSc
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -14,25 +12,8 @@ from tests.batches import ingest_samples as samples
 from tests.batches.test_upload_archive_parts import parts_of, send_part
 from tests.batches.test_upload_session_views import start
 
-PART = 4096
 
-
-@pytest.fixture
-def _small_parts(settings, transactional_db, tmp_path):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.UPLOAD_PART_BYTES = PART
-    settings.UPLOAD_CHUNK_FILES = 2
-    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "spool")
-    os.makedirs(settings.FILE_UPLOAD_TEMP_DIR)
-
-
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
-@pytest.mark.usefixtures("_small_parts")
+@pytest.mark.usefixtures("small_upload_parts")
 @pytest.mark.parametrize("chunk_files", [2, 1])  # the copy in the same chunk as the first, or in a later one
 def test_a_zip_holding_one_picture_twice_lists_the_second_as_a_duplicate(
     manager_client, project, settings, chunk_files

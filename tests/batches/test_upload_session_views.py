@@ -25,12 +25,6 @@ def _tasks_inline(settings, transactional_db):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
 def start(client, project, expected=2, fingerprint="a" * 64) -> dict:
     response = client.post(
         reverse("upload_session_start", args=[project.pk]),

@@ -21,12 +21,6 @@ def url(project):
     return reverse("upload", args=[project.pk])
 
 
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
 def test_a_manager_sees_the_upload_form(manager_client, url):
     response = manager_client.get(url)
     assert response.status_code == 200

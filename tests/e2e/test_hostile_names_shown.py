@@ -24,7 +24,8 @@ LONG = "W" * 200
 def test_hostile_names_stay_text_and_inside_the_screen(board_page, live_server, project, manager, annotator, reviewer):
     page = board_page
     batches = demo_batches(project, manager, annotator, reviewer, images=2)
-    Project.objects.filter(pk=project.pk).update(name=f"\u202e{SCRIPT}{LONG}")
+    # Names as long as their columns take (200 characters; PostgreSQL refuses more, SQLite would keep them).
+    Project.objects.filter(pk=project.pk).update(name=f"\u202e{SCRIPT}{LONG}"[:200])
     Batch.objects.filter(pk=batches["unassigned"].pk).update(name=LONG)
     Batch.objects.filter(pk=batches["review"].pk).update(name=f"{SCRIPT}\u202etxt.exe")
     Image.objects.filter(batch=batches["review"]).update(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from batches import workflow
 from batches.models import Batch
@@ -53,7 +54,9 @@ def drag(page, source, target) -> None:
 
 def settle(page) -> None:
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("!document.querySelector('.htmx-request')")
+    # A locator, not wait_for_function: a string predicate that is not yet true is polled with eval in the
+    # page, which the app's CSP refuses (EvalError), so the wait failed whenever a request was still in flight.
+    expect(page.locator(".htmx-request")).to_have_count(0)
 
 
 def tab_to(page, selector: str, limit: int = 80) -> None:

@@ -52,7 +52,7 @@ def open_annotate(page, live_server, batch, image=None) -> None:
     url = live_server.url + reverse("annotate", args=[batch.project_id, batch.pk])
     page.goto(url + (f"?image={image.pk}" if image else ""))
     expect(page.locator("#viewport")).to_be_visible()
-    page.wait_for_function("document.getElementById('photo').complete")
+    expect(page.locator("#photo")).to_have_js_property("complete", True)  # no eval: the CSP refuses it
 
 
 def image_point(page, x: float, y: float) -> tuple[float, float]:

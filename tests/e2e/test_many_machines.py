@@ -360,8 +360,9 @@ def test_two_servers_and_two_workers_sharing_nothing_on_disk_give_the_one_machin
     # The annotator works on server B: a box on the first image (read from S3), "no objects" on the others.
     sign_in(page, b, annotator)
     page.goto(f"{b}/projects/{project.pk}/batches/{batch.pk}/annotate/")
-    page.wait_for_function("document.getElementById('photo') && document.getElementById('photo').complete"
-                           " && document.getElementById('photo').naturalWidth > 0")  # fmt: skip
+    # Locators, not wait_for_function: a string predicate is polled with eval, which the app's CSP refuses.
+    expect(page.locator("#photo")).to_have_js_property("complete", True)
+    expect(page.locator("#photo")).not_to_have_js_property("naturalWidth", 0)
     page.mouse.move(*image_point(page, 100, 80))
     page.mouse.down()
     page.mouse.move(*image_point(page, 300, 260), steps=8)

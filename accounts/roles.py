@@ -56,9 +56,14 @@ def remove_member(project, user) -> None:
         remove_perm(perm, user, project)
 
 
+def roles_in(perms) -> list[str]:
+    """The roles a collection of permission codenames holds, in the rule book's order."""
+    return [role for role, perm in ROLE_PERMISSIONS.items() if perm in perms]
+
+
 def roles_of(project, user) -> list[str]:
     perms = set(get_perms(user, project)) if not user.is_superuser else _direct_perms(project, user)
-    return [role for role, perm in ROLE_PERMISSIONS.items() if perm in perms]
+    return roles_in(perms)
 
 
 def _direct_perms(project, user) -> set[str]:
@@ -69,31 +74,28 @@ def _direct_perms(project, user) -> set[str]:
     )
 
 
+def _roles_by(rows, holder) -> list[tuple[object, list[str]]]:
+    """Permission rows (their permission selected with them) grouped by `holder(row)`, each with its roles."""
+    held: dict[int, tuple[object, set[str]]] = {}
+    for row in rows:
+        who = holder(row)
+        held.setdefault(who.pk, (who, set()))[1].add(row.permission.codename)
+    return [(who, roles_in(perms)) for who, perms in held.values()]
+
+
 def members_with_roles(project) -> list[tuple[object, list[str]]]:
     """Every member and their roles, in one query whatever the member count.
 
     (guardian's get_users_with_perms(attach_perms=True) asks once more per user.)
     """
     rows = ProjectUserObjectPermission.objects.filter(content_object=project).select_related("user", "permission")
-    perms_by_user: dict[int, tuple[object, set[str]]] = {}
-    for row in rows:
-        perms_by_user.setdefault(row.user_id, (row.user, set()))[1].add(row.permission.codename)
-    members = []
-    for user, perms in sorted(perms_by_user.values(), key=lambda item: item[0].username.lower()):
-        members.append((user, [role for role, perm in ROLE_PERMISSIONS.items() if perm in perms]))
-    return members
+    return sorted(_roles_by(rows, lambda row: row.user), key=lambda item: item[0].username.lower())
 
 
 def projects_with_roles(user) -> list[tuple[object, list[str]]]:
     """Every project this person is a member of, with their roles there, in one query (the admin's user page)."""
     rows = ProjectUserObjectPermission.objects.filter(user=user).select_related("content_object", "permission")
-    perms_by_project: dict[int, tuple[object, set[str]]] = {}
-    for row in rows:
-        perms_by_project.setdefault(row.content_object_id, (row.content_object, set()))[1].add(row.permission.codename)
-    return [
-        (project, [role for role, perm in ROLE_PERMISSIONS.items() if perm in perms])
-        for project, perms in sorted(perms_by_project.values(), key=lambda item: item[0].name.lower())
-    ]
+    return sorted(_roles_by(rows, lambda row: row.content_object), key=lambda item: item[0].name.lower())
 
 
 def users_with_role(project, role: str) -> Iterable:

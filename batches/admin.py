@@ -37,7 +37,6 @@ from .models import (
     Project,
     Webhook,
     WebhookDelivery,
-    WebhookEvent,
 )
 from .params import CleanCharField, parse_id
 from .rules import MOVES
@@ -594,10 +593,6 @@ class WebhookAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Deliveries"))
 
 
-def _webhook_events() -> list[tuple[str, str]]:
-    return [*WebhookEvent.choices, (Webhook.TEST_EVENT, _("Test event"))]
-
-
 class WebhookEventFilter(admin.SimpleListFilter):
     """The events a webhook can be told about, from their list: no scan of the delivery table for choices."""
 
@@ -605,7 +600,7 @@ class WebhookEventFilter(admin.SimpleListFilter):
     parameter_name = "event"
 
     def lookups(self, request, model_admin):
-        return _webhook_events()
+        return WebhookDelivery.event_choices()
 
     def queryset(self, request, queryset):
         return queryset.filter(event=self.value()) if self.value() else queryset
@@ -647,7 +642,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("event"), ordering="event")
     def event_label(self, delivery: WebhookDelivery) -> str:
-        return dict(_webhook_events()).get(delivery.event, delivery.event)
+        return delivery.event_label
 
     @admin.display(description=gettext_lazy("project"), ordering="webhook__project__name")
     def project(self, delivery: WebhookDelivery) -> Project:

@@ -794,7 +794,16 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         # The admin's title for a delivery: in the reader's language, as the delivery log shows it.
-        return f"{dict(WebhookEvent.choices).get(self.event, self.event)} ({self.get_status_display()})"
+        return f"{self.event_label} ({self.get_status_display()})"
+
+    @staticmethod
+    def event_choices() -> list[tuple[str, str]]:
+        """Every event a delivery can carry, with its words: those a webhook subscribes to, and the test event."""
+        return [*WebhookEvent.choices, (Webhook.TEST_EVENT, gettext_lazy("Test event"))]
+
+    @property
+    def event_label(self) -> str:
+        return str(dict(self.event_choices()).get(self.event, self.event))
 
     @property
     def error_text(self) -> str:

@@ -13,7 +13,7 @@ from django.db.models import Count, Sum
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import ROLE_LABELS, Project, ProjectUserObjectPermission
-from accounts.roles import ROLE_PERMISSIONS
+from accounts.roles import roles_in
 
 from .models import Batch
 
@@ -80,7 +80,7 @@ def project_summaries(user) -> list[ProjectSummary]:
 
     summaries = []
     for project in projects:
-        roles = [role for role, perm in ROLE_PERMISSIONS.items() if perm in perms[project.pk]]
+        roles = roles_in(perms[project.pk])
         columns = [
             Column(status, label, *totals[project.pk].get(status, (0, 0))) for status, label in Batch.Status.choices
         ]

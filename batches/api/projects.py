@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from accounts.roles import ROLE_PERMISSIONS, roles_of
+from accounts.roles import roles_in, roles_of
 from accounts.tokens import reaches
 
 from ..models import Batch
@@ -49,9 +49,6 @@ def read_project(request, project_pk: int):
     member = membership(request, project_pk)
     # The roles held, as the list says them. member.perms (already read) has them, except for an operator
     # (superuser), whom it gives every permission: their own roles are read apart.
-    if request.user.is_superuser:
-        roles = roles_of(member.project, request.user)
-    else:
-        roles = [role for role, perm in ROLE_PERMISSIONS.items() if perm in member.perms]
+    roles = roles_of(member.project, request.user) if request.user.is_superuser else roles_in(member.perms)
     totals = visible_batches(member).column_totals(member.project)
     return project_json(member.project, roles, {status: totals[status] for status in Batch.Status.values})

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+import yaml
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -239,154 +239,40 @@ def read_coco(files: dict[str, bytes], labels: LabelSet) -> None:
 YOLO_SLACK = 1e-3
 NOT_LABELS = {"readme", "license", "licence", "train", "val", "test", "classes"}
 NOT_LABELS_DOTTED = ("readme.", "license.", "licence.")  # README.roboflow.txt, README.dataset.txt
-YAML_NAME = re.compile(r"^\s+([0-9]{1,9})\s*:\s*(.*?)\s*$")
-YAML_ITEM = re.compile(r"^\s*-(?:\s+(.*?))?\s*$")
-YAML_COMMENT = re.compile(r"(^|\s)#.*$")
+# libyaml's reader where PyYAML was built with it (its wheels are), the pure-Python one otherwise.
+YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
 def _yaml_names(text: str) -> list[str] | None:
-    """The class names of a data.yaml (Ultralytics, YOLOv5, Roboflow, CVAT, Label Studio): `names:` as an
-    indexed block (`  0: car`), a block list (`  - car`), or a flow list or mapping (`[car, 'bus']`,
-    `{0: car}`, over several lines too), names plain, 'single' or "double" quoted. Not a YAML parser:
-    only this one key, so no library and no alias or tag is ever expanded. None when it cannot be read."""
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if not line.startswith("names:"):
-            continue
-        rest = line[len("names:") :].strip()
-        if rest.startswith(("[", "{")):
-            return _flow_names("\n".join([rest, *lines[index + 1 :]]))
-        if YAML_COMMENT.sub("", rest).strip():
-            return None
-        return _block_names(lines[index + 1 :])
+    """The class names of a data.yaml (Ultralytics, YOLOv5, Roboflow, CVAT, Label Studio): `names:` as a list
+    (`[car, bus]` or `- car` a line) or a mapping from 0, 1, 2 … (`0: car` a line, or `{0: car}`).
+
+    Read with PyYAML's BaseLoader: every value stays the text it was written as (a class named `no`, `null` or
+    `1e3` is that name, not false, None or a number) and no tag is ever constructed. None when the file is not
+    YAML or its names are not such a list or mapping of plain names.
+    """
+    try:
+        data = yaml.load(text, Loader=YAML_LOADER)  # BaseLoader builds strings, lists and dicts only
+    except (yaml.YAMLError, RecursionError):
+        return None
+    names = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, list):
+        return names if names and all(isinstance(name, str) for name in names) else None
+    if isinstance(names, dict):
+        indexed = {}
+        for key, name in names.items():
+            if not (
+                isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 9 and isinstance(name, str)
+            ):
+                return None
+            indexed[int(key)] = name
+        return _in_order(indexed)
     return None
-
-
-def _block_names(lines: list[str]) -> list[str] | None:
-    listed: list[str] = []
-    indexed: dict[int, str] = {}
-    for line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        item, number = YAML_ITEM.match(line), YAML_NAME.match(line)
-        if item and not indexed:
-            value = _yaml_scalar(item.group(1) or "")
-            if value is None:
-                return None
-            listed.append(value)
-        elif number and not listed:
-            value = _yaml_scalar(number.group(2))
-            if value is None:
-                return None
-            indexed[int(number.group(1))] = value
-        else:
-            break
-    return listed or _in_order(indexed)
 
 
 def _in_order(indexed: dict[int, str]) -> list[str] | None:
     """0: a, 1: b, ... as a list; None when an index is missing (every later class would shift by one)."""
     return [indexed[i] for i in range(len(indexed))] if indexed and set(indexed) == set(range(len(indexed))) else None
-
-
-def _yaml_scalar(text: str) -> str | None:
-    """One block value: "double" (JSON escapes), 'single' ('' is '), or plain up to a comment."""
-    text = text.strip()
-    if text.startswith('"'):
-        end = _closing_quote(text, 0)
-        if end is None:
-            return None
-        try:
-            return json.loads(text[: end + 1])
-        except (ValueError, RecursionError):
-            return None
-    if text.startswith("'"):
-        end = _closing_quote(text, 0)
-        return None if end is None else text[1:end].replace("''", "'")
-    return YAML_COMMENT.sub("", text).strip()
-
-
-def _closing_quote(text: str, start: int) -> int | None:
-    """Where the quoted scalar opening at text[start] closes."""
-    quote = text[start]
-    pos = start + 1
-    while pos < len(text):
-        char = text[pos]
-        if quote == '"' and char == "\\":
-            pos += 2
-            continue
-        if char == quote:
-            if quote == "'" and text[pos + 1 : pos + 2] == "'":
-                pos += 2
-                continue
-            return pos
-        pos += 1
-    return None
-
-
-def _flow_names(text: str) -> list[str] | None:
-    """The names of a flow list `[a, 'b', "c"]` or mapping `{0: a, 1: b}` that text starts with; nothing nested."""
-    close = "]" if text[0] == "[" else "}"
-    values: list[str] = []
-    pos, end = 1, len(text)
-    while True:
-        pos = _skip_blanks(text, pos)
-        if pos >= end:
-            return None
-        if text[pos] == close:
-            break
-        value, pos = _flow_scalar(text, pos, close)
-        if value is None:
-            return None
-        if close == "}":  # `number: name`
-            pos = _skip_blanks(text, pos)
-            if pos >= end or text[pos] != ":" or not (value.isascii() and value.isdigit() and len(value) <= 9):
-                return None
-            key = int(value)
-            value, pos = _flow_scalar(text, _skip_blanks(text, pos + 1), close)
-            if value is None:
-                return None
-            values.append((key, value))
-        else:
-            values.append(value)
-        pos = _skip_blanks(text, pos)
-        if pos < end and text[pos] == ",":
-            pos += 1
-        elif pos >= end or text[pos] != close:
-            return None
-    if close == "}":
-        return _in_order(dict(values))
-    return values or None
-
-
-def _skip_blanks(text: str, pos: int) -> int:
-    """Past spaces, line ends and comments (a # after a blank runs to the end of its line)."""
-    while pos < len(text):
-        if text[pos] in " \t\r\n":
-            pos += 1
-        elif text[pos] == "#" and (pos == 0 or text[pos - 1] in " \t\r\n"):
-            line_end = text.find("\n", pos)
-            pos = len(text) if line_end < 0 else line_end
-        else:
-            break
-    return pos
-
-
-def _flow_scalar(text: str, pos: int, close: str) -> tuple[str | None, int]:
-    """One item of a flow collection at pos, and where it ends; (None, pos) for a nested or broken one."""
-    if pos >= len(text) or text[pos] in "[{,":
-        return None, pos
-    if text[pos] in "\"'":
-        end = _closing_quote(text, pos)
-        if end is None:
-            return None, pos
-        return _yaml_scalar(text[pos : end + 1]), end + 1
-    stops = ",:\n" + close if close == "}" else ",\n" + close
-    end = pos
-    while end < len(text) and text[end] not in stops and not (text[end] == "#" and text[end - 1] in " \t"):
-        end += 1
-    value = text[pos:end].strip()
-    return (value or None), end
 
 
 def read_yolo(files: dict[str, bytes], labels: LabelSet) -> None:

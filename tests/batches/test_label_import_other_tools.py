@@ -51,6 +51,10 @@ def boxes_by_class(project) -> list[tuple[str, str, float, float, float, float]]
         ("names: {0: car, 1: person}\n", "car", "person"),  # flow mapping
         ("names:\n  - خودرو\n  - 'عابر پیاده'\n", "خودرو", "عابر پیاده"),  # Persian names
         ('names:\n  0: "\\u062e\\u0648\\u062f\\u0631\\u0648"\n  1: "a: b"\n', "خودرو", "a: b"),  # our own export
+        ("names: [no, null]\n", "no", "null"),  # YAML 1.1's false and None are names as written
+        ("names:\n  0: 1e3\n  1: 007\n", "1e3", "007"),  # and so are numbers
+        ("base: &classes [car, person]\nnames: *classes\n", "car", "person"),  # an alias
+        ("names: [!!python/name:os.system car, !!int person]\n", "car", "person"),  # tags: never constructed
     ],
 )
 def test_every_common_data_yaml_form_gives_the_class_names_in_their_order(project, manager, data_yaml, first, second):

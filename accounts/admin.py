@@ -16,14 +16,24 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from .models import ApiToken, User, role_labels
-from .roles import projects_with_roles
+from .roles import permission_choice_label, projects_with_roles
 from .tokens import revoke
 
 SITE_POWERS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
+class PermissionNames:
+    """A user's or a group's permission list with each permission's name in the operator's language."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("user_permissions", "permissions"):
+            field.label_from_instance = permission_choice_label
+        return field
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PermissionNames, DjangoUserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser"]
     search_fields = ["username", "email", "first_name", "last_name"]
@@ -83,7 +93,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(DjangoGroupAdmin):
+class GroupAdmin(PermissionNames, DjangoGroupAdmin):
     def has_add_permission(self, request) -> bool:
         return request.user.is_superuser
 

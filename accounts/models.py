@@ -247,6 +247,8 @@ class Notification(models.Model):
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("notification")
+        verbose_name_plural = gettext_lazy("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_unread"),
@@ -270,6 +272,8 @@ class NotificationSetting(models.Model):
     email = models.CharField(max_length=20, choices=Email.choices)
 
     class Meta:
+        verbose_name = gettext_lazy("notification setting")
+        verbose_name_plural = gettext_lazy("notification settings")
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_setting_unique")]
 
     def __str__(self) -> str:
@@ -306,6 +310,8 @@ class Invitation(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("invitation")
+        verbose_name_plural = gettext_lazy("invitations")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from guardian.shortcuts import assign_perm, get_perms, get_users_with_perms, remove_perm
 
 from .calendars import isolate
@@ -101,3 +103,43 @@ def projects_with_roles(user) -> list[tuple[object, list[str]]]:
 def users_with_role(project, role: str) -> Iterable:
     perm = _check(role)
     return get_users_with_perms(project, only_with_perms_in=[perm], with_superusers=False, with_group_users=False)
+
+
+# Django writes its four default permissions' names into the database in English ("Can add batch"), and
+# a permission named in a model's Meta keeps the English of its lazy text: both are said again here in
+# the reader's language, as the admin shows them (a user's and a group's permissions, a project's roles).
+DEFAULT_PERMISSION_NAMES = {
+    "add": gettext_noop("Can add %(model)s"),
+    "change": gettext_noop("Can change %(model)s"),
+    "delete": gettext_noop("Can delete %(model)s"),
+    "view": gettext_noop("Can view %(model)s"),
+}
+
+
+def _content_type(permission) -> ContentType:
+    """The permission's content type: loaded with it (the admin's lists select it), else from Django's cache."""
+    if type(permission).content_type.is_cached(permission):
+        return permission.content_type
+    return ContentType.objects.get_for_id(permission.content_type_id)
+
+
+def permission_label(permission) -> str:
+    """A Permission's name in the current language (its stored name is English)."""
+    action, _sep, model_name = permission.codename.partition("_")
+    model = _content_type(permission).model_class() if action in DEFAULT_PERMISSION_NAMES else None
+    if model is not None and model._meta.model_name == model_name:
+        return _(DEFAULT_PERMISSION_NAMES[action]) % {"model": _(str(model._meta.verbose_name))}
+    return _(permission.name)
+
+
+def permission_choice_label(permission) -> str:
+    """A permission as Django's admin lists it ("app | model | name"), every part in the current language.
+
+    Some apps name themselves or their models in plain English strings, not marked for translation
+    (django-guardian, django-rq, django-axes): those are said again in binaboard/admin_wording.py.
+    """
+    model = _content_type(permission).model_class()
+    if model is None:  # a stale content type of a removed model
+        return _(permission.name)
+    app, name = str(model._meta.app_config.verbose_name), str(model._meta.verbose_name)
+    return f"{_(app)} | {_(name)} | {permission_label(permission)}"

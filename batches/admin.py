@@ -21,10 +21,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from guardian.admin import GuardedModelAdmin
+from guardian.shortcuts import get_perms_for_model
 
 from accounts.calendars import isolate
 from accounts.models import ROLE_LABELS, ProjectGroupObjectPermission, ProjectUserObjectPermission
-from accounts.roles import ROLE_PERMISSIONS
+from accounts.roles import ROLE_PERMISSIONS, permission_label
 
 from . import workflow
 from .models import (
@@ -131,6 +132,16 @@ def _id_or_404(raw) -> str:
     return str(raw)
 
 
+def _named_choices(form_class: type[forms.Form]) -> type[forms.Form]:
+    """guardian's form for one person's or group's permissions on a project, each named in the page's language."""
+
+    class Named(form_class):
+        def get_obj_perms_field_choices(self):
+            return [(p.codename, permission_label(p)) for p in get_perms_for_model(self.obj)]
+
+    return Named
+
+
 @admin.register(Project)
 class ProjectAdmin(GuardedModelAdmin):
     list_display = [
@@ -153,6 +164,27 @@ class ProjectAdmin(GuardedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(batch_total=_count_of(Batch), image_total=_count_of(Image))
+
+    # guardian's object-permission pages name each permission as stored (English): said in the page's language.
+    def get_obj_perms_base_context(self, request, obj):
+        context = super().get_obj_perms_base_context(request, obj)
+        for permission in context["model_perms"]:
+            permission.name = permission_label(permission)
+        return context
+
+    def get_obj_perms_manage_user_form(self, request):
+        return _named_choices(super().get_obj_perms_manage_user_form(request))
+
+    def get_obj_perms_group_select_form(self, request):
+        class GroupManage(super().get_obj_perms_group_select_form(request)):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.fields["group"].label = gettext_lazy("Group")  # guardian's field has no label: English "Group"
+
+        return GroupManage
+
+    def get_obj_perms_manage_group_form(self, request):
+        return _named_choices(super().get_obj_perms_manage_group_form(request))
 
     # guardian's object-permission pages look their ids up as given: a non-number was a 500.
     def obj_perms_manage_view(self, request, object_pk):
@@ -673,23 +705,23 @@ class RoleFilter(admin.SimpleListFilter):
 class ProjectUserPermissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: roles change on a project's Members page or its admin “Object permissions” page."""
 
-    list_display = ["content_object", "user", "codename"]
+    list_display = ["content_object", "user", "permission_name"]
     list_filter = [RoleFilter, "content_object"]
     search_fields = ["user__username", "user__email", "content_object__name"]
     list_select_related = ["content_object", "user", "permission"]
 
     @admin.display(description=gettext_lazy("permission"), ordering="permission__codename")
-    def codename(self, row) -> str:
-        return row.permission.codename
+    def permission_name(self, row) -> str:
+        return permission_label(row.permission)
 
 
 @admin.register(ProjectGroupObjectPermission)
 class ProjectGroupPermissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["content_object", "group", "codename"]
+    list_display = ["content_object", "group", "permission_name"]
     list_filter = [RoleFilter, "content_object"]
     search_fields = ["group__name", "content_object__name"]
     list_select_related = ["content_object", "group", "permission"]
 
     @admin.display(description=gettext_lazy("permission"), ordering="permission__codename")
-    def codename(self, row) -> str:
-        return row.permission.codename
+    def permission_name(self, row) -> str:
+        return permission_label(row.permission)

@@ -275,6 +275,10 @@ class PendingRemoval(models.Model):
     names = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name = gettext_lazy("file waiting for removal")
+        verbose_name_plural = gettext_lazy("files waiting for removal")
+
     def __str__(self) -> str:
         return f"removal {self.run}"
 
@@ -545,6 +549,10 @@ class ResetSnapshot(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
 
+    class Meta:
+        verbose_name = gettext_lazy("work kept from a reset")
+        verbose_name_plural = gettext_lazy("work kept from resets")
+
     def __str__(self) -> str:
         return f"reset snapshot of batch {self.batch_id}"
 
@@ -568,6 +576,8 @@ class Suggestion(models.Model):
     previous = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = gettext_lazy("suggested box")
+        verbose_name_plural = gettext_lazy("suggested boxes")
         ordering = ["image", "id"]
 
     def __str__(self) -> str:

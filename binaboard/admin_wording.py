@@ -30,6 +30,8 @@ ADMIN_STRINGS = (
     gettext_noop("Raw passwords are not stored, so there is no way to see the user’s password."),
     gettext_noop("Reset password"),
     gettext_noop("Set password"),
+    gettext_noop("salt"),  # the password's summary (Django's Persian keeps these two in English)
+    gettext_noop("hash"),
     # django-axes: the access attempts' filter.
     gettext_noop("Locked Out"),
     # django-guardian: the link on a project's change form and its pages.
@@ -48,6 +50,14 @@ ADMIN_STRINGS = (
     gettext_noop("Manage user"),
     gettext_noop("Manage group"),
     gettext_noop("Please correct the errors below."),
+    # Apps and models named in plain English, in a user's and a group's permission lists (accounts/roles.py).
+    gettext_noop("Guardian"),
+    gettext_noop("user object permission"),
+    gettext_noop("group object permission"),
+    gettext_noop("access attempt expiration"),
+    gettext_noop("Django_Rq"),
+    gettext_noop("Django-RQ"),
+    gettext_noop("Access admin page"),
     # django-tasks-db's task list and django.tasks' statuses.
     gettext_noop("Task Result"),
     gettext_noop("Task Results"),

@@ -12,6 +12,7 @@ from html import unescape
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from batches.models import ExportJob, Image, LabelClass, Webhook, WebhookDelivery
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 # Latin script a Persian page may keep: the product's name, "API" in "توکن‌های API" (the catalogue's term) and
 # the annotation formats' names (a project's help text names them).
-KEPT = {"BinaBoard", "API", "COCO", "YOLO", "Pascal", "VOC"}
+KEPT = {"BinaBoard", "API", "COCO", "YOLO", "Pascal", "VOC", "Redis", "Control", "Command", "Mac"}
 
 
 class VisibleText(HTMLParser):
@@ -87,6 +88,7 @@ def operator(language: str):
 
 
 def pages(batch) -> list[str]:
+    manager = get_user_model().objects.get(username="manager")
     return [
         reverse("admin:index"),
         reverse("admin:app_list", args=["batches"]),
@@ -103,6 +105,11 @@ def pages(batch) -> list[str]:
         reverse("admin:batches_webhook_change", args=[Webhook.objects.get().pk]),
         reverse("admin:batches_webhookdelivery_changelist"),
         reverse("admin:batches_webhookdelivery_change", args=[WebhookDelivery.objects.get().pk]),
+        # Permissions: a user's and a group's lists, a project's roles (django-guardian's pages).
+        reverse("admin:accounts_user_change", args=[manager.pk]),
+        reverse("admin:auth_group_add"),
+        reverse("admin:accounts_project_permissions", args=[batch.project_id]),
+        reverse("admin:accounts_project_permissions_manage_user", args=[batch.project_id, manager.pk]),
     ]
 
 
@@ -111,7 +118,8 @@ def test_a_persian_operator_reads_no_english_in_the_admin(client, admin_data):
     user = operator("fa")
     client.force_login(user)
     data += [user.username, user.email, "manager", "manager@example.com", "annotator", "reviewer"]
-    data += ["view_project", "manage_project", "annotate_project", "review_project"]  # permission codenames
+    # The password's summary: the hasher's name and the first characters (2 or 6, by hasher) of its salt and hash.
+    data += [part[:n] for part in get_user_model().objects.get(username="manager").password.split("$") for n in (6, 2)]
 
     left = {url: english_words(client.get(url).content.decode(), data) for url in pages(batch)}
 
@@ -151,3 +159,37 @@ def test_column_headers_app_and_model_names_are_in_the_operators_language(
     page = unescape(client.get(url).content.decode())
     assert [words for words in persian if words not in page] == []
     assert [words for words in english if words in page] == []
+
+
+def test_permissions_are_named_in_the_operators_language(client, admin_data, django_assert_max_num_queries):
+    """Django stores its permissions' names in English ("Can add batch"): the lists say them again in Persian."""
+    batch, _data = admin_data
+    manager = get_user_model().objects.get(username="manager")
+    client.force_login(operator("fa"))
+
+    with django_assert_max_num_queries(20):  # the content types come from their cache: no query per permission
+        page = unescape(client.get(reverse("admin:accounts_user_change", args=[manager.pk])).content.decode())
+    assert "دسته‌ها و تصویرها | دسته | می‌تواند دسته اضافه کند" in page
+    assert "حساب‌ها و پروژه‌ها | پروژه | تأیید یا رد دسته‌های در بازبینی" in page
+    assert "Can add" not in page
+
+    page = unescape(client.get(reverse("admin:accounts_project_permissions", args=[batch.project_id])).content.decode())
+    assert "<th>تأیید یا رد دسته‌های در بازبینی</th>" in page
+    assert "<th>می‌تواند پروژه را ببیند</th>" in page
+    page = unescape(
+        client.get(
+            reverse("admin:accounts_project_permissions_manage_user", args=[batch.project_id, manager.pk])
+        ).content.decode()
+    )
+    assert ">بارگذاری، واگذاری، حذف، مدیریت اعضا، کلاس‌ها و خروجی‌ها<" in page
+    page = unescape(client.get(reverse("admin:accounts_projectuserobjectpermission_changelist")).content.decode())
+    assert "بارگذاری، واگذاری، حذف، مدیریت اعضا، کلاس‌ها و خروجی‌ها" in page
+    assert ">manage_project<" not in page  # the codename was the column
+
+
+def test_permissions_keep_their_english_names_for_an_english_operator(client, admin_data):
+    manager = get_user_model().objects.get(username="manager")
+    client.force_login(operator("en"))
+    page = unescape(client.get(reverse("admin:accounts_user_change", args=[manager.pk])).content.decode())
+    assert "Batches and images | batch | Can add batch" in page
+    assert "Accounts and projects | project | Approve or reject batches in Review" in page

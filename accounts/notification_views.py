@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from binaboard.params import parse_id
 
@@ -47,14 +47,14 @@ def with_unread_count(view):
     return wrapped
 
 
-@require_GET
+@require_safe
 @login_required
 def notifications_count(request):
     """The bell's count, fetched after the page (so no page pays for it up front)."""
     return render(request, "accounts/notifications.html#bell_count", {"unread": unread_count(request.user)})
 
 
-@require_GET
+@require_safe
 @login_required
 def notifications(request):
     rows = [(notification, describe(notification)) for notification in for_list(request.user)]

@@ -638,7 +638,7 @@ def test_no_url_answers_a_server_error_or_changes_data_for_hostile_input(db, qui
 def test_the_walk_knows_which_views_refuse_a_method_before_reading_anything():
     routes = {route.name: route for route in walk()}
     assert allowed_methods(routes["annotate_save"]) == {"POST"}
-    assert allowed_methods(routes["board_version"]) == {"GET"}
+    assert allowed_methods(routes["board_version"]) == {"GET", "HEAD"}
     assert allowed_methods(routes["batch_assign"]) == {"GET", "POST"}
     assert allowed_methods(routes["api:assign"]) == {"POST"}
     assert allowed_methods(routes["admin:batches_batch_changelist"]) is None

@@ -119,7 +119,8 @@ def _answer(api, request, status: int, code: str, message: str, **extra):
 def method_not_allowed(api, request, allowed: str):
     """A method the path does not take: the API's JSON answer (django-ninja's own is a line of English text),
     with the Allow header of the methods it does take."""
-    allowed = ", ".join(sorted(method.strip() for method in allowed.split(",") if method.strip()))
+    methods = {method.strip() for method in allowed.split(",") if method.strip()}
+    allowed = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))  # HEAD is served as GET
     message = _("This address does not take %(method)s; it takes %(allowed)s.") % {
         "method": request.method,
         "allowed": allowed,

@@ -103,11 +103,20 @@ for prefix, router in ROUTERS:
 
 
 def answers_405_in_json(view):
-    """The path's view, answering a method it does not take as every other API error (JSON, `code`, `message`)."""
+    """The path's view, answering a method it does not take as every other API error (JSON, `code`, `message`),
+    and HEAD as its GET (django-ninja knows only the methods an operation names; HTTP asks every GET to take
+    HEAD too: uptime checks and link checkers send it). The server sends a HEAD answer's headers only."""
 
     @functools.wraps(view)  # keeps django-ninja's csrf_exempt: the API checks CSRF itself, for sessions only
     def answer(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"
+        try:
+            response = view(request, *args, **kwargs)
+        finally:
+            if head:
+                request.method = "HEAD"
         if isinstance(response, HttpResponseNotAllowed):
             return method_not_allowed(api, request, response["Allow"])
         return response

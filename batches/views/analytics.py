@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ..access import get_project_for
 from ..analytics import COLUMN_NAMES, COLUMNS, Flow, flow_for, median, percentile
@@ -145,7 +145,7 @@ def _monday(week: str) -> dt.date:
 
 
 @login_required
-@require_GET
+@require_safe
 def flow_analytics(request, project_pk: int):
     membership = get_project_for(request.user, project_pk, "manage_project")
     flow, behind = _flow(membership)
@@ -194,7 +194,7 @@ def _safe_cell(value) -> object:
 
 
 @login_required
-@require_GET
+@require_safe
 def flow_analytics_csv(request, project_pk: int, table: str):
     name = table
     membership = get_project_for(request.user, project_pk, "manage_project")

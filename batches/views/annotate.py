@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.calendars import isolate
 
@@ -134,7 +134,7 @@ def _image_data(batch: Batch, image: Image) -> dict:
 # --- annotate --------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @login_required
 def annotate(request, project_pk: int, pk: int):
     batch, membership = _annotatable_batch(request, project_pk, pk)
@@ -174,7 +174,7 @@ def annotate(request, project_pk: int, pk: int):
     )
 
 
-@require_GET
+@require_safe
 @json_view
 def annotate_image(request, project_pk: int, pk: int, image_pk: int):
     batch, _membership = _batch_for_open_workspace(request, project_pk, pk, request.GET.get("version"))
@@ -219,7 +219,7 @@ def annotate_save(request, project_pk: int, pk: int, image_pk: int):
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def annotate_strip(request, project_pk: int, pk: int):
     batch, _membership = _annotatable_batch(request, project_pk, pk)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ..access import get_batch_for
 from ..errors import WorkflowError
@@ -16,7 +16,7 @@ from .answers import SeenMove, render_batch_page, seen_batch
 from .moves import MOVE_VIEWS, dialog_action
 
 
-@require_GET
+@require_safe
 @login_required
 def batch_detail(request, project_pk: int, pk: int):
     batch, membership = get_batch_for(request.user, project_pk, pk)

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.calendars import format_date, localise_digits
 from accounts.roles import users_with_role
@@ -626,7 +626,7 @@ def remembered_filter(request, membership: Membership) -> BoardFilter:
 # --- views ----------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @login_required
 def board(request, project_pk: int):
     membership = get_project_for(request.user, project_pk)
@@ -644,7 +644,7 @@ def board(request, project_pk: int):
     return render(request, "batches/board.html", context)
 
 
-@require_GET
+@require_safe
 @login_required
 def board_column(request, project_pk: int, status: str):
     membership = get_project_for(request.user, project_pk)

@@ -26,7 +26,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from accounts.notification_views import with_unread_count
 
@@ -194,7 +194,7 @@ def live_answer(
     return render(request, "batches/_board_live.html", context)
 
 
-@require_GET
+@require_safe
 @login_required
 @with_unread_count  # issue 18: the bell's count rides on the poll (one COUNT query, in a header)
 def board_version(request, project_pk: int):

@@ -14,7 +14,7 @@ from django.db.models import Count, Sum
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from ..access import get_project_for
 from ..export import Export, ExportError, dataset_batches, prepare_export
@@ -90,7 +90,7 @@ def export(request, project_pk: int):
 
 
 @login_required
-@require_GET
+@require_safe
 def export_download(request, project_pk: int, pk: int):
     """A finished export's zip, for the project's managers only (a non-member gets 404)."""
     membership = get_project_for(request.user, project_pk, "manage_project")

@@ -21,7 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from storages.backends.s3 import S3Storage
 
 from ..access import get_image_for
@@ -81,14 +81,14 @@ def serve_file(field_file):
     return response
 
 
-@require_GET
+@require_safe
 @login_required
 def image_file(request, pk: int):
     image, _ = get_image_for(request.user, pk)
     return serve_file(image.file)
 
 
-@require_GET
+@require_safe
 @login_required
 def image_thumbnail(request, pk: int):
     image, _ = get_image_for(request.user, pk)

@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.calendars import isolate, localise_digits
 from accounts.roles import users_with_role
@@ -595,7 +595,7 @@ def dialog_action(batch: Batch, action: str) -> str:
     return action
 
 
-@require_GET
+@require_safe
 @login_required
 def batch_move_dialog(request, project_pk: int, pk: int, action: str):
     """The dialog a menu item opens (htmx); without JavaScript the batch page shows the same form."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from accounts.membership import may_create_projects
 
 from ..overview import project_summaries
 
 
-@require_GET
+@require_safe
 @login_required
 def project_list(request):
     """Every project of the person; someone who only annotates lands on My work instead (?all=1 stays)."""

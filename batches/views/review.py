@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from accounts.calendars import isolate
@@ -65,7 +65,7 @@ def _flag_summary(batch: Batch) -> dict:
     return {"flagged": flagged[:FLAGGED_LISTED], "flagged_total": total}
 
 
-@require_GET
+@require_safe
 @login_required
 def review(request, project_pk: int, pk: int):
     batch, membership = get_batch_for(request.user, project_pk, pk)
@@ -110,7 +110,7 @@ def review(request, project_pk: int, pk: int):
     return response
 
 
-@require_GET
+@require_safe
 @login_required
 def review_strip(request, project_pk: int, pk: int):
     batch, _membership = get_batch_for(request.user, project_pk, pk)

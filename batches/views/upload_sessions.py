@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ..access import get_project_for, get_upload_session_for
 from ..ingest.limits import Limits, human_bytes
@@ -289,14 +289,14 @@ def upload_session_cancel(request, project_pk: int, pk: int):
 
 
 @login_required
-@require_GET
+@require_safe
 def upload_session_status(request, project_pk: int, pk: int):
     session, _membership = get_upload_session_for(request.user, project_pk, pk)
     return JsonResponse(session_json(session))
 
 
 @login_required
-@require_GET
+@require_safe
 def upload_report(request, project_pk: int, pk: int):
     session, membership = get_upload_session_for(request.user, project_pk, pk)
     refused = UploadFile.objects.filter(session=session, state=UploadFile.State.FAILED).only("original_name", "reason")

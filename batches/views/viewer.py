@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ..access import get_batch_for
 from ..models import Annotation, Batch, Image
@@ -82,7 +82,7 @@ def _opened(request, project_pk: int, pk: int):
     return batch, membership, classes, GalleryFilter.read(request.GET, {c.pk for c in classes})
 
 
-@require_GET
+@require_safe
 @login_required
 def batch_gallery(request, project_pk: int, pk: int):
     batch, membership, classes, chosen = _opened(request, project_pk, pk)
@@ -92,7 +92,7 @@ def batch_gallery(request, project_pk: int, pk: int):
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def batch_viewer(request, project_pk: int, pk: int, image_pk: int):
     batch, membership, _classes, chosen = _opened(request, project_pk, pk)

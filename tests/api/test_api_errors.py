@@ -21,9 +21,9 @@ def test_a_method_the_path_does_not_take_answers_json_with_allow(project, manage
     assert refused["Content-Type"].startswith("application/json")
     assert refused.json()["code"] == "invalid"
     assert "DELETE" in refused.json()["message"]
-    assert refused["Allow"] == "GET"
+    assert refused["Allow"] == "GET, HEAD"
     both = api.put(f"/projects/{project.pk}/classes")
-    assert both.status_code == 405 and both["Allow"] == "GET, POST"
+    assert both.status_code == 405 and both["Allow"] == "GET, HEAD, POST"
 
 
 def test_a_method_the_path_does_not_take_is_refused_in_persian(project, manager):

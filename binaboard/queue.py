@@ -259,26 +259,33 @@ class Outage:
         self.probe = probe
         self.down = down
         self.keep_waiting = keep_waiting
+        self.delay = OUTAGE_FIRST_WAIT
+        self.answered_at = float("-inf")
 
     def wait(self, error: BaseException) -> bool:
+        # Failing again soon after it answered (a flapping link; or an error of this class that is no outage,
+        # such as SQLite's "no such table", which `SELECT 1` does not see) goes on doubling the wait rather
+        # than starting at a second again: a warning every 30 s at most, not a busy loop.
+        if time.monotonic() - self.answered_at > 2 * OUTAGE_MAX_WAIT:
+            self.delay = OUTAGE_FIRST_WAIT
         log.warning(
             "%s cannot be reached (%s: %s); trying again in %.0f s, then every %.0f s at most",
             self.what,
             type(error).__name__,
             str(error).strip() or "no detail",
-            OUTAGE_FIRST_WAIT,
+            self.delay,
             OUTAGE_MAX_WAIT,
         )
         began = time.monotonic()
-        delay = OUTAGE_FIRST_WAIT
-        while self.pause(delay):
+        while self.pause(self.delay):
+            self.delay = min(self.delay * 2, OUTAGE_MAX_WAIT)
             close_database_connections()
             try:
                 self.probe()
             except self.down:
-                delay = min(delay * 2, OUTAGE_MAX_WAIT)
                 continue
-            log.warning("%s answers again after %.0f s; carrying on", self.what, time.monotonic() - began)
+            self.answered_at = time.monotonic()
+            log.warning("%s answers again after %.0f s; carrying on", self.what, self.answered_at - began)
             return True
         return False
 

@@ -151,6 +151,13 @@ def test_the_wait_doubles_from_a_second_to_thirty_and_stops_when_the_worker_is_a
     assert waits == [1, 2, 4, 8, 16, 30, 30]
     assert [r.levelname for r in caplog.records if r.name == "binaboard.queue"] == ["WARNING", "WARNING"]
 
+    # Lost again at once (or an error of the class that is no outage, which `SELECT 1` does not see): the wait
+    # goes on doubling from where it was, not from a second again.
+    answers = iter([None, None])
+    outage = queue.Outage("The database", probe, down=queue.DATABASE_DOWN)
+    assert outage.wait(OperationalError("no such table: x")) and outage.wait(OperationalError("no such table: x"))
+    assert waits[-2:] == [1, 2]
+
     stopping = queue.Outage("The database", probe, down=queue.DATABASE_DOWN, keep_waiting=lambda: False)
     monkeypatch.undo()
     assert not stopping.wait(OperationalError(LOST))

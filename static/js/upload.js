@@ -226,7 +226,7 @@
     var list = form.querySelector("[data-upload-files]");
     var cancelButton = form.querySelector("[data-upload-cancel]");
     var files = chosen.files.slice();
-    var state = { session: null, aborted: false, xhrs: [], sentBytes: 0, doneBytes: 0, total: 0, started: 0, failed: [] };
+    var state = { session: null, aborted: false, xhrs: [], sentBytes: 0, doneBytes: 0, total: 0, started: 0, failed: [], copies: [] };
     box.hidden = false;
     bar.value = 0;
     setBusy(form, true);
@@ -277,6 +277,8 @@
       return askParts();
     }).then(function () {
       return sendFiles();
+    }).then(function () {
+      return sendCopies();
     }).then(function () {
       return sendArchives();
     }).then(function () {
@@ -337,6 +339,17 @@
       return Promise.all(running);
     }
 
+    // Second copies of a content among the chosen files, once every first copy is in: the server answers each
+    // with "duplicate of <first> in this upload" (or "known" when a resumed upload listed it already).
+    function sendCopies() {
+      var queue = state.copies.slice();
+      function next() {
+        var chunk = state.aborted ? null : takeChunk(queue, true);
+        return chunk ? sendChunk(chunk, 0).then(next) : Promise.resolve();
+      }
+      return next();
+    }
+
     // Each file's SHA-256, in order; a page of them goes to the session's "known" list (pages of a chunk's worth
     // of files at first, doubling up to 1,000: few requests, and the first chunk leaves early). `offer` gets the
     // files of each page the session does not have yet.
@@ -346,7 +359,7 @@
       var size = parseInt(form.dataset.chunkFiles, 10) || 20;
       var asked = Promise.resolve();
       var failure = null;
-      var offered = {};  // this upload's own contents: a second copy of one is no file "received before"
+      var seen = {};  // the contents met so far among the chosen files
       function ask(list) {
         asked = asked.then(function () {
           return post(state.session.urls.known, form, JSON.stringify(list.map(function (e) { return e.sha; })), "application/json");
@@ -356,14 +369,20 @@
           var todo = [];
           var before = 0;
           list.forEach(function (e) {
-            if (!known[e.sha] && !offered[e.sha]) {
-              offered[e.sha] = true;
+            // The same picture twice in what was chosen: no file "received before", and not dropped either. It
+            // goes after the rest (sendCopies), so the server lists it as a duplicate of the first, as it does
+            // for two entries of a zip, in the report and here.
+            if (seen[e.sha]) {
+              state.copies.push(e);
+              return;
+            }
+            seen[e.sha] = true;
+            if (!known[e.sha]) {
               todo.push(e);
               return;
             }
             state.total -= e.file.size;
-            if (offered[e.sha]) mark(e, t("fileKnown"), "known");  // the same picture twice in what was chosen
-            else before += 1;
+            before += 1;
           });
           if (before) {
             state.skipped += before;

@@ -10,7 +10,7 @@ from django.urls import reverse
 from batches.models import Batch, Image
 from tests.batches import ingest_samples as samples
 from tests.batches.test_upload_archive_parts import parts_of, send_part
-from tests.batches.test_upload_session_views import start
+from tests.batches.test_upload_session_views import send_framed, start
 
 
 @pytest.mark.usefixtures("small_upload_parts")
@@ -54,3 +54,27 @@ def test_the_form_upload_names_a_copy_of_a_file_of_the_same_upload_in_persian(ma
     )
     assert "تکراریِ a.jpg در همین بارگذاری" in page
     assert "in this upload" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_browser_upload_sending_a_copy_after_the_rest_lists_it_as_a_duplicate_once(manager_client, project):
+    # upload.js holds a second copy of a picture back until every first copy is in, then sends it (it used to
+    # say "already received" and drop it, so the report missed it).
+    photo = samples.jpeg(seed=4)
+    session = start(manager_client, project, expected=3, fingerprint="f" * 64)
+    urls = session["urls"]
+    send_framed(manager_client, urls, ("Trip/a.jpg", photo), ("Trip/b.jpg", samples.jpeg(seed=5)))
+    copy = send_framed(manager_client, urls, ("Trip/copy of a.jpg", photo)).json()["files"]
+    assert [(f["status"], f["reason"]) for f in copy] == [("failed", "duplicate of Trip/a.jpg in this upload")]
+    # A resumed upload sends the copy again: it is listed already, not counted twice.
+    again = send_framed(manager_client, urls, ("Trip/copy of a.jpg", photo)).json()["files"]
+    assert [f["status"] for f in again] == ["known"]
+
+    finished = manager_client.post(urls["finish"]).json()
+    assert (finished["processed"], finished["failed"], finished["expected"]) == (2, 1, 3)
+    assert {row["name"]: row["reason"] for row in finished["refused"]} == {
+        "Trip/copy of a.jpg": "duplicate of Trip/a.jpg in this upload"
+    }
+    report = manager_client.get(urls["report"]).content.decode()
+    assert "Trip/copy of a.jpg" in report
+    assert "duplicate of Trip/a.jpg in this upload" in report

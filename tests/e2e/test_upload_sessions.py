@@ -146,7 +146,7 @@ def test_a_refused_chunk_stops_the_hashing_and_the_sending_behind_it(
     assert not UploadFile.objects.exists()
 
 
-def test_a_picture_chosen_twice_is_sent_once_and_not_called_received_before(
+def test_a_picture_chosen_twice_is_listed_as_a_duplicate_of_the_first_as_in_a_zip(
     page, live_server, project, manager, tmp_path, queued, counted_chunks
 ):
     root = tmp_path / "Twice"
@@ -158,10 +158,51 @@ def test_a_picture_chosen_twice_is_sent_once_and_not_called_received_before(
     page.locator("#upload-folder").set_input_files(str(root))
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("[data-upload-status]")).to_contain_text("Processing", timeout=15_000)
+    # The progress list says what the report will say (it said "already received", then dropped the file).
+    # Which of the two is the first is the order the folder lists them in.
+    order = page.evaluate("() => Array.from(document.querySelector('#upload-folder').files, f => f.name)")
+    first, copy = sorted(["a.jpg", "copy of a.jpg"], key=order.index)
+    words = f"duplicate of Twice/{first} in this upload"
+    copy_row = page.locator(f'[data-upload-files] li[data-file="Twice/{copy}"]')
+    expect(copy_row).to_have_text(f"Twice/{copy} — {words}")
+    expect(copy_row).to_have_class(re.compile("is-failed"))
+    screenshot(page, "upload-copy-progress")
     processing.process_waiting()
-    expect(page.locator("[data-upload-report]")).to_contain_text("Kept 3 images", timeout=15_000)
-    expect(page.locator("[data-upload-report]")).not_to_contain_text("received before")
-    assert sum(counted_chunks) == 3
+    report = page.locator("[data-upload-report]")
+    expect(report).to_contain_text("Kept 3 images", timeout=15_000)
+    expect(report).to_contain_text("refused 1 file")
+    expect(report).not_to_contain_text("received before")
+    expect(report.locator("tr[data-outcome=refused]")).to_have_text([f"Twice/{copy}{words}"])
+    screenshot(page, "upload-copy-report")
+    session = UploadSession.objects.get()
+    assert (session.received, session.failed) == (3, 1)
+    assert counted_chunks[-1] == 1  # the copy goes alone, after the rest
+    page.goto(f"{live_server.url}/projects/{project.pk}/uploads/{session.pk}/")
+    expect(page.locator("body")).to_contain_text(words)
+
+
+def test_on_a_phone_in_persian_the_copy_is_named_a_duplicate_in_persian(
+    page, live_server, project, manager, tmp_path, queued
+):
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
+    root = tmp_path / "Twice"
+    root.mkdir()
+    for name, seed in (("a.jpg", 1), ("copy of a.jpg", 1), ("b.jpg", 2)):
+        (root / name).write_bytes(samples.jpeg(320, 240, seed=seed))
+    sign_in(page, live_server, manager)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/projects/{project.pk}/upload/")
+    page.locator("#upload-folder").set_input_files(str(root))
+    page.locator("[data-upload-submit]").click()
+    copy_row = page.locator("[data-upload-files] li.is-failed")
+    expect(copy_row).to_contain_text("در همین بارگذاری", timeout=15_000)
+    expect(copy_row).not_to_contain_text("in this upload")
+    screenshot(page, "upload-copy-progress-fa-phone")
+    processing.process_waiting()
+    report = page.locator("[data-upload-report]")
+    expect(report.locator("tr[data-outcome=refused]")).to_contain_text("تکراریِ Twice/")
+    screenshot(page, "upload-copy-report-fa-phone")
 
 
 def test_a_dropped_zip_goes_in_parts_and_its_card_shows_processing_then_ready(

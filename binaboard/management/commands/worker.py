@@ -1,6 +1,7 @@
 """`manage.py worker [--burst]`: run background tasks from the queue TASKS_BACKEND names.
 
-The backend's own worker (`db_worker` for "db", `rqworker` for "rq") does the work; beside it a
+The backend's own worker (`db_worker`'s loop for "db", `rqworker` for "rq") does the work, riding out a
+database or Redis outage instead of exiting (binaboard/queue.py, "outages"); beside it a
 thread runs the queue maintenance every TASK_MAINTENANCE_SECONDS (abandoned tasks back on the queue,
 periodic cleanup enqueued; see binaboard/queue.py). Run as many as you like, on as many machines as
 share the database (db) or Redis (rq). `--burst` runs the maintenance once, then what is queued, and
@@ -12,8 +13,11 @@ import os
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
-from binaboard.queue import Maintenance, maintenance
+from binaboard.queue import Maintenance, OutageProofDBWorker, maintenance
 
 
 class Command(BaseCommand):
@@ -35,18 +39,29 @@ class Command(BaseCommand):
         else:
             Maintenance().start()
         if kind == "db":
-            worker_options = {
-                "batch": burst,
-                "reload": False,
-                "verbosity": verbosity,
-                "interval": settings.WORKER_POLL_MS / 1000,
-            }
-            if name:
-                worker_options["worker_id"] = name
-            call_command("db_worker", queue_name=",".join(settings.TASK_QUEUES), **worker_options)
+            # db_worker's own loop, but through a worker that waits out a lost database (binaboard/queue.py).
+            DBWorkerCommand(stdout=self.stdout, stderr=self.stderr).configure_logging(verbosity)
+            worker = OutageProofDBWorker(
+                queue_names=settings.TASK_QUEUES,
+                interval=settings.WORKER_POLL_MS / 1000,
+                batch=burst,
+                backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+                startup_delay=not burst,
+                max_tasks=None,
+                worker_id=name or get_random_string(32),
+                excluded_queue_names=[],
+            )
+            worker.configure_signals()
+            worker.run()
         else:
             # The scheduler moves deferred tasks (run_after: webhook retries) onto the queue when they are due.
             worker_options = {"burst": burst, "verbosity": verbosity, "with_scheduler": True}
             if name:
                 worker_options["name"] = name
-            call_command("rqworker", *settings.TASK_QUEUES, job_class="django_tasks_rq.backend.Job", **worker_options)
+            call_command(
+                "rqworker",
+                *settings.TASK_QUEUES,
+                job_class="django_tasks_rq.backend.Job",
+                worker_class="binaboard.queue.OutageProofRQWorker",
+                **worker_options,
+            )

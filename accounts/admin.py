@@ -7,23 +7,31 @@ re-password or delete another staff member's (their powers may exceed the help d
 password would lend them). Groups carry permissions, so only superusers change groups.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from .calendars import isolate
 from .models import ApiToken, User, role_labels
+from .password_change import RevokesApiTokens
 from .roles import projects_with_roles
 from .tokens import revoke
 
 SITE_POWERS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
+class OperatorPasswordForm(RevokesApiTokens, AdminPasswordChangeForm):
+    revoke_reason = "password set in the admin"
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    change_password_form = OperatorPasswordForm
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser"]
     search_fields = ["username", "email", "first_name", "last_name"]
@@ -57,6 +65,21 @@ class UserAdmin(DjangoUserAdmin):
                 ),
             ),
         )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The password page calls this right after saving the new password (Django's user_change_password
+        # gives no other hook that sees the form): the operator hears which tokens went with the old one.
+        count = getattr(form, "revoked_tokens", 0)
+        if isinstance(form, OperatorPasswordForm) and count:
+            message = ngettext(
+                "%(count)d API token of %(username)s was revoked with the old password; "
+                "they make new ones on their API tokens page.",
+                "%(count)d API tokens of %(username)s were revoked with the old password; "
+                "they make new ones on their API tokens page.",
+                count,
+            )
+            messages.info(request, message % {"count": count, "username": isolate(form.user.get_username())})
+        return super().construct_change_message(request, form, formsets, add)
 
     def get_queryset(self, request):
         users = super().get_queryset(request)

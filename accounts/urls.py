@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import invitation_views, notification_views, password_change, password_reset, preferences, token_views, views
+from . import (
+    invitation_views,
+    notification_views,
+    password_change,
+    password_reset,
+    preferences,
+    signout,
+    token_views,
+    views,
+)
 
 urlpatterns = [
     # --- signing in and out (no sign-up: operators create users in the admin) ---
@@ -10,7 +19,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", signout.sign_out, name="logout"),
     path("password/", password_change.password_change, name="password_change"),
     path("password/done/", password_change.password_change_done, name="password_change_done"),
     # --- language and calendar ---

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from .calendars import isolate
+from .calendars import isolate, localise_digits
 from .models import ApiToken, User, role_labels
 from .password_change import RevokesApiTokens
 from .roles import projects_with_roles
@@ -72,13 +72,14 @@ class UserAdmin(DjangoUserAdmin):
         count = getattr(form, "revoked_tokens", 0)
         if isinstance(form, OperatorPasswordForm) and count:
             message = ngettext(
-                "%(count)d API token of %(username)s was revoked with the old password; "
+                "%(count)s API token of %(username)s was revoked with the old password; "
                 "they make new ones on their API tokens page.",
-                "%(count)d API tokens of %(username)s were revoked with the old password; "
+                "%(count)s API tokens of %(username)s were revoked with the old password; "
                 "they make new ones on their API tokens page.",
                 count,
             )
-            messages.info(request, message % {"count": count, "username": isolate(form.user.get_username())})
+            shown = {"count": localise_digits(str(count)), "username": isolate(form.user.get_username())}
+            messages.info(request, message % shown)
         return super().construct_change_message(request, form, formsets, add)
 
     def get_queryset(self, request):

@@ -164,3 +164,16 @@ def test_the_password_and_the_revoking_are_one_transaction(project, manager, tok
     )
     manager.refresh_from_db()
     assert manager.check_password("correct-horse-battery")
+
+
+def test_the_admin_tells_a_persian_operator_in_persian_digits(project, manager, tokens, superuser):
+    superuser.language = "fa"
+    superuser.save()
+    admin = Client()
+    admin.force_login(superuser)
+    page = admin.post(
+        reverse("admin:auth_user_password_change", args=[manager.pk]),
+        {"password1": NEW, "password2": NEW, "usable_password": "true"},
+        follow=True,
+    )
+    assert "۲ توکن API متعلق به" in " ".join(messages_of(page))

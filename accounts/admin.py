@@ -7,15 +7,18 @@ re-password or delete another staff member's (their powers may exceed the help d
 password would lend them). Groups carry permissions, so only superusers change groups.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from .calendars import isolate, localise_digits
 from .models import ApiToken, User, role_labels
+from .password_change import RevokesApiTokens
 from .roles import permission_choice_label, projects_with_roles
 from .tokens import revoke
 
@@ -32,8 +35,13 @@ class PermissionNames:
         return field
 
 
+class OperatorPasswordForm(RevokesApiTokens, AdminPasswordChangeForm):
+    revoke_reason = "password set in the admin"
+
+
 @admin.register(User)
 class UserAdmin(PermissionNames, DjangoUserAdmin):
+    change_password_form = OperatorPasswordForm
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser"]
     search_fields = ["username", "email", "first_name", "last_name"]
@@ -67,6 +75,22 @@ class UserAdmin(PermissionNames, DjangoUserAdmin):
                 ),
             ),
         )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The password page calls this right after saving the new password (Django's user_change_password
+        # gives no other hook that sees the form): the operator hears which tokens went with the old one.
+        count = getattr(form, "revoked_tokens", 0)
+        if isinstance(form, OperatorPasswordForm) and count:
+            message = ngettext(
+                "%(count)s API token of %(username)s was revoked with the old password; "
+                "they make new ones on their API tokens page.",
+                "%(count)s API tokens of %(username)s were revoked with the old password; "
+                "they make new ones on their API tokens page.",
+                count,
+            )
+            shown = {"count": localise_digits(str(count)), "username": isolate(form.user.get_username())}
+            messages.info(request, message % shown)
+        return super().construct_change_message(request, form, formsets, add)
 
     def get_queryset(self, request):
         users = super().get_queryset(request)

@@ -1,5 +1,9 @@
 """Changing the password while signed in: Django's form, with the wrong current passwords counted.
 
+A new password, however it is set (here, by a reset link, or by an operator in the admin), revokes the
+person's API tokens in the same transaction (RevokesApiTokens): Django signs out their other sessions on
+a password change, and a token is one more way in that whoever knew the old password may have made.
+
 The current password is asked so that a session left open (a shared computer) does not become the account;
 django-axes counts only sign-ins, so without a count here that field could be guessed without end. Each wrong
 current password counts against the account; past LOGIN_FAILURE_LIMIT of them within LOGIN_COOLOFF_MINUTES the
@@ -12,9 +16,13 @@ import math
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.cache import cache
+from django.db import transaction
 from django.utils.translation import ngettext
+
+from .tokens import revoke_all
 
 
 def _key(user) -> str:
@@ -36,7 +44,42 @@ def _count_failure(user) -> None:
             cache.touch(key, seconds)
 
 
-class CountedPasswordChangeForm(PasswordChangeForm):
+class RevokesApiTokens:
+    """A mixin for Django's password forms: saving the new password revokes the person's API tokens with it.
+
+    Every such form saves through set_password_and_save; revoked_tokens then says how many went.
+    """
+
+    revoke_reason = "new password"
+    revoked_tokens = 0
+
+    def set_password_and_save(self, user, *args, commit=True, **kwargs):
+        if not commit:  # not saved yet: the tokens go when the password does
+            return super().set_password_and_save(user, *args, commit=commit, **kwargs)
+        with transaction.atomic():
+            user = super().set_password_and_save(user, *args, commit=commit, **kwargs)
+            self.revoked_tokens = revoke_all(user, reason=self.revoke_reason)
+        return user
+
+
+# How many tokens the new password revoked, kept in the session for the page that confirms it (a toast fades
+# too soon for this).
+REVOKED_KEY = "api_tokens_revoked"
+
+
+def remember_tokens_revoked(request, count: int) -> None:
+    if count:
+        request.session[REVOKED_KEY] = count
+
+
+def tokens_revoked(request) -> int:
+    """How many tokens the new password revoked, told once: the confirming page pops it."""
+    return request.session.pop(REVOKED_KEY, 0)
+
+
+class CountedPasswordChangeForm(RevokesApiTokens, PasswordChangeForm):
+    revoke_reason = "password changed"
+
     def clean_old_password(self):
         if (cache.get(_key(self.user)) or 0) >= settings.AXES_FAILURE_LIMIT:
             cache.touch(_key(self.user), _cooloff_seconds())
@@ -55,3 +98,24 @@ class CountedPasswordChangeForm(PasswordChangeForm):
         except forms.ValidationError:
             _count_failure(self.user)
             raise
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/change_password.html"
+    form_class = CountedPasswordChangeForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        remember_tokens_revoked(self.request, form.revoked_tokens)
+        return response
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "registration/change_password_done.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "revoked_tokens": tokens_revoked(self.request)}
+
+
+password_change = PasswordChangeView.as_view()
+password_change_done = PasswordChangeDoneView.as_view()

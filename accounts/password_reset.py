@@ -13,7 +13,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.urls import reverse, reverse_lazy
@@ -21,6 +21,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .emails import absolute, language_of, send_later
+from .password_change import RevokesApiTokens, remember_tokens_revoked, tokens_revoked
 from .signin import client_ip
 
 THROTTLE_SECONDS = 3600
@@ -78,9 +79,29 @@ class ResetRequestView(auth_views.PasswordResetView):
         return super(auth_views.PasswordResetView, self).form_valid(form)
 
 
+class ResetPasswordForm(RevokesApiTokens, SetPasswordForm):
+    revoke_reason = "password reset by e-mail"
+
+
+class ResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    form_class = ResetPasswordForm
+    success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        remember_tokens_revoked(self.request, form.revoked_tokens)
+        return response
+
+
+class ResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "registration/password_reset_complete.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "revoked_tokens": tokens_revoked(self.request)}
+
+
 reset_request = ResetRequestView.as_view()
 reset_sent = auth_views.PasswordResetDoneView.as_view(template_name="registration/password_reset_done.html")
-reset_confirm = auth_views.PasswordResetConfirmView.as_view(
-    template_name="registration/password_reset_confirm.html", success_url=reverse_lazy("password_reset_complete")
-)
-reset_complete = auth_views.PasswordResetCompleteView.as_view(template_name="registration/password_reset_complete.html")
+reset_confirm = ResetConfirmView.as_view()
+reset_complete = ResetCompleteView.as_view()

@@ -10,14 +10,18 @@ Revoking is immediate; an expired token stops working at its expiry.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import ApiToken, Project
+
+log = logging.getLogger("accounts.tokens")
 
 PREFIX = "bb_"
 # last_used_at is written at most this often per token: a busy pipeline does not write on every request.
@@ -64,6 +68,17 @@ def revoke(token: ApiToken) -> bool:
     """Revoke now; False when it was revoked already."""
     changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     return bool(changed)
+
+
+def revoke_all(user, *, reason: str) -> int:
+    """Revoke every token of this person that still works; how many. Called with a new password: a token made
+    under the old one (perhaps by whoever knew it) must not outlive it, as Django's other sessions do not."""
+    now = timezone.now()
+    working = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    count = ApiToken.objects.filter(working, user=user, revoked_at__isnull=True).update(revoked_at=now)
+    if count:
+        log.info("%d API tokens of user %s (%s) revoked: %s", count, user.pk, user.get_username(), reason)
+    return count
 
 
 def allowed_project_ids(token: ApiToken) -> set[int] | None:

@@ -1,8 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import invitation_views, notification_views, password_reset, preferences, token_views, views
-from .password_change import CountedPasswordChangeForm
+from . import (
+    invitation_views,
+    notification_views,
+    password_change,
+    password_reset,
+    preferences,
+    signout,
+    token_views,
+    views,
+)
 
 urlpatterns = [
     # --- signing in and out (no sign-up: operators create users in the admin) ---
@@ -11,19 +19,9 @@ urlpatterns = [
         auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="registration/change_password.html", form_class=CountedPasswordChangeForm
-        ),
-        name="password_change",
-    ),
-    path(
-        "password/done/",
-        auth_views.PasswordChangeDoneView.as_view(template_name="registration/change_password_done.html"),
-        name="password_change_done",
-    ),
+    path("logout/", signout.sign_out, name="logout"),
+    path("password/", password_change.password_change, name="password_change"),
+    path("password/done/", password_change.password_change_done, name="password_change_done"),
     # --- language and calendar ---
     path("language/", preferences.set_language, name="set_language"),
     path("preferences/", preferences.preferences, name="preferences"),

@@ -16,6 +16,8 @@ from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.signout import clear_site_cache
+
 
 class BinaBoardAdminSite(admin.AdminSite):
     # In the operator's language: lazy, so each request's language decides.
@@ -34,3 +36,7 @@ class BinaBoardAdminSite(admin.AdminSite):
             return inner(request, *args, **kwargs)
 
         return guarded
+
+    def logout(self, request, extra_context=None):
+        # As the app's sign-out does: the browser drops its cached pages of the site (accounts/signout.py).
+        return clear_site_cache(super().logout(request, extra_context))

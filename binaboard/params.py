@@ -5,10 +5,15 @@ which `int()` then refuses, and a 30-digit id overflows the database's 64-bit in
 to end in a 500.
 
 Text: PostgreSQL refuses a NUL character in any text (a 500 from the search box, a note or a name),
-and bidi overrides make a name read differently from what it is. The policy is one for all text:
-invisible control characters and bidi overrides/isolates are removed (tab and newline are kept in
-multi-line text, single-line text gets a space for them), the ends are trimmed, and the length is
-capped. Forms get the same through `CleanCharField`; a form still refuses text that is too long.
+bidi overrides make a name read differently from what it is, and invisible characters make look-alikes
+("car" and "car" + U+200B are two class names that read the same on the board and in exports). The
+policy is one for all text: invisible control characters, bidi overrides/isolates and invisible
+formatting characters (zero-width space, word joiner, invisible operators, BOM, Mongolian vowel
+separator, soft hyphen) are removed (tab and newline are kept in multi-line text, single-line text gets
+a space for them), the ends are trimmed, and the length is capped. The zero-width non-joiner and joiner
+stay inside words (Persian writes «می‌خواهم» with a ZWNJ), but go where they join nothing: at either end
+and next to a space; a run of them is one. Forms get the same through `CleanCharField`; a form still
+refuses text that is too long.
 
 Numbers a person types (a count, a percentage, a seed): Persian (۰–۹) and Arabic-Indic (٠–٩) digits
 read like Latin ones, since a Persian keyboard types them; `parse_number` and `NumberField` turn them
@@ -40,7 +45,14 @@ MAX_JSON_DEPTH = 20
 # zero-width (non-)joiners stay: Persian text needs them.
 _BIDI = "\u202a-\u202e\u2066-\u2069"
 _CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-_INVISIBLE = re.compile(f"[{_CONTROLS}{_BIDI}]")
+# Invisible formatting characters that Persian does not need: ZWSP, word joiner, invisible operators,
+# BOM (zero-width no-break space), Mongolian vowel separator, soft hyphen.
+_FORMATTING = "\u200b\u2060-\u2064\ufeff\u180e\u00ad"
+_INVISIBLE = re.compile(f"[{_CONTROLS}{_BIDI}{_FORMATTING}]")
+_JOINERS = "\u200c\u200d"  # ZWNJ, ZWJ
+_JOINER_RUN = re.compile(f"[{_JOINERS}]{{2,}}")
+_JOINER_BY_SPACE = re.compile(f"[{_JOINERS}]+(?=\\s)|(?<=\\s)[{_JOINERS}]+")
+_JOINERS_AND_SPACES_AT_ENDS = re.compile(f"^[\\s{_JOINERS}]+|[\\s{_JOINERS}]+$")
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029]")
 _SINGLE_LINE_SPACES = re.compile(r"[\t\n]")
 # A JSON string (skipped whole: brackets inside it do not nest) or a bracket.
@@ -78,7 +90,7 @@ def parse_id(raw) -> int | None:
 
 
 def clean_text(raw, *, max_length: int | None, multiline: bool = False) -> str:
-    """Text a person typed, without invisible control or bidi characters, trimmed, at most max_length long.
+    """Text a person typed, without invisible control, bidi or formatting characters, trimmed, at most max_length long.
 
     Anything that is not a string (None, a number or list from JSON) is the empty text.
     """
@@ -88,8 +100,15 @@ def clean_text(raw, *, max_length: int | None, multiline: bool = False) -> str:
     text = _INVISIBLE.sub("", text)
     if not multiline:
         text = _SINGLE_LINE_SPACES.sub(" ", text)
-    text = text.strip()
-    return text if max_length is None else text[:max_length].rstrip()
+    text = _JOINER_RUN.sub(lambda run: run.group()[0], text)
+    text = _JOINER_BY_SPACE.sub("", text)
+    text = _trim(text)
+    return text if max_length is None else _trim(text[:max_length])
+
+
+def _trim(text: str) -> str:
+    """Without spaces, or joiners that join nothing, at either end."""
+    return _JOINERS_AND_SPACES_AT_ENDS.sub("", text)
 
 
 class CleanCharField(forms.CharField):

@@ -32,6 +32,7 @@ from accounts.models import CLASS_PALETTE
 
 from ..annotating import MIN_SIZE
 from ..models import Annotation, Batch, Image, LabelClass, Project
+from ..params import clean_text
 from ..rules import Membership
 from ..workflow import WorkflowError
 from .archives import entry_problem, is_system_file, printable_name, zip_name
@@ -339,6 +340,12 @@ def _match(labels: LabelSet, image_paths: list[str], report: LabelImportReport) 
 # --- classes -----------------------------------------------------------------------------------------------
 
 
+def class_name(name: str) -> str:
+    """A class name from a label file as a person's typed one is kept (binaboard/params.py clean_text): the
+    same name, not a look-alike with invisible characters, and a Persian name keeps its inner ZWNJ."""
+    return clean_text(name, max_length=None)
+
+
 def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str, str], report) -> dict[str, str | None]:
     """Their class name (lower case) → our class name, or None for a class to create."""
     existing = {
@@ -365,13 +372,12 @@ def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str,
             report.mapped_classes[name] = existing[target.lower()]
         elif lower in existing:
             resolved[lower] = existing[lower]
-        elif printable_name(name).strip().lower() in existing:
+        elif class_name(name).lower() in existing:
             # "car\u200b" is stored and shown as "car": the project's car (a new one would break its unique name).
-            resolved[lower] = existing[printable_name(name).strip().lower()]
+            resolved[lower] = existing[class_name(name).lower()]
         elif unknown == "create":
-            clean = printable_name(name).strip()
-            if not "".join(char for char in name if char.isprintable()).strip():
-                # printable_name would call it "unnamed": a class nobody named is not created.
+            clean = class_name(name)
+            if not clean:  # a class nobody named is not created
                 report.problems.append(Problem("", _("A class without a name cannot be created: name it or map it.")))
                 continue
             if len(clean) > MAX_CLASS_NAME:
@@ -515,7 +521,7 @@ def _attach(actor, project, batch: Batch, rows: list[Image], matches, classes, r
             # A 1-pixel box a rounding error short (YOLO's 6 decimals): one pixel, or the workspace could not save it.
             (x0, x1), (y0, y1) = _one_pixel_at_least(x0, x1, row.width), _one_pixel_at_least(y0, y1, row.height)
             # Mapped or existing: our name; to create: the cleaned name it was created under.
-            target = classes.get(box.class_name.lower()) or printable_name(box.class_name).strip()
+            target = classes.get(box.class_name.lower()) or class_name(box.class_name)
             label_class = ours.get(target.lower())
             if label_class is None:
                 problems.append(

@@ -20,7 +20,7 @@ from accounts.calendars import localise_digits
 from .. import bulk, workflow
 from ..access import get_project_for
 from ..errors import WorkflowError
-from ..params import parse_id
+from ..params import clean_text, parse_id
 from .answers import board_url
 from .board import BoardFilter, board_state, build_columns
 from .moves import annotators_of
@@ -117,6 +117,6 @@ def bulk_move(request, project_pk: int, action: str):
             return _dialog(request, membership, action, selection, error=error, chosen=[p for p in ids if p])
         inputs["assignees"] = people
     elif action == "merge":
-        inputs["name"] = (data.get("name") or "").strip()[:200]
+        inputs["name"] = clean_text(data.get("name"), max_length=200)
     report = bulk.apply_bulk(request.user, membership, action, selection, **inputs)
     return _answer(request, membership, report)

@@ -214,6 +214,9 @@
 
   function renderBoxList() {
     var list = els.boxList;
+    // The list is drawn afresh after every change and save: a keyboard user working in it keeps their place
+    // (the same control of the same box, or of the box now in its row when it was deleted).
+    var place = placeInList();
     list.textContent = "";
     state.boxes.forEach(function (box, i) {
       var li = document.createElement("li");
@@ -253,9 +256,28 @@
       li.append(sw, pick, select, del);
       list.appendChild(li);
     });
+    if (place) returnToPlace(place);
     els.boxEmpty.hidden = state.boxes.length > 0;
     els.boxEmpty.textContent = state.noObjects ? text.markedNoObjects : text.noBoxes;
     els.boxCount.textContent = state.boxes.length ? "(" + digits(state.boxes.length) + ")" : "";
+  }
+
+  function placeInList() {
+    var active = document.activeElement;
+    if (!active || !els.boxList.contains(active) || !active.dataset.uid) return null;
+    var row = active.closest("li");
+    return {
+      uid: active.dataset.uid,
+      control: active.tagName === "SELECT" ? "select" : "." + active.classList[active.classList.length - 1],
+      row: Array.prototype.indexOf.call(els.boxList.children, row),
+    };
+  }
+  function returnToPlace(place) {
+    var list = els.boxList;
+    var same = list.querySelector(place.control + '[data-uid="' + place.uid + '"]');
+    var row = list.children[Math.min(place.row, list.children.length - 1)];
+    var target = same || (row && row.querySelector(place.control)) || els.viewport;
+    target.focus({ preventScroll: true });
   }
 
   function renderClassPicker() {
@@ -923,8 +945,25 @@
 
   document.addEventListener("keydown", function (evt) {
     var code = evt.code;
-    if (code === "Space" || typing(evt) || evt.altKey) return;
     if (els.submitDialog && els.submitDialog.open) return;
+    // Ctrl+S saves now (and tries again after a failure), as in CVAT, never the browser's "Save page as".
+    if ((evt.ctrlKey || evt.metaKey) && code === "KeyS" && !evt.shiftKey && !evt.altKey) {
+      saveNow();
+      evt.preventDefault();
+      return;
+    }
+    // Esc in a field of the workspace (a box's class list) gives the keys back to the image.
+    if (code === "Escape" && typing(evt) && root.contains(evt.target)) {
+      els.viewport.focus({ preventScroll: true });
+      evt.preventDefault();
+      return;
+    }
+    if (code === "Space" || typing(evt) || evt.altKey) return;
+    if (evt.key === "?" || evt.key === "؟" || (code === "Slash" && evt.shiftKey)) {
+      toggleHelp();
+      evt.preventDefault();
+      return;
+    }
     if (evt.ctrlKey || evt.metaKey) {
       var done = false;
       if (code === "KeyZ" && !evt.shiftKey) done = undo();
@@ -979,6 +1018,25 @@
       board.handleKey(evt); // H, L, 0, + and − (1 is a class key here; 1:1 is a button)
     }
   });
+
+  function saveNow() {
+    if (state.readOnly) return;
+    if (state.error) { retry(); return; }
+    save().then(function (ok) { if (ok && !isDirty()) setSaveStatus("saved", text.saved); });
+  }
+
+  // ? opens the list of keys (and scrolls it into view); ? again, or its summary, closes it.
+  function toggleHelp() {
+    var help = document.querySelector("details.help");
+    if (!help) return;
+    help.open = !help.open;
+    if (help.open) {
+      help.scrollIntoView({ block: "nearest" });
+      help.querySelector("summary").focus({ preventScroll: true });
+    } else {
+      els.viewport.focus({ preventScroll: true });
+    }
+  }
 
   function pickClass(id) {
     state.activeClass = id;

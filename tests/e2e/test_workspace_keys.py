@@ -1,0 +1,150 @@
+"""The keys a CVAT or Label Studio user reaches for in the workspaces: ? for the key list, Ctrl+S to save,
+Esc out of a field, Ctrl+Enter to flag; and a keyboard user working in the box list keeps their place."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from batches import workflow
+from batches.models import Annotation, Batch
+
+from .test_annotate import batch, drag, expect_saved, images_of, open_annotate, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+__all__ = ["batch"]
+
+
+def image_id(page) -> int:
+    return page.evaluate("window.BinaBoard.annotate.state.image.id")
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_question_mark_opens_the_key_list_and_again_closes_it(board_page, live_server, batch, annotator, language):
+    annotator.language = language
+    annotator.save(update_fields=["language"])
+    page = board_page
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    help_list = page.locator("details.help")
+    expect(help_list).not_to_have_attribute("open", "")
+
+    page.locator("#viewport").focus()
+    # What a Persian keyboard sends for Shift+/ : the key is "؟", the place is the same.
+    page.keyboard.press("Shift+Slash") if language == "en" else page.evaluate(
+        "document.getElementById('viewport').dispatchEvent(new KeyboardEvent('keydown',"
+        " {key: '؟', code: 'Slash', shiftKey: true, bubbles: true}))"
+    )
+    expect(help_list).to_have_attribute("open", "")
+    expect(help_list.locator("dl.keys")).to_be_in_viewport()
+    expect(help_list.locator("summary")).to_be_focused()
+
+    page.keyboard.press("Shift+Slash")
+    expect(help_list).not_to_have_attribute("open", "")
+    expect(page.locator("#viewport")).to_be_focused()
+
+
+def test_ctrl_s_saves_at_once_instead_of_opening_the_browsers_save_dialog(board_page, live_server, batch, annotator):
+    page = board_page
+    first = images_of(batch)[0]
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    page.context.set_offline(True)
+    drag(page, (100, 100), (200, 180))
+    expect(page.locator("#retry-save")).to_be_visible()
+    page.context.set_offline(False)
+
+    prevented = page.evaluate(
+        """() => {
+            const evt = new KeyboardEvent('keydown', {key: 's', code: 'KeyS', ctrlKey: true, bubbles: true, cancelable: true});
+            document.getElementById('viewport').dispatchEvent(evt);
+            return evt.defaultPrevented;
+        }"""
+    )
+    assert prevented
+    expect_saved(page)
+    assert Annotation.objects.filter(image=first).count() == 1
+
+    page.keyboard.press("Control+s")  # nothing waiting: it says so, rather than nothing at all
+    expect_saved(page)
+
+
+def test_esc_in_a_boxs_class_list_gives_the_keys_back_to_the_image(board_page, live_server, batch, annotator):
+    page = board_page
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    first = image_id(page)
+    drag(page, (100, 100), (200, 180))
+    expect_saved(page)
+
+    page.locator("#box-list select").focus()
+    page.keyboard.press("d")  # typed in the list: no image change
+    assert image_id(page) == first
+    page.keyboard.press("Escape")
+    expect(page.locator("#viewport")).to_be_focused()
+    page.keyboard.press("d")
+    expect(page.locator("#image-position")).to_have_text("2 of 3")
+
+
+def test_a_keyboard_user_in_the_box_list_keeps_their_place_after_a_change_and_a_delete(
+    board_page, live_server, batch, annotator
+):
+    page = board_page
+    first = images_of(batch)[0]
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    drag(page, (100, 100), (200, 180))
+    expect_saved(page)
+    drag(page, (300, 100), (400, 180))
+    expect_saved(page)
+
+    # A new class from the keyboard in the first box's list: the list is drawn again, the focus stays on it.
+    rows = page.locator("#box-list li")
+    rows.nth(0).locator("select").focus()
+    page.keyboard.press("ArrowDown")
+    expect_saved(page)
+    expect(rows.nth(0).locator("select")).to_be_focused()
+    assert Annotation.objects.filter(image=first, label_class__name="person").count() == 1
+
+    # Delete the first box with its ✕: the focus goes to the ✕ of the box now first, not off the page.
+    rows.nth(0).locator(".box-delete").focus()
+    page.keyboard.press("Enter")
+    expect_saved(page)
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0).locator(".box-delete")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect_saved(page)
+    expect(rows).to_have_count(0)
+    expect(page.locator("#viewport")).to_be_focused()
+    assert not Annotation.objects.filter(image=first).exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_a_reviewer_flags_with_ctrl_enter_and_esc_leaves_the_note_for_the_next_image(
+    board_page, live_server, batch, annotator, reviewer, language
+):
+    reviewer.language = language
+    reviewer.save(update_fields=["language"])
+    page = board_page
+    first, second, _third = images_of(batch)
+    workflow.submit(actor=annotator, batch=Batch.objects.get(pk=batch.pk))
+    sign_in(page, live_server, reviewer)
+    page.goto(live_server.url + reverse("review", args=[batch.project_id, batch.pk]))
+    canvas = page.locator("#stage-canvas")
+    expect(canvas).to_have_attribute("data-image-id", str(first.pk))
+
+    page.keyboard.press("f")
+    expect(page.locator("#flag-note")).to_be_focused()
+    page.keyboard.type("The cyclist has no box")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#flag-panel")).to_have_class("side-section flag-panel is-flagged")
+    first.refresh_from_db()
+    assert first.review_flag and first.review_note == "The cyclist has no box"
+
+    # Esc leaves the note: the arrows and D move on again.
+    page.locator("#flag-note").focus()
+    page.keyboard.press("Escape")
+    expect(page.locator("#stage")).to_be_focused()
+    page.keyboard.press("d")
+    expect(canvas).to_have_attribute("data-image-id", str(second.pk))

@@ -644,9 +644,23 @@
     }
   }
 
+  function loadImage(target) {
+    return fetch(withVersion(target.data_url), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return readJson(response).then(function (data) {
+          if (!response.ok || data.error) throw { message: data.error || text.loadFailed };
+          return data;
+        });
+      });
+  }
+
   function navigate(target) {
     if (!target || state.navigating) return;
     state.navigating = true;
+    // Another image loads while the change here is still being saved, so a slow save costs one wait, not two;
+    // it shows only once the save is through. (The image on screen itself is asked for after its save.)
+    var early = target.id !== state.image.id ? loadImage(target) : null;
+    if (early) early.catch(function () { /* said below, if the save went through */ });
     var ready = state.readOnly ? Promise.resolve(true) : save();
     ready
       .then(function (ok) {
@@ -655,14 +669,7 @@
           return null;
         }
         setSaveStatus("loading", text.loading);
-        return fetch(withVersion(target.data_url), { credentials: "same-origin", headers: { Accept: "application/json" } })
-          .then(function (response) {
-            return readJson(response).then(function (data) {
-              if (!response.ok || data.error) throw { message: data.error || text.loadFailed };
-              return data;
-            });
-          })
-          .then(function (data) { showImage(data.image); });
+        return (early || loadImage(target)).then(function (data) { showImage(data.image); });
       })
       .catch(function (err) {
         var message = err && err.message ? err.message : text.unreachable;

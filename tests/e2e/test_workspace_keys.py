@@ -148,3 +148,23 @@ def test_a_reviewer_flags_with_ctrl_enter_and_esc_leaves_the_note_for_the_next_i
     expect(page.locator("#stage")).to_be_focused()
     page.keyboard.press("d")
     expect(canvas).to_have_attribute("data-image-id", str(second.pk))
+
+
+def test_the_next_image_loads_while_a_slow_save_is_still_on_its_way(board_page, live_server, batch, annotator):
+    page = board_page
+    first, second, _third = images_of(batch)
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    held = []
+    page.route("**/save*", lambda route: held.append(route))
+    drag(page, (100, 100), (200, 180))
+    expect(page.locator("#save-status")).to_have_text("Saving…")
+
+    # D while the save waits: the next image is asked for at once, not only once the save is answered.
+    data_url = reverse("annotate_image", args=[batch.project_id, batch.pk, second.pk])
+    with page.expect_request(lambda request: data_url in request.url, timeout=3000):
+        page.keyboard.press("d")
+    expect(page.locator("#image-position")).to_have_text("1 of 3")  # shown only once the box is stored
+    held[0].continue_()
+    expect(page.locator("#image-position")).to_have_text("2 of 3")
+    assert Annotation.objects.filter(image=first).count() == 1

@@ -1013,7 +1013,10 @@
     } else if (code === "KeyA" && evt.shiftKey) {
       if (acceptSuggestions(null)) evt.preventDefault(); // rework (#19): accept every suggestion
     } else if (towards) {
-      navigate(towards === "next" ? state.image.next : state.image.prev);
+      var target = towards === "next" ? state.image.next : state.image.prev;
+      // At either end the key says so, rather than nothing at all (the last image also says how far the batch is).
+      if (target) navigate(target);
+      else toast(towards === "next" ? format(text.lastImage, state.progress) : text.firstImage, "info");
       evt.preventDefault();
     } else if (code === "KeyN") {
       toggleNoObjects();

@@ -168,3 +168,21 @@ def test_the_next_image_loads_while_a_slow_save_is_still_on_its_way(board_page, 
     held[0].continue_()
     expect(page.locator("#image-position")).to_have_text("2 of 3")
     assert Annotation.objects.filter(image=first).count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_next_on_the_last_image_says_it_is_the_last_and_how_far_the_batch_is(
+    board_page, live_server, batch, annotator, language
+):
+    annotator.language = language
+    annotator.save(update_fields=["language"])
+    page = board_page
+    *_, last = images_of(batch)
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch, last)
+    drag(page, (100, 100), (200, 180))
+    expect(page.locator("#progress-text")).to_contain_text("1" if language == "en" else "۱")
+    page.keyboard.press("ArrowRight" if language == "en" else "ArrowLeft")  # next, in either direction
+    words = "This is the last image: 1 of 3 done." if language == "en" else "این آخرین تصویر است: ۱ از ۳ انجام شده."
+    expect(page.locator("#toasts .toast")).to_contain_text(words)
+    assert image_id(page) == last.pk

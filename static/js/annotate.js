@@ -380,8 +380,9 @@
   }
   // --- end rework
 
-  function changed() {
-    remember();
+  // `run` names an edit that repeats (the arrows nudging one box): a run of it is one undo step.
+  function changed(run) {
+    remember(run);
     state.editVersion++;
     state.error = null;
     keepDraft();
@@ -690,14 +691,20 @@
   function imageHistory() { return histories[state.image.id]; }
   function openHistory(imageId) {
     var h = histories[imageId] || (histories[imageId] = { undo: [], redo: [] });
+    h.run = null;
     h.current = snapshot();
     renderUndoButtons();
   }
   // Called by changed(), after an edit and before it is saved: the state before it becomes one undo step.
-  function remember() {
+  function remember(run) {
     var h = imageHistory();
-    h.undo.push(h.current);
+    var now = Date.now();
+    // Holding an arrow nudges a box dozens of times: Ctrl+Z takes the whole run back, not one pixel of it.
+    var sameRun = run && h.run === run && now - h.runAt < 1000 && h.undo.length;
+    if (!sameRun) h.undo.push(h.current);
     if (h.undo.length > 200) h.undo.shift();
+    h.run = run || null;
+    h.runAt = now;
     h.redo = [];
     h.current = snapshot();
     renderUndoButtons();
@@ -705,6 +712,7 @@
   function restore(from, to) {
     if (state.readOnly || !from.length) return false;
     var h = imageHistory();
+    h.run = null; // the next nudge after an undo or redo is a step of its own
     to.push(h.current);
     var snap = from.pop();
     h.current = snap;
@@ -769,7 +777,7 @@
     if (x === b.x && y === b.y) return true;
     b.x = x;
     b.y = y;
-    changed();
+    changed("nudge " + b.uid);
     return true;
   }
   // The batch version this page loaded: a refused save then says who changed the batch, how and when.

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from batches import workflow
 from batches.models import Annotation, Batch
 
-from .test_annotate import batch, drag, expect_saved, images_of, open_annotate, sign_in
+from .test_annotate import batch, drag, expect_saved, image_point, images_of, open_annotate, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 __all__ = ["batch"]
@@ -186,3 +186,29 @@ def test_next_on_the_last_image_says_it_is_the_last_and_how_far_the_batch_is(
     words = "This is the last image: 1 of 3 done." if language == "en" else "این آخرین تصویر است: ۱ از ۳ انجام شده."
     expect(page.locator("#toasts .toast")).to_contain_text(words)
     assert image_id(page) == last.pk
+
+
+def test_one_undo_takes_back_a_whole_run_of_arrow_nudges(board_page, live_server, batch, annotator):
+    page = board_page
+    first = images_of(batch)[0]
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    drag(page, (100, 100), (200, 180))
+    expect_saved(page)
+    page.mouse.click(*image_point(page, 150, 140))  # select it
+    for _ in range(6):
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("ArrowDown")
+    expect_saved(page)
+    assert [(round(a.x), round(a.y)) for a in Annotation.objects.filter(image=first)] == [(160, 101)]
+
+    page.keyboard.press("Control+z")  # the whole run, not its last pixel
+    expect_saved(page)
+    assert [(round(a.x), round(a.y)) for a in Annotation.objects.filter(image=first)] == [(100, 100)]
+    page.keyboard.press("Control+z")  # then the drawing
+    expect_saved(page)
+    assert not Annotation.objects.filter(image=first).exists()
+    page.keyboard.press("Control+Shift+z")
+    page.keyboard.press("Control+Shift+z")
+    expect_saved(page)
+    assert [(round(a.x), round(a.y)) for a in Annotation.objects.filter(image=first)] == [(160, 101)]

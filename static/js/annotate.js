@@ -855,14 +855,16 @@
     } else if (target.dataset && target.dataset.handle) {
       var hb = findBox(Number(target.dataset.uid));
       drag = { kind: "resize", handle: target.dataset.handle, uid: hb.uid, orig: copy(hb), start: p, moved: false };
-    } else if (!evt.shiftKey && target.dataset && Number(target.dataset.uid) === state.selected && state.selected) {
-      // Only the box already selected moves with its body; any other drag draws (nested objects are the norm).
+    } else if (!evt.shiftKey && state.selected && covers(findBox(state.selected), p)) {
+      // Only the box already selected moves with its body, also where a box drawn later lies over it;
+      // any other drag draws (nested objects are the norm).
       var box = findBox(state.selected);
       drag = { kind: "move", uid: box.uid, orig: copy(box), start: p, moved: false };
     } else {
-      // A click without a drag selects the box under the pointer (see endDrag).
-      var under = target.dataset && target.dataset.uid ? Number(target.dataset.uid) : null;
-      drag = { kind: "draw", start: clampPoint(p), rect: null, under: under };
+      // A click without a drag selects the box under the pointer (see endDrag): the smallest one there, so a
+      // plate drawn before the car around it can still be picked, although the car lies on top.
+      var under = smallestAt(p);
+      drag = { kind: "draw", start: clampPoint(p), rect: null, under: under ? under.uid : null };
     }
     crosshair = null;
     els.viewport.setPointerCapture(evt.pointerId);
@@ -925,6 +927,18 @@
 
 
   function copy(b) { return { x: b.x, y: b.y, w: b.w, h: b.h }; }
+  // Whether image point p is on box b, its outline included (a few screen pixels either side of it).
+  function covers(b, p) {
+    var t = 3 / state.scale;
+    return !!b && p.x >= b.x - t && p.x <= b.x + b.w + t && p.y >= b.y - t && p.y <= b.y + b.h + t;
+  }
+  function smallestAt(p) {
+    var found = null;
+    state.boxes.forEach(function (b) {
+      if (covers(b, p) && (!found || b.w * b.h < found.w * found.h)) found = b;
+    });
+    return found;
+  }
   function clampPoint(p) {
     return { x: clamp(p.x, 0, state.image.width), y: clamp(p.y, 0, state.image.height) };
   }

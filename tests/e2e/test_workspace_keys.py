@@ -212,3 +212,28 @@ def test_one_undo_takes_back_a_whole_run_of_arrow_nudges(board_page, live_server
     page.keyboard.press("Control+Shift+z")
     expect_saved(page)
     assert [(round(a.x), round(a.y)) for a in Annotation.objects.filter(image=first)] == [(160, 101)]
+
+
+def test_a_small_box_drawn_before_a_big_one_around_it_is_still_selected_and_moved_by_a_click(
+    board_page, live_server, batch, annotator
+):
+    page = board_page
+    first = images_of(batch)[0]
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    drag(page, (100, 300), (200, 380))  # a licence plate
+    expect_saved(page)
+    drag(page, (50, 50), (400, 420))  # then the car around it, drawn over it
+    expect_saved(page)
+
+    page.mouse.click(*image_point(page, 150, 340))  # on the plate: the smaller box is the one meant
+    expect(page.locator("#box-list li.is-selected")).to_contain_text("#1")
+    drag(page, (150, 340), (170, 350))  # the selected plate moves, even under the car
+    expect_saved(page)
+    assert sorted((round(a.x), round(a.y), round(a.w)) for a in Annotation.objects.filter(image=first)) == [
+        (50, 50, 350),
+        (120, 310, 100),
+    ]
+
+    page.mouse.click(*image_point(page, 300, 100))  # on the car, away from the plate
+    expect(page.locator("#box-list li.is-selected")).to_contain_text("#2")

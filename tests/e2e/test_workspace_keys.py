@@ -237,3 +237,18 @@ def test_a_small_box_drawn_before_a_big_one_around_it_is_still_selected_and_move
 
     page.mouse.click(*image_point(page, 300, 100))  # on the car, away from the plate
     expect(page.locator("#box-list li.is-selected")).to_contain_text("#2")
+
+
+def test_the_pointer_shows_move_only_over_the_selected_box_which_is_the_one_a_drag_moves(
+    board_page, live_server, batch, annotator
+):
+    page = board_page
+    sign_in(page, live_server, annotator)
+    open_annotate(page, live_server, batch)
+    drag(page, (100, 100), (200, 180))
+    expect_saved(page)
+    box = page.locator("#overlay rect.box")
+    expect(box).to_have_css("cursor", "crosshair")  # a drag here draws a box inside it
+    page.mouse.click(*image_point(page, 150, 140))
+    expect(box).to_have_class("box is-selected")
+    expect(box).to_have_css("cursor", "move")

@@ -141,6 +141,15 @@ def test_a_reviewer_flags_with_ctrl_enter_and_esc_leaves_the_note_for_the_next_i
     expect(page.locator("#flag-panel")).to_have_class("side-section flag-panel is-flagged")
     first.refresh_from_db()
     assert first.review_flag and first.review_note == "The cyclist has no box"
+    expect(page.locator("#flag-note")).to_be_focused()  # still in the note, to go on writing
+
+    # Flagged with its button from the keyboard: the panel is drawn afresh and the focus stays on its
+    # button, not back at the top of the page.
+    page.keyboard.type(", nor the car")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#flag-panel textarea")).to_have_value("The cyclist has no box, nor the car")
+    expect(page.locator("#flag-panel button[name=flagged][value='1']")).to_be_focused()
 
     # Esc leaves the note: the arrows and D move on again.
     page.locator("#flag-note").focus()

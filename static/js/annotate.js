@@ -1024,6 +1024,9 @@
       evt.preventDefault();
     } else if (code === "Delete" || code === "Backspace") {
       if (state.selected && !state.readOnly) { deleteBox(state.selected); evt.preventDefault(); }
+    } else if (code === "Escape" && helpFocused()) {
+      toggleHelp(); // closes the key list the focus is in
+      evt.preventDefault();
     } else if (code === "Escape") {
       if (drag && drag.kind === "draw") { drag = null; els.viewport.classList.remove("is-dragging"); }
       state.selected = null;
@@ -1057,7 +1060,11 @@
     save().then(function (ok) { if (ok && !isDirty()) setSaveStatus("saved", text.saved); });
   }
 
-  // ? opens the list of keys (and scrolls it into view); ? again, or its summary, closes it.
+  function helpFocused() {
+    var help = document.querySelector("details.help");
+    return !!help && help.open && help.contains(document.activeElement);
+  }
+  // ? opens the list of keys (and scrolls it into view); ? again, Esc, or its summary, closes it.
   function toggleHelp() {
     var help = document.querySelector("details.help");
     if (!help) return;

@@ -44,6 +44,12 @@ def test_question_mark_opens_the_key_list_and_again_closes_it(board_page, live_s
     expect(help_list).not_to_have_attribute("open", "")
     expect(page.locator("#viewport")).to_be_focused()
 
+    page.keyboard.press("Shift+Slash")  # Esc closes it too
+    expect(help_list).to_have_attribute("open", "")
+    page.keyboard.press("Escape")
+    expect(help_list).not_to_have_attribute("open", "")
+    expect(page.locator("#viewport")).to_be_focused()
+
 
 def test_ctrl_s_saves_at_once_instead_of_opening_the_browsers_save_dialog(board_page, live_server, batch, annotator):
     page = board_page

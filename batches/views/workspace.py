@@ -59,6 +59,8 @@ def editor_text() -> dict[str, str]:
         "notSaved": _("Not saved: %(reason)s"),
         "viewportLabel": _("Image %(name)s. Drag to draw a box."),
         "noNote": _("No note."),
+        "lastImage": _("This is the last image: %(done)s of %(total)s done."),
+        "firstImage": _("This is the first image."),
         "saveBeforeMoving": _("This image's last change is not saved yet: retry, or discard it, before moving on."),
         "loadFailed": _("Could not load the image."),
         "deleteBoxesFirst": _("This image has boxes; delete them first to mark it “no objects”."),

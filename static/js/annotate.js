@@ -214,6 +214,9 @@
 
   function renderBoxList() {
     var list = els.boxList;
+    // The list is drawn afresh after every change and save: a keyboard user working in it keeps their place
+    // (the same control of the same box, or of the box now in its row when it was deleted).
+    var place = placeInList();
     list.textContent = "";
     state.boxes.forEach(function (box, i) {
       var li = document.createElement("li");
@@ -253,9 +256,28 @@
       li.append(sw, pick, select, del);
       list.appendChild(li);
     });
+    if (place) returnToPlace(place);
     els.boxEmpty.hidden = state.boxes.length > 0;
     els.boxEmpty.textContent = state.noObjects ? text.markedNoObjects : text.noBoxes;
     els.boxCount.textContent = state.boxes.length ? "(" + digits(state.boxes.length) + ")" : "";
+  }
+
+  function placeInList() {
+    var active = document.activeElement;
+    if (!active || !els.boxList.contains(active) || !active.dataset.uid) return null;
+    var row = active.closest("li");
+    return {
+      uid: active.dataset.uid,
+      control: active.tagName === "SELECT" ? "select" : "." + active.classList[active.classList.length - 1],
+      row: Array.prototype.indexOf.call(els.boxList.children, row),
+    };
+  }
+  function returnToPlace(place) {
+    var list = els.boxList;
+    var same = list.querySelector(place.control + '[data-uid="' + place.uid + '"]');
+    var row = list.children[Math.min(place.row, list.children.length - 1)];
+    var target = same || (row && row.querySelector(place.control)) || els.viewport;
+    target.focus({ preventScroll: true });
   }
 
   function renderClassPicker() {
@@ -358,8 +380,9 @@
   }
   // --- end rework
 
-  function changed() {
-    remember();
+  // `run` names an edit that repeats (the arrows nudging one box): a run of it is one undo step.
+  function changed(run) {
+    remember(run);
     state.editVersion++;
     state.error = null;
     keepDraft();
@@ -622,9 +645,23 @@
     }
   }
 
+  function loadImage(target) {
+    return fetch(withVersion(target.data_url), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return readJson(response).then(function (data) {
+          if (!response.ok || data.error) throw { message: data.error || text.loadFailed };
+          return data;
+        });
+      });
+  }
+
   function navigate(target) {
     if (!target || state.navigating) return;
     state.navigating = true;
+    // Another image loads while the change here is still being saved, so a slow save costs one wait, not two;
+    // it shows only once the save is through. (The image on screen itself is asked for after its save.)
+    var early = target.id !== state.image.id ? loadImage(target) : null;
+    if (early) early.catch(function () { /* said below, if the save went through */ });
     var ready = state.readOnly ? Promise.resolve(true) : save();
     ready
       .then(function (ok) {
@@ -633,14 +670,7 @@
           return null;
         }
         setSaveStatus("loading", text.loading);
-        return fetch(withVersion(target.data_url), { credentials: "same-origin", headers: { Accept: "application/json" } })
-          .then(function (response) {
-            return readJson(response).then(function (data) {
-              if (!response.ok || data.error) throw { message: data.error || text.loadFailed };
-              return data;
-            });
-          })
-          .then(function (data) { showImage(data.image); });
+        return (early || loadImage(target)).then(function (data) { showImage(data.image); });
       })
       .catch(function (err) {
         var message = err && err.message ? err.message : text.unreachable;
@@ -661,14 +691,20 @@
   function imageHistory() { return histories[state.image.id]; }
   function openHistory(imageId) {
     var h = histories[imageId] || (histories[imageId] = { undo: [], redo: [] });
+    h.run = null;
     h.current = snapshot();
     renderUndoButtons();
   }
   // Called by changed(), after an edit and before it is saved: the state before it becomes one undo step.
-  function remember() {
+  function remember(run) {
     var h = imageHistory();
-    h.undo.push(h.current);
+    var now = Date.now();
+    // Holding an arrow nudges a box dozens of times: Ctrl+Z takes the whole run back, not one pixel of it.
+    var sameRun = run && h.run === run && now - h.runAt < 1000 && h.undo.length;
+    if (!sameRun) h.undo.push(h.current);
     if (h.undo.length > 200) h.undo.shift();
+    h.run = run || null;
+    h.runAt = now;
     h.redo = [];
     h.current = snapshot();
     renderUndoButtons();
@@ -676,6 +712,7 @@
   function restore(from, to) {
     if (state.readOnly || !from.length) return false;
     var h = imageHistory();
+    h.run = null; // the next nudge after an undo or redo is a step of its own
     to.push(h.current);
     var snap = from.pop();
     h.current = snap;
@@ -740,7 +777,7 @@
     if (x === b.x && y === b.y) return true;
     b.x = x;
     b.y = y;
-    changed();
+    changed("nudge " + b.uid);
     return true;
   }
   // The batch version this page loaded: a refused save then says who changed the batch, how and when.
@@ -818,14 +855,16 @@
     } else if (target.dataset && target.dataset.handle) {
       var hb = findBox(Number(target.dataset.uid));
       drag = { kind: "resize", handle: target.dataset.handle, uid: hb.uid, orig: copy(hb), start: p, moved: false };
-    } else if (!evt.shiftKey && target.dataset && Number(target.dataset.uid) === state.selected && state.selected) {
-      // Only the box already selected moves with its body; any other drag draws (nested objects are the norm).
+    } else if (!evt.shiftKey && state.selected && covers(findBox(state.selected), p)) {
+      // Only the box already selected moves with its body, also where a box drawn later lies over it;
+      // any other drag draws (nested objects are the norm).
       var box = findBox(state.selected);
       drag = { kind: "move", uid: box.uid, orig: copy(box), start: p, moved: false };
     } else {
-      // A click without a drag selects the box under the pointer (see endDrag).
-      var under = target.dataset && target.dataset.uid ? Number(target.dataset.uid) : null;
-      drag = { kind: "draw", start: clampPoint(p), rect: null, under: under };
+      // A click without a drag selects the box under the pointer (see endDrag): the smallest one there, so a
+      // plate drawn before the car around it can still be picked, although the car lies on top.
+      var under = smallestAt(p);
+      drag = { kind: "draw", start: clampPoint(p), rect: null, under: under ? under.uid : null };
     }
     crosshair = null;
     els.viewport.setPointerCapture(evt.pointerId);
@@ -888,6 +927,18 @@
 
 
   function copy(b) { return { x: b.x, y: b.y, w: b.w, h: b.h }; }
+  // Whether image point p is on box b, its outline included (a few screen pixels either side of it).
+  function covers(b, p) {
+    var t = 3 / state.scale;
+    return !!b && p.x >= b.x - t && p.x <= b.x + b.w + t && p.y >= b.y - t && p.y <= b.y + b.h + t;
+  }
+  function smallestAt(p) {
+    var found = null;
+    state.boxes.forEach(function (b) {
+      if (covers(b, p) && (!found || b.w * b.h < found.w * found.h)) found = b;
+    });
+    return found;
+  }
   function clampPoint(p) {
     return { x: clamp(p.x, 0, state.image.width), y: clamp(p.y, 0, state.image.height) };
   }
@@ -923,8 +974,25 @@
 
   document.addEventListener("keydown", function (evt) {
     var code = evt.code;
-    if (code === "Space" || typing(evt) || evt.altKey) return;
     if (els.submitDialog && els.submitDialog.open) return;
+    // Ctrl+S saves now (and tries again after a failure), as in CVAT, never the browser's "Save page as".
+    if ((evt.ctrlKey || evt.metaKey) && code === "KeyS" && !evt.shiftKey && !evt.altKey) {
+      saveNow();
+      evt.preventDefault();
+      return;
+    }
+    // Esc in a field of the workspace (a box's class list) gives the keys back to the image.
+    if (code === "Escape" && typing(evt) && root.contains(evt.target)) {
+      els.viewport.focus({ preventScroll: true });
+      evt.preventDefault();
+      return;
+    }
+    if (code === "Space" || typing(evt) || evt.altKey) return;
+    if (evt.key === "?" || evt.key === "؟" || (code === "Slash" && evt.shiftKey)) {
+      toggleHelp();
+      evt.preventDefault();
+      return;
+    }
     if (evt.ctrlKey || evt.metaKey) {
       var done = false;
       if (code === "KeyZ" && !evt.shiftKey) done = undo();
@@ -956,6 +1024,9 @@
       evt.preventDefault();
     } else if (code === "Delete" || code === "Backspace") {
       if (state.selected && !state.readOnly) { deleteBox(state.selected); evt.preventDefault(); }
+    } else if (code === "Escape" && helpFocused()) {
+      toggleHelp(); // closes the key list the focus is in
+      evt.preventDefault();
     } else if (code === "Escape") {
       if (drag && drag.kind === "draw") { drag = null; els.viewport.classList.remove("is-dragging"); }
       state.selected = null;
@@ -967,7 +1038,10 @@
     } else if (code === "KeyA" && evt.shiftKey) {
       if (acceptSuggestions(null)) evt.preventDefault(); // rework (#19): accept every suggestion
     } else if (towards) {
-      navigate(towards === "next" ? state.image.next : state.image.prev);
+      var target = towards === "next" ? state.image.next : state.image.prev;
+      // At either end the key says so, rather than nothing at all (the last image also says how far the batch is).
+      if (target) navigate(target);
+      else toast(towards === "next" ? format(text.lastImage, state.progress) : text.firstImage, "info");
       evt.preventDefault();
     } else if (code === "KeyN") {
       toggleNoObjects();
@@ -979,6 +1053,29 @@
       board.handleKey(evt); // H, L, 0, + and − (1 is a class key here; 1:1 is a button)
     }
   });
+
+  function saveNow() {
+    if (state.readOnly) return;
+    if (state.error) { retry(); return; }
+    save().then(function (ok) { if (ok && !isDirty()) setSaveStatus("saved", text.saved); });
+  }
+
+  function helpFocused() {
+    var help = document.querySelector("details.help");
+    return !!help && help.open && help.contains(document.activeElement);
+  }
+  // ? opens the list of keys (and scrolls it into view); ? again, Esc, or its summary, closes it.
+  function toggleHelp() {
+    var help = document.querySelector("details.help");
+    if (!help) return;
+    help.open = !help.open;
+    if (help.open) {
+      help.scrollIntoView({ block: "nearest" });
+      help.querySelector("summary").focus({ preventScroll: true });
+    } else {
+      els.viewport.focus({ preventScroll: true });
+    }
+  }
 
   function pickClass(id) {
     state.activeClass = id;

@@ -327,6 +327,8 @@ def test_a_save_that_fails_on_the_way_keeps_the_change_and_retry_stores_it(page,
     expect(page.get_by_role("button", name="Retry saving")).to_be_visible()
     expect(page.locator("#overlay rect.box")).to_have_count(1)
     page.keyboard.press("ArrowRight")  # moving on would lose the change: it stays, and says why
+    # (once that try has failed too: lifting the block before would let it through)
+    expect(page.locator("#toasts")).to_contain_text("last change is not saved yet")
     expect(page.locator("#image-position")).to_have_text("1 of 3")
     assert not Annotation.objects.exists()
 

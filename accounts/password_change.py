@@ -67,14 +67,21 @@ class RevokesApiTokens:
 REVOKED_KEY = "api_tokens_revoked"
 
 
-def remember_tokens_revoked(request, count: int) -> None:
-    if count:
-        request.session[REVOKED_KEY] = count
+class RemembersRevokedTokens:
+    """For the view that saves the new password (changed, or reset by a link): keeps the count for the next page."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.revoked_tokens:
+            self.request.session[REVOKED_KEY] = form.revoked_tokens
+        return response
 
 
-def tokens_revoked(request) -> int:
-    """How many tokens the new password revoked, told once: the confirming page pops it."""
-    return request.session.pop(REVOKED_KEY, 0)
+class TellsRevokedTokens:
+    """For the page that confirms the new password: `revoked_tokens`, told once (the count is popped)."""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "revoked_tokens": self.request.session.pop(REVOKED_KEY, 0)}
 
 
 class CountedPasswordChangeForm(RevokesApiTokens, PasswordChangeForm):
@@ -100,21 +107,13 @@ class CountedPasswordChangeForm(RevokesApiTokens, PasswordChangeForm):
             raise
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(RemembersRevokedTokens, auth_views.PasswordChangeView):
     template_name = "registration/change_password.html"
     form_class = CountedPasswordChangeForm
 
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        remember_tokens_revoked(self.request, form.revoked_tokens)
-        return response
 
-
-class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+class PasswordChangeDoneView(TellsRevokedTokens, auth_views.PasswordChangeDoneView):
     template_name = "registration/change_password_done.html"
-
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "revoked_tokens": tokens_revoked(self.request)}
 
 
 password_change = PasswordChangeView.as_view()

@@ -21,7 +21,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .emails import absolute, language_of, send_later
-from .password_change import RevokesApiTokens, remember_tokens_revoked, tokens_revoked
+from .password_change import RemembersRevokedTokens, RevokesApiTokens, TellsRevokedTokens
 from .signin import client_ip
 
 THROTTLE_SECONDS = 3600
@@ -83,22 +83,14 @@ class ResetPasswordForm(RevokesApiTokens, SetPasswordForm):
     revoke_reason = "password reset by e-mail"
 
 
-class ResetConfirmView(auth_views.PasswordResetConfirmView):
+class ResetConfirmView(RemembersRevokedTokens, auth_views.PasswordResetConfirmView):
     template_name = "registration/password_reset_confirm.html"
     form_class = ResetPasswordForm
     success_url = reverse_lazy("password_reset_complete")
 
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        remember_tokens_revoked(self.request, form.revoked_tokens)
-        return response
 
-
-class ResetCompleteView(auth_views.PasswordResetCompleteView):
+class ResetCompleteView(TellsRevokedTokens, auth_views.PasswordResetCompleteView):
     template_name = "registration/password_reset_complete.html"
-
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "revoked_tokens": tokens_revoked(self.request)}
 
 
 reset_request = ResetRequestView.as_view()

@@ -2,7 +2,7 @@
 
 `Clear-Site-Data: "cache"` empties the browser's cache for this site, back-forward cache included, so
 the back button on a shared computer shows no board after signing out (the pages are also `private,
-no-cache`: binaboard/cache_headers.py). Browsers act on it over HTTPS and on localhost only.
+no-store`: binaboard/cache_headers.py). Browsers act on it over HTTPS and on localhost only.
 """
 
 from __future__ import annotations

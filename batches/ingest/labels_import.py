@@ -354,7 +354,7 @@ def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str,
     resolved: dict[str, str | None] = {}
     creating: set[str] = set()  # lower case
     for name in labels.class_names():
-        lower = name.lower()
+        lower, clean = name.lower(), class_name(name)
         if lower in resolved:
             continue
         if lower in mapping:
@@ -372,11 +372,10 @@ def _resolve_classes(project, labels: LabelSet, unknown: str, mapping: dict[str,
             report.mapped_classes[name] = existing[target.lower()]
         elif lower in existing:
             resolved[lower] = existing[lower]
-        elif class_name(name).lower() in existing:
+        elif clean.lower() in existing:
             # "car\u200b" is stored and shown as "car": the project's car (a new one would break its unique name).
-            resolved[lower] = existing[class_name(name).lower()]
+            resolved[lower] = existing[clean.lower()]
         elif unknown == "create":
-            clean = class_name(name)
             if not clean:  # a class nobody named is not created
                 report.problems.append(Problem("", _("A class without a name cannot be created: name it or map it.")))
                 continue

@@ -271,7 +271,8 @@ def save_annotations(
         if state != fresh.state:
             Image.objects.filter(pk=fresh.pk).update(state=state)
             fresh.state = state
-        if fresh.review_flag and not fresh.review_fixed:
+        fixed = fresh.review_flag and not fresh.review_fixed
+        if fixed:
             Image.objects.filter(pk=fresh.pk).update(review_fixed=True)
             fresh.review_fixed = True
         now = timezone.now()
@@ -279,8 +280,9 @@ def save_annotations(
             # Activity is cheap: the batch row is already read and locked, and written at most every 30 s.
             Batch.objects.filter(pk=batch.pk).update(last_active_at=now)
             batch.last_active_at = now
-        if delta:
-            # updated_at moves only when progress does: the board's live poll then refreshes the card.
+        if delta or fixed:
+            # updated_at moves only when what the card shows does (its progress, its "N flagged images to
+            # fix"): the board's live poll then refreshes the card.
             Batch.objects.filter(pk=batch.pk).update(done_count=F("done_count") + delta, updated_at=timezone.now())
             batch.done_count += delta
     return SaveResult(image=fresh, annotations=stored, done_count=batch.done_count, image_count=batch.image_count)

@@ -29,6 +29,15 @@ def _tasks_run_at_once(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # Stored pages and cards are keyed by ids and rows that another test (its rows rolled back, SQLite
+    # reusing their ids) can have again: each test starts with nothing stored.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 costs most of a second per user here; every test makes several users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

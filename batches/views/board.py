@@ -19,8 +19,9 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, OrderBy, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +32,8 @@ from accounts.calendars import format_date, localise_digits
 from accounts.roles import users_with_role
 
 from ..access import get_project_for
+from ..board_page import ACTIVE_WINDOW, BoardPage
+from ..board_page import render_context as page_markers
 from ..bulk import BULK_ACTIONS, BULK_LABELS
 from ..models import Batch, BatchScope, Image
 from ..params import clean_text, parse_id
@@ -43,7 +46,6 @@ COLUMN_PAGE = 20
 # A live refresh re-renders as many cards as the person had loaded (so nothing jumps), up to this.
 MAX_REFRESH = 500
 THUMBS_PER_CARD = 4
-ACTIVE_WINDOW = 600  # seconds: a card says "annotator active N s ago" for this long after a save
 EMPTY_TEXT = {
     Status.UNASSIGNED: gettext_lazy("Upload images to start: every upload becomes a batch here."),
     Status.ANNOTATING: gettext_lazy("Nothing is being annotated. Assign a batch from Unassigned."),
@@ -541,6 +543,9 @@ class BoardState:
 
     parts: dict[str, str]
     totals: dict[str, dict[str, int]]
+    # The latest save per column ("annotator active 12 s ago" on a card; not part of the token: a save that
+    # moves no progress changes no card a poll refreshes, but a page rendered afresh shows it).
+    activity: tuple = ()
 
     @property
     def token(self) -> str:
@@ -570,20 +575,23 @@ def board_state(membership: Membership, board_filter: BoardFilter | None = None)
             versions=Sum("version"),
             done=Sum("done_count"),
             latest=Max("updated_at"),
+            active=Max("last_active_at"),
             batches=Count("id", filter=kept or None),
             images=Sum("image_count", filter=kept or None),
         )
     )
     totals = {status: {"batches": 0, "images": 0} for status in Status.values}
     raw = {status: "0" for status in Status.values}
+    activity = []
     for row in rows:
+        activity.append((row["status"], row["active"]))
         totals[row["status"]] = {"batches": row["batches"], "images": row["images"] or 0}
         latest = row["latest"].isoformat() if row["latest"] else ""
         raw[row["status"]] = f"{row['n']}:{row['versions'] or 0}:{row['done'] or 0}:{latest}"
     parts = {
         status: hashlib.sha256(f"{status}:{text}".encode()).hexdigest()[:TOKEN_PART] for status, text in raw.items()
     }
-    return BoardState(parts, totals)
+    return BoardState(parts, totals, tuple(sorted(activity, key=lambda item: item[0])))
 
 
 def board_token(membership: Membership) -> str:
@@ -633,15 +641,32 @@ def board(request, project_pk: int):
     project = membership.project
     board_filter = remembered_filter(request, membership)
     state = board_state(membership, board_filter)
-    columns = build_columns(membership, board_filter, state=state)
     layout = BoardLayout.of(request.user, project.pk)
-    context = board_context(membership, board_filter, columns, token=state.token, layout=layout)
     if request.htmx and not request.htmx.history_restore_request:
         # The filter form: swap the columns in place, and the "Clear" link that depends on the filter.
-        return render(request, "batches/board.html#filter_oob", {**context, "oob": True})
-    context["annotators"] = users_with_role(project, "annotator").order_by("username")
-    context["bulk_actions"] = [(action, BULK_LABELS[action]) for action in BULK_ACTIONS]
-    return render(request, "batches/board.html", context)
+        columns = build_columns(membership, board_filter, state=state)
+        context = board_context(membership, board_filter, columns, token=state.token, layout=layout, oob=True)
+        return render(request, "batches/board.html#filter_oob", context)
+    annotators = list(users_with_role(project, "annotator").order_by("username"))
+    # The same page as last time while nothing on it has changed (batches/board_page.py).
+    page = BoardPage(request, membership, board_filter, state, annotators)
+    html = page.cached()
+    if html is None:
+        started = timezone.now()
+        columns = build_columns(membership, board_filter, state=state)
+        context = board_context(
+            membership,
+            board_filter,
+            columns,
+            token=state.token,
+            layout=layout,
+            annotators=annotators,
+            bulk_actions=[(action, BULK_LABELS[action]) for action in BULK_ACTIONS],
+            **page_markers(),
+        )
+        html = render_to_string("batches/board.html", context, request)
+        page.store(html, [card.batch for column in columns for card in column.cards], started)
+    return HttpResponse(page.fill(html))
 
 
 @require_safe

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.roles import grant_role
@@ -319,13 +320,18 @@ def test_the_board_costs_the_same_queries_at_ten_and_at_a_thousand_batches(
     batch_in(Status.ANNOTATING, project, manager=manager, annotator=annotator)
     client = client_for(manager)
     client.get(board_url(project))  # warm caches that are not the board's (content types, ...)
+    cache.clear()
 
     # session, user, project, the manager's permissions (user + group), the board token and column
-    # totals (one grouped query), the cards of four columns (one query, each column's own LIMIT), their
-    # thumbnails (one query), the annotators of the filter
+    # totals (one grouped query), the annotators of the filter, the cards of four columns (one query, each
+    # column's own LIMIT), their thumbnails (one query)
     with django_assert_num_queries(8):
         response = client.get(board_url(project))
     assert response.status_code == 200
+    # The same page again, nothing changed: from the cache (batches/board_page.py), no card read
+    with django_assert_num_queries(6):
+        again = client.get(board_url(project))
+    assert again.status_code == 200
 
 
 @pytest.mark.parametrize("batches", [10, 1000])

@@ -1,19 +1,25 @@
 """The board's whole page, kept in the cache while nothing it shows has changed (#14).
 
-A board is opened again and again (every visit, every reload, every tab) while most of the time nothing on it
-has moved. Its page is a function of what the request reads before rendering: the person (their name, staff
-flag, board layout and permissions in the project), the project's row, the filter, the path, the language,
-calendar and time zone, the board's fingerprint (BoardState: every batch the person sees, with its counts,
-versions, progress, activity and last change), the people whose names can show (PEOPLE_KEY, a new value
-whenever a user is saved or deleted) and the clock, through the cards' age, activity and "waiting N days" labels. The
-first ones make the key; the clock makes each stored page's end of validity: the first moment one of its
-labels would read differently (`labels_valid_until`). A page found under its key, and still valid, is the
-page a fresh render would give, byte for byte, except for what is the request's own: the CSRF token, the CSP
-nonce, both markers in the stored page filled in for each response. A page with a message to show (a toast
-after a redirect) is neither taken from nor put into the cache.
+A board is opened again and again (every visit, every reload, every tab) while most of the time nothing on
+it has moved. Its page is a function of what the request reads before rendering:
+
+- the person: their name, staff flag, board layout and permissions in the project;
+- the project's row, the filter, the path, the language, calendar and time zone;
+- the board's fingerprint (BoardState: every batch the person sees, with its counts, versions, progress,
+  activity and last change);
+- the people whose names can show (PEOPLE_KEY: a new value whenever a user is renamed or deleted, or given
+  or taken a role in a project);
+- the clock, through the cards' age, activity and "waiting N days" labels.
+
+All but the clock make the key; the clock makes each stored page's end of validity: the first moment one
+of its labels would read differently (`labels_valid_until`). A page found under its key, and still valid,
+is the page a fresh render would give, byte for byte, except for what is the request's own: the CSRF token
+and the CSP nonce, both markers in the stored page filled in for each response. A page with a message to
+show (a toast after a redirect) is neither taken from nor put into the cache.
 
 The key also names this process (BOOT): a stored page is only ever served by the code that rendered it, so
-a deploy (new templates, new code) never serves a page of the old one.
+a deploy (new templates, new code) never serves a page of the old one. docs/decisions/board-page-cache.md
+says why and what it costs.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from accounts import calendars
+from accounts.models import ProjectUserObjectPermission
 
 from .models import Batch
 from .stale import WAITING, waiting_since
@@ -85,17 +92,25 @@ def labels_valid_until(batch: Batch, now: datetime) -> datetime | None:
 @receiver(post_save, sender=get_user_model(), dispatch_uid="board_page_people_saved")
 @receiver(post_delete, sender=get_user_model(), dispatch_uid="board_page_people_deleted")
 def people_changed(update_fields=None, **kwargs) -> None:
-    """A name on a card (an assignee) may have changed: no stored page is served again. A save of named
-    fields without the name (signing in writes the last login; a board layout) changes no name."""
+    """A name on a card (an assignee) or in the filter may have changed: no stored page is served again. A
+    save of named fields without the name (signing in writes the last login; a board layout) changes none."""
     if update_fields is not None and "username" not in update_fields:
         return
+    cache.set(PEOPLE_KEY, secrets.token_hex(8), None)
+
+
+@receiver(post_save, sender=ProjectUserObjectPermission, dispatch_uid="board_page_role_given")
+@receiver(post_delete, sender=ProjectUserObjectPermission, dispatch_uid="board_page_role_taken")
+def roles_changed(**kwargs) -> None:
+    """Someone became an annotator of a project or stopped being one (the filter lists them; guardian's
+    assign_perm and remove_perm, the admin and a cascade all save or delete these rows one by one)."""
     cache.set(PEOPLE_KEY, secrets.token_hex(8), None)
 
 
 class BoardPage:
     """One request's board page: found in the cache, or rendered by the caller and stored."""
 
-    def __init__(self, request, membership, board_filter, state, annotators) -> None:
+    def __init__(self, request, membership, board_filter, state) -> None:
         self.request = request
         user = request.user
         project = membership.project
@@ -118,7 +133,6 @@ class BoardPage:
             state.parts,
             state.totals,
             state.activity,
-            tuple((person.pk, person.get_username()) for person in annotators),
         )
         self.key = f"board-page:{project.pk}:" + hashlib.sha256(repr(shown).encode()).hexdigest()
 

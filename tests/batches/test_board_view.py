@@ -329,7 +329,7 @@ def test_the_board_costs_the_same_queries_at_ten_and_at_a_thousand_batches(
         response = client.get(board_url(project))
     assert response.status_code == 200
     # The same page again, nothing changed: from the cache (batches/board_page.py), no card read
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         again = client.get(board_url(project))
     assert again.status_code == 200
 

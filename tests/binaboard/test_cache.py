@@ -36,6 +36,8 @@ def test_cache_url_gives_the_cache_that_survives_a_redis_outage():
 def test_the_board_answers_while_the_cache_cannot_be_reached(client, redis_down, project, manager, caplog):
     make_batch(project, manager, images=2)
     client.force_login(manager)
+    # Giving the roles above wrote to the cache too (batches/board_page.py); this page's warning is counted.
+    ForgivingRedisCache._last_warning = 0.0
     with caplog.at_level(logging.WARNING, logger="binaboard.cache"):
         response = client.get(reverse("board", args=[project.pk]))
     assert response.status_code == 200

@@ -11,10 +11,11 @@ it has moved. Its page is a function of what the request reads before rendering:
   or taken a role in a project);
 - the clock, through the cards' age, activity and "waiting N days" labels.
 
-All but the clock make the key; the clock makes each stored page's end of validity: the first moment one
-of its labels would read differently (`labels_valid_until`). A page found under its key, and still valid,
-is the page a fresh render would give, byte for byte, except for what is the request's own: the CSRF token
-and the CSP nonce, both markers in the stored page filled in for each response. A page with a message to
+All but the clock make the key; the clock makes each stored page's end of validity: LABEL_GRACE seconds
+after the first moment one of its labels would read differently (`labels_valid_until`). A page found under
+its key, and still valid, is the page a fresh render would give, byte for byte (its age labels at most
+LABEL_GRACE behind), except for what is the request's own: the CSRF token and the CSP nonce, both markers
+in the stored page filled in for each response. A page with a message to
 show (a toast after a redirect) is neither taken from nor put into the cache.
 
 The key also names this process (BOOT): a stored page is only ever served by the code that rendered it, so
@@ -47,6 +48,12 @@ from .stale import WAITING, waiting_since
 
 Status = Batch.Status
 PAGE_SECONDS = 300  # at most this long in the cache, whatever the labels' validity
+# A stored page is served until this many seconds after its first label would read differently: a board
+# whose cards moved within the hour has a minute label ticking over every few seconds (80 cards, each at its
+# own second), which would end every page as soon as it is stored. A label a few seconds behind the clock is
+# what any page loaded a moment ago shows, and what an open board shows between changes (its live poll
+# refreshes a column's labels only when the column changes).
+LABEL_GRACE = 15
 BOOT = secrets.token_hex(8)
 CSRF_MARK = f"csrf{secrets.token_hex(16)}"
 NONCE_MARK = f"nonce{secrets.token_hex(16)}"
@@ -157,12 +164,14 @@ class BoardPage:
         return html
 
     def store(self, html: str, batches, started: datetime) -> None:
-        """Keep the page until the first of its cards' labels would change (from `started`, a moment taken
-        before its rows were read), at most PAGE_SECONDS; under the people's version read before them too."""
+        """Keep the page until LABEL_GRACE after the first of its cards' labels would change (from `started`,
+        a moment taken before its rows were read), at most PAGE_SECONDS; under the people's value read before
+        them too."""
         if not self.usable:
             return
         moments = [moment for batch in batches if (moment := labels_valid_until(batch, started)) is not None]
-        valid_until = min([started + timedelta(seconds=PAGE_SECONDS), *moments]).timestamp()
+        labels_change = min(moments) + timedelta(seconds=LABEL_GRACE) if moments else None
+        valid_until = min(filter(None, [started + timedelta(seconds=PAGE_SECONDS), labels_change])).timestamp()
         seconds = valid_until - time.time()
         if seconds > 1:
             cache.set(self.key, (self.people, valid_until, html), int(seconds))

@@ -7,6 +7,6 @@ class BatchesConfig(AppConfig):
     verbose_name = gettext_lazy("Batches and images")
 
     def ready(self) -> None:
-        # A renamed or deleted person ends every stored board page (their name may be on its cards),
-        # whichever process renames them: the web, the admin, a management command.
+        # A person renamed or deleted, or given or taken a role, ends every stored board page (their name
+        # may be on its cards or in its filter), whichever process changes them: the web, the admin, a command.
         from . import board_page  # noqa: F401

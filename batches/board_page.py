@@ -15,8 +15,8 @@ All but the clock make the key; the clock makes each stored page's end of validi
 after the first moment one of its labels would read differently (`labels_valid_until`). A page found under
 its key, and still valid, is the page a fresh render would give, byte for byte (its age labels at most
 LABEL_GRACE behind), except for what is the request's own: the CSRF token and the CSP nonce, both markers
-in the stored page filled in for each response. A page with a message to
-show (a toast after a redirect) is neither taken from nor put into the cache.
+in the stored page filled in for each response. A page with a message to show (a toast after a redirect) is
+neither taken from nor put into the cache.
 
 The key also names this process (BOOT): a stored page is only ever served by the code that rendered it, so
 a deploy (new templates, new code) never serves a page of the old one. docs/decisions/board-page-cache.md
@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.middleware.csp import get_nonce
@@ -103,7 +104,7 @@ def people_changed(update_fields=None, **kwargs) -> None:
     save of named fields without the name (signing in writes the last login; a board layout) changes none."""
     if update_fields is not None and "username" not in update_fields:
         return
-    cache.set(PEOPLE_KEY, secrets.token_hex(8), None)
+    _new_people()
 
 
 @receiver(post_save, sender=ProjectUserObjectPermission, dispatch_uid="board_page_role_given")
@@ -111,7 +112,13 @@ def people_changed(update_fields=None, **kwargs) -> None:
 def roles_changed(**kwargs) -> None:
     """Someone became an annotator of a project or stopped being one (the filter lists them; guardian's
     assign_perm and remove_perm, the admin and a cascade all save or delete these rows one by one)."""
-    cache.set(PEOPLE_KEY, secrets.token_hex(8), None)
+    _new_people()
+
+
+def _new_people() -> None:
+    # Once the change is committed: set inside its transaction, a page rendered meanwhile (the old name
+    # still read) would be stored under the new value and served after the commit.
+    transaction.on_commit(lambda: cache.set(PEOPLE_KEY, secrets.token_hex(8), None))
 
 
 class BoardPage:

@@ -134,11 +134,14 @@ def batch_is_renamed_in_the_admin(project, batch, people):
         batch_is_renamed_in_the_admin,
     ],
 )
-def test_after_any_change_the_page_is_the_one_a_fresh_render_gives(board, project, manager, annotator, change):
+def test_after_any_change_the_page_is_the_one_a_fresh_render_gives(
+    board, project, manager, annotator, change, django_capture_on_commit_callbacks
+):
     client = client_for(manager)
     stored = own_parts_out(client.get(board_url(project)).content.decode())
 
-    change(project, board, {"manager": manager, "annotator": annotator})
+    with django_capture_on_commit_callbacks(execute=True):  # the change committed, as a request's would be
+        change(project, board, {"manager": manager, "annotator": annotator})
     served = own_parts_out(client.get(board_url(project)).content.decode())
 
     assert served == fresh_page(client, project)
@@ -208,12 +211,22 @@ def test_a_stored_page_is_not_served_once_one_of_its_labels_is_more_than_a_momen
         client.get(board_url(project))
 
 
-def test_a_renamed_person_is_never_shown_under_the_old_name(board, project, manager, annotator):
+def test_a_renamed_person_is_never_shown_under_the_old_name(
+    board, project, manager, annotator, django_capture_on_commit_callbacks
+):
     client = client_for(manager)
     assert "@annotator<" in client.get(board_url(project)).content.decode()
+    before = cache.get(board_page.PEOPLE_KEY)
 
-    annotator.username = "maryam"
-    annotator.save()
+    with django_capture_on_commit_callbacks() as committed:
+        annotator.username = "maryam"
+        annotator.save()
+        # Not before the rename is committed: a page another request renders meanwhile (the old name still
+        # read there) would be stored under the new value and served afterwards.
+        assert cache.get(board_page.PEOPLE_KEY) == before
+    for callback in committed:
+        callback()
+    assert cache.get(board_page.PEOPLE_KEY) != before
 
     html = client.get(board_url(project)).content.decode()
     assert "@maryam<" in html and "@annotator<" not in html

@@ -12,7 +12,7 @@ it has moved. Its page is a function of what the request reads before rendering:
 - the clock, through the cards' age, activity and "waiting N days" labels.
 
 All but the clock make the key; the clock makes each stored page's end of validity: LABEL_GRACE seconds
-after the first moment one of its labels would read differently (`labels_valid_until`). A page found under
+after the first moment one of its labels would read differently (`labels_valid_until` in batches/views/board.py, beside the labels). A page found under
 its key, and still valid, is the page a fresh render would give, byte for byte (its age labels at most
 LABEL_GRACE behind), except for what is the request's own: the CSRF token and the CSP nonce, both markers
 in the stored page filled in for each response. A page with a message to show (a toast after a redirect) is
@@ -44,10 +44,6 @@ from django.utils.translation import get_language
 from accounts import calendars
 from accounts.models import ProjectUserObjectPermission
 
-from .models import Batch
-from .stale import WAITING, waiting_since
-
-Status = Batch.Status
 PAGE_SECONDS = 300  # at most this long in the cache, whatever the labels' validity
 # A stored page is served until this many seconds after its first label would read differently: a board
 # whose cards moved within the hour has a minute label ticking over every few seconds (80 cards, each at its
@@ -59,42 +55,6 @@ BOOT = secrets.token_hex(8)
 CSRF_MARK = f"csrf{secrets.token_hex(16)}"
 NONCE_MARK = f"nonce{secrets.token_hex(16)}"
 PEOPLE_KEY = "board-page:people"
-ACTIVE_WINDOW = 600  # seconds: a card says "annotator active N s ago" for this long after a save
-
-
-def _next_boundary(seconds: int, steps: tuple[tuple[int, int], ...]) -> int | None:
-    """The first whole second above `seconds` where a label made of (up to this many seconds, in units of
-    this many) steps reads differently; None when it never changes again."""
-    for limit, unit in steps:
-        if seconds < limit:
-            return min(limit, (seconds // unit + 1) * unit)
-    return None
-
-
-# short_age: "<1 min" below 60 s, minutes below an hour, hours below two days, then days.
-AGE_STEPS = ((60, 60), (3600, 60), (48 * 3600, 3600), (10**12, 86400))
-# activity_label: seconds below a minute, minutes up to ACTIVE_WINDOW, then nothing.
-ACTIVITY_STEPS = ((60, 1), (ACTIVE_WINDOW, 60))
-
-
-def _after(since: datetime, now: datetime, steps) -> datetime | None:
-    seconds = max(0, int((now - since).total_seconds()))
-    boundary = _next_boundary(seconds, steps)
-    return None if boundary is None else since + timedelta(seconds=boundary)
-
-
-def labels_valid_until(batch: Batch, now: datetime) -> datetime | None:
-    """The first moment after `now` at which this batch's card would read differently with nothing else
-    changed: its age label, its "annotator active" label or its "waiting N days" mark. None: never."""
-    moments = [_after(batch.status_changed_at, now, AGE_STEPS)]
-    if batch.status == Status.ANNOTATING and batch.last_active_at is not None:
-        moments.append(_after(batch.last_active_at, now, ACTIVITY_STEPS))
-    if batch.project.stale_after_days and batch.status in WAITING:
-        since = waiting_since(batch)
-        days = max(0, (now - since).days)
-        moments.append(since + timedelta(days=days + 1))
-    moments = [moment for moment in moments if moment is not None]
-    return min(moments) if moments else None
 
 
 @receiver(post_save, sender=get_user_model(), dispatch_uid="board_page_people_saved")
@@ -170,15 +130,16 @@ class BoardPage:
             return None
         return html
 
-    def store(self, html: str, batches, started: datetime) -> None:
-        """Keep the page until LABEL_GRACE after the first of its cards' labels would change (from `started`,
-        a moment taken before its rows were read), at most PAGE_SECONDS; under the people's value read before
-        them too."""
+    def store(self, html: str, started: datetime, labels_change: datetime | None) -> None:
+        """Keep the page until LABEL_GRACE after the first of its cards' labels would change (`labels_change`,
+        reckoned from `started`, a moment taken before its rows were read), at most PAGE_SECONDS; under the
+        people's value read before them too."""
         if not self.usable:
             return
-        moments = [moment for batch in batches if (moment := labels_valid_until(batch, started)) is not None]
-        labels_change = min(moments) + timedelta(seconds=LABEL_GRACE) if moments else None
-        valid_until = min(filter(None, [started + timedelta(seconds=PAGE_SECONDS), labels_change])).timestamp()
+        until = started + timedelta(seconds=PAGE_SECONDS)
+        if labels_change is not None:
+            until = min(until, labels_change + timedelta(seconds=LABEL_GRACE))
+        valid_until = until.timestamp()
         seconds = valid_until - time.time()
         if seconds > 1:
             cache.set(self.key, (self.people, valid_until, html), int(seconds))
@@ -191,9 +152,9 @@ class BoardPage:
         return html
 
 
-def render_context() -> dict:
+def page_markers() -> dict:
     """What the page is rendered with instead of the request's own token and nonce."""
     return {"csrf_token": CSRF_MARK, "csp_nonce": NONCE_MARK}
 
 
-__all__ = ["BoardPage", "labels_valid_until", "render_context"]
+__all__ = ["BoardPage", "page_markers"]

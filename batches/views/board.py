@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
@@ -32,13 +32,12 @@ from accounts.calendars import format_date, localise_digits
 from accounts.roles import users_with_role
 
 from ..access import get_project_for
-from ..board_page import ACTIVE_WINDOW, BoardPage
-from ..board_page import render_context as page_markers
+from ..board_page import BoardPage, page_markers
 from ..bulk import BULK_ACTIONS, BULK_LABELS
 from ..models import Batch, BatchScope, Image
 from ..params import clean_text, parse_id
 from ..rules import Membership, Move, drag_move, may_annotate, may_review, moves_for, visible_batches
-from ..stale import stale_days
+from ..stale import WAITING, stale_days, waiting_since
 
 Status = Batch.Status
 # The first page of each column (and each "load more" page): what fits a screen or two; scrolling loads more.
@@ -46,6 +45,7 @@ COLUMN_PAGE = 20
 # A live refresh re-renders as many cards as the person had loaded (so nothing jumps), up to this.
 MAX_REFRESH = 500
 THUMBS_PER_CARD = 4
+ACTIVE_WINDOW = 600  # seconds: a card says "annotator active N s ago" for this long after a save
 EMPTY_TEXT = {
     Status.UNASSIGNED: gettext_lazy("Upload images to start: every upload becomes a batch here."),
     Status.ANNOTATING: gettext_lazy("Nothing is being annotated. Assign a batch from Unassigned."),
@@ -380,6 +380,42 @@ def activity_label(batch: Batch, now: datetime) -> str:
     return localise_digits(_("annotator active %(minutes)d min ago") % {"minutes": seconds // 60})
 
 
+# When the labels above next read differently (a stored board page is served no longer: board_page.py).
+def _next_boundary(seconds: int, steps: tuple[tuple[int, int], ...]) -> int | None:
+    """The first whole second above `seconds` where a label made of (up to this many seconds, in units of
+    this many) steps reads differently; None when it never changes again."""
+    for limit, unit in steps:
+        if seconds < limit:
+            return min(limit, (seconds // unit + 1) * unit)
+    return None
+
+
+# short_age: "<1 min" below 60 s, minutes below an hour, hours below two days, then days.
+AGE_STEPS = ((60, 60), (3600, 60), (48 * 3600, 3600), (10**12, 86400))
+# activity_label: seconds below a minute, minutes up to ACTIVE_WINDOW, then nothing.
+ACTIVITY_STEPS = ((60, 1), (ACTIVE_WINDOW, 60))
+
+
+def _after(since: datetime, now: datetime, steps) -> datetime | None:
+    seconds = max(0, int((now - since).total_seconds()))
+    boundary = _next_boundary(seconds, steps)
+    return None if boundary is None else since + timedelta(seconds=boundary)
+
+
+def labels_valid_until(batch: Batch, now: datetime) -> datetime | None:
+    """The first moment after `now` at which this batch's card would read differently with nothing else
+    changed: its age label, its "annotator active" label or its "waiting N days" mark. None: never."""
+    moments = [_after(batch.status_changed_at, now, AGE_STEPS)]
+    if batch.status == Status.ANNOTATING and batch.last_active_at is not None:
+        moments.append(_after(batch.last_active_at, now, ACTIVITY_STEPS))
+    if batch.project.stale_after_days and batch.status in WAITING:
+        since = waiting_since(batch)
+        days = max(0, (now - since).days)
+        moments.append(since + timedelta(days=days + 1))
+    moments = [moment for moment in moments if moment is not None]
+    return min(moments) if moments else None
+
+
 def prepare_cards(batches: list[Batch], membership: Membership) -> list[Card]:
     """The cards of these batches: thumbnails (one query for all), age, and the person's moves."""
     thumbs = thumbnails_for([batch.pk for batch in batches])
@@ -675,7 +711,8 @@ def board(request, project_pk: int):
             **page_markers(),
         )
         html = render_to_string("batches/board.html", context, request)
-        page.store(html, [card.batch for column in columns for card in column.cards], started)
+        moments = [labels_valid_until(card.batch, started) for column in columns for card in column.cards]
+        page.store(html, started, min(filter(None, moments), default=None))
     return HttpResponse(page.fill(html))
 
 

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from accounts.roles import grant_role, revoke_role
 from batches import annotating, board_page, workflow
 from batches.models import Batch, Image, Project
-from batches.stale import stale_days
-from batches.views.board import AGE_LABEL, activity_label, short_age
+from batches.stale import WAITING, stale_days
+from batches.views.board import AGE_LABEL, activity_label, labels_valid_until, short_age
 from tests.batches.board_helpers import batch_in, client_for
 from tests.factories import make_user
 
@@ -287,13 +287,13 @@ def test_no_label_of_a_card_changes_before_the_moment_it_is_said_to(status, in_c
         last_active_at=None if active is None else NOW - timedelta(seconds=active, microseconds=500_000),
         project=Project(stale_after_days=limit),
     )
-    until = board_page.labels_valid_until(batch, NOW)
+    until = labels_valid_until(batch, NOW)
 
     assert until is not None and until > NOW
     moment = min(NOW + (until - NOW) * later, until - timedelta(microseconds=1))
     assert labels(batch, moment) == labels(batch, NOW)
     # and it is the moment the age label or the activity changes, or a day's end for the stale mark
-    assert labels(batch, until) != labels(batch, NOW) or (limit and status in board_page.WAITING)
+    assert labels(batch, until) != labels(batch, NOW) or (limit and status in WAITING)
 
 
 @pytest.fixture
@@ -336,3 +336,15 @@ def test_signing_in_ends_no_stored_page(board, project, manager, annotator, djan
 
     with django_assert_num_queries(5):
         client.get(board_url(project))
+
+
+def test_a_person_who_leaves_the_project_gets_no_stored_page(board, project, annotator):
+    """A non-member learns nothing: the permissions are read before the cache is, on every request."""
+    client = client_for(annotator)
+    assert client.get(board_url(project)).status_code == 200
+
+    revoke_role(project, annotator, "annotator")
+
+    response = client.get(board_url(project))
+    assert response.status_code == 404
+    assert board.name not in response.content.decode() and 'id="board"' not in response.content.decode()
